@@ -1,0 +1,112 @@
+# nanoswap: a higher-half x86_64 kernel whose base image re-loads its own parts.
+#
+#   make            build build/nanoswap.iso
+#   make run        boot it in QEMU (CMDLINE="..." passes a kernel command line)
+#   make test       host tests + QEMU boot tests; ends with "N passed, N failed"
+#   make deps       install the tools (apt-get, as root)
+#   make V=1        show the commands
+
+# The constituent modules, in swap order (memory first). Each is kernel/NAME/
+# combined with `ld -r` into build/modules/NAME.o; linker.ld gives each its own
+# page-aligned text/rodata/data/bss ranges.
+MODULES := memory console interrupts heap bootinfo lib init ktest
+
+BUILD   := build
+CC      := gcc
+LD      := ld
+OBJCOPY := objcopy
+HOSTCC  := gcc
+CMDLINE ?=
+QEMU_TIMEOUT ?= 60
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
+	-mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-common \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -ffunction-sections \
+	-fdata-sections -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fno-unwind-tables -fcf-protection=none -Wall -Wextra -Werror -Iinclude -MMD -MP
+LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
+
+# ---- sources -------------------------------------------------------------
+
+module_srcs = $(wildcard kernel/$(1)/*.c kernel/$(1)/*.S) \
+	$(if $(filter ktest,$(1)),$(wildcard tests/kernel/*.c))
+obj = $(patsubst %,$(BUILD)/obj/%.o,$(1))
+
+BOOT_OBJS   := $(call obj,$(wildcard boot/*.S boot/*.c))
+MODULE_OBJS := $(patsubst %,$(BUILD)/modules/%.o,$(MODULES))
+ALL_KOBJS   := $(BOOT_OBJS) $(foreach m,$(MODULES),$(call obj,$(call module_srcs,$(m))))
+
+.PHONY: all iso run test deps deps-check host-test qemu-test clean FORCE
+all iso: $(BUILD)/nanoswap.iso
+
+$(BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+define module_rule
+$(BUILD)/modules/$(1).o: $(call obj,$(call module_srcs,$(1)))
+	@mkdir -p $$(@D)
+	$$(Q)$$(LD) -r -o $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
+
+# ---- the nano_core -------------------------------------------------------
+
+$(BUILD)/gen/modules.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define FOR_EACH_MODULE(X) $(foreach m,$(MODULES),X($(m)))' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/linker.ld: linker.ld $(BUILD)/gen/modules.h include/memory/layout.h
+	$(Q)$(CC) -E -P -undef -x assembler-with-cpp -D__ASSEMBLER__ -Iinclude -I$(BUILD)/gen $< -o $@
+
+# The full image keeps its relocations (--emit-relocs) for the swap; GRUB
+# refuses an ELF with RELA sections, so it boots a copy without them.
+$(BUILD)/nano_core.elf: $(BOOT_OBJS) $(MODULE_OBJS) $(BUILD)/linker.ld
+	$(Q)$(LD) -n -nostdlib -z max-page-size=4096 -T $(BUILD)/linker.ld --emit-relocs --no-warn-rwx-segments \
+		-Map $(BUILD)/nano_core.map -o $@ $(BOOT_OBJS) $(MODULE_OBJS) $(LIBGCC)
+
+$(BUILD)/nanoswap.elf: $(BUILD)/nano_core.elf
+	$(Q)$(OBJCOPY) --remove-section='.rela*' $< $@
+
+ISO_INPUTS := $(BUILD)/nanoswap.elf $(BUILD)/nano_core.elf $(MODULE_OBJS) tools/mkiso.sh
+
+# The command line is baked into grub.cfg: rebuild when it changes.
+$(BUILD)/cmdline.txt: FORCE
+	@mkdir -p $(@D)
+	@printf '%s' '$(CMDLINE)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/nanoswap.iso: $(ISO_INPUTS) $(BUILD)/cmdline.txt | deps-check
+	$(Q)tools/mkiso.sh $@ "$$(cat $(BUILD)/cmdline.txt)" $(BUILD) $(MODULES)
+
+# ---- running -------------------------------------------------------------
+
+run: $(BUILD)/nanoswap.iso
+	$(Q)tools/qemu-run.sh $(BUILD)/nanoswap.iso
+
+deps:
+	$(Q)tools/deps.sh install
+
+deps-check:
+	$(Q)tools/deps.sh check
+
+-include $(ALL_KOBJS:.o=.d)
+include tests/tests.mk
+-include loader/loader.mk
+
+clean:
+	rm -rf $(BUILD)
+
+FORCE:

@@ -1,0 +1,42 @@
+/*
+ * The kernel console: COM1 (16550) with a VGA text-mode mirror, kprintf,
+ * log levels and panic(). Works from the first line of kernel_main on.
+ */
+#ifndef CONSOLE_CONSOLE_H
+#define CONSOLE_CONSOLE_H
+
+#include <stdarg.h>
+
+enum log_level {
+	LOG_ERR,
+	LOG_WARN,
+	LOG_INFO,
+	LOG_DEBUG,
+};
+
+/* Program COM1 (115200 8N1) and clear the VGA screen. */
+void console_init(void);
+
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kvprintf(const char *fmt, va_list ap);
+
+/* Print fmt with a level prefix ("error: ", "warning: ") if level is enabled. */
+void klog(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Messages above this level are dropped; LOG_INFO by default. */
+void console_set_level(enum log_level level);
+/* Parse "err", "warn", "info" or "debug"; returns 0 on success, -1 if unknown. */
+int console_parse_level(const char *name, enum log_level *out);
+
+#define pr_err(...)	klog(LOG_ERR, __VA_ARGS__)
+#define pr_warn(...)	klog(LOG_WARN, __VA_ARGS__)
+#define pr_info(...)	klog(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...)	klog(LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * Print "PANIC: <message>" and a backtrace, tell QEMU to exit with
+ * QEMU_EXIT_PANIC (exit status 37), then halt. A broken invariant panics
+ * with a message that starts with "BUG:".
+ */
+__attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
+
+#endif

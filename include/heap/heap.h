@@ -1,0 +1,31 @@
+/*
+ * The kernel heap: kmalloc/kfree and aligned allocation on pages the memory
+ * module maps on demand at HEAP_BASE.
+ */
+#ifndef HEAP_HEAP_H
+#define HEAP_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HEAP_MIN_ALIGN	16
+
+/* size bytes aligned to HEAP_MIN_ALIGN, or NULL when the heap is exhausted. */
+void *kmalloc(size_t size) __attribute__((malloc, alloc_size(1)));
+/* Zeroed kmalloc. */
+void *kzalloc(size_t size) __attribute__((malloc, alloc_size(1)));
+/* size bytes aligned to align (a power of two, up to one page), or NULL. */
+void *kmalloc_aligned(size_t size, size_t align) __attribute__((malloc, alloc_size(1)));
+/* Free a block from kmalloc*; NULL is ignored; anything else panics "BUG:". */
+void kfree(void *p);
+
+struct heap_stats {
+	uint64_t bytes_used;	/* in allocated blocks, headers included */
+	uint64_t blocks_used;
+	uint64_t bytes_mapped;	/* heap pages mapped so far */
+};
+void heap_get_stats(struct heap_stats *out);
+
+void heap_init(void);
+
+#endif

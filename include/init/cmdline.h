@@ -1,0 +1,29 @@
+/*
+ * The kernel command line: space-separated `key` or `key=value` tokens.
+ * Known keys: test[=PREFIX] (run the in-kernel tests, only those whose name
+ * starts with PREFIX if given, then exit QEMU), loglevel=err|warn|info|debug.
+ * Unknown keys get a warning and are otherwise ignored.
+ */
+#ifndef INIT_CMDLINE_H
+#define INIT_CMDLINE_H
+
+#include <stdbool.h>
+
+#define CMDLINE_MAX	1024
+
+struct cmdline {
+	char buf[CMDLINE_MAX];		/* tokens, NUL-separated */
+	bool test;			/* run the in-kernel tests */
+	const char *test_filter;	/* "" runs them all */
+	const char *loglevel;		/* NULL unless given */
+	unsigned unknown;		/* keys we warned about */
+};
+
+/*
+ * Parse line into *out. warn (may be NULL) is called once per unknown key or
+ * malformed token. Returns false if the line is longer than CMDLINE_MAX-1.
+ */
+bool cmdline_parse(const char *line, struct cmdline *out,
+		   void (*warn)(const char *fmt, ...));
+
+#endif

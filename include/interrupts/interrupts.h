@@ -1,0 +1,48 @@
+/*
+ * CPU exceptions: GDT and TSS (with IST stacks for the double fault and NMI),
+ * the IDT, and handlers that report vector, error code, RIP, CR2 with the
+ * decoded page-fault cause, registers and a symbolized backtrace.
+ */
+#ifndef INTERRUPTS_INTERRUPTS_H
+#define INTERRUPTS_INTERRUPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VEC_DIVIDE	0
+#define VEC_NMI		2
+#define VEC_BREAKPOINT	3
+#define VEC_INVALID_OP	6
+#define VEC_DOUBLE	8
+#define VEC_GP		13
+#define VEC_PAGE_FAULT	14
+
+/* Page-fault error code bits. */
+#define PF_PRESENT	(1u << 0)
+#define PF_WRITE	(1u << 1)
+#define PF_USER		(1u << 2)
+#define PF_RESERVED	(1u << 3)
+#define PF_FETCH	(1u << 4)
+
+/* What the handler saw; filled for every exception. */
+struct trap_record {
+	uint64_t vector, error, rip, rsp, rbp, cr2;
+	uint64_t pcs[8];	/* rip, then the return addresses of the backtrace */
+	unsigned npcs;
+	unsigned count;		/* exceptions taken since boot */
+};
+
+/* Load our GDT (with TSS) and IDT; exceptions are reported from here on. */
+void interrupts_init(void);
+
+/* The most recent exception (for tests that provoke one and continue). */
+const struct trap_record *trap_last(void);
+
+/*
+ * Run fn(arg). If it raises an exception, the handler reports it, stores it
+ * in *rec and resumes here instead of panicking: fault_catch returns true.
+ * Returns false (rec untouched) when fn returns normally.
+ */
+bool fault_catch(void (*fn)(void *), void *arg, struct trap_record *rec);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * The in-kernel test framework. A test is a function registered in the
+ * .ktests linker section with KTEST(suite, name); ktest_run() runs them in
+ * link order and prints one line per test, `ok suite.name` or
+ * `FAIL suite.name: reason (file:line)`, then `N passed, N failed`.
+ */
+#ifndef KTEST_KTEST_H
+#define KTEST_KTEST_H
+
+#include <stdbool.h>
+
+struct ktest_ctx {
+	const char *name;
+	bool failed;
+};
+
+struct ktest {
+	const char *name;		/* "suite.name" */
+	void (*fn)(struct ktest_ctx *t);
+};
+
+#define KTEST(suite, tname)                                                        \
+	static void ktest_fn_##suite##_##tname(struct ktest_ctx *t);               \
+	static const struct ktest ktest_##suite##_##tname                           \
+		__attribute__((used, section(".ktests"), aligned(8))) = {           \
+			#suite "." #tname, ktest_fn_##suite##_##tname };            \
+	static void ktest_fn_##suite##_##tname(struct ktest_ctx *t)
+
+/* Record a failure (the first one is printed as the reason). */
+void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Fail the test and return from it unless cond holds. */
+#define KT_ASSERT(cond, ...)                                                       \
+	do {                                                                        \
+		if (!(cond)) {                                                      \
+			ktest_fail(t, __FILE__, __LINE__, __VA_ARGS__);             \
+			return;                                                     \
+		}                                                                   \
+	} while (0)
+
+/* Compare two unsigned 64-bit values; the message shows both. */
+#define KT_ASSERT_EQ(a, b)                                                         \
+	do {                                                                        \
+		unsigned long _a = (unsigned long)(a), _b = (unsigned long)(b);     \
+		if (_a != _b) {                                                     \
+			ktest_fail(t, __FILE__, __LINE__, "%s == %lx, expected %s == %lx", \
+				   #a, _a, #b, _b);                                 \
+			return;                                                     \
+		}                                                                   \
+	} while (0)
+
+struct ktest_result {
+	unsigned passed, failed;
+};
+
+/* Run every test whose name starts with prefix ("" for all). */
+struct ktest_result ktest_run(const char *prefix);
+
+#endif

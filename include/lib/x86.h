@@ -1,0 +1,68 @@
+/* x86_64 instructions the kernel needs, as inline functions. */
+#ifndef LIB_X86_H
+#define LIB_X86_H
+
+#include <stdint.h>
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t read_cr2(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t read_cr3(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr3(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
+static inline void invlpg(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+__attribute__((noreturn)) static inline void cpu_halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+/* QEMU's isa-debug-exit device (iobase 0xf4): writing v exits with (v << 1) | 1. */
+#define QEMU_EXIT_PORT		0xF4
+#define QEMU_EXIT_SUCCESS	0x10	/* exit status 33 */
+#define QEMU_EXIT_FAILURE	0x11	/* exit status 35 */
+#define QEMU_EXIT_PANIC		0x12	/* exit status 37 */
+
+/* Ask QEMU to exit; on hardware without the device, this returns. */
+static inline void qemu_exit(uint8_t code)
+{
+	outb(QEMU_EXIT_PORT, code);
+}
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * The memory module: physical frames, the kernel's page tables, the direct
+ * map and the module-area range allocator. All of its state lives in its
+ * own .data/.bss, which is what lets a re-loaded copy share it (see
+ * nano_core_swap/).
+ */
+#ifndef MEMORY_MEMORY_H
+#define MEMORY_MEMORY_H
+
+#include <memory/layout.h>
+#include <nanoswap/err.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bootinfo;
+
+/* Physical memory above this is ignored (a warning names the limit). */
+#define FRAME_MAX_PHYS		(4UL << 30)
+#define FRAME_MAX_RESERVED	64
+
+static inline void *phys_to_virt(uint64_t phys)
+{
+	return (void *)(phys + DIRECT_MAP_BASE);
+}
+
+static inline uint64_t direct_virt_to_phys(const void *virt)
+{
+	return (uint64_t)virt - DIRECT_MAP_BASE;
+}
+
+/* ---- frames (frame.c) ---- */
+
+struct phys_range {
+	uint64_t start, end;	/* [start, end), page-aligned outward */
+	const char *what;
+};
+
+/* Allocate one 4 KiB frame (contents undefined). E_NO_FRAMES when none is left. */
+enum err frame_alloc(uint64_t *phys) NS_MUST_CHECK;
+/* Return a frame from frame_alloc. Freeing anything else panics with "BUG:". */
+void frame_free(uint64_t phys);
+/* The ranges the allocator never hands out (kernel, boot info, modules, ...). */
+const struct phys_range *frame_reserved(unsigned *count);
+/* Is phys inside a frame that an available memory-map entry covers? */
+bool frame_is_usable_ram(uint64_t phys);
+
+/* ---- page tables (paging.c) ---- */
+
+#define VM_WRITE	0x1u	/* writable; never together with VM_EXEC */
+#define VM_EXEC		0x2u	/* executable; without it the page is NX */
+
+#define PTE_PRESENT	(1UL << 0)
+#define PTE_WRITE	(1UL << 1)
+#define PTE_USER	(1UL << 2)
+#define PTE_HUGE	(1UL << 7)
+#define PTE_NX		(1UL << 63)
+#define PTE_ADDR_MASK	0x000FFFFFFFFFF000UL
+
+/* Map one 4 KiB page va -> pa with prot (VM_WRITE|VM_EXEC is refused). */
+enum err vm_map(uint64_t va, uint64_t pa, unsigned prot) NS_MUST_CHECK;
+/* Unmap va; *pa (if not NULL) gets the frame it mapped. Frees emptied page tables. */
+enum err vm_unmap(uint64_t va, uint64_t *pa) NS_MUST_CHECK;
+/* Change the protection of the mapped page va. */
+enum err vm_protect(uint64_t va, unsigned prot) NS_MUST_CHECK;
+/* Physical address and leaf flags behind va (huge pages included). */
+enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags) NS_MUST_CHECK;
+/* Map npages fresh zeroed frames at va; on failure nothing stays mapped or allocated. */
+enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot) NS_MUST_CHECK;
+/* Unmap npages at va and free their frames (which vm_map_fresh allocated). */
+void vm_unmap_free(uint64_t va, size_t npages);
+
+/* Result of walking every page table reachable from CR3. */
+struct vm_audit {
+	uint64_t pages;		/* present leaf mappings, counted in 4 KiB pages */
+	uint64_t wx_pages;	/* writable and executable at every level */
+	uint64_t table_frames;	/* page-table frames, the PML4 included */
+};
+void vm_audit(struct vm_audit *out);
+
+/* ---- the module area (vrange.c) ---- */
+
+/* Reserve npages of virtual space in the module area (top 2 GiB). */
+enum err vrange_alloc(size_t npages, uint64_t *va) NS_MUST_CHECK;
+/* Release a range from vrange_alloc (it must be unmapped already). */
+void vrange_free(uint64_t va, size_t npages);
+
+/* ---- counters and init (init.c) ---- */
+
+struct mem_stats {
+	uint64_t frames_total;		/* usable RAM frames below FRAME_MAX_PHYS */
+	uint64_t frames_reserved;	/* usable frames held for the kernel, modules, ... */
+	uint64_t frames_used;		/* handed out by frame_alloc */
+	uint64_t frames_free;
+	uint64_t table_frames;		/* of frames_used: page tables */
+	uint64_t pages_mapped;		/* 4 KiB pages mapped through vm_map */
+	uint64_t vrange_pages;		/* module-area pages reserved */
+};
+void mem_get_stats(struct mem_stats *out);
+
+/*
+ * Build the frame allocator from the memory map, reserving the kernel image,
+ * the boot information, every boot module and the sections GRUB loaded; then
+ * switch to new page tables: the image with W^X per section, a direct map of
+ * the first FRAME_MAX_PHYS bytes, page directories for the heap and module area.
+ */
+void memory_init(const struct bootinfo *bi);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * One error enum for the whole kernel and the loader, generated with its message
+ * table from one X-macro list, so a code and its text can never drift apart.
+ * Every fallible function returns `enum err` and is marked NS_MUST_CHECK; the
+ * place that detects a failure logs it once, with context.
+ */
+#ifndef NANOSWAP_ERR_H
+#define NANOSWAP_ERR_H
+
+#include <loader/err_list.h>
+
+#define NS_MUST_CHECK __attribute__((warn_unused_result))
+
+/* X(NAME, "message"): E_NAME is the code, "NAME" its printable name. */
+#define ERR_LIST_KERNEL(X)                                                         \
+	X(OK, "success")                                                           \
+	X(INVALID_ARG, "invalid argument")                                         \
+	X(NO_FRAMES, "out of physical frames")                                     \
+	X(NO_VSPACE, "out of virtual address space in the requested area")       \
+	X(ALREADY_MAPPED, "virtual page is already mapped")                        \
+	X(NOT_MAPPED, "virtual page is not mapped")                                \
+	X(NOT_ALIGNED, "address or size is not page-aligned")                      \
+	X(LIMIT, "a fixed limit was reached (the message names it)")              \
+	X(NO_HEAP, "kernel heap exhausted")                                        \
+	X(MB2_BAD_MAGIC, "boot loader magic is not multiboot2")                    \
+	X(MB2_TRUNCATED, "multiboot2 info is truncated")                           \
+	X(MB2_BAD_TAG, "multiboot2 tag has a bad size or alignment")               \
+	X(MB2_NO_END, "multiboot2 info has no end tag")                            \
+	X(MB2_BAD_MMAP, "multiboot2 memory map is malformed")                      \
+	X(MB2_BAD_MODULE, "multiboot2 module tag is malformed")                    \
+	X(MB2_BAD_STRING, "multiboot2 string is not NUL-terminated in its tag")    \
+	X(MB2_BAD_ELF_SECTIONS, "multiboot2 ELF-sections tag is malformed")        \
+	X(MB2_DUPLICATE, "multiboot2 tag that must be unique appears twice")       \
+	X(CMDLINE_BAD, "kernel command line is malformed")
+
+#define ERR_LIST(X) ERR_LIST_KERNEL(X) LOADER_ERR_LIST(X)
+
+enum err {
+#define ERR_ENUM(name, msg) E_##name,
+	ERR_LIST(ERR_ENUM)
+#undef ERR_ENUM
+	E__COUNT
+};
+
+/* "NO_FRAMES" for E_NO_FRAMES; "?" for a value outside the enum. */
+const char *err_name(enum err e);
+/* The one-line description of the error. */
+const char *err_msg(enum err e);
+
+#endif

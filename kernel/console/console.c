@@ -1,0 +1,94 @@
+/*
+ * kprintf, log levels and panic on top of the serial port and the VGA
+ * mirror. Formatting itself lives in format.c so the host tests can check it.
+ */
+#include <console/console.h>
+#include <console/format.h>
+#include <interrupts/backtrace.h>
+#include <lib/string.h>
+#include <lib/x86.h>
+#include "console_internal.h"
+
+static enum log_level console_level = LOG_INFO;
+static int in_panic;
+
+static const char *const level_names[] = {
+	[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
+static void console_sink(void *ctx, char c)
+{
+	(void)ctx;
+	serial_putc(c);
+	vga_putc(c);
+}
+
+void console_init(void)
+{
+	serial_init();
+	vga_clear();
+}
+
+void kvprintf(const char *fmt, va_list ap)
+{
+	fmt_vformat(console_sink, NULL, fmt, ap);
+}
+
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+}
+
+void klog(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > console_level)
+		return;
+	if (level == LOG_ERR)
+		kprintf("error: ");
+	else if (level == LOG_WARN)
+		kprintf("warning: ");
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+}
+
+void console_set_level(enum log_level level)
+{
+	console_level = level;
+}
+
+int console_parse_level(const char *name, enum log_level *out)
+{
+	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcmp(name, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	__asm__ volatile("cli");
+	if (in_panic++) {	/* panicked while panicking: just stop */
+		qemu_exit(QEMU_EXIT_PANIC);
+		cpu_halt_forever();
+	}
+	kprintf("\nPANIC: ");
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+	kprintf("\n");
+	backtrace_print((uint64_t)__builtin_frame_address(0));
+	qemu_exit(QEMU_EXIT_PANIC);
+	cpu_halt_forever();
+}

@@ -1,0 +1,173 @@
+/*
+ * A first-fit heap with an address-ordered free list: freeing merges a block
+ * with its free neighbours, so memory does not fragment into slivers. The
+ * region grows by mapping fresh pages at its end. Every block starts with a
+ * 16-byte header whose magic is checked on free to catch bad or double frees.
+ */
+#include <console/console.h>
+#include <heap/heap.h>
+#include <lib/string.h>
+#include <lib/util.h>
+#include <memory/memory.h>
+
+#define HDR		16
+#define MIN_BLOCK	32		/* a header plus room for the free-list link */
+#define GROW_MIN	(64 * KiB)
+#define MAGIC_USED	0x6b6d616c6c6f6321UL
+#define MAGIC_FREE	0x667265656672650aUL
+
+struct block {
+	uint64_t size;			/* whole block, header included, multiple of 16 */
+	uint64_t magic;
+	struct block *next;		/* free blocks only: next by address */
+};
+
+static struct block *free_list;
+static uint64_t heap_end = HEAP_BASE;	/* first unmapped byte */
+static struct heap_stats stats;
+
+static enum err heap_grow(size_t min_bytes)
+{
+	size_t bytes = ALIGN_UP(MAX(min_bytes, GROW_MIN), PAGE_SIZE);
+
+	if (heap_end + bytes > HEAP_BASE + HEAP_MAX_SIZE) {
+		pr_err("heap: cannot grow by %zu bytes past HEAP_MAX_SIZE (%lu MiB)\n",
+		       bytes, HEAP_MAX_SIZE / MiB);
+		return E_NO_HEAP;
+	}
+	enum err e = vm_map_fresh(heap_end, bytes / PAGE_SIZE, VM_WRITE);
+	if (e != E_OK)
+		return e;
+	struct block *b = (struct block *)heap_end;
+	heap_end += bytes;
+	stats.bytes_mapped += bytes;
+	b->size = bytes;
+	b->magic = MAGIC_USED;		/* so kfree accepts it below */
+	stats.bytes_used += bytes;
+	stats.blocks_used++;
+	kfree((uint8_t *)b + HDR);
+	return E_OK;
+}
+
+/* Split the tail of used block b beyond size off into a free block. */
+static void split_tail(struct block *b, uint64_t size)
+{
+	if (b->size - size < MIN_BLOCK)
+		return;
+	struct block *tail = (struct block *)((uint8_t *)b + size);
+	tail->size = b->size - size;
+	tail->magic = MAGIC_USED;
+	b->size = size;
+	stats.bytes_used += tail->size;
+	stats.blocks_used++;
+	kfree((uint8_t *)tail + HDR);
+}
+
+/* Try to carve a block for size bytes at alignment align out of free block f. */
+static void *carve(struct block **link, struct block *f, uint64_t need, size_t align)
+{
+	uint64_t start = (uint64_t)f, end = start + f->size;
+	uint64_t payload = ALIGN_UP(start + HDR, align);
+
+	while (payload - HDR != start && payload - HDR - start < MIN_BLOCK)
+		payload += align;		/* front gap too small to stand alone */
+	if (payload - HDR + need > end)
+		return NULL;
+	*link = f->next;			/* unlink f, then give back what we do not use */
+	struct block *b = (struct block *)(payload - HDR);
+	if (b != f) {
+		f->size = (uint64_t)b - start;
+		f->magic = MAGIC_USED;
+		stats.bytes_used += f->size;
+		stats.blocks_used++;
+		kfree((uint8_t *)f + HDR);
+	}
+	b->size = end - (uint64_t)b;
+	b->magic = MAGIC_USED;
+	stats.bytes_used += b->size;
+	stats.blocks_used++;
+	split_tail(b, need);
+	return (void *)payload;
+}
+
+void *kmalloc_aligned(size_t size, size_t align)
+{
+	if (align < HEAP_MIN_ALIGN)
+		align = HEAP_MIN_ALIGN;
+	if (align & (align - 1) || align > PAGE_SIZE || size > HEAP_MAX_SIZE)
+		return NULL;
+	uint64_t need = ALIGN_UP(MAX(size, 1) + HDR, HEAP_MIN_ALIGN);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		for (struct block **link = &free_list; *link; link = &(*link)->next) {
+			void *p = carve(link, *link, need, align);
+			if (p)
+				return p;
+		}
+		if (heap_grow(need + align + MIN_BLOCK) != E_OK)
+			return NULL;
+	}
+	panic("BUG: kmalloc(%zu, %zu): no fit right after growing the heap", size, align);
+}
+
+void *kmalloc(size_t size)
+{
+	return kmalloc_aligned(size, HEAP_MIN_ALIGN);
+}
+
+void *kzalloc(size_t size)
+{
+	void *p = kmalloc(size);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+/* Merge b with the block right after it if that one is free and adjacent. */
+static void merge_next(struct block *b)
+{
+	struct block *n = b->next;
+
+	if (n && (uint8_t *)b + b->size == (uint8_t *)n) {
+		b->size += n->size;
+		b->next = n->next;
+		n->magic = 0;
+	}
+}
+
+void kfree(void *p)
+{
+	if (!p)
+		return;
+	struct block *b = (struct block *)((uint8_t *)p - HDR);
+	if ((uint64_t)b < HEAP_BASE || (uint64_t)p >= heap_end || !IS_ALIGNED((uint64_t)p, 16))
+		panic("BUG: kfree(%p): not a heap address", p);
+	if (b->magic != MAGIC_USED)
+		panic("BUG: kfree(%p): %s", p,
+		      b->magic == MAGIC_FREE ? "double free" : "no block header (corrupt or foreign)");
+	stats.bytes_used -= b->size;
+	stats.blocks_used--;
+	b->magic = MAGIC_FREE;
+
+	struct block *prev = NULL, **link = &free_list;
+	while (*link && *link < b) {
+		prev = *link;
+		link = &(*link)->next;
+	}
+	b->next = *link;
+	*link = b;
+	merge_next(b);
+	if (prev)
+		merge_next(prev);
+}
+
+void heap_get_stats(struct heap_stats *out)
+{
+	*out = stats;
+}
+
+void heap_init(void)
+{
+	if (heap_grow(GROW_MIN) != E_OK)
+		panic("heap: cannot map the first %lu KiB", GROW_MIN / KiB);
+}

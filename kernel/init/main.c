@@ -1,0 +1,97 @@
+/*
+ * kernel_main: the nano_core's init sequence, one step a line. boot/ calls
+ * it in long mode on the boot stack with the multiboot2 magic and the
+ * physical address of the boot information.
+ */
+#include <bootinfo/bootinfo.h>
+#include <bootinfo/ksym.h>
+#include <console/console.h>
+#include <heap/heap.h>
+#include <init/cmdline.h>
+#include <interrupts/interrupts.h>
+#include <ktest/ktest.h>
+#include <lib/util.h>
+#include <lib/x86.h>
+#include <memory/memory.h>
+
+void kernel_main(uint32_t magic, uint64_t info_phys);
+
+static struct cmdline cmdline;
+
+static void cmdline_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	kprintf("warning: ");
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+}
+
+static void apply_cmdline(void)
+{
+	enum log_level level;
+
+	cmdline_parse(boot_info.cmdline, &cmdline, cmdline_warn);
+	if (cmdline.loglevel) {
+		if (console_parse_level(cmdline.loglevel, &level) == 0)
+			console_set_level(level);
+		else
+			pr_warn("cmdline: unknown loglevel '%s' (err, warn, info, debug)\n",
+				cmdline.loglevel);
+	}
+}
+
+static void print_boot_summary(void)
+{
+	struct mem_stats m;
+	extern char __kernel_high_start[], __kernel_end[];
+
+	mem_get_stats(&m);
+	kprintf("memory: %lu MiB usable (%lu frames): %lu reserved, %lu in use, %lu free\n",
+		m.frames_total * PAGE_SIZE / MiB, m.frames_total, m.frames_reserved,
+		m.frames_used, m.frames_free);
+	kprintf("kernel: %p-%p (%lu KiB), %u symbols\n", (void *)__kernel_high_start,
+		(void *)__kernel_end, (uint64_t)(__kernel_end - __kernel_high_start) / KiB,
+		ksym_count());
+	kprintf("boot modules: %u\n", boot_info.module_count);
+	for (unsigned i = 0; i < boot_info.module_count; i++) {
+		const struct boot_module *mod = &boot_info.modules[i];
+		kprintf("  %-12s %8lu bytes at %lx\n", mod->name, mod->end - mod->start, mod->start);
+	}
+	kprintf("command line: \"%s\"\n", boot_info.cmdline);
+}
+
+/* Run the in-kernel tests and leave QEMU with the verdict. */
+static __attribute__((noreturn)) void run_tests_and_exit(void)
+{
+	struct ktest_result r = ktest_run(cmdline.test_filter);
+
+	qemu_exit(r.failed == 0 && r.passed > 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+	cpu_halt_forever();
+}
+
+void kernel_main(uint32_t magic, uint64_t info_phys)
+{
+	uint64_t tsc_entry = rdtsc();
+	enum err e;
+
+	console_init();				/* COM1 + VGA: kprintf works from here */
+	kprintf("nanoswap: kernel_main at tsc %lu\n", tsc_entry);
+	interrupts_init();			/* GDT, TSS, IDT: exceptions are reported */
+	e = bootinfo_init(magic, info_phys);	/* multiboot2 tags, validated */
+	if (e != E_OK)
+		panic("bootinfo: %s (%s)", err_name(e), err_msg(e));
+	ksym_init();				/* our own symbols, for backtraces */
+	memory_init(&boot_info);		/* frames, W^X page tables, direct map */
+	heap_init();				/* kmalloc */
+	apply_cmdline();			/* test, loglevel, ... */
+	print_boot_summary();
+	kprintf("nanoswap: init done at tsc %lu\n", rdtsc());
+
+	if (cmdline.test)
+		run_tests_and_exit();
+	kprintf("nanoswap: idle (no shell yet); quit QEMU with Ctrl-A X\n");
+	for (;;)
+		__asm__ volatile("hlt");
+}

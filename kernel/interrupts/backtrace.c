@@ -1,0 +1,51 @@
+/*
+ * Frame-pointer backtraces. With -fno-omit-frame-pointer every frame starts
+ * with [saved rbp][return address]; the boot stub zeroes rbp so the chain ends.
+ * A frame pointer outside the known stacks ends the walk instead of faulting.
+ */
+#include <bootinfo/ksym.h>
+#include <console/console.h>
+#include <interrupts/backtrace.h>
+#include "interrupts_internal.h"
+
+unsigned backtrace_collect(uint64_t rbp, uint64_t *pcs, unsigned max)
+{
+	unsigned n = 0;
+
+	while (n < max && rbp && !(rbp & 7) && stack_contains(rbp, 16)) {
+		const uint64_t *frame = (const uint64_t *)rbp;
+		if (!frame[1])
+			break;
+		pcs[n++] = frame[1];
+		if (frame[0] <= rbp)	/* stacks grow down: callers sit higher */
+			break;
+		rbp = frame[0];
+	}
+	return n;
+}
+
+void backtrace_print_addr(uint64_t addr)
+{
+	const char *name;
+	uint64_t off;
+
+	if (ksym_lookup(addr, &name, &off))
+		kprintf("%p %s+0x%lx", (void *)addr, name, off);
+	else
+		kprintf("%p ?", (void *)addr);
+}
+
+void backtrace_print(uint64_t rbp)
+{
+	uint64_t pcs[BACKTRACE_MAX_FRAMES];
+	unsigned n = backtrace_collect(rbp, pcs, BACKTRACE_MAX_FRAMES);
+
+	for (unsigned i = 0; i < n; i++) {
+		kprintf("    #%u  ", i);
+		/* a return address points after the call: symbolize the call itself */
+		backtrace_print_addr(pcs[i] - 1);
+		kprintf("\n");
+	}
+	if (n == 0)
+		kprintf("    (no frames)\n");
+}

@@ -1,0 +1,82 @@
+/*
+ * Our GDT (kernel code, kernel data, TSS) and the TSS whose IST stacks give
+ * the double-fault and NMI handlers a known-good stack even when the kernel
+ * stack is gone. Replaces the boot stub's GDT.
+ */
+#include <lib/string.h>
+#include "interrupts_internal.h"
+
+#define IST_STACK_SIZE	(8 * 1024)
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+
+struct gdt_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+static struct tss tss;
+static uint64_t gdt[5];
+static uint8_t ist_double_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
+static uint8_t ist_nmi_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
+
+extern uint8_t boot_stack_bottom[], boot_stack_top[];
+
+int stack_contains(uint64_t addr, uint64_t len)
+{
+	const struct { uint8_t *lo, *hi; } stacks[] = {
+		{ boot_stack_bottom, boot_stack_top },
+		{ ist_double_stack, ist_double_stack + IST_STACK_SIZE },
+		{ ist_nmi_stack, ist_nmi_stack + IST_STACK_SIZE },
+	};
+
+	for (unsigned i = 0; i < sizeof(stacks) / sizeof(stacks[0]); i++)
+		if (addr >= (uint64_t)stacks[i].lo && addr + len <= (uint64_t)stacks[i].hi)
+			return 1;
+	return 0;
+}
+
+static void gdt_set_tss(unsigned index, uint64_t base, uint32_t limit)
+{
+	gdt[index] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89UL << 40 |
+		     (uint64_t)(limit >> 16 & 0xf) << 48 | (base >> 24 & 0xff) << 56;
+	gdt[index + 1] = base >> 32;
+}
+
+void gdt_init(void)
+{
+	struct gdt_ptr ptr = { sizeof(gdt) - 1, (uint64_t)gdt };
+
+	memset(&tss, 0, sizeof(tss));
+	tss.ist[IST_DOUBLE - 1] = (uint64_t)(ist_double_stack + IST_STACK_SIZE);
+	tss.ist[IST_NMI - 1] = (uint64_t)(ist_nmi_stack + IST_STACK_SIZE);
+	tss.iomap_base = sizeof(tss);	/* no I/O bitmap */
+
+	gdt[0] = 0;
+	gdt[1] = 0x00AF9B000000FFFFUL;	/* 0x08: 64-bit code, DPL 0, accessed */
+	gdt[2] = 0x00CF93000000FFFFUL;	/* 0x10: data, DPL 0, accessed */
+	gdt_set_tss(3, (uint64_t)&tss, sizeof(tss) - 1);
+
+	__asm__ volatile(
+		"lgdt %0\n\t"
+		"pushq %1\n\t"
+		"leaq 1f(%%rip), %%rax\n\t"
+		"pushq %%rax\n\t"
+		"lretq\n"
+		"1:\n\t"
+		"movw %w2, %%ax\n\t"
+		"movw %%ax, %%ds\n\t"
+		"movw %%ax, %%es\n\t"
+		"movw %%ax, %%ss\n\t"
+		"ltr %w3"
+		: : "m"(ptr), "i"(GDT_KERNEL_CODE), "r"(GDT_KERNEL_DATA), "r"(GDT_TSS)
+		: "rax", "memory");
+}

@@ -1,0 +1,115 @@
+/*
+ * What happens on a CPU exception: report it (vector, error code, RIP, CR2
+ * and the decoded page-fault cause, registers, a symbolized backtrace), then
+ * either resume (a breakpoint, or a fault that fault_catch expected) or panic.
+ */
+#include <console/console.h>
+#include <interrupts/backtrace.h>
+#include <interrupts/interrupts.h>
+#include <lib/x86.h>
+#include <stddef.h>
+#include "interrupts_internal.h"
+
+static const char *const vector_names[32] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
+	"invalid opcode", "device not available", "double fault", "coprocessor overrun",
+	"invalid TSS", "segment not present", "stack fault", "general protection",
+	"page fault", "reserved", "x87 FP error", "alignment check", "machine check",
+	"SIMD FP error", "virtualization", "control protection",
+};
+
+static struct trap_record last;
+static struct jump_buf *catch_buf;	/* armed by fault_catch */
+static struct trap_record *catch_rec;
+
+const struct trap_record *trap_last(void)
+{
+	return &last;
+}
+
+static void print_page_fault(uint64_t error, uint64_t cr2)
+{
+	kprintf("  CR2 %p: %s %s, %s mode%s\n", (void *)cr2,
+		error & PF_FETCH ? "instruction fetch from" :
+		error & PF_WRITE ? "write to" : "read from",
+		error & PF_PRESENT ? "a page it may not access (protection)" : "a non-present page",
+		error & PF_USER ? "user" : "kernel",
+		error & PF_RESERVED ? ", reserved bit set in a page-table entry" : "");
+}
+
+static void print_registers(const struct trap_frame *tf)
+{
+	kprintf("  RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", tf->rax, tf->rbx, tf->rcx, tf->rdx);
+	kprintf("  RSI %016lx RDI %016lx RBP %016lx RSP %016lx\n", tf->rsi, tf->rdi, tf->rbp, tf->rsp);
+	kprintf("  R8  %016lx R9  %016lx R10 %016lx R11 %016lx\n", tf->r8, tf->r9, tf->r10, tf->r11);
+	kprintf("  R12 %016lx R13 %016lx R14 %016lx R15 %016lx\n", tf->r12, tf->r13, tf->r14, tf->r15);
+	kprintf("  CS %lx SS %lx RFLAGS %016lx\n", tf->cs, tf->ss, tf->rflags);
+}
+
+static void record(const struct trap_frame *tf, uint64_t cr2)
+{
+	unsigned count = last.count + 1;
+
+	last = (struct trap_record){
+		.vector = tf->vector, .error = tf->error, .rip = tf->rip,
+		.rsp = tf->rsp, .rbp = tf->rbp, .cr2 = cr2, .count = count,
+	};
+	last.pcs[0] = tf->rip;
+	last.npcs = 1 + backtrace_collect(tf->rbp, last.pcs + 1, 7);
+}
+
+static void report(const struct trap_frame *tf, uint64_t cr2)
+{
+	const char *name = tf->vector < 32 && vector_names[tf->vector] ?
+			   vector_names[tf->vector] : "reserved";
+
+	kprintf("exception %lu (%s), error code %lx\n", tf->vector, name, tf->error);
+	kprintf("  RIP ");
+	backtrace_print_addr(tf->rip);
+	kprintf("\n");
+	if (tf->vector == VEC_PAGE_FAULT)
+		print_page_fault(tf->error, cr2);
+	print_registers(tf);
+	kprintf("  backtrace:\n");
+	backtrace_print(tf->rbp);
+}
+
+void trap_dispatch(struct trap_frame *tf)
+{
+	uint64_t cr2 = read_cr2();
+
+	record(tf, cr2);
+	report(tf, cr2);
+	if (catch_buf) {
+		struct jump_buf *buf = catch_buf;
+		*catch_rec = last;
+		catch_buf = NULL;
+		kprintf("  (expected by fault_catch: resuming)\n");
+		jump_restore(buf, 1);
+	}
+	if (tf->vector == VEC_BREAKPOINT)
+		return;	/* int3 is a trap: RIP is already past it */
+	panic("unhandled exception %lu at %p", tf->vector, (void *)tf->rip);
+}
+
+bool fault_catch(void (*fn)(void *), void *arg, struct trap_record *rec)
+{
+	struct jump_buf buf;
+
+	if (catch_buf)
+		panic("BUG: nested fault_catch");
+	if (jump_save(&buf)) {
+		return true;	/* resumed by trap_dispatch; catch_buf was cleared there */
+	}
+	catch_buf = &buf;
+	catch_rec = rec;
+	fn(arg);
+	catch_buf = NULL;
+	return false;
+}
+
+void interrupts_init(void)
+{
+	gdt_init();
+	idt_init();
+}

@@ -1,0 +1,47 @@
+/*
+ * Runs the tests that KTEST() placed in the .ktests section (bounded by
+ * __ktests_start/__ktests_end in linker.ld) and prints the results in the
+ * format the QEMU test runner reads.
+ */
+#include <console/console.h>
+#include <heap/heap.h>
+#include <ktest/ktest.h>
+#include <lib/string.h>
+#include <memory/memory.h>
+
+extern const struct ktest __ktests_start[], __ktests_end[];
+
+void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->failed)
+		return;	/* the first failure is the reason */
+	t->failed = true;
+	kprintf("FAIL %s: ", t->name);
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+	kprintf(" (%s:%d)\n", file, line);
+}
+
+struct ktest_result ktest_run(const char *prefix)
+{
+	struct ktest_result r = { 0, 0 };
+	size_t plen = strlen(prefix);
+
+	for (const struct ktest *k = __ktests_start; k < __ktests_end; k++) {
+		if (strncmp(k->name, prefix, plen) != 0)
+			continue;
+		struct ktest_ctx t = { .name = k->name, .failed = false };
+		k->fn(&t);
+		if (t.failed) {
+			r.failed++;
+		} else {
+			r.passed++;
+			kprintf("ok %s\n", k->name);
+		}
+	}
+	kprintf("%u passed, %u failed\n", r.passed, r.failed);
+	return r;
+}

@@ -1,0 +1,160 @@
+/*
+ * The physical frame allocator: one bit per 4 KiB frame below FRAME_MAX_PHYS,
+ * set when the frame is in use or not RAM. Built from the multiboot2 memory
+ * map; everything the boot loader placed in memory is reserved before the
+ * first allocation, so no frame holding live data is ever handed out.
+ */
+#include <bootinfo/bootinfo.h>
+#include <console/console.h>
+#include <lib/string.h>
+#include <lib/util.h>
+#include "memory_internal.h"
+
+#define FRAME_COUNT	(FRAME_MAX_PHYS / PAGE_SIZE)
+#define ELF_SHF_ALLOC	0x2
+
+static uint64_t frame_bitmap[FRAME_COUNT / 64];		/* 1 = not available */
+static uint64_t frame_usable[FRAME_COUNT / 64];		/* 1 = RAM per the memory map */
+static uint64_t frame_hint;				/* next word to search */
+static struct phys_range reserved[FRAME_MAX_RESERVED];
+static unsigned reserved_count;
+
+static bool bit_test(const uint64_t *map, uint64_t frame)
+{
+	return map[frame / 64] & (1UL << (frame % 64));
+}
+
+static void bit_set(uint64_t *map, uint64_t frame)
+{
+	map[frame / 64] |= 1UL << (frame % 64);
+}
+
+static void bit_clear(uint64_t *map, uint64_t frame)
+{
+	map[frame / 64] &= ~(1UL << (frame % 64));
+}
+
+bool frame_is_usable_ram(uint64_t phys)
+{
+	return phys < FRAME_MAX_PHYS && bit_test(frame_usable, phys / PAGE_SIZE);
+}
+
+/* Add usable frames: those entirely inside [base, base+len). */
+static void add_ram(uint64_t base, uint64_t len)
+{
+	uint64_t start = ALIGN_UP(base, PAGE_SIZE), end = ALIGN_DOWN(base + len, PAGE_SIZE);
+
+	if (end > FRAME_MAX_PHYS) {
+		pr_warn("memory: RAM above FRAME_MAX_PHYS (%lu MiB) is ignored\n",
+			FRAME_MAX_PHYS / MiB);
+		end = FRAME_MAX_PHYS;
+	}
+	for (uint64_t f = start / PAGE_SIZE; f < end / PAGE_SIZE; f++) {
+		if (bit_test(frame_usable, f))
+			continue;	/* overlapping map entries */
+		bit_set(frame_usable, f);
+		bit_clear(frame_bitmap, f);
+		mem_counters.frames_total++;
+	}
+}
+
+/* Reserve the frames touching [start, end); record the range for the tests. */
+static void reserve(uint64_t start, uint64_t end, const char *what)
+{
+	if (end <= start)
+		return;
+	if (reserved_count == FRAME_MAX_RESERVED)
+		panic("memory: more than FRAME_MAX_RESERVED (%d) reserved ranges", FRAME_MAX_RESERVED);
+	start = ALIGN_DOWN(start, PAGE_SIZE);
+	end = ALIGN_UP(end, PAGE_SIZE);
+	reserved[reserved_count++] = (struct phys_range){ start, end, what };
+	for (uint64_t f = start / PAGE_SIZE; f < end / PAGE_SIZE && f < FRAME_COUNT; f++) {
+		if (!bit_test(frame_bitmap, f)) {
+			bit_set(frame_bitmap, f);
+			mem_counters.frames_reserved++;
+		}
+	}
+}
+
+/* Sections GRUB loaded outside the image (symtab, strtab) carry their physical address. */
+static void reserve_elf_sections(const struct bootinfo *bi)
+{
+	for (unsigned i = 0; i < bi->elf_num; i++) {
+		const uint8_t *sh = (const uint8_t *)bi->elf_shdrs + (uint64_t)i * bi->elf_entsize;
+		uint64_t flags, addr, size;
+		memcpy(&flags, sh + 8, 8);
+		memcpy(&addr, sh + 16, 8);
+		memcpy(&size, sh + 32, 8);
+		if (!(flags & ELF_SHF_ALLOC) && addr && size)
+			reserve(addr, addr + size, "ELF section");
+	}
+}
+
+void frame_init(const struct bootinfo *bi)
+{
+	memset(frame_bitmap, 0xff, sizeof(frame_bitmap));
+	for (unsigned i = 0; i < bi->mmap_count; i++)
+		if (bi->mmap[i].type == MB2_MEM_AVAILABLE)
+			add_ram(bi->mmap[i].base, bi->mmap[i].len);
+
+	reserve(0, 1 * MiB, "low memory (BIOS, real mode)");
+	reserve((uint64_t)__kernel_phys_start, (uint64_t)__kernel_phys_end, "kernel image");
+	reserve(bi->info_phys, bi->info_phys + bi->info_size, "multiboot2 info");
+	for (unsigned i = 0; i < bi->module_count; i++)
+		reserve(bi->modules[i].start, bi->modules[i].end, bi->modules[i].name);
+	reserve_elf_sections(bi);
+}
+
+const struct phys_range *frame_reserved(unsigned *count)
+{
+	*count = reserved_count;
+	return reserved;
+}
+
+enum err frame_alloc(uint64_t *phys)
+{
+	for (uint64_t n = 0; n < ARRAY_SIZE(frame_bitmap); n++) {
+		uint64_t w = (frame_hint + n) % ARRAY_SIZE(frame_bitmap);
+		if (frame_bitmap[w] == ~0UL)
+			continue;
+		uint64_t frame = w * 64 + (uint64_t)__builtin_ctzl(~frame_bitmap[w]);
+		bit_set(frame_bitmap, frame);
+		frame_hint = w;
+		mem_counters.frames_used++;
+		*phys = frame * PAGE_SIZE;
+		return E_OK;
+	}
+	return E_NO_FRAMES;
+}
+
+void frame_free(uint64_t phys)
+{
+	uint64_t frame = phys / PAGE_SIZE;
+
+	if (!IS_ALIGNED(phys, PAGE_SIZE) || !frame_is_usable_ram(phys))
+		panic("BUG: frame_free(%lx): not a RAM frame", phys);
+	if (!bit_test(frame_bitmap, frame))
+		panic("BUG: frame_free(%lx): frame is already free", phys);
+	for (unsigned i = 0; i < reserved_count; i++)
+		if (phys >= reserved[i].start && phys < reserved[i].end)
+			panic("BUG: frame_free(%lx): frame is reserved (%s)", phys, reserved[i].what);
+	bit_clear(frame_bitmap, frame);
+	mem_counters.frames_used--;
+}
+
+enum err frame_alloc_table(uint64_t *phys)
+{
+	enum err e = frame_alloc(phys);
+
+	if (e != E_OK)
+		return e;
+	memset(phys_to_virt(*phys), 0, PAGE_SIZE);
+	mem_counters.table_frames++;
+	return E_OK;
+}
+
+void frame_free_table(uint64_t phys)
+{
+	mem_counters.table_frames--;
+	frame_free(phys);
+}

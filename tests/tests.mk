@@ -1,0 +1,1 @@
+# Tests: host unit tests (ASan+UBSan) and QEMU boot tests; included by Makefile.

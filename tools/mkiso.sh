@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Build a GRUB (multiboot2, BIOS) ISO: tools/mkiso.sh OUT.iso "CMDLINE" BUILD MODULE...
+# The kernel boots from BUILD/nanoswap.elf (no RELA sections); the full
+# --emit-relocs image and every constituent module object ride along as
+# multiboot2 modules, copied byte for byte from what was linked.
+set -euo pipefail
+out=$1 cmdline=$2 build=$3
+shift 3
+root=$(mktemp -d "$build/isoroot.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/boot/grub" "$root/modules"
+cp "$build/nanoswap.elf" "$root/boot/nanoswap.elf"
+cp "$build/nano_core.elf" "$root/boot/nano_core.elf"
+{
+	echo 'set timeout=0'
+	echo 'set default=0'
+	echo 'serial --unit=0 --speed=115200'
+	echo 'menuentry "nanoswap" {'
+	echo "	multiboot2 /boot/nanoswap.elf $cmdline"
+	echo '	module2 /boot/nano_core.elf nano_core'
+	for m in "$@"; do
+		cp "$build/modules/$m.o" "$root/modules/$m.o"
+		echo "	module2 /modules/$m.o $m"
+	done
+	echo '	boot'
+	echo '}'
+} > "$root/boot/grub/grub.cfg"
+log=$(mktemp)
+if ! grub-mkrescue -d /usr/lib/grub/i386-pc -o "$out.tmp" "$root" >"$log" 2>&1; then
+	cat "$log" >&2
+	rm -f "$log" "$out.tmp"
+	exit 1
+fi
+rm -f "$log"
+mv "$out.tmp" "$out"
