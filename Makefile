@@ -28,9 +28,9 @@ endif
 
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
 	-mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-common \
-	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -ffunction-sections \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls -ffunction-sections \
 	-fdata-sections -fno-stack-protector -fno-asynchronous-unwind-tables \
-	-fno-unwind-tables -fcf-protection=none -Wall -Wextra -Werror -Iinclude -MMD -MP
+	-fno-unwind-tables -fcf-protection=none -Wall -Wextra -Werror -Iinclude -I$(BUILD)/gen -MMD -MP
 LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
 
 # ---- sources -------------------------------------------------------------
@@ -46,7 +46,7 @@ ALL_KOBJS   := $(BOOT_OBJS) $(foreach m,$(MODULES),$(call obj,$(call module_srcs
 .PHONY: all iso run test deps deps-check host-test qemu-test clean FORCE
 all iso: $(BUILD)/nanoswap.iso
 
-$(BUILD)/obj/%.c.o: %.c
+$(BUILD)/obj/%.c.o: %.c | $(BUILD)/gen/modules.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 

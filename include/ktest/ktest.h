@@ -1,7 +1,7 @@
 /*
  * The in-kernel test framework. A test is a function registered in the
- * .ktests linker section with KTEST(suite, name); ktest_run() runs them in
- * link order and prints one line per test, `ok suite.name` or
+ * .ktests.* linker sections with KTEST(suite, name); ktest_run() runs them in
+ * name order and prints one line per test, `ok suite.name` or
  * `FAIL suite.name: reason (file:line)`, then `N passed, N failed`.
  */
 #ifndef KTEST_KTEST_H
@@ -22,7 +22,7 @@ struct ktest {
 #define KTEST(suite, tname)                                                        \
 	static void ktest_fn_##suite##_##tname(struct ktest_ctx *t);               \
 	static const struct ktest ktest_##suite##_##tname                           \
-		__attribute__((used, section(".ktests"), aligned(8))) = {           \
+		__attribute__((used, section(".ktests." #suite "." #tname), aligned(8))) = {           \
 			#suite "." #tname, ktest_fn_##suite##_##tname };            \
 	static void ktest_fn_##suite##_##tname(struct ktest_ctx *t)
 

@@ -58,8 +58,7 @@ static void split_tail(struct block *b, uint64_t size)
 	tail->size = b->size - size;
 	tail->magic = MAGIC_USED;
 	b->size = size;
-	stats.bytes_used += tail->size;
-	stats.blocks_used++;
+	stats.blocks_used++;		/* its bytes were counted as part of b */
 	kfree((uint8_t *)tail + HDR);
 }
 

@@ -1,0 +1,176 @@
+/*
+ * The loader's public interface: a namespace of loaded crates (ELF64 ET_REL
+ * objects laid out in the module area) and their symbols, with every applied
+ * relocation recorded as a dependency between sections, so that a later step
+ * can redirect references when code is swapped.
+ *
+ * Crates and namespaces are opaque. Sections, symbols, dependencies and
+ * relocation records are plain structs the caller may read but must not
+ * modify; they live until their crate is unloaded.
+ *
+ * Symbol rule: the namespace holds every published global and weak definition.
+ * A lookup returns the strong (STB_GLOBAL) definition if there is one, else the
+ * oldest weak one. Loading a second strong definition of a name fails with
+ * E_LD_DUPLICATE_SYMBOL (naming both crates); a weak definition never conflicts.
+ * A crate's references to its own weak definition bind to a strong definition
+ * already in the namespace, as a static linker would. References already bound
+ * to a weak definition stay bound when a strong one arrives later (they are
+ * recorded, so a swap can redirect them).
+ */
+#ifndef LOADER_LOADER_H
+#define LOADER_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <nanoswap/err.h>
+#include <loader/services.h>
+
+struct ld_namespace;
+struct ld_crate;
+
+/* Which region of its crate a section lives in (and so its protection). */
+enum ld_kind {
+	LD_KIND_TEXT,   /* RX */
+	LD_KIND_RODATA, /* R, NX (also the loader's per-crate GOT) */
+	LD_KIND_DATA,   /* RW, NX: .data and .bss */
+};
+
+struct ld_dep;
+
+/* An allocated section of a crate, at its run address. */
+struct ld_section {
+	const char *name;
+	struct ld_crate *crate;
+	uint32_t elf_index; /* in the object's section headers; 0 = loader GOT */
+	enum ld_kind kind;
+	bool nobits;        /* .bss-like: zero-filled, not in the file */
+	bool bound;         /* memory is another crate's section (not owned) */
+	const struct ld_section *bound_to; /* that section (an edge records it) */
+	uint64_t addr;      /* run address */
+	uint64_t size;
+	uint64_t align;
+	struct ld_dep *deps;       /* edges from this section (what it uses) */
+	struct ld_dep *dependents; /* edges to this section (who uses it) */
+};
+
+/* One applied relocation: the word at source->addr + offset was computed from
+ * target->addr + target_offset (the symbol) plus addend. target is NULL for an
+ * absolute symbol or an undefined weak one (value 0). GOT-relaxed and GOT
+ * forms record the type actually applied (R_X86_64_PC32 after mov->lea). */
+struct ld_reloc {
+	const struct ld_section *source;
+	uint64_t offset;
+	uint32_t type;
+	int64_t addend;
+	const struct ld_section *target;
+	uint64_t target_offset;
+	const struct ld_reloc *next_in_dep; /* next record of the same edge */
+};
+
+/* All relocations from one source section to one target section. An edge
+ * with no relocations records that the source is bound to the target's
+ * memory (see ld_load_opts.bind_section). */
+struct ld_dep {
+	struct ld_section *source;
+	struct ld_section *target;
+	uint32_t nrelocs;
+	const struct ld_reloc *relocs;   /* first record, chained by next_in_dep */
+	struct ld_dep *next_dep;         /* next edge in source->deps */
+	struct ld_dep *next_dependent;   /* next edge in target->dependents */
+	struct ld_dep **pprev_dependent; /* loader-internal list link */
+};
+
+/* A defined, named symbol of a crate. section is NULL for SHN_ABS. */
+struct ld_symbol {
+	const char *name;
+	uint64_t addr;
+	uint64_t size;
+	struct ld_crate *crate;
+	const struct ld_section *section;
+	uint8_t bind; /* STB_LOCAL, STB_GLOBAL or STB_WEAK */
+	uint8_t type; /* STT_FUNC, STT_OBJECT, STT_NOTYPE */
+	struct ld_symbol *hash_next; /* loader-internal */
+};
+
+/* Optional hooks for one load; pass NULL for plain loading. */
+struct ld_load_opts {
+	void *ctx;
+	/* Called for an undefined symbol the namespace cannot resolve. Return
+	 * true and set *value to bind it to that absolute address. */
+	bool (*resolve_undefined)(void *ctx, const char *name, uint64_t *value);
+	/* Called for each allocated data/bss section of the new crate. Return an
+	 * existing section (of another crate) to bind it to instead of allocating
+	 * memory, or NULL. The sizes must match exactly (else E_LD_BAD_BINDING). */
+	const struct ld_section *(*bind_section)(void *ctx, const char *name,
+						 uint64_t size, bool nobits);
+	/* Bound sections hold live data: by default relocations whose place is in
+	 * a bound section are recorded but not written. */
+	bool apply_relocs_in_bound;
+};
+
+/* Create an empty namespace that will use `svc` (which must outlive it). */
+NS_MUST_CHECK enum err ld_namespace_create(const struct ld_services *svc,
+					   struct ld_namespace **out);
+/* Unload every crate (newest first) and free the namespace. */
+void ld_namespace_destroy(struct ld_namespace *ns);
+
+/* Validate `image` (size bytes, 8-byte aligned) as an x86_64 ET_REL object,
+ * lay it out in the module area, resolve its undefined symbols against the
+ * namespace, relocate it, record its dependencies and publish its symbols as
+ * crate `name`. On any failure nothing changed: no symbol, mapping or heap
+ * block remains. The image may be freed once this returns. */
+NS_MUST_CHECK enum err ld_load(struct ld_namespace *ns, const char *name,
+			       const void *image, size_t size,
+			       const struct ld_load_opts *opts,
+			       struct ld_crate **out);
+
+/* Remove `crate`: refuses with E_LD_IN_USE (naming them) while sections of
+ * other crates depend on it; else withdraws its symbols, unlinks its
+ * dependencies, unmaps its memory and frees everything it held. */
+NS_MUST_CHECK enum err ld_unload(struct ld_namespace *ns, struct ld_crate *crate);
+
+/* The namespace's definition of global `name` (see the symbol rule above);
+ * E_LD_NOT_FOUND if none. Does not log. */
+NS_MUST_CHECK enum err ld_lookup(const struct ld_namespace *ns, const char *name,
+				 const struct ld_symbol **out);
+/* The symbol (global or local) whose [addr, addr+size) holds `addr`, or the
+ * nearest one below it in the same section; E_LD_NOT_FOUND if none. */
+NS_MUST_CHECK enum err ld_symbolize(const struct ld_namespace *ns, uint64_t addr,
+				    const struct ld_symbol **out);
+/* The loaded crate called `name`; E_LD_NOT_FOUND if none. */
+NS_MUST_CHECK enum err ld_find_crate(const struct ld_namespace *ns,
+				     const char *name, struct ld_crate **out);
+
+/* Iterate crates in load order: first(ns), then next(c) until NULL. */
+struct ld_crate *ld_crate_first(const struct ld_namespace *ns);
+struct ld_crate *ld_crate_next(const struct ld_crate *crate);
+
+const char *ld_crate_name(const struct ld_crate *crate);
+/* The crate's allocated sections (plus its GOT, if any), as an array. */
+const struct ld_section *ld_crate_sections(const struct ld_crate *crate,
+					   size_t *count);
+/* The crate's defined symbols, locals included, as an array. */
+const struct ld_symbol *ld_crate_symbols(const struct ld_crate *crate,
+					 size_t *count);
+/* Every relocation applied while loading the crate, as an array. */
+const struct ld_reloc *ld_crate_relocs(const struct ld_crate *crate,
+				       size_t *count);
+/* The crate's section called `name` (the first if several); E_LD_NOT_FOUND. */
+NS_MUST_CHECK enum err ld_crate_find_section(const struct ld_crate *crate,
+					     const char *name,
+					     const struct ld_section **out);
+
+/* Dependencies of a section: walk sec->deps by next_dep (what it uses) and
+ * sec->dependents by next_dependent (who uses it); each edge's relocation
+ * records by next_in_dep. These helpers do the first step. */
+static inline const struct ld_dep *ld_section_deps(const struct ld_section *s)
+{
+	return s->deps;
+}
+static inline const struct ld_dep *ld_section_dependents(const struct ld_section *s)
+{
+	return s->dependents;
+}
+
+#endif

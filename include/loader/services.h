@@ -1,0 +1,68 @@
+/*
+ * Everything the loader needs from outside itself, as one struct of callbacks:
+ * heap, module-area virtual ranges, mapping and protection, and logging. The
+ * kernel fills it from its own subsystems; the host tests fill it with a shim
+ * that counts live allocations and mappings, so a test can prove that a failed
+ * load gave everything back.
+ *
+ * Two addresses exist for every loaded byte: the RUN address (where code will
+ * execute and what relocations compute with, always in the module area) and
+ * the WRITE pointer (where the loader stores the byte while laying it out).
+ * In the kernel they are equal; in the host shim the run address is a fake
+ * module-area address and the write pointer is host memory.
+ */
+#ifndef LOADER_SERVICES_H
+#define LOADER_SERVICES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <nanoswap/err.h>
+
+/* Bottom of the module area: every crate is placed at or above it, so that
+ * -mcmodel=kernel code (R_X86_64_32S) can reach it. */
+#define LD_MODULE_AREA_BASE 0xFFFFFFFF80000000ull
+#define LD_PAGE_SIZE 4096ull
+
+/* Final protection of a mapped range. Anything not executable is also NX. */
+enum ld_prot {
+	LD_PROT_RX, /* text */
+	LD_PROT_R,  /* rodata, loader GOT: read-only, NX */
+	LD_PROT_RW, /* data, bss: read-write, NX */
+};
+
+struct ld_services {
+	void *ctx; /* passed back as the first argument of every callback */
+
+	/* Heap. alloc returns NULL when exhausted (the loader reports E_NO_HEAP);
+	 * memory need not be zeroed. free(NULL) must be accepted. */
+	void *(*heap_alloc)(void *ctx, size_t size);
+	void (*heap_free)(void *ctx, void *ptr);
+
+	/* Reserve `size` bytes (a multiple of LD_PAGE_SIZE) of page-aligned
+	 * virtual space in the module area; nothing is mapped yet. Returns
+	 * E_NO_VSPACE (or another code) on failure. release gives it back. */
+	enum err (*vrange_reserve)(void *ctx, uint64_t size, uint64_t *base);
+	void (*vrange_release)(void *ctx, uint64_t base, uint64_t size);
+
+	/* Map fresh zeroed frames over a reserved, page-aligned range, writable
+	 * by the loader (through vrange_writable). unmap removes the mapping and
+	 * frees the frames. */
+	enum err (*vrange_map)(void *ctx, uint64_t base, uint64_t size);
+	void (*vrange_unmap)(void *ctx, uint64_t base, uint64_t size);
+
+	/* Set the final protection of a mapped, page-aligned range. */
+	enum err (*vrange_protect)(void *ctx, uint64_t base, uint64_t size,
+				   enum ld_prot prot);
+
+	/* Where the loader may write the `size` bytes that will run at `addr`
+	 * (mapped by vrange_map, or an existing section the load is bound to).
+	 * NULL when no such writable memory exists. The kernel returns `addr`. */
+	void *(*vrange_writable)(void *ctx, uint64_t addr, uint64_t size);
+
+	/* printf-like, one message per call, the loader supplies the trailing
+	 * newline. Conversions used: %s %c %d %u %x %ld %lu %lx and '%%'. */
+	void (*log)(void *ctx, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
+};
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * Exception tests: int3 is reported with a symbolized backtrace and
+ * execution continues; an invalid opcode is caught by fault_catch.
+ */
+#include <bootinfo/ksym.h>
+#include <interrupts/interrupts.h>
+#include <ktest/ktest.h>
+#include <lib/string.h>
+
+__attribute__((noinline)) static void after_int3(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+/* Not a leaf, so it has a frame the backtrace can walk. */
+__attribute__((noinline)) static void int3_site(void)
+{
+	__asm__ volatile("int3" ::: "memory");
+	after_int3();
+}
+
+__attribute__((noinline)) static void ud2_site(void *arg)
+{
+	(void)arg;
+	__asm__ volatile("ud2" ::: "memory");
+}
+
+static bool symbol_is(uint64_t addr, const char *want)
+{
+	const char *name;
+	uint64_t off;
+
+	return ksym_lookup(addr, &name, &off) && strcmp(name, want) == 0;
+}
+
+KTEST(exception, int3_reported_and_resumed)
+{
+	unsigned before = trap_last()->count;
+
+	int3_site();
+	const struct trap_record *r = trap_last();
+	KT_ASSERT_EQ(r->count, before + 1);
+	KT_ASSERT_EQ(r->vector, VEC_BREAKPOINT);
+	KT_ASSERT(symbol_is(r->rip - 1, "int3_site"), "RIP %lx is not in int3_site", r->rip);
+	KT_ASSERT(r->npcs >= 3, "backtrace has %u frames", r->npcs);
+	KT_ASSERT(symbol_is(r->pcs[1] - 1, "ktest_fn_exception_int3_reported_and_resumed"),
+		  "caller frame %lx is not this test", r->pcs[1]);
+}
+
+KTEST(exception, invalid_opcode_caught)
+{
+	struct trap_record rec;
+
+	KT_ASSERT(fault_catch(ud2_site, NULL, &rec), "ud2 did not raise an exception");
+	KT_ASSERT_EQ(rec.vector, VEC_INVALID_OP);
+	KT_ASSERT(symbol_is(rec.rip, "ud2_site"), "RIP %lx is not in ud2_site", rec.rip);
+}
+
+KTEST(exception, symbols_resolve)
+{
+	extern void kernel_main(uint32_t, uint64_t);
+	const char *name;
+	uint64_t off;
+
+	KT_ASSERT(ksym_count() > 100, "only %u kernel symbols", ksym_count());
+	KT_ASSERT_EQ(ksym_find("kernel_main"), (uint64_t)kernel_main);
+	KT_ASSERT(ksym_lookup((uint64_t)kernel_main + 5, &name, &off), "no symbol at kernel_main+5");
+	KT_ASSERT(strcmp(name, "kernel_main") == 0 && off == 5, "got %s+%lu", name, off);
+}
