@@ -187,6 +187,7 @@ boot_stack32_top:
 
 /* Higher half from here on: this code runs at its link address. */
 	.text
+	.type	long_mode_high, @function
 long_mode_high:
 	movabsq	$boot_stack_top, %rsp
 	xorl	%ebp, %ebp			/* ends frame-pointer backtraces */
@@ -197,6 +198,7 @@ long_mode_high:
 1:	cli
 	hlt
 	jmp	1b
+	.size	long_mode_high, . - long_mode_high
 
 	.section .rodata
 	.balign 8

@@ -1,1 +1,34 @@
-# Tests: host unit tests (ASan+UBSan) and QEMU boot tests; included by Makefile.
+# Tests, included by the top-level Makefile. `make test` runs:
+#   host unit tests   tests/host/ (ASan + UBSan), and the loader's (loader/loader.mk)
+#   QEMU boot tests   the real GRUB ISO under QEMU: in-kernel suites (tests/kernel/)
+#                     and boot-stub checks on CPUs without long mode or NX
+# and ends with one line "N passed, N failed" over all of them.
+
+RESULTS := $(BUILD)/results
+
+-include tests/host/host.mk
+
+# In-kernel suites: one boot per command line.
+KTEST_BOOTS := ktest
+KTEST_CMDLINE_ktest := test bogus_option=1
+TEST_ISOS := $(patsubst %,$(BUILD)/test-%.iso,$(KTEST_BOOTS))
+
+$(BUILD)/test-%.iso: $(ISO_INPUTS) tests/tests.mk | deps-check
+	$(Q)tools/mkiso.sh $@ "$(KTEST_CMDLINE_$*)" $(BUILD) $(MODULES)
+
+QEMU_TEST := tools/qemu-test.sh
+
+test: $(TEST_ISOS) $(HOST_TEST_BINS) | deps-check
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@for bin in $(HOST_TEST_BINS); do \
+		tools/run-suite.sh host.$$(basename $$bin) $(RESULTS) $$bin; done
+	@if grep -q '^loader-host-test:' loader/loader.mk 2>/dev/null; then \
+		tools/run-suite.sh host.loader $(RESULTS) $(MAKE) --no-print-directory loader-host-test; fi
+	@$(QEMU_TEST) ktest $(BUILD)/test-ktest.iso 33 $(RESULTS) --ktest \
+		--expect "warning: cmdline: unknown option 'bogus_option' (ignored)" \
+		--expect 'command line: "test bogus_option=1"' --expect 'boot modules: 9'
+	@$(QEMU_TEST) no_long_mode $(BUILD)/test-ktest.iso 67 $(RESULTS) \
+		--expect 'nanoswap: this CPU has no long mode (x86_64); halting' -- -cpu qemu32
+	@$(QEMU_TEST) no_nx $(BUILD)/test-ktest.iso 69 $(RESULTS) \
+		--expect 'nanoswap: this CPU has no NX (execute-disable) bit; halting' -- -cpu qemu64,-nx
+	@tools/test-summary.sh $(RESULTS)
