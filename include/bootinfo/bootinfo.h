@@ -7,6 +7,7 @@
 #define BOOTINFO_BOOTINFO_H
 
 #include <nanoswap/err.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,7 @@ struct bootinfo {
 	const char *cmdline;	/* "" when GRUB passed none */
 	struct mb2_mmap_entry mmap[BOOTINFO_MAX_MMAP];
 	unsigned mmap_count;
+	bool mmap_seen;		/* a memory-map tag was parsed (it may be empty) */
 	struct boot_module modules[BOOTINFO_MAX_MODULES];
 	unsigned module_count;
 	const void *elf_shdrs;	/* NULL when there was no ELF-sections tag */

@@ -32,28 +32,33 @@ static uint64_t ksym_nsyms;
 static const char *ksym_strs;
 static uint64_t ksym_strsize;
 
-static const struct elf64_shdr *shdr(unsigned i)
+/* Section header i, copied out: GRUB's headers sit 4-byte aligned (tag + 20). */
+static struct elf64_shdr shdr(unsigned i)
 {
-	return (const struct elf64_shdr *)((const uint8_t *)boot_info.elf_shdrs +
-					   (uint64_t)i * boot_info.elf_entsize);
+	struct elf64_shdr sh;
+
+	memcpy(&sh, (const uint8_t *)boot_info.elf_shdrs + (uint64_t)i * boot_info.elf_entsize,
+	       sizeof(sh));
+	return sh;
 }
 
 bool ksym_init(void)
 {
 	for (unsigned i = 0; i < boot_info.elf_num; i++) {
-		const struct elf64_shdr *sym = shdr(i);
-		if (sym->type != SHT_SYMTAB)
+		struct elf64_shdr sym = shdr(i), str;
+		if (sym.type != SHT_SYMTAB)
 			continue;
-		if (sym->link >= boot_info.elf_num || sym->entsize != sizeof(struct elf64_sym) ||
-		    !sym->addr || !shdr(sym->link)->addr || !shdr(sym->link)->size) {
+		if (sym.link < boot_info.elf_num)
+			str = shdr(sym.link);
+		if (sym.link >= boot_info.elf_num || sym.entsize != sizeof(struct elf64_sym) ||
+		    !sym.addr || !str.addr || !str.size) {
 			pr_warn("ksym: symbol table section %u is unusable\n", i);
 			return false;
 		}
-		const struct elf64_shdr *str = shdr(sym->link);
-		ksym_syms = phys_to_virt(sym->addr);
-		ksym_nsyms = sym->size / sizeof(struct elf64_sym);
-		ksym_strs = phys_to_virt(str->addr);
-		ksym_strsize = str->size;
+		ksym_syms = phys_to_virt(sym.addr);
+		ksym_nsyms = sym.size / sizeof(struct elf64_sym);
+		ksym_strs = phys_to_virt(str.addr);
+		ksym_strsize = str.size;
 		if (ksym_strs[ksym_strsize - 1] != '\0') {
 			pr_warn("ksym: string table is not NUL-terminated\n");
 			ksym_syms = NULL;

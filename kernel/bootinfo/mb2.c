@@ -135,10 +135,11 @@ static enum err parse_tag(const uint8_t *tag, uint32_t type, uint32_t size,
 	case MB2_TAG_MODULE:
 		return parse_module(tag, size, out, log);
 	case MB2_TAG_MMAP:
-		if (out->mmap_count) {
+		if (out->mmap_seen) {
 			LOG("mb2: two memory-map tags\n");
 			return E_MB2_DUPLICATE;
 		}
+		out->mmap_seen = true;
 		return parse_mmap(tag, size, out, log);
 	case MB2_TAG_ELF_SECTIONS:
 		if (out->elf_shdrs) {

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define FMT_MAX_WIDTH	256
+
 struct fmt_spec {
 	bool left;		/* '-': pad on the right */
 	bool zero;		/* '0': pad numbers with zeros */
@@ -103,17 +105,15 @@ static const char *parse_spec(const char *p, struct fmt_spec *spec, va_list *ap)
 	}
 	if (*p == '*') {
 		int w = va_arg(*ap, int);
-		if (w < 0) {
-			spec->left = true;
-			w = -w;
-		}
-		spec->width = (unsigned)w;
+		spec->left |= w < 0;
+		spec->width = w < 0 ? 0u - (unsigned)w : (unsigned)w;
 		p++;
 	}
-	for (; *p >= '0' && *p <= '9'; p++)
-		spec->width = spec->width * 10 + (unsigned)(*p - '0');
-	if (spec->width > 256)	/* keep a typo from flooding the console */
-		spec->width = 256;
+	for (; *p >= '0' && *p <= '9'; p++)	/* stop growing past the clamp: no wrap */
+		if (spec->width <= FMT_MAX_WIDTH)
+			spec->width = spec->width * 10 + (unsigned)(*p - '0');
+	if (spec->width > FMT_MAX_WIDTH)	/* keep a typo from flooding the console */
+		spec->width = FMT_MAX_WIDTH;
 	if (*p == 'h') {
 		spec->length = p[1] == 'h' ? -2 : -1;
 		p += p[1] == 'h' ? 2 : 1;
@@ -158,6 +158,7 @@ size_t fmt_vformat(fmt_sink_fn sink, void *ctx, const char *fmt, va_list ap)
 				   *p == 'X', "");
 			break;
 		case 'p':
+			spec.left = false;
 			spec.zero = true;
 			spec.width = 18;
 			out_number(&o, &spec, (uintptr_t)va_arg(args, void *), false, 16, false, "0x");

@@ -1,0 +1,55 @@
+# Host unit tests for the kernel's pure-C files, built with ASan+UBSan.
+# Included from tests/tests.mk; also works on its own:
+#
+#   make -f tests/host/host.mk host-test
+#
+# Each binary links its test, the one kernel file under test and err.c, and
+# prints one line per test and "N passed, N failed".
+
+BUILD  ?= build
+HOSTCC ?= gcc
+
+HOST_TEST_DIR := tests/host
+HOST_TEST_OUT := $(BUILD)/host
+HOST_TEST_CFLAGS := -std=gnu11 -O1 -g -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
+	-Iinclude -MMD -MP
+
+# test name -> the kernel file it tests
+HOST_TEST_format  := kernel/console/format.c
+HOST_TEST_mb2     := kernel/bootinfo/mb2.c
+HOST_TEST_cmdline := kernel/init/cmdline.c
+HOST_TEST_NAMES   := format mb2 cmdline
+
+HOST_TEST_BINS := $(patsubst %,$(HOST_TEST_OUT)/test_%,$(HOST_TEST_NAMES))
+host_test_obj = $(patsubst %.c,$(HOST_TEST_OUT)/obj/%.o,$(1))
+HOST_TEST_OBJS := $(call host_test_obj,$(foreach n,$(HOST_TEST_NAMES),\
+	$(HOST_TEST_DIR)/test_$(n).c $(HOST_TEST_$(n))) kernel/lib/err.c)
+
+# The flags are part of every object: rebuild when they change .
+$(HOST_TEST_OUT)/obj/flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(HOSTCC) $(HOST_TEST_CFLAGS)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(HOST_TEST_OUT)/obj/%.o: %.c $(HOST_TEST_OUT)/obj/flags
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_TEST_CFLAGS) -c $< -o $@
+
+define host_test_rule
+$(HOST_TEST_OUT)/test_$(1): $(call host_test_obj,$(HOST_TEST_DIR)/test_$(1).c $(HOST_TEST_$(1)) kernel/lib/err.c)
+	@mkdir -p $$(@D)
+	$$(Q)$$(HOSTCC) -fsanitize=address,undefined -o $$@ $$^
+endef
+$(foreach n,$(HOST_TEST_NAMES),$(eval $(call host_test_rule,$(n))))
+
+# Run every binary even if one fails; fail at the end if any did.
+.PHONY: host-test FORCE
+host-test: $(HOST_TEST_BINS)
+	@status=0; for t in $(HOST_TEST_BINS); do \
+		echo "== $$t"; $$t || status=1; \
+	done; exit $$status
+
+FORCE:
+
+-include $(HOST_TEST_OBJS:.o=.d)
