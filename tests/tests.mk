@@ -24,6 +24,7 @@ test: $(TEST_ISOS) $(HOST_TEST_BINS) | deps-check
 		tools/run-suite.sh host.$$(basename $$bin) $(RESULTS) $$bin; done
 	@if grep -q '^loader-host-test:' loader/loader.mk 2>/dev/null; then \
 		tools/run-suite.sh host.loader $(RESULTS) $(MAKE) --no-print-directory loader-host-test; fi
+	@tools/run-suite.sh iso $(RESULTS) tools/check-iso.sh $(BUILD)/test-ktest.iso $(BUILD) $(MODULES)
 	@$(QEMU_TEST) ktest $(BUILD)/test-ktest.iso 33 $(RESULTS) --ktest \
 		--expect "warning: cmdline: unknown option 'bogus_option' (ignored)" \
 		--expect 'command line: "test bogus_option=1"' --expect 'boot modules: 9'
