@@ -3,13 +3,14 @@
 #   make            build build/nanoswap.iso
 #   make run        boot it in QEMU (CMDLINE="..." passes a kernel command line)
 #   make test       host tests + QEMU boot tests; ends with "N passed, N failed"
+#   make bench      benchmarks in guest instructions (QEMU -icount shift=0)
 #   make deps       install the tools (apt-get, as root)
 #   make V=1        show the commands
 
 # The constituent modules, in swap order (memory first). Each is kernel/NAME/
 # combined with `ld -r` into build/modules/NAME.o; linker.ld gives each its own
 # page-aligned text/rodata/data/bss ranges.
-MODULES := memory console interrupts heap bootinfo lib init ktest
+MODULES := memory console interrupts heap bootinfo lib loader crates init ktest
 
 BUILD   := build
 CC      := gcc
@@ -29,28 +30,37 @@ endif
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
 	-mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-common \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls -ffunction-sections \
-	-fdata-sections -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fdata-sections -fno-merge-constants -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fcf-protection=none -Wall -Wextra -Werror -Iinclude -I$(BUILD)/gen -MMD -MP
 LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
 
 # ---- sources -------------------------------------------------------------
 
-module_srcs = $(wildcard kernel/$(1)/*.c kernel/$(1)/*.S) \
-	$(if $(filter ktest,$(1)),$(wildcard tests/kernel/*.c))
+# kernel/NAME/, except: the loader is loader/ (it builds for the host too),
+# and the ktest module carries the in-kernel suites of tests/kernel/.
+module_dirs = $(if $(filter loader,$(1)),loader loader/x86_64,kernel/$(1)) \
+	$(if $(filter ktest,$(1)),tests/kernel)
+module_srcs = $(foreach d,$(call module_dirs,$(1)),$(wildcard $(d)/*.c $(d)/*.S))
 obj = $(patsubst %,$(BUILD)/obj/%.o,$(1))
 
 BOOT_OBJS   := $(call obj,$(wildcard boot/*.S boot/*.c))
 MODULE_OBJS := $(patsubst %,$(BUILD)/modules/%.o,$(MODULES))
 ALL_KOBJS   := $(BOOT_OBJS) $(foreach m,$(MODULES),$(call obj,$(call module_srcs,$(m))))
 
-.PHONY: all iso run test deps deps-check host-test qemu-test clean FORCE
+.PHONY: all iso run test bench deps deps-check host-test qemu-test clean FORCE
 all iso: $(BUILD)/nanoswap.iso
 
-$(BUILD)/obj/%.c.o: %.c | $(BUILD)/gen/modules.h
+# The compiler and flags are part of every object: rebuild when they change.
+$(BUILD)/kcflags.txt: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(KCFLAGS)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/obj/%.c.o: %.c $(BUILD)/kcflags.txt | $(BUILD)/gen/modules.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.S.o: %.S
+$(BUILD)/obj/%.S.o: %.S $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 
@@ -80,7 +90,10 @@ $(BUILD)/nano_core.elf: $(BOOT_OBJS) $(MODULE_OBJS) $(BUILD)/linker.ld
 $(BUILD)/nanoswap.elf: $(BUILD)/nano_core.elf
 	$(Q)$(OBJCOPY) --remove-section='.rela*' $< $@
 
-ISO_INPUTS := $(BUILD)/nanoswap.elf $(BUILD)/nano_core.elf $(MODULE_OBJS) tools/mkiso.sh
+include tests/modules/modules.mk
+
+ISO_INPUTS := $(BUILD)/nanoswap.elf $(BUILD)/nano_core.elf $(MODULE_OBJS) $(TESTMOD_OBJS) \
+	tools/mkiso.sh
 
 # The command line is baked into grub.cfg: rebuild when it changes.
 $(BUILD)/cmdline.txt: FORCE
@@ -89,12 +102,19 @@ $(BUILD)/cmdline.txt: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(BUILD)/nanoswap.iso: $(ISO_INPUTS) $(BUILD)/cmdline.txt | deps-check
-	$(Q)tools/mkiso.sh $@ "$$(cat $(BUILD)/cmdline.txt)" $(BUILD) $(MODULES)
+	$(Q)tools/mkiso.sh $@ "$$(cat $(BUILD)/cmdline.txt)" $(BUILD) $(MODULES) -- $(TESTMODS)
 
 # ---- running -------------------------------------------------------------
 
 run: $(BUILD)/nanoswap.iso
 	$(Q)tools/qemu-run.sh $(BUILD)/nanoswap.iso
+
+# Benchmarks in guest instructions (QEMU -icount shift=0: rdtsc counts them).
+$(BUILD)/bench.iso: $(ISO_INPUTS) | deps-check
+	$(Q)tools/mkiso.sh $@ "bench" $(BUILD) $(MODULES) -- $(TESTMODS)
+
+bench: $(BUILD)/bench.iso
+	$(Q)tools/bench.sh $<
 
 deps:
 	$(Q)tools/deps.sh install
@@ -104,9 +124,12 @@ deps-check:
 
 -include $(ALL_KOBJS:.o=.d)
 include tests/tests.mk
--include loader/loader.mk
+include loader/loader.mk
 
 clean:
 	rm -rf $(BUILD)
 
 FORCE:
+
+# Keep intermediate objects (test crates) so rebuilds stay incremental.
+.SECONDARY:

@@ -1,5 +1,6 @@
 # Tests, included by the top-level Makefile. `make test` runs:
 #   host unit tests   tests/host/ (ASan + UBSan), and the loader's (loader/loader.mk)
+#   fuzz smoke        a few seconds of libFuzzer over the loader's input path
 #   QEMU boot tests   the real GRUB ISO under QEMU: in-kernel suites (tests/kernel/)
 #                     and boot-stub checks on CPUs without long mode or NX
 # and ends with one line "N passed, N failed" over all of them.
@@ -14,7 +15,7 @@ KTEST_CMDLINE_ktest := test bogus_option=1
 TEST_ISOS := $(patsubst %,$(BUILD)/test-%.iso,$(KTEST_BOOTS))
 
 $(BUILD)/test-%.iso: $(ISO_INPUTS) tests/tests.mk | deps-check
-	$(Q)tools/mkiso.sh $@ "$(KTEST_CMDLINE_$*)" $(BUILD) $(MODULES)
+	$(Q)tools/mkiso.sh $@ "$(KTEST_CMDLINE_$*)" $(BUILD) $(MODULES) -- $(TESTMODS)
 
 QEMU_TEST := tools/qemu-test.sh
 
@@ -22,12 +23,12 @@ test: $(TEST_ISOS) $(HOST_TEST_BINS) | deps-check
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@for bin in $(HOST_TEST_BINS); do \
 		tools/run-suite.sh host.$$(basename $$bin) $(RESULTS) $$bin; done
-	@if grep -q '^loader-host-test:' loader/loader.mk 2>/dev/null; then \
-		tools/run-suite.sh host.loader $(RESULTS) $(MAKE) --no-print-directory loader-host-test; fi
+	@tools/run-suite.sh host.loader $(RESULTS) $(MAKE) --no-print-directory loader-host-test
+	@tools/run-check.sh fuzz.smoke $(RESULTS) $(MAKE) --no-print-directory fuzz-smoke
 	@tools/run-suite.sh iso $(RESULTS) tools/check-iso.sh $(BUILD)/test-ktest.iso $(BUILD) $(MODULES)
 	@$(QEMU_TEST) ktest $(BUILD)/test-ktest.iso 33 $(RESULTS) --ktest \
 		--expect "warning: cmdline: unknown option 'bogus_option' (ignored)" \
-		--expect 'command line: "test bogus_option=1"' --expect 'boot modules: 9'
+		--expect 'command line: "test bogus_option=1"' --expect 'boot modules: $(words nano_core $(MODULES) $(TESTMODS))'
 	@$(QEMU_TEST) no_long_mode $(BUILD)/test-ktest.iso 67 $(RESULTS) \
 		--expect 'nanoswap: this CPU has no long mode (x86_64); halting' -- -cpu qemu32
 	@$(QEMU_TEST) no_nx $(BUILD)/test-ktest.iso 69 $(RESULTS) \

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Build a GRUB (multiboot2, BIOS) ISO: tools/mkiso.sh OUT.iso "CMDLINE" BUILD MODULE...
+# Build a GRUB (multiboot2, BIOS) ISO:
+#   tools/mkiso.sh OUT.iso "CMDLINE" BUILD MODULE... [-- TESTMOD...]
 # The kernel boots from BUILD/nanoswap.elf (no RELA sections); the full
 # --emit-relocs image and every constituent module object ride along as
-# multiboot2 modules, copied byte for byte from what was linked.
+# multiboot2 modules, copied byte for byte from what was linked, then the
+# test crates from BUILD/testmods/.
 set -euo pipefail
 out=$1 cmdline=$2 build=$3
 shift 3
 root=$(mktemp -d "$build/isoroot.XXXXXX")
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root/boot/grub" "$root/modules"
+mkdir -p "$root/boot/grub" "$root/modules" "$root/testmods"
 cp "$build/nanoswap.elf" "$root/boot/nanoswap.elf"
 cp "$build/nano_core.elf" "$root/boot/nano_core.elf"
 {
@@ -18,9 +20,14 @@ cp "$build/nano_core.elf" "$root/boot/nano_core.elf"
 	echo 'menuentry "nanoswap" {'
 	echo "	multiboot2 /boot/nanoswap.elf $cmdline"
 	echo '	module2 /boot/nano_core.elf nano_core'
+	dir=modules
 	for m in "$@"; do
-		cp "$build/modules/$m.o" "$root/modules/$m.o"
-		echo "	module2 /modules/$m.o $m"
+		if [ "$m" = -- ]; then
+			dir=testmods
+			continue
+		fi
+		cp "$build/$dir/$m.o" "$root/$dir/$m.o"
+		echo "	module2 /$dir/$m.o $m"
 	done
 	echo '	boot'
 	echo '}'

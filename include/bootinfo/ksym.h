@@ -20,6 +20,9 @@ bool ksym_lookup(uint64_t addr, const char **name, uint64_t *offset);
 /* The value of the symbol called name, or 0 if there is none. */
 uint64_t ksym_find(const char *name);
 
+/* The value of the defined global or weak symbol called name; false if none. */
+bool ksym_find_global(const char *name, uint64_t *value);
+
 /* How many symbols the table holds (0 when there is none). */
 unsigned ksym_count(void);
 

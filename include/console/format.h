@@ -3,7 +3,7 @@
  * state: kprintf uses it for the console and the host tests use it directly.
  *
  * Conversions: %d %i %u %x %X %p %s %c %%, length modifiers hh h l ll z,
- * flags '-' and '0', a field width (digits or '*'). %p prints 0x and 16 hex
+ * flags '-', '0' and '+', a field width (digits or '*'). %p prints 0x and 16 hex
  * digits; %s of NULL prints "(null)". An unknown conversion is printed as is.
  */
 #ifndef CONSOLE_FORMAT_H

@@ -1,7 +1,8 @@
 /*
  * The kernel command line: space-separated `key` or `key=value` tokens.
  * Known keys: test[=PREFIX] (run the in-kernel tests, only those whose name
- * starts with PREFIX if given, then exit QEMU), loglevel=err|warn|info|debug.
+ * starts with PREFIX if given, then exit QEMU), bench (run the benchmarks,
+ * then exit QEMU), loglevel=err|warn|info|debug.
  * Unknown keys get a warning and are otherwise ignored.
  */
 #ifndef INIT_CMDLINE_H
@@ -14,6 +15,7 @@
 struct cmdline {
 	char buf[CMDLINE_MAX];		/* tokens, NUL-separated */
 	bool test;			/* run the in-kernel tests */
+	bool bench;			/* run the benchmarks (make bench) */
 	const char *test_filter;	/* "" runs them all */
 	const char *loglevel;		/* NULL unless given */
 	unsigned unknown;		/* keys we warned about */

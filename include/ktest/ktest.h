@@ -57,4 +57,25 @@ struct ktest_result {
 /* Run every test whose name starts with prefix ("" for all). */
 struct ktest_result ktest_run(const char *prefix);
 
+/*
+ * Benchmarks, registered like tests with KBENCH(suite, name) and run by the
+ * `bench` command line (make bench) under QEMU -icount shift=0, where the
+ * guest's rdtsc counts instructions. A benchmark prints its own
+ * "bench: ..." lines and returns false if it could not measure.
+ */
+struct kbench {
+	const char *name;
+	bool (*fn)(void);
+};
+
+#define KBENCH(suite, bname)                                                       \
+	static bool kbench_fn_##suite##_##bname(void);                             \
+	static const struct kbench kbench_##suite##_##bname                         \
+		__attribute__((used, section(".kbench." #suite "." #bname), aligned(8))) = { \
+			#suite "." #bname, kbench_fn_##suite##_##bname };           \
+	static bool kbench_fn_##suite##_##bname(void)
+
+/* Run every benchmark; returns the number that failed to measure. */
+unsigned kbench_run(void);
+
 #endif

@@ -9,7 +9,8 @@
  * modify; they live until their crate is unloaded.
  *
  * Symbol rule: the namespace holds every published global and weak definition.
- * A lookup returns the strong (STB_GLOBAL) definition if there is one, else the
+ * A lookup returns the strong (STB_GLOBAL) definition if there is one (the
+ * newest, if a crate loaded with ld_load_opts.supersedes repeats one), else the
  * oldest weak one. Loading a second strong definition of a name fails with
  * E_LD_DUPLICATE_SYMBOL (naming both crates); a weak definition never conflicts.
  * A crate's references to its own weak definition bind to a strong definition
@@ -104,6 +105,10 @@ struct ld_load_opts {
 	 * memory, or NULL. The sizes must match exactly (else E_LD_BAD_BINDING). */
 	const struct ld_section *(*bind_section)(void *ctx, const char *name,
 						 uint64_t size, bool nobits);
+	/* A crate the new one replaces (e.g. the nano_core during a swap): its
+	 * strong definitions do not clash with the new crate's, and lookups then
+	 * return the newer definition. */
+	const struct ld_crate *supersedes;
 	/* Bound sections hold live data: by default relocations whose place is in
 	 * a bound section are recorded but not written. */
 	bool apply_relocs_in_bound;
@@ -160,6 +165,41 @@ const struct ld_reloc *ld_crate_relocs(const struct ld_crate *crate,
 NS_MUST_CHECK enum err ld_crate_find_section(const struct ld_crate *crate,
 					     const char *name,
 					     const struct ld_section **out);
+
+/*
+ * Hand-built crates, for the nano_core: sections that already exist in memory
+ * (never mapped, protected or unmapped by the loader), symbols and applied
+ * relocations added one by one, then committed like a loaded crate. The
+ * capacities are fixed at begin (E_LIMIT beyond them). Until commit the crate
+ * is invisible; abort frees it. Names are copied.
+ */
+NS_MUST_CHECK enum err ld_existing_begin(struct ld_namespace *ns, const char *name,
+					 size_t max_sections, size_t max_symbols,
+					 size_t max_relocs, struct ld_crate **out);
+NS_MUST_CHECK enum err ld_existing_add_section(struct ld_crate *crate,
+					       const char *name, enum ld_kind kind,
+					       uint64_t addr, uint64_t size,
+					       uint64_t align,
+					       const struct ld_section **out);
+/* sec must be one of this crate's sections, or NULL for an absolute symbol;
+ * bind is STB_LOCAL, STB_GLOBAL or STB_WEAK. */
+NS_MUST_CHECK enum err ld_existing_add_symbol(struct ld_crate *crate,
+					      const char *name, uint64_t addr,
+					      uint64_t size,
+					      const struct ld_section *sec,
+					      uint8_t bind, uint8_t type);
+/* A relocation the static linker applied: source must be this crate's;
+ * target any committed crate's section or this crate's, or NULL. */
+NS_MUST_CHECK enum err ld_existing_add_reloc(struct ld_crate *crate,
+					     const struct ld_section *source,
+					     uint64_t offset, uint32_t type,
+					     int64_t addend,
+					     const struct ld_section *target,
+					     uint64_t target_offset);
+/* Publish: E_LD_DUPLICATE_SYMBOL / E_LD_DUPLICATE_CRATE / E_NO_HEAP leave
+ * the crate uncommitted (abort it or fix and retry). */
+NS_MUST_CHECK enum err ld_existing_commit(struct ld_crate *crate);
+void ld_existing_abort(struct ld_crate *crate);
 
 /* Dependencies of a section: walk sec->deps by next_dep (what it uses) and
  * sec->dependents by next_dependent (who uses it); each edge's relocation

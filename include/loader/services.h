@@ -59,8 +59,8 @@ struct ld_services {
 	 * NULL when no such writable memory exists. The kernel returns `addr`. */
 	void *(*vrange_writable)(void *ctx, uint64_t addr, uint64_t size);
 
-	/* printf-like, one message per call, the loader supplies the trailing
-	 * newline. Conversions used: %s %c %d %u %x %ld %lu %lx and '%%'. */
+	/* printf-like, one message per call, without a trailing newline (the
+	 * service ends the line). Conversions used: %s %d %u %x %ld %lu %lx. */
 	void (*log)(void *ctx, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 };

@@ -12,6 +12,9 @@
 #define SHT_SYMTAB	2
 #define STT_OBJECT	1
 #define STT_FUNC	2
+#define STB_GLOBAL	1
+#define STB_WEAK	2
+#define SHN_UNDEF	0
 
 struct elf64_shdr {
 	uint32_t name, type;
@@ -101,6 +104,20 @@ uint64_t ksym_find(const char *name)
 		if (strcmp(sym_name(&ksym_syms[i]), name) == 0)
 			return ksym_syms[i].value;
 	return 0;
+}
+
+bool ksym_find_global(const char *name, uint64_t *value)
+{
+	for (uint64_t i = 0; i < ksym_nsyms; i++) {
+		const struct elf64_sym *s = &ksym_syms[i];
+		unsigned bind = s->info >> 4;
+		if ((bind == STB_GLOBAL || bind == STB_WEAK) && s->shndx != SHN_UNDEF &&
+		    strcmp(sym_name(s), name) == 0) {
+			*value = s->value;
+			return true;
+		}
+	}
+	return false;
 }
 
 unsigned ksym_count(void)

@@ -12,6 +12,7 @@
 struct fmt_spec {
 	bool left;		/* '-': pad on the right */
 	bool zero;		/* '0': pad numbers with zeros */
+	bool plus;		/* '+': signed conversions always show a sign */
 	unsigned width;
 	int length;		/* -2 hh, -1 h, 0 int, 1 long, 2 long long, 3 size_t */
 };
@@ -100,6 +101,8 @@ static const char *parse_spec(const char *p, struct fmt_spec *spec, va_list *ap)
 			spec->left = true;
 		else if (*p == '0')
 			spec->zero = true;
+		else if (*p == '+')
+			spec->plus = true;
 		else
 			break;
 	}
@@ -146,7 +149,7 @@ size_t fmt_vformat(fmt_sink_fn sink, void *ctx, const char *fmt, va_list ap)
 		case 'i': {
 			int64_t v = arg_signed(&args, spec.length);
 			uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-			out_number(&o, &spec, mag, v < 0, 10, false, "");
+			out_number(&o, &spec, mag, v < 0, 10, false, spec.plus ? "+" : "");
 			break;
 		}
 		case 'u':

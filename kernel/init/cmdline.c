@@ -25,6 +25,8 @@ static void apply_token(char *tok, struct cmdline *out, void (*warn)(const char 
 	if (strcmp(tok, "test") == 0) {
 		out->test = true;
 		out->test_filter = value ? value : "";
+	} else if (strcmp(tok, "bench") == 0 && !value) {
+		out->bench = true;
 	} else if (strcmp(tok, "loglevel") == 0 && value && *value) {
 		out->loglevel = value;
 	} else if (strcmp(tok, "loglevel") == 0) {

@@ -6,6 +6,7 @@
 #include <bootinfo/bootinfo.h>
 #include <bootinfo/ksym.h>
 #include <console/console.h>
+#include <crates/crates.h>
 #include <heap/heap.h>
 #include <init/cmdline.h>
 #include <interrupts/interrupts.h>
@@ -71,6 +72,13 @@ static __attribute__((noreturn)) void run_tests_and_exit(void)
 	cpu_halt_forever();
 }
 
+/* Run the benchmarks (make bench runs QEMU with -icount shift=0). */
+static __attribute__((noreturn)) void run_bench_and_exit(void)
+{
+	qemu_exit(kbench_run() == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+	cpu_halt_forever();
+}
+
 void kernel_main(uint32_t magic, uint64_t info_phys)
 {
 	uint64_t tsc_entry = rdtsc();
@@ -85,12 +93,15 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 	ksym_init();				/* our own symbols, for backtraces */
 	memory_init(&boot_info);		/* frames, W^X page tables, direct map */
 	heap_init();				/* kmalloc */
+	crates_init();				/* the loader's namespace */
 	apply_cmdline();			/* test, loglevel, ... */
 	print_boot_summary();
 	kprintf("nanoswap: init done at tsc %lu\n", rdtsc());
 
 	if (cmdline.test)
 		run_tests_and_exit();
+	if (cmdline.bench)
+		run_bench_and_exit();
 	kprintf("nanoswap: idle (no shell yet); quit QEMU with Ctrl-A X\n");
 	for (;;)
 		__asm__ volatile("hlt");

@@ -10,6 +10,7 @@
 #include <memory/memory.h>
 
 extern const struct ktest __ktests_start[], __ktests_end[];
+extern const struct kbench __kbench_start[], __kbench_end[];
 
 void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
 {
@@ -44,4 +45,18 @@ struct ktest_result ktest_run(const char *prefix)
 	}
 	kprintf("%u passed, %u failed\n", r.passed, r.failed);
 	return r;
+}
+
+unsigned kbench_run(void)
+{
+	unsigned failed = 0;
+
+	for (const struct kbench *b = __kbench_start; b < __kbench_end; b++) {
+		if (!b->fn()) {
+			kprintf("bench: %s: FAILED to measure\n", b->name);
+			failed++;
+		}
+	}
+	kprintf("bench: done, %u failed\n", failed);
+	return failed;
 }

@@ -56,6 +56,8 @@ static void test_signed_decimal(void)
 	CHECK_FMT("2147483647", "%d", INT_MAX);
 	CHECK_FMT("-2147483648", "%d", INT_MIN);
 	CHECK_FMT("-1 0 1", "%d %i %d", -1, 0, 1);
+	CHECK_FMT("+7 -7 +0", "%+d %+d %+d", 7, -7, 0);
+	CHECK_FMT("  +12", "%+5ld", 12L);
 }
 
 static void test_unsigned_decimal(void)

@@ -1,0 +1,31 @@
+/*
+ * The kernel's crate namespace: the ELF loader (loader/) wired to the kernel's
+ * heap, module area and page tables. Objects GRUB loaded as boot modules can
+ * be loaded from here by name; undefined symbols resolve against the loaded
+ * crates first, then against the nano_core's own global symbols.
+ */
+#ifndef CRATES_CRATES_H
+#define CRATES_CRATES_H
+
+#include <loader/loader.h>
+
+/* Create the namespace. Call once, after the heap is up. */
+void crates_init(void);
+
+/* The kernel's namespace (NULL before crates_init). */
+struct ld_namespace *crates_namespace(void);
+
+/* The loader services the kernel provides (heap, module area, mapping, log). */
+const struct ld_services *crates_services(void);
+
+/*
+ * Load the boot module called module_name (a `module2 PATH NAME` line) as
+ * the crate module_name. E_LD_NOT_FOUND if GRUB loaded no such module;
+ * otherwise whatever ld_load returns.
+ */
+enum err crates_load_boot_module(const char *module_name, struct ld_crate **out) NS_MUST_CHECK;
+
+/* Resolve name against the nano_core's global symbols (ld_load_opts hook). */
+bool crates_resolve_kernel_symbol(void *ctx, const char *name, uint64_t *value);
+
+#endif

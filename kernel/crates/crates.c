@@ -1,0 +1,44 @@
+/*
+ * The kernel's one crate namespace, and loading boot modules into it. Until
+ * the nano_core is itself a crate of the namespace (nano_core_swap/), its
+ * symbols are reached through the resolve_undefined hook.
+ */
+#include <bootinfo/bootinfo.h>
+#include <bootinfo/ksym.h>
+#include <console/console.h>
+#include <crates/crates.h>
+#include <memory/memory.h>
+
+static struct ld_namespace *kernel_ns;
+
+void crates_init(void)
+{
+	enum err e = ld_namespace_create(crates_services(), &kernel_ns);
+
+	if (e != E_OK)
+		panic("crates: cannot create the namespace: %s", err_name(e));
+}
+
+struct ld_namespace *crates_namespace(void)
+{
+	return kernel_ns;
+}
+
+bool crates_resolve_kernel_symbol(void *ctx, const char *name, uint64_t *value)
+{
+	(void)ctx;
+	return ksym_find_global(name, value);
+}
+
+enum err crates_load_boot_module(const char *module_name, struct ld_crate **out)
+{
+	const struct boot_module *m = bootinfo_find_module(module_name);
+	const struct ld_load_opts opts = { .resolve_undefined = crates_resolve_kernel_symbol };
+
+	if (!m) {
+		pr_err("crates: no boot module '%s' (is it in grub.cfg?)\n", module_name);
+		return E_LD_NOT_FOUND;
+	}
+	return ld_load(kernel_ns, module_name, phys_to_virt(m->start), m->end - m->start,
+		       &opts, out);
+}

@@ -1,0 +1,94 @@
+/*
+ * The loader's services, implemented with the kernel's own subsystems: the
+ * heap for bookkeeping, the module-area range allocator and the page tables
+ * for crate memory. The kernel runs crates where it writes them, so a
+ * crate's write address is its run address.
+ */
+#include <console/console.h>
+#include <crates/crates.h>
+#include <heap/heap.h>
+#include <memory/memory.h>
+
+static void *svc_heap_alloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return kmalloc(size);
+}
+
+static void svc_heap_free(void *ctx, void *p)
+{
+	(void)ctx;
+	kfree(p);
+}
+
+static enum err svc_vrange_reserve(void *ctx, uint64_t size, uint64_t *base)
+{
+	(void)ctx;
+	return vrange_alloc(size / PAGE_SIZE, base);
+}
+
+static void svc_vrange_release(void *ctx, uint64_t base, uint64_t size)
+{
+	(void)ctx;
+	vrange_free(base, size / PAGE_SIZE);
+}
+
+static enum err svc_vrange_map(void *ctx, uint64_t base, uint64_t size)
+{
+	(void)ctx;
+	return vm_map_fresh(base, size / PAGE_SIZE, VM_WRITE);
+}
+
+static void svc_vrange_unmap(void *ctx, uint64_t base, uint64_t size)
+{
+	(void)ctx;
+	vm_unmap_free(base, size / PAGE_SIZE);
+}
+
+static enum err svc_vrange_protect(void *ctx, uint64_t base, uint64_t size, enum ld_prot prot)
+{
+	unsigned vm_prot = prot == LD_PROT_RX ? VM_EXEC : prot == LD_PROT_RW ? VM_WRITE : 0;
+
+	(void)ctx;
+	for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+		enum err e = vm_protect(base + off, vm_prot);
+		if (e != E_OK)
+			return e;
+	}
+	return E_OK;
+}
+
+static void *svc_vrange_writable(void *ctx, uint64_t addr, uint64_t size)
+{
+	(void)ctx;
+	(void)size;
+	return (void *)addr;
+}
+
+static void svc_log(void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+	kprintf("\n");
+}
+
+static const struct ld_services kernel_services = {
+	.heap_alloc = svc_heap_alloc,
+	.heap_free = svc_heap_free,
+	.vrange_reserve = svc_vrange_reserve,
+	.vrange_release = svc_vrange_release,
+	.vrange_map = svc_vrange_map,
+	.vrange_unmap = svc_vrange_unmap,
+	.vrange_protect = svc_vrange_protect,
+	.vrange_writable = svc_vrange_writable,
+	.log = svc_log,
+};
+
+const struct ld_services *crates_services(void)
+{
+	return &kernel_services;
+}

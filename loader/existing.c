@@ -1,0 +1,162 @@
+/*
+ * Hand-built crates: the nano_core's modules already sit in memory, placed by
+ * the static linker, so the swap describes them to the loader instead of
+ * loading them. The crate gets the same sections, symbols, relocation records
+ * and dependency edges as a loaded one, so lookups, dependency queries and
+ * later redirection treat both alike; its memory is never the loader's to map
+ * or free.
+ */
+#include "internal.h"
+
+enum err ld_existing_begin(struct ld_namespace *ns, const char *name,
+			   size_t max_sections, size_t max_symbols, size_t max_relocs,
+			   struct ld_crate **out)
+{
+	const struct ld_services *svc = ns->svc;
+	struct ld_crate *c;
+
+	if (!name || !out || max_sections > LD_MAX_CRATE_SIZE ||
+	    max_symbols > LD_MAX_CRATE_SIZE || max_relocs > LD_MAX_CRATE_SIZE)
+		return E_INVALID_ARG;
+	c = ld_alloc(svc, sizeof(*c));
+	if (!c)
+		return E_NO_HEAP;
+	c->ns = ns;
+	c->owns_names = true;
+	c->cap_sections = max_sections;
+	c->cap_symbols = max_symbols;
+	c->cap_relocs = max_relocs;
+	c->name = ld_strdup(svc, name);
+	c->sections = ld_alloc(svc, (max_sections + 1) * sizeof(*c->sections));
+	c->symbols = ld_alloc(svc, (max_symbols + 1) * sizeof(*c->symbols));
+	c->relocs = ld_alloc(svc, (max_relocs + 1) * sizeof(*c->relocs));
+	if (!c->name || !c->sections || !c->symbols || !c->relocs) {
+		ld_crate_free(svc, c);
+		return E_NO_HEAP;
+	}
+	*out = c;
+	return E_OK;
+}
+
+/* A hand-built crate still being built, with room for one more `what`. */
+static enum err ld_existing_check(const struct ld_crate *c, size_t used, size_t cap,
+				  const char *what)
+{
+	if (c->live || !c->owns_names)
+		return E_LD_BAD_STATE;
+	if (used >= cap) {
+		LD_LOG(c->ns->svc, "%s: more %s than the %lu given to ld_existing_begin",
+		       c->name, what, (unsigned long)cap);
+		return E_LIMIT;
+	}
+	return E_OK;
+}
+
+static bool ld_existing_owns(const struct ld_crate *c, const struct ld_section *s)
+{
+	return s >= c->sections && s < c->sections + c->nsections;
+}
+
+enum err ld_existing_add_section(struct ld_crate *c, const char *name, enum ld_kind kind,
+				 uint64_t addr, uint64_t size, uint64_t align,
+				 const struct ld_section **out)
+{
+	enum err e = ld_existing_check(c, c->nsections, c->cap_sections, "sections");
+	struct ld_section *s;
+
+	if (e != E_OK)
+		return e;
+	if (!name || kind > LD_KIND_DATA || !ld_is_pow2(align) || addr + size < addr)
+		return E_INVALID_ARG;
+	s = &c->sections[c->nsections];
+	s->name = ld_strdup(c->ns->svc, name);
+	if (!s->name)
+		return E_NO_HEAP;
+	c->nsections++;
+	s->crate = c;
+	s->kind = kind;
+	s->addr = addr;
+	s->size = size;
+	s->align = align ? align : 1;
+	if (out)
+		*out = s;
+	return E_OK;
+}
+
+enum err ld_existing_add_symbol(struct ld_crate *c, const char *name, uint64_t addr,
+				uint64_t size, const struct ld_section *sec, uint8_t bind,
+				uint8_t type)
+{
+	enum err e = ld_existing_check(c, c->nsymbols, c->cap_symbols, "symbols");
+	struct ld_symbol *s;
+
+	if (e != E_OK)
+		return e;
+	if (!name || !name[0] || (sec && !ld_existing_owns(c, sec)) ||
+	    (bind != STB_LOCAL && bind != STB_GLOBAL && bind != STB_WEAK))
+		return E_INVALID_ARG;
+	s = &c->symbols[c->nsymbols];
+	s->name = ld_strdup(c->ns->svc, name);
+	if (!s->name)
+		return E_NO_HEAP;
+	c->nsymbols++;
+	s->addr = addr;
+	s->size = size;
+	s->crate = c;
+	s->section = sec;
+	s->bind = bind;
+	s->type = type;
+	return E_OK;
+}
+
+enum err ld_existing_add_reloc(struct ld_crate *c, const struct ld_section *source,
+			       uint64_t offset, uint32_t type, int64_t addend,
+			       const struct ld_section *target, uint64_t target_offset)
+{
+	enum err e = ld_existing_check(c, c->nrelocs, c->cap_relocs, "relocations");
+	struct ld_reloc *r;
+
+	if (e != E_OK)
+		return e;
+	if (!source || !ld_existing_owns(c, source) ||
+	    (target && !ld_existing_owns(c, target) && !target->crate->live))
+		return E_INVALID_ARG;
+	r = &c->relocs[c->nrelocs];
+	r->source = source;
+	r->offset = offset;
+	r->type = type;
+	r->addend = addend;
+	r->target = target;
+	r->target_offset = target_offset;
+	e = ld_deps_record(c->ns->svc, r);
+	if (e == E_OK)
+		c->nrelocs++;
+	return e;
+}
+
+enum err ld_existing_commit(struct ld_crate *c)
+{
+	struct ld_crate *dup;
+	enum err e;
+
+	if (c->live || !c->owns_names)
+		return E_LD_BAD_STATE;
+	if (ld_find_crate(c->ns, c->name, &dup) == E_OK) {
+		LD_LOG(c->ns->svc, "%s: a crate of that name is already loaded", c->name);
+		return E_LD_DUPLICATE_CRATE;
+	}
+	if (ld_symbols_clashes(c->ns, c, NULL))
+		return E_LD_DUPLICATE_SYMBOL;
+	e = ld_symbols_reserve(c->ns, ld_count_globals(c));
+	if (e != E_OK)
+		return e;
+	ld_commit(c->ns, c);
+	return E_OK;
+}
+
+void ld_existing_abort(struct ld_crate *c)
+{
+	if (!c || c->live)
+		return;
+	ld_crate_free(c->ns->svc, c);
+}

@@ -1,0 +1,162 @@
+/*
+ * ld_load(): the load of one crate as a list of named stages. Every stage up
+ * to the commit only builds private state (the new crate, its mapping, its
+ * dependency edges in its own sections); any failure frees exactly that. The
+ * commit cannot fail: it links the crate's dependencies into other crates,
+ * publishes its symbols and appends it to the namespace.
+ */
+#include "internal.h"
+
+void *ld_alloc(const struct ld_services *svc, size_t size)
+{
+	void *p = svc->heap_alloc(svc->ctx, size);
+
+	if (p)
+		ld_memset(p, 0, size);
+	return p;
+}
+
+char *ld_strdup(const struct ld_services *svc, const char *s)
+{
+	size_t n = ld_strlen(s) + 1;
+	char *p = svc->heap_alloc(svc->ctx, n);
+
+	if (p)
+		ld_memcpy(p, s, n);
+	return p;
+}
+
+static void *ld_dup_bytes(const struct ld_services *svc, const void *src, size_t n)
+{
+	void *p = svc->heap_alloc(svc->ctx, n ? n : 1);
+
+	if (p)
+		ld_memcpy(p, src, n);
+	return p;
+}
+
+void ld_crate_free(const struct ld_services *svc, struct ld_crate *c)
+{
+	if (!c)
+		return;
+	if (c->sections)
+		ld_deps_free(svc, c);
+	for (size_t i = 0; c->owns_names && i < c->nsections; i++)
+		svc->heap_free(svc->ctx, (char *)c->sections[i].name);
+	for (size_t i = 0; c->owns_names && i < c->nsymbols; i++)
+		svc->heap_free(svc->ctx, (char *)c->symbols[i].name);
+	if (c->mapped)
+		svc->vrange_unmap(svc->ctx, c->base, c->span);
+	if (c->reserved)
+		svc->vrange_release(svc->ctx, c->base, c->span);
+	svc->heap_free(svc->ctx, c->relocs);
+	svc->heap_free(svc->ctx, c->symbols);
+	svc->heap_free(svc->ctx, c->sections);
+	svc->heap_free(svc->ctx, c->strtab);
+	svc->heap_free(svc->ctx, c->shstrtab);
+	svc->heap_free(svc->ctx, c->name);
+	svc->heap_free(svc->ctx, c);
+}
+
+/* The new crate and the per-load maps, sized from the validated file. */
+static enum err ld_build_alloc(struct ld_build *b, const char *name)
+{
+	const struct elf_file *f = &b->f;
+	struct ld_crate *c;
+
+	c = b->crate = ld_alloc(b->svc, sizeof(*c));
+	if (!c)
+		return E_NO_HEAP;
+	c->ns = b->ns;
+	c->name = ld_strdup(b->svc, name);
+	c->strtab = ld_dup_bytes(b->svc, f->str, f->str_size);
+	c->shstrtab = ld_dup_bytes(b->svc, f->shstr, f->shstr_size);
+	b->secmap = ld_alloc(b->svc, f->shnum * sizeof(*b->secmap));
+	b->bindings = ld_alloc(b->svc, f->nsyms * sizeof(*b->bindings));
+	if (!c->name || !c->strtab || !c->shstrtab || !b->secmap || !b->bindings) {
+		LD_LOG(b->svc, "%s: out of heap for the crate's tables", name);
+		return E_NO_HEAP;
+	}
+	return E_OK;
+}
+
+static void ld_build_free_maps(struct ld_build *b)
+{
+	b->svc->heap_free(b->svc->ctx, b->secmap);
+	b->svc->heap_free(b->svc->ctx, b->bindings);
+	b->secmap = NULL;
+	b->bindings = NULL;
+}
+
+size_t ld_count_globals(const struct ld_crate *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nsymbols; i++)
+		n += c->symbols[i].bind != STB_LOCAL;
+	return n;
+}
+
+/* The stages that can fail, in order; each only touches the new crate. */
+static enum err ld_build_crate(struct ld_build *b, const char *name,
+			       const void *image, size_t size)
+{
+	enum err e;
+
+	e = elf_validate(&b->f, b->svc, name, image, size); /* (1) trust nothing */
+	if (e == E_OK)
+		e = ld_build_alloc(b, name);   /* (2) crate, tables, maps */
+	if (e == E_OK)
+		e = ld_layout_plan(b);         /* (3) region offsets */
+	if (e == E_OK)
+		e = ld_layout_map(b);          /* (4) reserve, map, copy */
+	if (e == E_OK)
+		e = ld_symbols_build(b);       /* (5) own symbols, duplicates */
+	if (e == E_OK)
+		e = ld_symbols_resolve(b);     /* (6) undefined symbols, all at once */
+	if (e == E_OK)
+		e = ld_relocate(b);            /* (7) apply, record deps */
+	if (e == E_OK)
+		e = ld_layout_protect(b);      /* (8) W^X */
+	if (e == E_OK)
+		e = ld_symbols_reserve(b->ns, ld_count_globals(b->crate)); /* (9) */
+	return e;
+}
+
+/* (10) The commit: nothing here can fail. */
+void ld_commit(struct ld_namespace *ns, struct ld_crate *c)
+{
+	c->live = true;
+	ld_deps_link_dependents(c);
+	ld_symbols_publish(ns, c);
+	c->prev = ns->last;
+	if (ns->last)
+		ns->last->next = c;
+	else
+		ns->first = c;
+	ns->last = c;
+}
+
+enum err ld_load(struct ld_namespace *ns, const char *name, const void *image,
+		 size_t size, const struct ld_load_opts *opts, struct ld_crate **out)
+{
+	struct ld_build b = { .ns = ns, .svc = ns->svc, .opts = opts };
+	struct ld_crate *dup;
+	enum err e;
+
+	if (!name || !image || !out)
+		return E_INVALID_ARG;
+	if (ld_find_crate(ns, name, &dup) == E_OK) {
+		LD_LOG(ns->svc, "%s: a crate of that name is already loaded", name);
+		return E_LD_DUPLICATE_CRATE;
+	}
+	e = ld_build_crate(&b, name, image, size);
+	ld_build_free_maps(&b);
+	if (e != E_OK) {
+		ld_crate_free(ns->svc, b.crate);
+		return e;
+	}
+	ld_commit(ns, b.crate);
+	*out = b.crate;
+	return E_OK;
+}

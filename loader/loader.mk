@@ -1,0 +1,122 @@
+# The loader's host-side build, included from the top-level Makefile.
+#
+#   make loader-host-test     host tests (ASan+UBSan), "N passed, N failed"
+#   make build/tools/elfcheck validate + dry-run load of ELF objects
+#   make fuzz                 libFuzzer over the whole load path (FUZZ_SECONDS=60)
+#   make fuzz-smoke           the same for a few seconds
+#
+# Test objects are compiled at test time by gcc and clang with the kernel's
+# module flags. libFuzzer needs Debian's libclang-rt-14-dev (`make deps`).
+
+HOSTCC ?= gcc
+LOADER_Q := $(if $(filter 1,$(V)),,@)
+LOADER_CLANG ?= clang
+LOADER_LD ?= ld
+LOADER_OUT := build/host/loader
+LOADER_SRCS := $(wildcard loader/*.c loader/x86_64/*.c)
+LOADER_HDRS := $(wildcard loader/*.h include/loader/*.h include/nanoswap/*.h)
+LOADER_ERR_SRC := kernel/lib/err.c
+LOADER_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+LOADER_HOST_CFLAGS := -std=gnu11 -O1 -g $(LOADER_SAN) -Wall -Wextra -Werror -Iinclude
+LOADER_TEST_DIR := tests/host/loader
+LOADER_TEST_SRCS := $(wildcard $(LOADER_TEST_DIR)/*.c)
+LOADER_TEST_HDRS := $(wildcard $(LOADER_TEST_DIR)/*.h)
+
+# ---- the library, checked to build with the kernel's flags ---------------
+
+LOADER_KFLAGS := -std=gnu11 -O2 -ffreestanding -nostdinc \
+	-isystem $(shell $(HOSTCC) -print-file-name=include) -fno-pic -fno-pie \
+	-mcmodel=kernel -mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 \
+	-fno-common -ffunction-sections -fdata-sections -fno-stack-protector \
+	-Wall -Wextra -Werror -Iinclude
+LOADER_KOBJS := $(patsubst %.c,$(LOADER_OUT)/kernel-flags/%.o,$(LOADER_SRCS))
+
+$(LOADER_OUT)/kernel-flags/%.o: %.c $(LOADER_HDRS)
+	@mkdir -p $(@D)
+	$(LOADER_Q)$(HOSTCC) $(LOADER_KFLAGS) -c $< -o $@
+
+# ---- objects the tests load, compiled at test time -----------------------
+
+LOADER_TOBJ_FLAGS := -ffreestanding -mcmodel=kernel -mno-red-zone -fno-pic \
+	-fno-common -ffunction-sections -fdata-sections -O2 -g
+LOADER_TOBJ_NAMES := basic provider strong user absref pc32
+LOADER_COMPILERS := gcc clang
+LOADER_TOBJS := $(foreach c,$(LOADER_COMPILERS),\
+	$(foreach n,$(LOADER_TOBJ_NAMES) small got combined unique,$(LOADER_OUT)/objs/$(c)/$(n).o))
+
+$(LOADER_OUT)/objs/gcc/%.o: $(LOADER_TEST_DIR)/objs/%.c
+	@mkdir -p $(@D)
+	$(LOADER_Q)gcc $(LOADER_TOBJ_FLAGS) -c $< -o $@
+$(LOADER_OUT)/objs/clang/%.o: $(LOADER_TEST_DIR)/objs/%.c
+	@mkdir -p $(@D)
+	$(LOADER_Q)$(LOADER_CLANG) $(LOADER_TOBJ_FLAGS) -c $< -o $@
+$(LOADER_OUT)/objs/gcc/small.o: $(LOADER_TEST_DIR)/objs/small.c
+	@mkdir -p $(@D)
+	$(LOADER_Q)gcc -ffreestanding -mcmodel=small -fno-pic -O2 -c $< -o $@
+$(LOADER_OUT)/objs/clang/small.o: $(LOADER_TEST_DIR)/objs/small.c
+	@mkdir -p $(@D)
+	$(LOADER_Q)$(LOADER_CLANG) -ffreestanding -mcmodel=small -fno-pic -O2 -c $< -o $@
+$(LOADER_OUT)/objs/gcc/got.o: $(LOADER_TEST_DIR)/objs/got.S
+	@mkdir -p $(@D)
+	$(LOADER_Q)gcc -c $< -o $@
+$(LOADER_OUT)/objs/clang/got.o: $(LOADER_TEST_DIR)/objs/got.S
+	@mkdir -p $(@D)
+	$(LOADER_Q)$(LOADER_CLANG) -c $< -o $@
+# `ld -r` combining two modules into one crate, as the kernel build does.
+$(LOADER_OUT)/objs/%/combined.o: $(LOADER_OUT)/objs/%/basic.o $(LOADER_OUT)/objs/%/provider.o
+	$(LOADER_Q)$(LOADER_LD) -r -o $@ $^
+# ... and with --unique: several sections may then share a name.
+$(LOADER_OUT)/objs/%/unique.o: $(LOADER_OUT)/objs/%/basic.o $(LOADER_OUT)/objs/%/provider.o
+	$(LOADER_Q)$(LOADER_LD) -r --unique -o $@ $^
+
+# ---- host tests ------------------------------------------------------------
+
+LOADER_TEST_BIN := $(LOADER_OUT)/test_loader
+
+$(LOADER_TEST_BIN): $(LOADER_SRCS) $(LOADER_TEST_SRCS) $(LOADER_HDRS) $(LOADER_TEST_HDRS) $(LOADER_ERR_SRC)
+	@mkdir -p $(@D)
+	$(LOADER_Q)$(HOSTCC) $(LOADER_HOST_CFLAGS) -I$(LOADER_TEST_DIR) -o $@ \
+		$(LOADER_SRCS) $(LOADER_TEST_SRCS) $(LOADER_ERR_SRC)
+
+.PHONY: loader-host-test loader-kernel-flags fuzz fuzz-smoke
+loader-kernel-flags: $(LOADER_KOBJS)
+
+loader-host-test: $(LOADER_TEST_BIN) $(LOADER_TOBJS) $(LOADER_KOBJS) build/tools/elfcheck
+	$(LOADER_TEST_BIN) $(LOADER_OUT)/objs build/tools/elfcheck
+
+# ---- elfcheck --------------------------------------------------------------
+
+LOADER_SHIM_SRCS := $(LOADER_TEST_DIR)/shim.c
+
+build/tools/elfcheck: tools/elfcheck.c $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_HDRS) $(LOADER_ERR_SRC)
+	@mkdir -p $(@D)
+	$(LOADER_Q)$(HOSTCC) $(LOADER_HOST_CFLAGS) -I$(LOADER_TEST_DIR) -o $@ \
+		tools/elfcheck.c $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_ERR_SRC)
+
+# ---- fuzzing ---------------------------------------------------------------
+
+FUZZ_SECONDS ?= 60
+LOADER_FUZZ_BIN := $(LOADER_OUT)/fuzz_load
+LOADER_FUZZ_CORPUS := $(LOADER_OUT)/fuzz-corpus
+
+$(LOADER_FUZZ_BIN): tests/fuzz/fuzz_load.c $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_HDRS) $(LOADER_ERR_SRC)
+	@mkdir -p $(@D)
+	$(LOADER_Q)$(LOADER_CLANG) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Wall -Wextra -Werror -Iinclude -I$(LOADER_TEST_DIR) \
+		-o $@ tests/fuzz/fuzz_load.c $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_ERR_SRC)
+
+# Seeds: the test objects, plus the kernel's module objects when built.
+LOADER_FUZZ_SEEDS = $(LOADER_TOBJS) $(wildcard build/modules/*.o)
+$(LOADER_FUZZ_CORPUS)/.seeded: $(LOADER_TOBJS)
+	@mkdir -p $(@D)
+	$(LOADER_Q)for f in $(LOADER_FUZZ_SEEDS); do cp $$f $(@D)/$$(basename $$(dirname $$f))-$$(basename $$f); done
+	@touch $@
+
+fuzz: $(LOADER_FUZZ_BIN) $(LOADER_FUZZ_CORPUS)/.seeded
+	@mkdir -p $(LOADER_OUT)/fuzz-artifacts
+	$(LOADER_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-rss_limit_mb=2048 -artifact_prefix=$(LOADER_OUT)/fuzz-artifacts/ \
+		$(LOADER_FUZZ_CORPUS)
+
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5

@@ -1,0 +1,78 @@
+/*
+ * libFuzzer harness over the loader's whole input path: validate, lay out,
+ * resolve, relocate, record dependencies, query, unload. The input's last
+ * byte picks a mode (bit 0: bind undefined symbols to a stub address so more
+ * inputs reach relocation; bits 2-7: make that heap allocation fail). After
+ * every input the host shim must be empty again: anything left is a leak of
+ * heap, reservations or mappings, and aborts.
+ *
+ * Build and run: make fuzz FUZZ_SECONDS=60 (needs Debian's libclang-rt-14-dev).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <loader/loader.h>
+#include "shim.h"
+
+static bool fuzz_stub(void *ctx, const char *name, uint64_t *value)
+{
+	(void)ctx, (void)name;
+	*value = LD_MODULE_AREA_BASE + 0x1000;
+	return true;
+}
+
+/* Touch everything the public API exposes about a loaded crate. */
+static void fuzz_query(struct ld_namespace *ns, const struct ld_crate *c)
+{
+	size_t n, i;
+	const struct ld_section *secs = ld_crate_sections(c, &n);
+	const struct ld_symbol *syms, *s;
+	volatile uint64_t sink = 0;
+
+	for (i = 0; i < n; i++)
+		for (const struct ld_dep *d = ld_section_deps(&secs[i]); d; d = d->next_dep)
+			for (const struct ld_reloc *r = d->relocs; r; r = r->next_in_dep)
+				sink += r->offset + r->target_offset;
+	syms = ld_crate_symbols(c, &n);
+	for (i = 0; i < n; i++) {
+		if (ld_lookup(ns, syms[i].name, &s) == E_OK)
+			sink += s->addr;
+		if (ld_symbolize(ns, syms[i].addr, &s) == E_OK)
+			sink += s->size;
+	}
+	(void)sink;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct shim shim;
+	struct ld_load_opts opts = { 0 };
+	struct ld_namespace *ns;
+	struct ld_crate *c;
+	uint8_t *image, mode = size ? data[size - 1] : 0;
+
+	image = aligned_alloc(16, (size + 16) & ~(size_t)15);
+	if (!image)
+		return 0;
+	memcpy(image, data, size);
+	shim_init(&shim);
+	shim.area_limit = 16u << 20; /* keep huge .bss inputs cheap */
+	if (mode & 1)
+		opts.resolve_undefined = fuzz_stub;
+	if (ld_namespace_create(&shim.svc, &ns) != E_OK)
+		abort();
+	shim.nalloc = 0;
+	shim.fail_alloc_at = mode >> 2;
+	if (ld_load(ns, "fuzz", image, size, &opts, &c) == E_OK) {
+		shim.fail_alloc_at = 0;
+		fuzz_query(ns, c);
+		if (ld_unload(ns, c) != E_OK)
+			abort();
+	}
+	shim.fail_alloc_at = 0;
+	ld_namespace_destroy(ns);
+	free(image);
+	if (!shim_is_empty(&shim))
+		abort();
+	return 0;
+}

@@ -1,0 +1,339 @@
+/*
+ * The namespace's rules and the dependency graph: weak and strong
+ * definitions, duplicates, unresolved symbols reported together, dependency
+ * edges in both directions, unload refusal, binding data sections to an
+ * existing crate's, iteration and symbolization.
+ */
+#include "tcommon.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The value the PLT32 call in user_call() reaches. */
+static bool tuser_target(struct tctx *t, struct ld_namespace *ns, uint64_t *target)
+{
+	const struct ld_symbol *s;
+	size_t n;
+	const struct ld_reloc *r;
+	struct ld_crate *c;
+
+	if (ld_find_crate(ns, "user", &c) != E_OK && ld_find_crate(ns, "user2", &c) != E_OK)
+		return false;
+	if (ld_lookup(ns, "user_call", &s) != E_OK)
+		return false;
+	r = ld_crate_relocs(c, &n);
+	(void)t;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].type == R_X86_64_PLT32 || r[i].type == R_X86_64_PC32) {
+			*target = r[i].target->addr + r[i].target_offset;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void test_weak_rule(struct tctx *t)
+{
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *prov, *strong, *user, *user2;
+	const struct ld_symbol *s;
+	uint64_t target;
+
+	CHECK(t, ns);
+	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
+	CHECK_ERR(t, tload(t, ns, "user", NULL, &user), E_OK);
+	CHECK_ERR(t, ld_lookup(ns, "provider_weak_fn", &s), E_OK);
+	CHECK(t, s->crate == prov && s->bind == STB_WEAK);
+	CHECK(t, tuser_target(t, ns, &target) && target == s->addr);
+	/* a strong definition is not a duplicate of a weak one, and wins */
+	CHECK_ERR(t, tload(t, ns, "strong", NULL, &strong), E_OK);
+	CHECK_ERR(t, ld_lookup(ns, "provider_weak_fn", &s), E_OK);
+	CHECK(t, s->crate == strong && s->bind == STB_GLOBAL);
+	/* user stays bound to the weak one; a new user binds to the strong one */
+	CHECK_ERR(t, ld_unload(ns, user), E_OK);
+	CHECK_ERR(t, tload_as(t, ns, "user", "user2", NULL, &user2), E_OK);
+	CHECK(t, tuser_target(t, ns, &target) && target == s->addr);
+	CHECK_ERR(t, ld_unload(ns, strong), E_LD_IN_USE);
+	CHECK(t, shim_log_contains(&t->shim, "still used by crate 'user2'"));
+	CHECK_ERR(t, ld_unload(ns, user2), E_OK);
+	CHECK_ERR(t, ld_unload(ns, strong), E_OK);
+	CHECK_ERR(t, ld_lookup(ns, "provider_weak_fn", &s), E_OK);
+	CHECK(t, s->crate == prov);
+}
+
+static void test_duplicates(struct tctx *t)
+{
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *p1, *p2;
+	struct shim_counters before;
+
+	CHECK(t, ns);
+	CHECK_ERR(t, tload_as(t, ns, "provider", "p1", NULL, &p1), E_OK);
+	before = tsnap(t);
+	CHECK_ERR(t, tload_as(t, ns, "provider", "p2", NULL, &p2), E_LD_DUPLICATE_SYMBOL);
+	CHECK(t, shim_log_contains(&t->shim, "'provider_value' is already defined by crate 'p1'"));
+	CHECK(t, shim_log_contains(&t->shim, "'provider_add' is already defined by crate 'p1'"));
+	CHECK_UNCHANGED(t, before);
+	CHECK_ERR(t, tload_as(t, ns, "strong", "p1", NULL, &p2), E_LD_DUPLICATE_CRATE);
+	CHECK_UNCHANGED(t, before);
+	CHECK(t, ld_crate_first(ns) == p1 && ld_crate_next(p1) == NULL);
+}
+
+static void test_unresolved_all(struct tctx *t)
+{
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *c;
+	struct shim_counters before = tsnap(t);
+
+	CHECK(t, ns);
+	before = tsnap(t);
+	CHECK_ERR(t, tload(t, ns, "basic", NULL, &c), E_LD_UNRESOLVED);
+	CHECK(t, shim_log_contains(&t->shim, "undefined symbol 'provider_value'"));
+	CHECK(t, shim_log_contains(&t->shim, "undefined symbol 'provider_add'"));
+	CHECK(t, shim_log_contains(&t->shim, "undefined symbol 'provider_array'"));
+	CHECK(t, !shim_log_contains(&t->shim, "'optional_missing'")); /* weak: 0 */
+	CHECK(t, shim_log_contains(&t->shim, "3 unresolved symbols"));
+	CHECK_UNCHANGED(t, before);
+	CHECK(t, ld_crate_first(ns) == NULL);
+}
+
+/* Every record belongs to an edge of its source section, both directions. */
+static void test_dep_graph(struct tctx *t)
+{
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *prov, *basic;
+	const struct ld_section *secs;
+	const struct ld_reloc *recs;
+	size_t nsec, nrec, on_edges = 0, cross = 0, no_target = 0;
+	struct blob b;
+	size_t nonnull = 0;
+
+	CHECK(t, ns);
+	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
+	CHECK_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
+	secs = ld_crate_sections(basic, &nsec);
+	recs = ld_crate_relocs(basic, &nrec);
+	for (size_t i = 0; i < nsec; i++) {
+		for (const struct ld_dep *d = ld_section_deps(&secs[i]); d; d = d->next_dep) {
+			size_t k = 0;
+			bool found = false;
+
+			CHECK(t, d->source == &secs[i]);
+			for (const struct ld_reloc *r = d->relocs; r; r = r->next_in_dep, k++)
+				CHECK(t, r->source == d->source && r->target == d->target);
+			CHECK(t, k == d->nrelocs);
+			on_edges += k;
+			cross += d->target->crate != basic;
+			for (const struct ld_dep *x = ld_section_dependents(d->target); x;
+			     x = x->next_dependent)
+				found |= x == d;
+			CHECK(t, found);
+		}
+	}
+	for (size_t i = 0; i < nrec; i++)
+		no_target += recs[i].target == NULL;
+	CHECK(t, on_edges + no_target == nrec && cross >= 3 && no_target >= 1);
+	/* as many records as non-NONE applied relocations in the object */
+	CHECK(t, tobj_read(t, t->compiler, "basic", &b));
+	for (unsigned i = 1; i < eu_ehdr(&b)->e_shnum; i++) {
+		Elf64_Shdr *s = eu_shdr(&b, i);
+		Elf64_Rela *r = (Elf64_Rela *)(b.data + s->sh_offset);
+
+		if (s->sh_type != SHT_RELA || !(eu_shdr(&b, s->sh_info)->sh_flags & SHF_ALLOC))
+			continue;
+		for (size_t k = 0; k < s->sh_size / sizeof(*r); k++)
+			nonnull += ELF64_R_TYPE(r[k].r_info) != R_X86_64_NONE;
+	}
+	free(b.data);
+	CHECK(t, nonnull == nrec);
+}
+
+static const struct ld_crate *tbind_from;
+static bool tbind_wrong_size;
+static const struct ld_section *tbind_hook(void *ctx, const char *name, uint64_t size,
+					   bool nobits)
+{
+	const struct ld_section *s;
+
+	(void)ctx, (void)size, (void)nobits;
+	if (ld_crate_find_section(tbind_from, name, &s) != E_OK)
+		return NULL;
+	if (tbind_wrong_size) {
+		static struct ld_section fake;
+
+		fake = *s;
+		fake.size++;
+		return &fake;
+	}
+	return s;
+}
+
+/* A new copy of provider with its data bound to the old copy's data. */
+static void test_bind_data(struct tctx *t)
+{
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *old, *new;
+	struct ld_load_opts opts = { .bind_section = tbind_hook };
+	const struct ld_section *os, *nsec;
+	const struct ld_symbol *s;
+	struct shim_counters before;
+
+	CHECK(t, ns);
+	CHECK_ERR(t, tload_as(t, ns, "provider", "old", NULL, &old), E_OK);
+	tbind_from = old;
+	opts.supersedes = old;
+	before = tsnap(t);
+	tbind_wrong_size = true;
+	CHECK_ERR(t, tload_as(t, ns, "provider", "new", &opts, &new), E_LD_BAD_BINDING);
+	CHECK(t, shim_log_contains(&t->shim, "the layout changed"));
+	CHECK_UNCHANGED(t, before);
+	tbind_wrong_size = false;
+	CHECK_ERR(t, tload_as(t, ns, "provider", "new", &opts, &new), E_OK);
+	CHECK(t, (os = tsection_by_name(old, ".data.provider_value")) != NULL);
+	CHECK(t, (nsec = tsection_by_name(new, ".data.provider_value")) != NULL);
+	CHECK(t, nsec->bound && nsec->bound_to == os && nsec->addr == os->addr);
+	CHECK(t, ld_section_deps(nsec) && ld_section_deps(nsec)->target == os &&
+		 ld_section_deps(nsec)->nrelocs == 0);
+	CHECK(t, tsection_by_name(new, ".text.provider_add")->addr !=
+		 tsection_by_name(old, ".text.provider_add")->addr);
+	CHECK_ERR(t, ld_lookup(ns, "provider_add", &s), E_OK);
+	CHECK(t, s->crate == new);
+	CHECK_ERR(t, ld_lookup(ns, "provider_value", &s), E_OK);
+	CHECK(t, s->crate == new && s->addr == os->addr);
+	CHECK_ERR(t, ld_unload(ns, old), E_LD_IN_USE);
+	CHECK(t, shim_log_contains(&t->shim, "still used by crate 'new'"));
+	CHECK_ERR(t, ld_unload(ns, new), E_OK);
+	CHECK_ERR(t, ld_lookup(ns, "provider_add", &s), E_OK);
+	CHECK(t, s->crate == old);
+	CHECK_ERR(t, ld_unload(ns, old), E_OK);
+}
+
+/* Relocations whose place is in a bound (live) section are recorded, not
+ * written: the old crate's data keeps its run-time value. */
+static void test_bind_keeps_live_data(struct tctx *t)
+{
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *prov, *old, *new;
+	struct ld_load_opts opts = { .bind_section = tbind_hook };
+	const struct ld_symbol *s;
+	const struct ld_section *sec;
+	uint64_t *live, v;
+	size_t recorded = 0;
+
+	CHECK(t, ns);
+	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
+	CHECK_ERR(t, tload_as(t, ns, "basic", "old", NULL, &old), E_OK);
+	CHECK_ERR(t, ld_lookup(ns, "basic_fn_ptr", &s), E_OK);
+	live = t->shim.svc.vrange_writable(&t->shim, s->addr, 8);
+	CHECK(t, live);
+	*live = 0x1234567887654321ull; /* changed at run time */
+	tbind_from = old;
+	opts.supersedes = old;
+	CHECK_ERR(t, tload_as(t, ns, "basic", "new", &opts, &new), E_OK);
+	CHECK(t, tread(t, s->addr, 8, &v) && v == 0x1234567887654321ull);
+	sec = tsection_by_name(new, s->section->name);
+	CHECK(t, sec && sec->bound && sec->addr == s->section->addr);
+	for (const struct ld_dep *d = ld_section_deps(sec); d; d = d->next_dep)
+		recorded += d->nrelocs;
+	CHECK(t, recorded == 1);
+	CHECK_ERR(t, ld_lookup(ns, "basic_fn_ptr", &s), E_OK);
+	CHECK(t, s->crate == new);
+}
+
+static void test_iterate(struct tctx *t)
+{
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *prov, *basic;
+	const struct ld_symbol *syms, *s;
+	size_t n;
+	bool local_helper = false;
+
+	CHECK(t, ns);
+	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
+	CHECK_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
+	CHECK(t, ld_crate_first(ns) == prov && ld_crate_next(prov) == basic);
+	CHECK(t, strcmp(ld_crate_name(basic), "basic") == 0);
+	syms = ld_crate_symbols(basic, &n);
+	for (size_t i = 0; i < n; i++)
+		local_helper |= strncmp(syms[i].name, "helper", 6) == 0 &&
+				syms[i].bind == STB_LOCAL && syms[i].section;
+	CHECK(t, local_helper || strcmp(t->compiler, "clang") == 0);
+	for (size_t i = 0; i < n; i++) {
+		if (!syms[i].section || !syms[i].size)
+			continue;
+		CHECK_ERR(t, ld_symbolize(ns, syms[i].addr + syms[i].size - 1, &s), E_OK);
+		CHECK(t, s->addr == syms[i].addr);
+	}
+	CHECK_ERR(t, ld_symbolize(ns, 0x1234, &s), E_LD_NOT_FOUND);
+}
+
+/* A hand-built "nano_core" over existing host memory provides what basic
+ * needs; it is queried, depended on, refused unload, and never mapped. */
+static void test_existing_crate(struct tctx *t)
+{
+	static uint8_t memory[3 * 4096] __attribute__((aligned(4096)));
+	const uint64_t run = 0xFFFFFFFFC0000000ull;
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *core, *basic, *bad;
+	const struct ld_section *text, *val, *arr;
+	const struct ld_symbol *s;
+	struct shim_counters before;
+	struct blob b;
+	bool used = false;
+
+	CHECK(t, ns && shim_register_external(&t->shim, run, memory, sizeof(memory)));
+	before = tsnap(t);
+	CHECK_ERR(t, ld_existing_begin(ns, "nano_core", 3, 4, 1, &core), E_OK);
+	CHECK_ERR(t, ld_existing_add_section(core, ".text.provider_add", LD_KIND_TEXT, run,
+					     64, 16, &text), E_OK);
+	CHECK_ERR(t, ld_existing_add_section(core, ".data.provider_value", LD_KIND_DATA,
+					     run + 0x1000, 4, 4, &val), E_OK);
+	CHECK_ERR(t, ld_existing_add_section(core, ".data.provider_array", LD_KIND_DATA,
+					     run + 0x1010, 16, 16, &arr), E_OK);
+	CHECK_ERR(t, ld_existing_add_section(core, ".bss", LD_KIND_DATA, run + 0x2000, 4, 4,
+					     NULL), E_LIMIT);
+	CHECK_ERR(t, ld_existing_add_symbol(core, "provider_add", run, 64, text, STB_GLOBAL,
+					    STT_FUNC), E_OK);
+	CHECK_ERR(t, ld_existing_add_symbol(core, "provider_value", run + 0x1000, 4, val,
+					    STB_GLOBAL, STT_OBJECT), E_OK);
+	CHECK_ERR(t, ld_existing_add_symbol(core, "provider_array", run + 0x1010, 16, arr,
+					    STB_GLOBAL, STT_OBJECT), E_OK);
+	CHECK_ERR(t, ld_existing_add_symbol(core, "calls", run + 0x1020, 4, arr, STB_LOCAL,
+					    STT_OBJECT), E_OK);
+	CHECK_ERR(t, ld_existing_add_reloc(core, text, 20, R_X86_64_PC32, -4, arr, 8), E_OK);
+	CHECK(t, ld_crate_first(ns) == NULL); /* invisible until committed */
+	CHECK_ERR(t, ld_existing_commit(core), E_OK);
+	CHECK(t, ld_section_dependents(arr) && ld_section_dependents(arr)->source == text);
+	CHECK_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
+	CHECK_ERR(t, ld_lookup(ns, "provider_value", &s), E_OK);
+	CHECK(t, s->crate == core && s->addr == run + 0x1000);
+	CHECK(t, tobj_read(t, t->compiler, "basic", &b));
+	CHECK(t, tcheck_relocs(t, ns, basic, &b) > 10);
+	free(b.data);
+	for (const struct ld_dep *d = ld_section_dependents(val); d; d = d->next_dependent)
+		used |= d->source->crate == basic;
+	CHECK(t, used);
+	/* a second strong definition is refused at commit; abort frees it */
+	CHECK_ERR(t, ld_existing_begin(ns, "other", 1, 1, 0, &bad), E_OK);
+	CHECK_ERR(t, ld_existing_add_symbol(bad, "provider_add", 0x1000, 0, NULL,
+					    STB_GLOBAL, STT_FUNC), E_OK);
+	CHECK_ERR(t, ld_existing_commit(bad), E_LD_DUPLICATE_SYMBOL);
+	ld_existing_abort(bad);
+	CHECK_ERR(t, ld_unload(ns, core), E_LD_IN_USE);
+	CHECK_ERR(t, ld_unload(ns, basic), E_OK);
+	CHECK_ERR(t, ld_unload(ns, core), E_OK);
+	before.heap_live++; /* the namespace's symbol table, made on first publish */
+	CHECK_UNCHANGED(t, before);
+}
+
+const struct test_case tests_deps[] = {
+	{ "existing_crate", test_existing_crate, true },
+	{ "weak_rule", test_weak_rule, true },
+	{ "duplicate_symbols", test_duplicates, true },
+	{ "unresolved_all_reported", test_unresolved_all, true },
+	{ "dependency_graph", test_dep_graph, true },
+	{ "bind_data_sections", test_bind_data, true },
+	{ "bind_keeps_live_data", test_bind_keeps_live_data, true },
+	{ "iterate_symbolize", test_iterate, true },
+	{ 0 },
+};

@@ -1,0 +1,333 @@
+/*
+ * Loading real objects compiled by gcc and clang: every relocation checked
+ * arithmetically, data pointers and strings followed, W^X checked page by
+ * page, symbols and dependencies queried, GOT forms and overflows exercised.
+ */
+#include "tcommon.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static enum ld_prot tprot_of(enum ld_kind k)
+{
+	return k == LD_KIND_TEXT ? LD_PROT_RX : k == LD_KIND_RODATA ? LD_PROT_R : LD_PROT_RW;
+}
+
+/* Every page of every owned section carries its kind's protection. */
+static bool tcheck_protections(struct tctx *t, const struct ld_crate *c)
+{
+	size_t n;
+	const struct ld_section *s = ld_crate_sections(c, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].bound || s[i].size == 0)
+			continue;
+		for (uint64_t a = s[i].addr & ~(LD_PAGE_SIZE - 1); a < s[i].addr + s[i].size;
+		     a += LD_PAGE_SIZE) {
+			if (shim_page_prot(&t->shim, a) != (int)tprot_of(s[i].kind)) {
+				tfail(t, "section %s page %lx has prot %d", s[i].name,
+				      (unsigned long)a, shim_page_prot(&t->shim, a));
+				return false;
+			}
+		}
+		if (s[i].align > 1 && s[i].addr % s[i].align) {
+			tfail(t, "section %s misaligned", s[i].name);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Does section `from` (by name, in crate a) depend on crate b's `to`? */
+static bool tdepends(const struct ld_crate *a, const char *from, const struct ld_crate *b,
+		     const char *to)
+{
+	const struct ld_section *src = tsection_by_name(a, from);
+	const struct ld_section *dst = tsection_by_name(b, to);
+	bool fwd = false, back = false;
+
+	if (!src || !dst)
+		return false;
+	for (const struct ld_dep *d = ld_section_deps(src); d; d = d->next_dep)
+		fwd |= d->target == dst && d->nrelocs > 0 && d->relocs->source == src;
+	for (const struct ld_dep *d = ld_section_dependents(dst); d; d = d->next_dependent)
+		back |= d->source == src;
+	return fwd && back;
+}
+
+static void test_load_basic(struct tctx *t)
+{
+	struct ld_namespace *ns;
+	struct ld_crate *prov, *basic;
+	const struct ld_symbol *sym, *pv, *pa;
+	struct blob b;
+	uint64_t v, str;
+	char text[32];
+	int n;
+
+	ns = tns(t);
+	CHECK(t, ns);
+	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
+	CHECK_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
+	if (!tobj_read(t, t->compiler, "basic", &b))
+		return;
+	n = tcheck_relocs(t, ns, basic, &b);
+	free(b.data);
+	CHECK(t, n > 10);
+	/* data pointers: to another crate, to a function, to a string */
+	CHECK_ERR(t, ld_lookup(ns, "provider_value", &pv), E_OK);
+	CHECK_ERR(t, ld_lookup(ns, "provider_add", &pa), E_OK);
+	CHECK(t, pv->crate == prov && pa->type == STT_FUNC);
+	CHECK_ERR(t, ld_lookup(ns, "basic_ptr_to_provider", &sym), E_OK);
+	CHECK(t, tread(t, sym->addr, 8, &v) && v == pv->addr);
+	CHECK_ERR(t, ld_lookup(ns, "basic_fn_ptr", &sym), E_OK);
+	CHECK(t, tread(t, sym->addr, 8, &v) && v == pa->addr);
+	CHECK_ERR(t, ld_lookup(ns, "basic_greeting", &sym), E_OK);
+	CHECK(t, tread(t, sym->addr, 8, &str));
+	for (int i = 0; i < 17; i++) {
+		CHECK(t, tread(t, str + (uint64_t)i, 1, &v));
+		text[i] = (char)v;
+	}
+	CHECK(t, memcmp(text, "hello from basic", 17) == 0);
+	/* symbols: owner, section, locals not global */
+	CHECK_ERR(t, ld_lookup(ns, "basic_switch", &sym), E_OK);
+	CHECK(t, sym->crate == basic && sym->section &&
+		 strcmp(sym->section->name, ".text.basic_switch") == 0);
+	CHECK_ERR(t, ld_lookup(ns, "counter", &sym), E_LD_NOT_FOUND);
+	CHECK_ERR(t, ld_symbolize(ns, pa->addr + 3, &sym), E_OK);
+	CHECK(t, sym == pa);
+	CHECK(t, tcheck_protections(t, basic) && tcheck_protections(t, prov));
+	/* dependencies, both directions, across crates */
+	CHECK(t, tdepends(basic, ".text.basic_entry", basic, ".text.basic_switch"));
+	CHECK(t, tdepends(basic, ".data.rel.local.basic_ptr_to_provider", prov,
+			  ".data.provider_value") ||
+		 tdepends(basic, ".data.basic_ptr_to_provider", prov, ".data.provider_value"));
+	CHECK_ERR(t, ld_unload(ns, prov), E_LD_IN_USE);
+	CHECK(t, shim_log_contains(&t->shim, "still used by crate 'basic'"));
+	CHECK_ERR(t, ld_unload(ns, basic), E_OK);
+	CHECK_ERR(t, ld_lookup(ns, "basic_switch", &sym), E_LD_NOT_FOUND);
+	CHECK_ERR(t, ld_unload(ns, prov), E_OK);
+	CHECK(t, ld_crate_first(ns) == NULL);
+}
+
+/* `ld -r` of basic + provider loads as one self-contained crate. */
+static void test_load_combined(struct tctx *t)
+{
+	struct ld_namespace *ns;
+	struct ld_crate *c;
+	struct blob b;
+	int n;
+
+	ns = tns(t);
+	CHECK(t, ns);
+	CHECK_ERR(t, tload(t, ns, "combined", NULL, &c), E_OK);
+	if (!tobj_read(t, t->compiler, "combined", &b))
+		return;
+	n = tcheck_relocs(t, ns, c, &b);
+	free(b.data);
+	CHECK(t, n > 10);
+	CHECK(t, tcheck_protections(t, c));
+}
+
+/* `ld -r --unique`: same-named sections stay apart; each is relocated by
+ * its own index, not its name. */
+static void test_load_unique(struct tctx *t)
+{
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *c;
+	struct blob b;
+	size_t nsec;
+	const struct ld_section *s;
+	int n, same = 0;
+
+	CHECK(t, ns);
+	CHECK_ERR(t, tload(t, ns, "unique", NULL, &c), E_OK);
+	s = ld_crate_sections(c, &nsec);
+	for (size_t i = 0; i < nsec; i++)
+		for (size_t j = i + 1; j < nsec; j++)
+			same += strcmp(s[i].name, s[j].name) == 0 && s[i].size && s[j].size;
+	CHECK(t, tobj_read(t, t->compiler, "unique", &b));
+	n = tcheck_relocs(t, ns, c, &b);
+	free(b.data);
+	CHECK(t, n > 10);
+	CHECKF(t, same >= 1 || strcmp(t->compiler, "clang") == 0,
+	       "no two non-empty sections share a name");
+}
+
+static bool tgot_values(const char *name, uint64_t *value)
+{
+	if (strcmp(name, "far_sym") == 0)
+		*value = 0x100000000000ull;
+	else if (strcmp(name, "far_function") == 0)
+		*value = 0x100000000000ull;
+	else if (strcmp(name, "far_data") == 0)
+		*value = 0x80000000ull;
+	else
+		return false;
+	return true;
+}
+
+static bool tresolve_hook(void *ctx, const char *name, uint64_t *value)
+{
+	(void)ctx;
+	return tundef_value && tundef_value(name, value);
+}
+
+/* Read the 32-bit field at symbol+off and the opcode before it. */
+static bool tgot_site(struct tctx *t, struct ld_namespace *ns, const char *fn, int off,
+		      uint64_t *P, uint64_t *field, uint64_t *opcode)
+{
+	const struct ld_symbol *s;
+
+	if (ld_lookup(ns, fn, &s) != E_OK)
+		return false;
+	*P = s->addr + (uint64_t)off;
+	return tread(t, *P, 4, field) && tread(t, *P - 2, 1, opcode);
+}
+
+static void test_got_forms(struct tctx *t)
+{
+	struct ld_load_opts opts = { .resolve_undefined = tresolve_hook };
+	struct ld_namespace *ns;
+	struct ld_crate *c;
+	const struct ld_symbol *near;
+	const struct ld_section *got;
+	uint64_t P, f, op, slot;
+
+	tundef_value = tgot_values;
+	ns = tns(t);
+	CHECK(t, ns);
+	CHECK_ERR(t, tload(t, ns, "got", &opts, &c), E_OK);
+	CHECK_ERR(t, ld_lookup(ns, "near_sym", &near), E_OK);
+	got = tsection_by_name(c, ".got.loader");
+	CHECK(t, got && got->kind == LD_KIND_RODATA && got->size >= 16);
+	/* near mov: relaxed to lea, S + A - P with A = -4 */
+	CHECK(t, tgot_site(t, ns, "got_near_mov", 3, &P, &f, &op));
+	CHECK(t, op == 0x8d && (int32_t)f == (int64_t)(near->addr - 4 - P));
+	/* far mov: kept, via a GOT slot holding the far address */
+	CHECK(t, tgot_site(t, ns, "got_far_mov", 3, &P, &f, &op));
+	CHECK(t, op == 0x8b);
+	slot = P + 4 + (uint64_t)(int64_t)(int32_t)f;
+	CHECK(t, slot >= got->addr && slot < got->addr + got->size);
+	CHECK(t, tread(t, slot, 8, &f) && f == 0x100000000000ull);
+	/* add, call *, plain GOTPCREL: via the GOT slot of near_sym */
+	CHECK(t, tgot_site(t, ns, "got_add", 3, &P, &f, &op) && op == 0x03);
+	slot = P + 4 + (uint64_t)(int64_t)(int32_t)f;
+	CHECK(t, tread(t, slot, 8, &f) && f == near->addr);
+	CHECK(t, tgot_site(t, ns, "got_call", 2, &P, &f, &op) && op == 0xff);
+	slot = P + 4 + (uint64_t)(int64_t)(int32_t)f;
+	CHECK(t, tread(t, slot, 8, &f) && f == near->addr);
+	CHECK(t, tgot_site(t, ns, "got_plain", 3, &P, &f, &op) && op == 0x8b);
+	slot = P + 4 + (uint64_t)(int64_t)(int32_t)f;
+	CHECK(t, tread(t, slot, 8, &f) && f == near->addr);
+	/* the GOT depends on near_sym's section; text depends on the GOT */
+	CHECK(t, ld_section_deps(got) && ld_section_deps(got)->target == near->section);
+	CHECK(t, tcheck_protections(t, c));
+	tundef_value = NULL;
+}
+
+/* -mcmodel=small R_X86_64_32 addresses cannot reach the module area. */
+static void test_overflow_32(struct tctx *t)
+{
+	struct ld_namespace *ns;
+	struct ld_crate *c;
+	struct shim_counters before;
+
+	ns = tns(t);
+	CHECK(t, ns);
+	before = tsnap(t);
+	CHECK_ERR(t, tload(t, ns, "small", NULL, &c), E_LD_RELOC_OVERFLOW);
+	CHECK(t, shim_log_contains(&t->shim, "R_X86_64_32 at offset"));
+	CHECK_UNCHANGED(t, before);
+	CHECK(t, ld_crate_first(ns) == NULL);
+}
+
+static uint64_t tfar_fn, tfar_data;
+static bool tabs_values(const char *name, uint64_t *value)
+{
+	if (strcmp(name, "far_function") == 0)
+		*value = tfar_fn;
+	else if (strcmp(name, "far_data") == 0)
+		*value = tfar_data;
+	else
+		return false;
+	return true;
+}
+
+/* PLT32 to a far function and 32S to a non-sign-extendable address overflow;
+ * near values load and relocate correctly. */
+static void test_overflow_pc32_32s(struct tctx *t)
+{
+	struct ld_load_opts opts = { .resolve_undefined = tresolve_hook };
+	struct ld_namespace *ns;
+	struct ld_crate *c;
+	struct shim_counters before;
+	struct blob b;
+	int n;
+
+	tundef_value = tabs_values;
+	ns = tns(t);
+	CHECK(t, ns);
+	before = tsnap(t);
+	tfar_fn = 0x100000000000ull, tfar_data = LD_MODULE_AREA_BASE;
+	CHECK_ERR(t, tload(t, ns, "absref", &opts, &c), E_LD_RELOC_OVERFLOW);
+	CHECK(t, shim_log_contains(&t->shim, "R_X86_64_PLT32"));
+	CHECK_UNCHANGED(t, before);
+	tfar_fn = LD_MODULE_AREA_BASE + 0x1000, tfar_data = 0x80000000ull;
+	CHECK_ERR(t, tload(t, ns, "absref", &opts, &c), E_LD_RELOC_OVERFLOW);
+	CHECK(t, shim_log_contains(&t->shim, "R_X86_64_32S"));
+	CHECK_UNCHANGED(t, before);
+	tfar_fn = LD_MODULE_AREA_BASE + 0x1000, tfar_data = 0xFFFFFFFFFFFFF000ull;
+	CHECK_ERR(t, tload(t, ns, "absref", &opts, &c), E_OK);
+	if (!tobj_read(t, t->compiler, "absref", &b))
+		return;
+	n = tcheck_relocs(t, ns, c, &b);
+	free(b.data);
+	CHECK(t, n > 0);
+	tundef_value = NULL;
+}
+
+static bool tpc32_values(const char *name, uint64_t *value)
+{
+	if (strcmp(name, "far_var") != 0)
+		return false;
+	*value = tfar_data;
+	return true;
+}
+
+/* A rip-relative load overflows beyond +-2 GiB and fits within it. */
+static void test_overflow_pc32(struct tctx *t)
+{
+	struct ld_load_opts opts = { .resolve_undefined = tresolve_hook };
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *c;
+	struct shim_counters before;
+	struct blob b;
+	int n;
+
+	CHECK(t, ns);
+	tundef_value = tpc32_values;
+	before = tsnap(t);
+	tfar_data = 0x100000000000ull;
+	CHECK_ERR(t, tload(t, ns, "pc32", &opts, &c), E_LD_RELOC_OVERFLOW);
+	CHECK(t, shim_log_contains(&t->shim, "R_X86_64_PC32 at offset"));
+	CHECK_UNCHANGED(t, before);
+	tfar_data = LD_MODULE_AREA_BASE + 0x7fff0000ull; /* within 2 GiB above */
+	CHECK_ERR(t, tload(t, ns, "pc32", &opts, &c), E_OK);
+	CHECK(t, tobj_read(t, t->compiler, "pc32", &b));
+	n = tcheck_relocs(t, ns, c, &b);
+	free(b.data);
+	CHECK(t, n >= 1);
+	tundef_value = NULL;
+}
+
+const struct test_case tests_load[] = {
+	{ "overflow_pc32", test_overflow_pc32, true },
+	{ "load_basic", test_load_basic, true },
+	{ "load_combined", test_load_combined, true },
+	{ "load_ld_r_unique", test_load_unique, true },
+	{ "got_forms", test_got_forms, true },
+	{ "overflow_32", test_overflow_32, true },
+	{ "overflow_pc32_32s", test_overflow_pc32_32s, true },
+	{ 0 },
+};

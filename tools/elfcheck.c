@@ -1,0 +1,157 @@
+/*
+ * elfcheck: run the loader's validation and a dry-run load (through the host
+ * services shim, at module-area run addresses) over ELF objects, so the build
+ * can reject a module the kernel would refuse. Usage:
+ *   elfcheck [--stub-undefined] [-v] FILE...
+ * prints `FILE: ok (N sections, N symbols, N relocations)` or
+ * `FILE: error: NAME: detail` per file; exits 1 if any file is rejected.
+ * With --stub-undefined every undefined symbol is bound to a stub address in
+ * the module area; without it unresolved symbols are an error.
+ */
+#include <errno.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <loader/loader.h>
+#include "shim.h"
+
+#define ELFCHECK_MAX_SIZE (512l << 20)
+
+static bool elfcheck_stub(void *ctx, const char *name, uint64_t *value)
+{
+	(void)ctx, (void)name;
+	*value = LD_MODULE_AREA_BASE; /* reachable by PC32 and 32S from any module */
+	return true;
+}
+
+/* Read a whole file into 16-byte aligned memory; NULL with errno on failure. */
+static void *elfcheck_read(const char *path, size_t *size)
+{
+	struct stat st;
+	FILE *f;
+	void *buf = NULL;
+	long n;
+
+	if (stat(path, &st) != 0)
+		return NULL;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL; /* "Invalid argument": not a regular file */
+		return NULL;
+	}
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n <= ELFCHECK_MAX_SIZE &&
+	    fseek(f, 0, SEEK_SET) == 0) {
+		buf = aligned_alloc(16, ((size_t)n + 16) & ~(size_t)15);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+			errno = EIO;
+		}
+		*size = (size_t)n;
+	} else {
+		errno = EFBIG;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The last logged line, without the "loader: CRATE: " prefix. */
+static const char *elfcheck_detail(const struct shim *s, const char *crate)
+{
+	const char *line = shim_last_log(s);
+	size_t n = strlen(crate);
+
+	if (strncmp(line, "loader: ", 8) == 0)
+		line += 8;
+	if (strncmp(line, crate, n) == 0 && strncmp(line + n, ": ", 2) == 0)
+		line += n + 2;
+	return line;
+}
+
+/* For LD_UNRESOLVED: the names from the "undefined symbol 'x'" lines. */
+static const char *elfcheck_unresolved(const struct shim *s)
+{
+	static char out[400];
+	int n = s->nlog < SHIM_LOG_LINES ? s->nlog : SHIM_LOG_LINES;
+	size_t len = (size_t)snprintf(out, sizeof(out), "undefined symbols:");
+
+	for (int i = 0; i < n && len < sizeof(out); i++) {
+		const char *p = strstr(s->log[i], "undefined symbol '"), *q;
+
+		if (!p)
+			continue;
+		p += strlen("undefined symbol '");
+		q = strchr(p, '\'');
+		if (q)
+			len += (size_t)snprintf(out + len, sizeof(out) - len, " %.*s",
+						(int)(q - p), p);
+	}
+	return out;
+}
+
+static int elfcheck_file(const char *path, bool stub, bool verbose)
+{
+	static struct shim shim;
+	struct ld_load_opts opts = { .resolve_undefined = stub ? elfcheck_stub : NULL };
+	struct ld_namespace *ns;
+	struct ld_crate *c;
+	size_t size = 0, nsec, nsym, nrel;
+	void *image = elfcheck_read(path, &size);
+	enum err e;
+
+	if (!image) {
+		printf("%s: error: READ: %s\n", path, strerror(errno));
+		return 1;
+	}
+	shim_init(&shim);
+	shim.area_limit = 1ull << 30; /* any crate the loader's limits accept */
+	shim.echo = verbose;
+	e = ld_namespace_create(&shim.svc, &ns);
+	if (e == E_OK)
+		e = ld_load(ns, path, image, size, &opts, &c);
+	if (e == E_OK) {
+		ld_crate_sections(c, &nsec);
+		ld_crate_symbols(c, &nsym);
+		ld_crate_relocs(c, &nrel);
+		printf("%s: ok (%zu sections, %zu symbols, %zu relocations)\n", path, nsec,
+		       nsym, nrel);
+	} else {
+		printf("%s: error: %s: %s\n", path, err_name(e),
+		       e == E_LD_UNRESOLVED ? elfcheck_unresolved(&shim)
+					    : elfcheck_detail(&shim, path));
+	}
+	ld_namespace_destroy(ns);
+	free(image);
+	return e != E_OK;
+}
+
+int main(int argc, char **argv)
+{
+	bool stub = false, verbose = false;
+	int i, failed = 0, files = 0;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--stub-undefined") == 0) {
+			stub = true;
+		} else if (strcmp(argv[i], "-v") == 0) {
+			verbose = true;
+		} else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else {
+			fprintf(stderr, "usage: elfcheck [--stub-undefined] [-v] FILE...\n");
+			return 2;
+		}
+	}
+	for (; i < argc; i++, files++)
+		failed |= elfcheck_file(argv[i], stub, verbose);
+	if (!files) {
+		fprintf(stderr, "usage: elfcheck [--stub-undefined] [-v] FILE...\n");
+		return 2;
+	}
+	return failed ? 1 : 0;
+}
