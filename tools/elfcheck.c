@@ -2,11 +2,13 @@
  * elfcheck: run the loader's validation and a dry-run load (through the host
  * services shim, at module-area run addresses) over ELF objects, so the build
  * can reject a module the kernel would refuse. Usage:
- *   elfcheck [--stub-undefined] [-v] FILE...
+ *   elfcheck [--stub-undefined | --nano-core ELF] [-v] FILE...
  * prints `FILE: ok (N sections, N symbols, N relocations)` or
  * `FILE: error: NAME: detail` per file; exits 1 if any file is rejected.
- * With --stub-undefined every undefined symbol is bound to a stub address in
- * the module area; without it unresolved symbols are an error.
+ * With --nano-core, undefined symbols resolve against the global symbols of
+ * that kernel image (build/nano_core.elf), as in the running kernel; with
+ * --stub-undefined every undefined symbol is bound to a stub address in the
+ * module area; with neither, unresolved symbols are an error.
  */
 #include <errno.h>
 #include <sys/stat.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <loader/elf.h>
 #include <loader/loader.h>
 #include "shim.h"
 
@@ -24,6 +27,54 @@ static bool elfcheck_stub(void *ctx, const char *name, uint64_t *value)
 	(void)ctx, (void)name;
 	*value = LD_MODULE_AREA_BASE; /* reachable by PC32 and 32S from any module */
 	return true;
+}
+
+/* The nano_core's defined global and weak symbols (--nano-core). */
+static const Elf64_Sym *core_syms;
+static size_t core_nsyms;
+static const char *core_strs;
+static size_t core_strsize;
+
+static bool elfcheck_core_symbol(void *ctx, const char *name, uint64_t *value)
+{
+	(void)ctx;
+	for (size_t i = 0; i < core_nsyms; i++) {
+		const Elf64_Sym *s = &core_syms[i];
+		unsigned bind = ELF64_ST_BIND(s->st_info);
+		if ((bind == STB_GLOBAL || bind == STB_WEAK) && s->st_shndx != SHN_UNDEF &&
+		    s->st_name < core_strsize && strcmp(core_strs + s->st_name, name) == 0) {
+			*value = s->st_value;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Find the symbol table of a (trusted, locally built) ELF64 image, checking bounds. */
+static bool elfcheck_core_load(const uint8_t *img, size_t size)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+
+	if (size < sizeof(*eh) || memcmp(img, ELFMAG, 4) != 0 ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > size ||
+	    (size - eh->e_shoff) / sizeof(Elf64_Shdr) < eh->e_shnum)
+		return false;
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
+	for (unsigned i = 0; i < eh->e_shnum; i++) {
+		if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
+			continue;
+		const Elf64_Shdr *st = &sh[sh[i].sh_link];
+		if (sh[i].sh_offset > size || sh[i].sh_size > size - sh[i].sh_offset ||
+		    st->sh_offset > size || st->sh_size > size - st->sh_offset || !st->sh_size ||
+		    img[st->sh_offset + st->sh_size - 1] != 0)
+			return false;
+		core_syms = (const Elf64_Sym *)(img + sh[i].sh_offset);
+		core_nsyms = sh[i].sh_size / sizeof(Elf64_Sym);
+		core_strs = (const char *)img + st->sh_offset;
+		core_strsize = st->sh_size;
+		return true;
+	}
+	return false;
 }
 
 /* Read a whole file into 16-byte aligned memory; NULL with errno on failure. */
@@ -96,7 +147,9 @@ static const char *elfcheck_unresolved(const struct shim *s)
 static int elfcheck_file(const char *path, bool stub, bool verbose)
 {
 	static struct shim shim;
-	struct ld_load_opts opts = { .resolve_undefined = stub ? elfcheck_stub : NULL };
+	struct ld_load_opts opts = {
+		.resolve_undefined = stub ? elfcheck_stub : core_syms ? elfcheck_core_symbol : NULL,
+	};
 	struct ld_namespace *ns;
 	struct ld_crate *c;
 	size_t size = 0, nsec, nsym, nrel;
@@ -129,13 +182,23 @@ static int elfcheck_file(const char *path, bool stub, bool verbose)
 	return e != E_OK;
 }
 
+#define ELFCHECK_USAGE "usage: elfcheck [--stub-undefined | --nano-core ELF] [-v] FILE...\n"
+
 int main(int argc, char **argv)
 {
 	bool stub = false, verbose = false;
 	int i, failed = 0, files = 0;
+	void *core = NULL;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--stub-undefined") == 0) {
+		if (strcmp(argv[i], "--nano-core") == 0 && i + 1 < argc) {
+			size_t size;
+			core = elfcheck_read(argv[++i], &size);
+			if (!core || !elfcheck_core_load(core, size)) {
+				fprintf(stderr, "elfcheck: %s: no usable symbol table\n", argv[i]);
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--stub-undefined") == 0) {
 			stub = true;
 		} else if (strcmp(argv[i], "-v") == 0) {
 			verbose = true;
@@ -143,14 +206,15 @@ int main(int argc, char **argv)
 			i++;
 			break;
 		} else {
-			fprintf(stderr, "usage: elfcheck [--stub-undefined] [-v] FILE...\n");
+			fprintf(stderr, ELFCHECK_USAGE);
 			return 2;
 		}
 	}
 	for (; i < argc; i++, files++)
 		failed |= elfcheck_file(argv[i], stub, verbose);
+	free(core);
 	if (!files) {
-		fprintf(stderr, "usage: elfcheck [--stub-undefined] [-v] FILE...\n");
+		fprintf(stderr, ELFCHECK_USAGE);
 		return 2;
 	}
 	return failed ? 1 : 0;
