@@ -71,6 +71,8 @@ $(BUILD)/modules/$(1).o: $(call obj,$(call module_srcs,$(1)))
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
+include loader/loader.mk
+
 # ---- the nano_core -------------------------------------------------------
 
 $(BUILD)/gen/modules.h: FORCE
@@ -90,9 +92,23 @@ $(BUILD)/nano_core.elf: $(BOOT_OBJS) $(MODULE_OBJS) $(BUILD)/linker.ld
 $(BUILD)/nanoswap.elf: $(BUILD)/nano_core.elf
 	$(Q)$(OBJCOPY) --remove-section='.rela*' $< $@
 
+# The nano_core's self-description (include/nano_core_swap/desc.h): where each
+# module's input sections landed, their symbols, and every relocation the
+# static linker applied, attributed and cross-checked. Fails the build if any
+# site cannot be attributed.
+$(BUILD)/tools/ncdesc: tools/ncdesc.c include/nano_core_swap/desc.h $(LOADER_SRCS) $(LOADER_HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-Wall -Wextra -Werror -Iinclude -o $@ tools/ncdesc.c $(LOADER_SRCS) kernel/lib/err.c
+
+$(BUILD)/nano_core.desc: $(BUILD)/tools/ncdesc $(BUILD)/nano_core.elf
+	$(Q)$(BUILD)/tools/ncdesc $@ $(BUILD)/nano_core.elf $(BUILD)/nano_core.map \
+		boot=$(BOOT_OBJS) $(foreach m,$(MODULES),$(m)=$(BUILD)/modules/$(m).o) >/dev/null
+
 include tests/modules/modules.mk
 
-ISO_INPUTS := $(BUILD)/nanoswap.elf $(BUILD)/nano_core.elf $(MODULE_OBJS) $(TESTMOD_OBJS) \
+ISO_INPUTS := $(BUILD)/nanoswap.elf $(BUILD)/nano_core.elf $(BUILD)/nano_core.desc \
+	$(MODULE_OBJS) $(TESTMOD_OBJS) \
 	tools/mkiso.sh
 
 # The command line is baked into grub.cfg: rebuild when it changes.
@@ -124,7 +140,6 @@ deps-check:
 
 -include $(ALL_KOBJS:.o=.d)
 include tests/tests.mk
-include loader/loader.mk
 
 clean:
 	rm -rf $(BUILD)

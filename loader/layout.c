@@ -52,14 +52,15 @@ static enum err ld_place_section(struct ld_build *b, struct ld_section *sec)
 static enum err ld_bind_section(struct ld_build *b, struct ld_section *sec,
 				bool *bound)
 {
-	const struct ld_section *old;
+	const struct ld_section *old = NULL;
+	enum err e;
 
 	*bound = false;
 	if (!b->opts || !b->opts->bind_section || sec->kind != LD_KIND_DATA)
 		return E_OK;
-	old = b->opts->bind_section(b->opts->ctx, sec->name, sec->size, sec->nobits);
-	if (!old)
-		return E_OK;
+	e = b->opts->bind_section(b->opts->ctx, sec->name, sec->size, sec->nobits, &old);
+	if (e != E_OK || !old)
+		return e;
 	if (old->size != sec->size || old->kind != LD_KIND_DATA) {
 		LD_LOG(b->svc, "%s: section '%s' (%lx bytes) cannot be bound to '%s' of "
 		       "crate '%s' (%lx bytes): the layout changed", b->crate->name,

@@ -29,7 +29,7 @@ test: $(TEST_ISOS) $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck | deps-check
 	@tools/run-suite.sh iso $(RESULTS) tools/check-iso.sh $(BUILD)/test-ktest.iso $(BUILD) $(MODULES)
 	@$(QEMU_TEST) ktest $(BUILD)/test-ktest.iso 33 $(RESULTS) --ktest \
 		--expect "warning: cmdline: unknown option 'bogus_option' (ignored)" \
-		--expect 'command line: "test bogus_option=1"' --expect 'boot modules: $(words nano_core $(MODULES) $(TESTMODS))'
+		--expect 'command line: "test bogus_option=1"' --expect 'boot modules: $(words nano_core nano_core_desc $(MODULES) $(TESTMODS))'
 	@$(QEMU_TEST) no_long_mode $(BUILD)/test-ktest.iso 67 $(RESULTS) \
 		--expect 'nanoswap: this CPU has no long mode (x86_64); halting' -- -cpu qemu32
 	@$(QEMU_TEST) no_nx $(BUILD)/test-ktest.iso 69 $(RESULTS) \

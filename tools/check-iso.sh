@@ -20,6 +20,7 @@ check() { # check NAME PATH-IN-ISO FILE
 }
 check "$iso" /boot/nano_core.elf nano_core "$build/nano_core.elf"
 check "$iso" /boot/nanoswap.elf nanoswap.elf "$build/nanoswap.elf"
+check "$iso" /boot/nano_core.desc nano_core.desc "$build/nano_core.desc"
 for m in "$@"; do
 	check "$iso" "/modules/$m.o" "module.$m" "$build/modules/$m.o"
 done

@@ -13,6 +13,7 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/boot/grub" "$root/modules" "$root/testmods"
 cp "$build/nanoswap.elf" "$root/boot/nanoswap.elf"
 cp "$build/nano_core.elf" "$root/boot/nano_core.elf"
+cp "$build/nano_core.desc" "$root/boot/nano_core.desc"
 {
 	echo 'set timeout=0'
 	echo 'set default=0'
@@ -20,6 +21,7 @@ cp "$build/nano_core.elf" "$root/boot/nano_core.elf"
 	echo 'menuentry "nanoswap" {'
 	echo "	multiboot2 /boot/nanoswap.elf $cmdline"
 	echo '	module2 /boot/nano_core.elf nano_core'
+	echo '	module2 /boot/nano_core.desc nano_core_desc'
 	dir=modules
 	for m in "$@"; do
 		if [ "$m" = -- ]; then

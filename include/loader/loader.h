@@ -100,11 +100,13 @@ struct ld_load_opts {
 	/* Called for an undefined symbol the namespace cannot resolve. Return
 	 * true and set *value to bind it to that absolute address. */
 	bool (*resolve_undefined)(void *ctx, const char *name, uint64_t *value);
-	/* Called for each allocated data/bss section of the new crate. Return an
-	 * existing section (of another crate) to bind it to instead of allocating
-	 * memory, or NULL. The sizes must match exactly (else E_LD_BAD_BINDING). */
-	const struct ld_section *(*bind_section)(void *ctx, const char *name,
-						 uint64_t size, bool nobits);
+	/* Called for each allocated data/bss section of the new crate. Set *out
+	 * to an existing section (of another crate) to bind it to instead of
+	 * allocating memory, or to NULL to allocate; the sizes must match exactly
+	 * (else E_LD_BAD_BINDING). Any other return value than E_OK aborts the
+	 * load with that error (the hook logs why). */
+	enum err (*bind_section)(void *ctx, const char *name, uint64_t size, bool nobits,
+				 const struct ld_section **out);
 	/* A crate the new one replaces (e.g. the nano_core during a swap): its
 	 * strong definitions do not clash with the new crate's, and lookups then
 	 * return the newer definition. */

@@ -52,7 +52,10 @@ KTEST(boot, modules_are_the_objects)
 		KT_ASSERT(elf_type(m) == ET_REL, "module %s is not an ET_REL object", m->name);
 		KT_ASSERT((m->start & (PAGE_SIZE - 1)) == 0, "module %s not page-aligned", m->name);
 	}
-	KT_ASSERT_EQ(boot_info.modules[1].name[0], 'm');	/* memory comes first */
+	/* memory comes first among the constituent modules */
+	KT_ASSERT(bootinfo_find_module("memory") < bootinfo_find_module(mod_ranges[1].name),
+		  "memory is not the first constituent module");
+	KT_ASSERT(strcmp(mod_ranges[0].name, "memory") == 0, "MODULES does not start with memory");
 }
 
 static bool in_text(const char *module, void *fn)

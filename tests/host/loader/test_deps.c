@@ -150,22 +150,25 @@ static void test_dep_graph(struct tctx *t)
 
 static const struct ld_crate *tbind_from;
 static bool tbind_wrong_size;
-static const struct ld_section *tbind_hook(void *ctx, const char *name, uint64_t size,
-					   bool nobits)
+static enum err tbind_hook(void *ctx, const char *name, uint64_t size, bool nobits,
+			   const struct ld_section **out)
 {
 	const struct ld_section *s;
 
 	(void)ctx, (void)size, (void)nobits;
+	*out = NULL;
 	if (ld_crate_find_section(tbind_from, name, &s) != E_OK)
-		return NULL;
+		return E_OK;
 	if (tbind_wrong_size) {
 		static struct ld_section fake;
 
 		fake = *s;
 		fake.size++;
-		return &fake;
+		*out = &fake;
+		return E_OK;
 	}
-	return s;
+	*out = s;
+	return E_OK;
 }
 
 /* A new copy of provider with its data bound to the old copy's data. */

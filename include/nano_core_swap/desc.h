@@ -1,0 +1,72 @@
+/*
+ * The nano_core's self-description: where every input section of every
+ * constituent module landed in the linked image, every symbol of every
+ * module, and every relocation the static linker applied, attributed to its
+ * source (section, offset) and its true target (section, offset). Written at
+ * build time by tools/ncdesc from the --emit-relocs image, the linker map and
+ * the module objects; read at boot by nano_core_swap/ to build the
+ * `nano_core` crate. Little-endian, all records 8-byte aligned:
+ *
+ *   struct ncd_header
+ *   struct ncd_module  [nmodules]
+ *   struct ncd_section [nsections]   grouped by module, in module order
+ *   struct ncd_symbol  [nsymbols]
+ *   struct ncd_reloc   [nrelocs]
+ *   char strtab[strtab_size]         NUL-terminated names; offset 0 is ""
+ */
+#ifndef NANO_CORE_SWAP_DESC_H
+#define NANO_CORE_SWAP_DESC_H
+
+#include <stdint.h>
+
+#define NCD_MAGIC	"NCDESC01"
+#define NCD_NONE	0xFFFFFFFFu	/* no section: an absolute symbol or target */
+
+/* Section kinds, as the loader groups them. */
+enum ncd_kind {
+	NCD_TEXT,
+	NCD_RODATA,
+	NCD_DATA,	/* .data and .bss */
+};
+
+struct ncd_header {
+	char magic[8];
+	uint32_t nmodules, nsections;
+	uint32_t nsymbols, nrelocs;
+	uint32_t strtab_size, reserved;
+};
+
+struct ncd_module {
+	uint32_t name;			/* "memory"; "boot" for boot/ */
+	uint32_t first_section;		/* its sections: [first, first + count) */
+	uint32_t nsections;
+	uint32_t constituent;		/* 1: a kernel/ module that can be swapped */
+};
+
+struct ncd_section {
+	uint32_t name;			/* the input section's name, e.g. ".text.frame_alloc" */
+	uint32_t module;
+	uint32_t kind;			/* enum ncd_kind */
+	uint32_t nobits;		/* 1 for .bss-like sections */
+	uint64_t addr, size, align;
+};
+
+struct ncd_symbol {
+	uint32_t name;
+	uint32_t section;		/* NCD_NONE: absolute (linker-script symbols) */
+	uint8_t bind, type;		/* STB_*, STT_* */
+	uint8_t pad[6];
+	uint64_t addr, size;		/* addr is absolute */
+};
+
+struct ncd_reloc {
+	uint32_t source;		/* section holding the place */
+	uint32_t target;		/* section of the symbol, or NCD_NONE */
+	uint32_t type;			/* R_X86_64_* */
+	uint32_t pad;
+	uint64_t offset;		/* of the place in source */
+	uint64_t target_offset;		/* symbol within target (absolute value if NONE) */
+	int64_t addend;
+};
+
+#endif
