@@ -10,7 +10,7 @@
 # The constituent modules, in swap order (memory first). Each is kernel/NAME/
 # combined with `ld -r` into build/modules/NAME.o; linker.ld gives each its own
 # page-aligned text/rodata/data/bss ranges.
-MODULES := memory console interrupts heap bootinfo lib loader crates init ktest
+MODULES := memory console interrupts heap bootinfo lib loader crates nano_core_swap init ktest
 
 BUILD   := build
 CC      := gcc
@@ -37,8 +37,10 @@ LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
 # ---- sources -------------------------------------------------------------
 
 # kernel/NAME/, except: the loader is loader/ (it builds for the host too),
-# and the ktest module carries the in-kernel suites of tests/kernel/.
-module_dirs = $(if $(filter loader,$(1)),loader loader/x86_64,kernel/$(1)) \
+# nano_core_swap is nano_core_swap/, and the ktest module carries the
+# in-kernel suites of tests/kernel/.
+module_dirs = $(if $(filter loader,$(1)),loader loader/x86_64,$(if \
+	$(filter nano_core_swap,$(1)),nano_core_swap,kernel/$(1))) \
 	$(if $(filter ktest,$(1)),tests/kernel)
 module_srcs = $(foreach d,$(call module_dirs,$(1)),$(wildcard $(d)/*.c $(d)/*.S))
 obj = $(patsubst %,$(BUILD)/obj/%.o,$(1))

@@ -38,8 +38,8 @@ static enum err ld_place_section(struct ld_build *b, struct ld_section *sec)
 	uint64_t off = ld_align_up(c->region_size[sec->kind], align);
 
 	if (sec->size > LD_MAX_CRATE_SIZE || off + sec->size > LD_MAX_CRATE_SIZE) {
-		LD_LOG(b->svc, "%s: section '%s' (%lx bytes) exceeds the loader's limit "
-		       "LD_MAX_CRATE_SIZE (%lx bytes per crate)", c->name, sec->name,
+		LD_LOG(b->svc, "%s: section '%s' (%lu bytes) exceeds the loader's limit "
+		       "LD_MAX_CRATE_SIZE (%lu bytes per crate)", c->name, sec->name,
 		       (unsigned long)sec->size, (unsigned long)LD_MAX_CRATE_SIZE);
 		return E_LD_TOO_LARGE;
 	}
@@ -62,8 +62,8 @@ static enum err ld_bind_section(struct ld_build *b, struct ld_section *sec,
 	if (e != E_OK || !old)
 		return e;
 	if (old->size != sec->size || old->kind != LD_KIND_DATA) {
-		LD_LOG(b->svc, "%s: section '%s' (%lx bytes) cannot be bound to '%s' of "
-		       "crate '%s' (%lx bytes): the layout changed", b->crate->name,
+		LD_LOG(b->svc, "%s: section '%s' (%lu bytes) cannot be bound to '%s' of "
+		       "crate '%s' (%lu bytes): the layout changed", b->crate->name,
 		       sec->name, (unsigned long)sec->size, old->name,
 		       ld_crate_name(old->crate), (unsigned long)old->size);
 		return E_LD_BAD_BINDING;
@@ -157,7 +157,7 @@ enum err ld_layout_plan(struct ld_build *b)
 		c->span += c->region_size[k];
 	}
 	if (c->span > LD_MAX_CRATE_SIZE) {
-		LD_LOG(b->svc, "%s: %lx bytes exceed LD_MAX_CRATE_SIZE (%lx)", c->name,
+		LD_LOG(b->svc, "%s: %lu bytes exceed LD_MAX_CRATE_SIZE (%lu)", c->name,
 		       (unsigned long)c->span, (unsigned long)LD_MAX_CRATE_SIZE);
 		return E_LD_TOO_LARGE;
 	}
@@ -176,7 +176,7 @@ enum err ld_layout_map(struct ld_build *b)
 		return E_OK; /* nothing of its own: all bound or empty */
 	e = b->svc->vrange_reserve(b->svc->ctx, span, &base);
 	if (e != E_OK) {
-		LD_LOG(b->svc, "%s: cannot reserve %lx bytes in the module area", c->name,
+		LD_LOG(b->svc, "%s: cannot reserve %lu bytes in the module area", c->name,
 		       (unsigned long)span);
 		return e;
 	}
@@ -184,7 +184,7 @@ enum err ld_layout_map(struct ld_build *b)
 	c->reserved = true;
 	e = b->svc->vrange_map(b->svc->ctx, base, span);
 	if (e != E_OK) {
-		LD_LOG(b->svc, "%s: cannot map %lx bytes at %lx", c->name,
+		LD_LOG(b->svc, "%s: cannot map %lu bytes at %lx", c->name,
 		       (unsigned long)span, (unsigned long)base);
 		return e;
 	}

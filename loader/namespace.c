@@ -5,6 +5,9 @@
  * relocation records).
  */
 #include "internal.h"
+#include <nanoswap/probe.h>
+
+MODULE_PROBE(loader)
 
 enum err ld_namespace_create(const struct ld_services *svc, struct ld_namespace **out)
 {

@@ -10,8 +10,10 @@ RESULTS := $(BUILD)/results
 -include tests/host/host.mk
 
 # In-kernel suites: one boot per command line.
-KTEST_BOOTS := ktest
-KTEST_CMDLINE_ktest := test bogus_option=1
+KTEST_BOOTS := ktest swap_memory swap_none
+KTEST_CMDLINE_ktest := test swap=all bogus_option=1
+KTEST_CMDLINE_swap_memory := test swap=memory
+KTEST_CMDLINE_swap_none := test swap=none
 TEST_ISOS := $(patsubst %,$(BUILD)/test-%.iso,$(KTEST_BOOTS))
 
 $(BUILD)/test-%.iso: $(ISO_INPUTS) tests/tests.mk | deps-check
@@ -29,7 +31,12 @@ test: $(TEST_ISOS) $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck | deps-check
 	@tools/run-suite.sh iso $(RESULTS) tools/check-iso.sh $(BUILD)/test-ktest.iso $(BUILD) $(MODULES)
 	@$(QEMU_TEST) ktest $(BUILD)/test-ktest.iso 33 $(RESULTS) --ktest \
 		--expect "warning: cmdline: unknown option 'bogus_option' (ignored)" \
-		--expect 'command line: "test bogus_option=1"' --expect 'boot modules: $(words nano_core nano_core_desc $(MODULES) $(TESTMODS))'
+		--expect 'command line: "test swap=all bogus_option=1"' --expect 'boot modules: $(words nano_core nano_core_desc $(MODULES) $(TESTMODS))'
+	@$(QEMU_TEST) swap_memory $(BUILD)/test-swap_memory.iso 33 $(RESULTS) --ktest \
+		--expect 'swap: memory ' \
+		--expect 'swap: memory: data section .data.layout_extra_state (4 bytes) has no counterpart' \
+		--expect "section '.bss.mem_counters' (56 bytes) cannot be bound to 'memory:.bss.mem_counters' of crate 'nano_core' (48 bytes)"
+	@$(QEMU_TEST) swap_none $(BUILD)/test-swap_none.iso 33 $(RESULTS) --ktest
 	@$(QEMU_TEST) no_long_mode $(BUILD)/test-ktest.iso 67 $(RESULTS) \
 		--expect 'nanoswap: this CPU has no long mode (x86_64); halting' -- -cpu qemu32
 	@$(QEMU_TEST) no_nx $(BUILD)/test-ktest.iso 69 $(RESULTS) \

@@ -28,4 +28,10 @@ enum err crates_load_boot_module(const char *module_name, struct ld_crate **out)
 /* Resolve name against the nano_core's global symbols (ld_load_opts hook). */
 bool crates_resolve_kernel_symbol(void *ctx, const char *name, uint64_t *value);
 
+/*
+ * The symbol containing addr, in any crate of the namespace (loaded code
+ * included), else in the kernel's own symbol table. False if none.
+ */
+bool crates_symbolize(uint64_t addr, const char **name, uint64_t *offset);
+
 #endif

@@ -2,7 +2,8 @@
  * The kernel command line: space-separated `key` or `key=value` tokens.
  * Known keys: test[=PREFIX] (run the in-kernel tests, only those whose name
  * starts with PREFIX if given, then exit QEMU), bench (run the benchmarks,
- * then exit QEMU), loglevel=err|warn|info|debug.
+ * then exit QEMU), swap=all|none|memory,heap,... (which constituent modules
+ * swap_nano_core_crates re-loads; all by default), loglevel=err|warn|info|debug.
  * Unknown keys get a warning and are otherwise ignored.
  */
 #ifndef INIT_CMDLINE_H
@@ -18,6 +19,7 @@ struct cmdline {
 	bool bench;			/* run the benchmarks (make bench) */
 	const char *test_filter;	/* "" runs them all */
 	const char *loglevel;		/* NULL unless given */
+	const char *swap;		/* modules to re-load: "all" (default), "none", "a,b" */
 	unsigned unknown;		/* keys we warned about */
 };
 

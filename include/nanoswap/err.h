@@ -31,7 +31,12 @@
 	X(MB2_BAD_STRING, "multiboot2 string is not NUL-terminated in its tag")    \
 	X(MB2_BAD_ELF_SECTIONS, "multiboot2 ELF-sections tag is malformed")        \
 	X(MB2_DUPLICATE, "multiboot2 tag that must be unique appears twice")       \
-	X(CMDLINE_BAD, "kernel command line is malformed")
+	X(CMDLINE_BAD, "kernel command line is malformed")                         \
+	X(SWAP_NO_DESC, "no nano_core description (boot module nano_core_desc)")  \
+	X(SWAP_BAD_DESC, "the nano_core description is malformed")                 \
+	X(SWAP_UNKNOWN_MODULE, "no such constituent module in the nano_core")      \
+	X(SWAP_NO_OBJECT, "no boot module holds the module's object")              \
+	X(SWAP_LAYOUT_CHANGED, "the module's data layout differs from the nano_core's")
 
 #define ERR_LIST(X) ERR_LIST_KERNEL(X) LOADER_ERR_LIST(X)
 

@@ -6,6 +6,9 @@
 #include <console/console.h>
 #include <lib/string.h>
 #include <memory/memory.h>
+#include <nanoswap/probe.h>
+
+MODULE_PROBE(bootinfo)
 
 struct bootinfo boot_info;
 

@@ -8,6 +8,9 @@
 #include <lib/string.h>
 #include <lib/x86.h>
 #include "console_internal.h"
+#include <nanoswap/probe.h>
+
+MODULE_PROBE(console)
 
 static enum log_level console_level = LOG_INFO;
 static int in_panic;

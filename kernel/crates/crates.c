@@ -8,6 +8,9 @@
 #include <console/console.h>
 #include <crates/crates.h>
 #include <memory/memory.h>
+#include <nanoswap/probe.h>
+
+MODULE_PROBE(crates)
 
 static struct ld_namespace *kernel_ns;
 
@@ -41,4 +44,16 @@ enum err crates_load_boot_module(const char *module_name, struct ld_crate **out)
 	}
 	return ld_load(kernel_ns, module_name, phys_to_virt(m->start), m->end - m->start,
 		       &opts, out);
+}
+
+bool crates_symbolize(uint64_t addr, const char **name, uint64_t *offset)
+{
+	const struct ld_symbol *sym;
+
+	if (kernel_ns && ld_symbolize(kernel_ns, addr, &sym) == E_OK) {
+		*name = sym->name;
+		*offset = addr - sym->addr;
+		return true;
+	}
+	return ksym_lookup(addr, name, offset);
 }

@@ -9,6 +9,9 @@
 #include <lib/string.h>
 #include <lib/util.h>
 #include <memory/memory.h>
+#include <nanoswap/probe.h>
+
+MODULE_PROBE(heap)
 
 #define HDR		16
 #define MIN_BLOCK	32		/* a header plus room for the free-list link */

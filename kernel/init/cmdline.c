@@ -27,10 +27,12 @@ static void apply_token(char *tok, struct cmdline *out, void (*warn)(const char 
 		out->test_filter = value ? value : "";
 	} else if (strcmp(tok, "bench") == 0 && !value) {
 		out->bench = true;
+	} else if (strcmp(tok, "swap") == 0 && value && *value) {
+		out->swap = value;
 	} else if (strcmp(tok, "loglevel") == 0 && value && *value) {
 		out->loglevel = value;
-	} else if (strcmp(tok, "loglevel") == 0) {
-		WARN("cmdline: 'loglevel' needs a value (err, warn, info, debug)\n");
+	} else if (strcmp(tok, "loglevel") == 0 || strcmp(tok, "swap") == 0) {
+		WARN("cmdline: '%s' needs a value\n", tok);
 		out->unknown++;
 	} else {
 		WARN("cmdline: unknown option '%s' (ignored)\n", tok);
@@ -44,6 +46,7 @@ bool cmdline_parse(const char *line, struct cmdline *out, void (*warn)(const cha
 
 	memset(out, 0, sizeof(*out));
 	out->test_filter = "";
+	out->swap = "all";
 	if (len == CMDLINE_MAX) {
 		WARN("cmdline: longer than CMDLINE_MAX-1 (%d) characters; ignored\n", CMDLINE_MAX - 1);
 		return false;

@@ -14,6 +14,10 @@
 #include <lib/util.h>
 #include <lib/x86.h>
 #include <memory/memory.h>
+#include <nano_core_swap/swap.h>
+#include <nanoswap/probe.h>
+
+MODULE_PROBE(init)
 
 void kernel_main(uint32_t magic, uint64_t info_phys);
 
@@ -94,7 +98,10 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 	memory_init(&boot_info);		/* frames, W^X page tables, direct map */
 	heap_init();				/* kmalloc */
 	crates_init();				/* the loader's namespace */
-	apply_cmdline();			/* test, loglevel, ... */
+	apply_cmdline();			/* test, swap, loglevel, ... */
+	e = swap_nano_core_crates(cmdline.swap);	/* re-load the modules, memory first */
+	if (e != E_OK)
+		pr_warn("swap: not every module was swapped (%s); booting on\n", err_name(e));
 	print_boot_summary();
 	kprintf("nanoswap: init done at tsc %lu\n", rdtsc());
 

@@ -3,7 +3,7 @@
  * with [saved rbp][return address]; the boot stub zeroes rbp so the chain ends.
  * A frame pointer outside the known stacks ends the walk instead of faulting.
  */
-#include <bootinfo/ksym.h>
+#include <crates/crates.h>
 #include <console/console.h>
 #include <interrupts/backtrace.h>
 #include "interrupts_internal.h"
@@ -29,7 +29,7 @@ void backtrace_print_addr(uint64_t addr)
 	const char *name;
 	uint64_t off;
 
-	if (ksym_lookup(addr, &name, &off))
+	if (crates_symbolize(addr, &name, &off))
 		kprintf("%p %s+0x%lx", (void *)addr, name, off);
 	else
 		kprintf("%p ?", (void *)addr);

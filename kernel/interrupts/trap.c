@@ -9,6 +9,9 @@
 #include <lib/x86.h>
 #include <stddef.h>
 #include "interrupts_internal.h"
+#include <nanoswap/probe.h>
+
+MODULE_PROBE(interrupts)
 
 static const char *const vector_names[32] = {
 	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",

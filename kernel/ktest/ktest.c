@@ -8,6 +8,9 @@
 #include <ktest/ktest.h>
 #include <lib/string.h>
 #include <memory/memory.h>
+#include <nanoswap/probe.h>
+
+MODULE_PROBE(ktest)
 
 extern const struct ktest __ktests_start[], __ktests_end[];
 extern const struct kbench __kbench_start[], __kbench_end[];

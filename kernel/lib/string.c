@@ -4,6 +4,9 @@
  */
 #include <lib/string.h>
 #include <stdint.h>
+#include <nanoswap/probe.h>
+
+MODULE_PROBE(lib)
 
 void *memcpy(void *dst, const void *src, size_t n)
 {

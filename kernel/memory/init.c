@@ -8,6 +8,9 @@
 #include <console/console.h>
 #include <lib/util.h>
 #include "memory_internal.h"
+#include <nanoswap/probe.h>
+
+MODULE_PROBE(memory)
 
 struct mem_counters mem_counters;
 

@@ -4,7 +4,8 @@
 # for the small code model (its relocation cannot reach the module area) and
 # tm_corrupt is tm_hello with a broken e_shstrndx.
 
-TESTMODS := tm_hello tm_data tm_dep tm_unresolved tm_far tm_corrupt
+TESTMODS := tm_hello tm_data tm_dep tm_unresolved tm_far tm_corrupt tm_mem \
+	memory_extra memory_grown
 TESTMOD_OBJS := $(patsubst %,$(BUILD)/testmods/%.o,$(TESTMODS))
 TESTMOD_CFLAGS := $(filter-out -MMD -MP,$(KCFLAGS))
 
@@ -23,3 +24,6 @@ $(BUILD)/testmods/%.o: $(BUILD)/testmods/%.c.o
 $(BUILD)/testmods/tm_corrupt.o: $(BUILD)/testmods/tm_hello.o
 	$(Q)cp $< $@.tmp && printf '\377\177' | dd of=$@.tmp bs=1 seek=62 conv=notrunc status=none
 	$(Q)mv $@.tmp $@
+
+$(BUILD)/testmods/memory_%.o: $(BUILD)/modules/memory.o $(BUILD)/testmods/layout_%.c.o
+	$(Q)$(LD) -r -o $@ $^

@@ -1,0 +1,58 @@
+/*
+ * swap_nano_core_crates(): re-load the nano_core's constituent modules from
+ * their own object files (the bytes that were linked, shipped as boot
+ * modules), memory first, with each module's .data/.bss bound to the
+ * nano_core's own sections so its state stays one object, and its
+ * text/rodata fresh in the module area. The C counterpart of Theseus's
+ * replace_nano_core_crates (see nano_core_swap/swap.c for the steps).
+ */
+#ifndef NANO_CORE_SWAP_SWAP_H
+#define NANO_CORE_SWAP_SWAP_H
+
+#include <loader/loader.h>
+#include <nanoswap/err.h>
+
+#define SWAP_MAX_MODULES	32
+
+/* What one module's swap did (or why it did not). */
+struct swap_report {
+	const char *module;
+	enum err result;
+	uint64_t old_text_start, old_text_end;	/* the nano_core's copy */
+	uint64_t new_text_start, new_text_end;	/* the re-loaded copy */
+	uint64_t data_bytes_bound;		/* .data/.bss shared with the nano_core */
+	uint64_t fresh_bytes;			/* text/rodata mapped for the new copy */
+	unsigned sections, relocs_applied;
+	uint64_t cycles;			/* rdtsc: instructions under -icount */
+};
+
+/*
+ * Build the `nano_core` crate from its description (once), then swap the
+ * modules named in list: "all" (every constituent module), "none", or
+ * "memory,heap,..." (memory first whenever it is named). A module that
+ * fails to swap is logged and left as it was; the others go on. Returns
+ * E_OK when every named module was swapped, else the first error.
+ */
+enum err swap_nano_core_crates(const char *list) NS_MUST_CHECK;
+
+/*
+ * Swap one constituent module from the object image (size bytes): the
+ * steps of swap_nano_core_crates for one module. Any failure leaves the
+ * namespace, page tables and frame counters as they were.
+ */
+enum err swap_module(const char *module, const void *image, size_t size,
+		     struct swap_report *report) NS_MUST_CHECK;
+
+/* The reports of swap_nano_core_crates, in swap order. */
+const struct swap_report *swap_reports(unsigned *count);
+
+/* The nano_core crate (NULL before swap_nano_core_crates built it). */
+struct ld_crate *nano_core_crate(void);
+
+/* The nano_core crate's section for (module, input section name), or NULL. */
+const struct ld_section *nano_core_section(const char *module, const char *name);
+
+/* Is module a constituent module of the nano_core? */
+bool nano_core_has_module(const char *module);
+
+#endif

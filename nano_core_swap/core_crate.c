@@ -1,0 +1,94 @@
+/*
+ * The `nano_core` crate: the statically linked image described to the
+ * loader as a crate whose sections already exist. One section per input
+ * section of every module (named "module:section"), every module's symbols
+ * (globals published, locals kept for backtraces) plus the linker script's,
+ * and every relocation the static linker applied, as dependency records a
+ * later step can redirect.
+ */
+#include <console/console.h>
+#include <console/format.h>
+#include <heap/heap.h>
+#include "swap_internal.h"
+
+struct core_crate core;
+
+static const enum ld_kind kinds[] = {
+	[NCD_TEXT] = LD_KIND_TEXT, [NCD_RODATA] = LD_KIND_RODATA, [NCD_DATA] = LD_KIND_DATA,
+};
+
+static enum err add_sections(void)
+{
+	const struct ncd_view *v = &core.desc;
+	char name[160];
+
+	for (uint32_t i = 0; i < v->h->nsections; i++) {
+		const struct ncd_section *s = &v->secs[i];
+		fmt_snprintf(name, sizeof(name), "%s:%s", ncd_str(v, v->mods[s->module].name),
+			     ncd_str(v, s->name));
+		enum err e = ld_existing_add_section(core.crate, name, kinds[s->kind], s->addr,
+						     s->size, s->align, &core.secs[i]);
+		if (e != E_OK)
+			return e;
+	}
+	return E_OK;
+}
+
+static enum err add_symbols(void)
+{
+	const struct ncd_view *v = &core.desc;
+
+	for (uint32_t i = 0; i < v->h->nsymbols; i++) {
+		const struct ncd_symbol *s = &v->syms[i];
+		enum err e = ld_existing_add_symbol(
+			core.crate, ncd_str(v, s->name), s->addr, s->size,
+			s->section == NCD_NONE ? NULL : core.secs[s->section], s->bind, s->type);
+		if (e != E_OK)
+			return e;
+	}
+	return E_OK;
+}
+
+static enum err add_relocs(void)
+{
+	const struct ncd_view *v = &core.desc;
+
+	for (uint32_t i = 0; i < v->h->nrelocs; i++) {
+		const struct ncd_reloc *r = &v->relocs[i];
+		enum err e = ld_existing_add_reloc(
+			core.crate, core.secs[r->source], r->offset, r->type, r->addend,
+			r->target == NCD_NONE ? NULL : core.secs[r->target], r->target_offset);
+		if (e != E_OK)
+			return e;
+	}
+	return E_OK;
+}
+
+enum err core_crate_build(struct ld_namespace *ns)
+{
+	const struct ncd_header *h = core.desc.h;
+	enum err e;
+
+	core.secs = kzalloc(h->nsections * sizeof(*core.secs));
+	if (!core.secs)
+		return E_NO_HEAP;
+	core.crate = NULL;
+	e = ld_existing_begin(ns, "nano_core", h->nsections, h->nsymbols, h->nrelocs, &core.crate);
+	if (e == E_OK)
+		e = add_sections();
+	if (e == E_OK)
+		e = add_symbols();
+	if (e == E_OK)
+		e = add_relocs();
+	if (e == E_OK)
+		e = ld_existing_commit(core.crate);
+	if (e != E_OK) {
+		pr_err("swap: cannot build the nano_core crate: %s (%s)\n", err_name(e), err_msg(e));
+		if (core.crate)
+			ld_existing_abort(core.crate);
+		kfree(core.secs);
+		core.crate = NULL;
+		core.secs = NULL;
+	}
+	return e;
+}

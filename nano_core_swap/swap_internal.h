@@ -1,0 +1,41 @@
+/* Private to nano_core_swap/: the parsed description and the nano_core crate. */
+#ifndef NANO_CORE_SWAP_INTERNAL_H
+#define NANO_CORE_SWAP_INTERNAL_H
+
+#include <nano_core_swap/desc.h>
+#include <nano_core_swap/swap.h>
+#include <stddef.h>
+
+/* A validated description: every index, offset and string checked. */
+struct ncd_view {
+	const struct ncd_header *h;
+	const struct ncd_module *mods;
+	const struct ncd_section *secs;
+	const struct ncd_symbol *syms;
+	const struct ncd_reloc *relocs;
+	const char *strs;
+};
+
+/* Check the description (size bytes at data) and fill *v. */
+enum err ncd_parse(const void *data, size_t size, struct ncd_view *v) NS_MUST_CHECK;
+
+static inline const char *ncd_str(const struct ncd_view *v, uint32_t off)
+{
+	return v->strs + off;	/* ncd_parse checked every offset */
+}
+
+/* The index of module name in the description, or NCD_NONE. */
+uint32_t ncd_find_module(const struct ncd_view *v, const char *name);
+
+/* The nano_core crate, built from the description (core_crate.c). */
+struct core_crate {
+	struct ncd_view desc;
+	struct ld_crate *crate;
+	const struct ld_section **secs;	/* per description section */
+};
+
+extern struct core_crate core;
+
+enum err core_crate_build(struct ld_namespace *ns) NS_MUST_CHECK;
+
+#endif

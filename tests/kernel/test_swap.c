@@ -1,0 +1,261 @@
+/*
+ * Swap tests, on whatever the command line swapped (swap=all, swap=memory,
+ * swap=none): a swapped module's functions resolve to its new copy in the
+ * module area and its probe returns the new copy's address, while a module
+ * that was not swapped still resolves to the nano_core; data symbols keep
+ * the nano_core's addresses and state is shared across copies; a crate loaded
+ * later binds to the new copies; a variant with a different data layout is
+ * refused and changes nothing; and, after swap=all, the whole suite passes
+ * again when run through the re-loaded copies.
+ */
+#include <bootinfo/bootinfo.h>
+#include <crates/crates.h>
+#include <heap/heap.h>
+#include <console/format.h>
+#include <ktest/ktest.h>
+#include <lib/string.h>
+#include <memory/memory.h>
+#include <nano_core_swap/swap.h>
+#include "modules.h"
+
+#define NAME(m) #m,
+static const char *const module_names[] = { FOR_EACH_MODULE(NAME) };
+#define NMODULES (sizeof(module_names) / sizeof(module_names[0]))
+
+/* The report of module's swap, if it was swapped successfully. */
+static const struct swap_report *swapped(const char *module)
+{
+	unsigned n;
+	const struct swap_report *r = swap_reports(&n);
+
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(r[i].module, module) == 0 && r[i].result == E_OK)
+			return &r[i];
+	return NULL;
+}
+
+static const struct ld_symbol *lookup(const char *name)
+{
+	const struct ld_symbol *s;
+
+	return ld_lookup(crates_namespace(), name, &s) == E_OK ? s : NULL;
+}
+
+/* The nano_core crate's own symbol called name, defined in module. */
+static const struct ld_symbol *core_symbol(const char *module, const char *name)
+{
+	size_t n, len = strlen(module);
+	const struct ld_symbol *s = ld_crate_symbols(nano_core_crate(), &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s[i].name, name) == 0 && s[i].section &&
+		    strncmp(s[i].section->name, module, len) == 0 && s[i].section->name[len] == ':')
+			return &s[i];
+	return NULL;
+}
+
+KTEST(swap, nano_core_crate_built)
+{
+	size_t nsec, nsym, nrel;
+
+	KT_ASSERT(nano_core_crate(), "no nano_core crate in the namespace");
+	ld_crate_sections(nano_core_crate(), &nsec);
+	ld_crate_symbols(nano_core_crate(), &nsym);
+	ld_crate_relocs(nano_core_crate(), &nrel);
+	KT_ASSERT(nsec > 100 && nsym > 300 && nrel > 1000, "%zu sections, %zu symbols, %zu relocs",
+		  nsec, nsym, nrel);
+	const struct ld_section *bss = nano_core_section("memory", ".bss.mem_counters");
+	KT_ASSERT(bss && bss->size > 0, "no memory:.bss.mem_counters section");
+	const struct ld_symbol *s = core_symbol("memory", "mem_counters");
+	KT_ASSERT(s && s->section == bss, "mem_counters is not in memory:.bss.mem_counters");
+}
+
+/* Each module's functions and probe: the new copy if swapped, else the nano_core's. */
+KTEST(swap, functions_and_probes)
+{
+	char probe[48];
+
+	for (unsigned i = 0; i < NMODULES; i++) {
+		const char *m = module_names[i];
+		fmt_snprintf(probe, sizeof(probe), "%s_probe", m);
+		const struct ld_symbol *s = lookup(probe);
+		const struct ld_symbol *old = core_symbol(m, probe);
+		KT_ASSERT(s && old, "no %s in the namespace or the nano_core", probe);
+		uint64_t got = ((uint64_t (*)(void))s->addr)();
+		KT_ASSERT_EQ(got, s->addr);
+		if (swapped(m)) {
+			KT_ASSERT(s->addr >= MODULE_AREA_BASE && s->addr != old->addr,
+				  "%s at %lx: not a new copy", probe, s->addr);
+			KT_ASSERT(strcmp(ld_crate_name(s->crate), m) == 0, "%s is in crate %s", probe,
+				  ld_crate_name(s->crate));
+		} else {
+			KT_ASSERT(s->crate == nano_core_crate(), "%s was not swapped but resolves to %s",
+				  probe, ld_crate_name(s->crate));
+			KT_ASSERT_EQ(s->addr, old->addr);
+		}
+	}
+	if (swapped("memory")) {
+		const struct ld_symbol *fa = lookup("frame_alloc");
+		KT_ASSERT(fa && fa->addr >= MODULE_AREA_BASE, "frame_alloc not in the module area");
+		KT_ASSERT(fa->addr != (uint64_t)frame_alloc, "frame_alloc is the nano_core's");
+	}
+}
+
+/* Every data symbol of every swapped copy is the nano_core's object. */
+KTEST(swap, data_identity)
+{
+	unsigned checked = 0;
+
+	for (unsigned i = 0; i < NMODULES; i++) {
+		struct ld_crate *c;
+		size_t n;
+		if (!swapped(module_names[i]))
+			continue;
+		KT_ASSERT(ld_find_crate(crates_namespace(), module_names[i], &c) == E_OK,
+			  "no crate %s", module_names[i]);
+		const struct ld_symbol *s = ld_crate_symbols(c, &n);
+		for (size_t k = 0; k < n; k++) {
+			if (!s[k].section || s[k].section->kind != LD_KIND_DATA)
+				continue;
+			const struct ld_symbol *old = core_symbol(module_names[i], s[k].name);
+			KT_ASSERT(s[k].section->bound, "%s's %s is not bound", module_names[i], s[k].name);
+			KT_ASSERT(old && s[k].addr == old->addr, "%s's %s at %lx, nano_core's at %lx",
+				  module_names[i], s[k].name, s[k].addr, old ? old->addr : 0);
+			checked++;
+		}
+	}
+	if (swapped("memory")) {
+		const struct ld_symbol *mc = lookup("mem_counters");
+		extern char mem_counters[];
+		KT_ASSERT(mc && mc->addr == (uint64_t)mem_counters, "mem_counters moved");
+		KT_ASSERT(checked > 5, "only %u data symbols checked", checked);
+	}
+}
+
+/* Frames and heap blocks taken through the nano_core's code are returned
+ * through the new copies, and both copies' counters agree. */
+KTEST(swap, state_continuity)
+{
+	const struct ld_symbol *ffree = lookup("frame_free"), *stats = lookup("mem_get_stats");
+	const struct ld_symbol *kf = lookup("kfree"), *hstats = lookup("heap_get_stats");
+	struct mem_stats before, mid_old, mid_new, after;
+	struct heap_stats h0, h1;
+	uint64_t pa[8];
+
+	KT_ASSERT(ffree && stats && kf && hstats, "memory or heap functions missing");
+	mem_get_stats(&before);
+	for (int i = 0; i < 8; i++)		/* the nano_core's frame_alloc */
+		KT_ASSERT(frame_alloc(&pa[i]) == E_OK, "frame_alloc failed");
+	mem_get_stats(&mid_old);
+	((void (*)(struct mem_stats *))stats->addr)(&mid_new);
+	KT_ASSERT_EQ(mid_old.frames_used, before.frames_used + 8);
+	KT_ASSERT_EQ(mid_new.frames_used, mid_old.frames_used);
+	for (int i = 0; i < 8; i++)		/* the namespace's frame_free */
+		((void (*)(uint64_t))ffree->addr)(pa[i]);
+	mem_get_stats(&after);
+	KT_ASSERT_EQ(after.frames_used, before.frames_used);
+
+	heap_get_stats(&h0);
+	void *p = kmalloc(300);
+	((void (*)(void *))kf->addr)(p);
+	((void (*)(struct heap_stats *))hstats->addr)(&h1);
+	KT_ASSERT_EQ(h1.bytes_used, h0.bytes_used);
+	KT_ASSERT_EQ(h1.blocks_used, h0.blocks_used);
+}
+
+/* A crate loaded now binds to the namespace's memory functions. */
+KTEST(swap, later_crate_binds_to_new_copy)
+{
+	struct ld_crate *c;
+	const struct ld_symbol *fa = lookup("frame_alloc");
+	unsigned edges = 0;
+	size_t n;
+
+	KT_ASSERT(crates_load_boot_module("tm_mem", &c) == E_OK, "tm_mem did not load");
+	const struct ld_section *secs = ld_crate_sections(c, &n);
+	for (size_t i = 0; i < n; i++) {
+		for (const struct ld_dep *d = ld_section_deps(&secs[i]); d; d = d->next_dep) {
+			for (const struct ld_reloc *r = d->relocs; r; r = r->next_in_dep) {
+				if (r->target->addr + r->target_offset != fa->addr)
+					continue;
+				int32_t rel;
+				uint64_t place = r->source->addr + r->offset;
+				memcpy(&rel, (void *)place, 4);
+				KT_ASSERT((int64_t)place + rel - r->addend == (int64_t)fa->addr,
+					  "call at %lx does not reach frame_alloc at %lx", place, fa->addr);
+				KT_ASSERT(d->target->crate == fa->crate, "edge to crate %s, not %s",
+					  ld_crate_name(d->target->crate), ld_crate_name(fa->crate));
+				edges++;
+			}
+		}
+	}
+	const struct ld_symbol *cycle = lookup("tm_mem_cycle");
+	int result = cycle ? ((int (*)(void))cycle->addr)() : -2;
+	KT_ASSERT(ld_unload(crates_namespace(), c) == E_OK, "unload failed");
+	KT_ASSERT(edges >= 1, "no relocation of tm_mem targets frame_alloc");
+	KT_ASSERT_EQ(result, 0);
+	if (swapped("memory"))
+		KT_ASSERT(strcmp(ld_crate_name(fa->crate), "memory") == 0, "bound to %s",
+			  ld_crate_name(fa->crate));
+}
+
+struct swap_snapshot {
+	uint64_t frames, tables, pages, vrange, heap_bytes, frame_alloc;
+	unsigned crates;
+};
+
+static void swap_snap(struct swap_snapshot *s)
+{
+	struct mem_stats m;
+	struct heap_stats h;
+	const struct ld_symbol *fa = lookup("frame_alloc");
+
+	mem_get_stats(&m);
+	heap_get_stats(&h);
+	*s = (struct swap_snapshot){
+		.frames = m.frames_used - h.bytes_mapped / PAGE_SIZE, .tables = m.table_frames,
+		.pages = m.pages_mapped, .vrange = m.vrange_pages, .heap_bytes = h.bytes_used,
+		.frame_alloc = fa ? fa->addr : 0,
+	};
+	for (struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
+		s->crates++;
+}
+
+/* Swapping memory from `variant` must fail with `want` and change nothing. */
+static void expect_refused(struct ktest_ctx *t, const char *variant, enum err want)
+{
+	const struct boot_module *m = bootinfo_find_module(variant);
+	struct swap_snapshot s0, s1;
+	struct swap_report r;
+
+	KT_ASSERT(m, "no boot module %s", variant);
+	swap_snap(&s0);
+	enum err e = swap_module("memory", phys_to_virt(m->start), m->end - m->start, &r);
+	swap_snap(&s1);
+	KT_ASSERT(e == want, "swap from %s gave %s, expected %s", variant, err_name(e),
+		  err_name(want));
+	KT_ASSERT(memcmp(&s0, &s1, sizeof(s0)) == 0, "something changed: frames %lu->%lu "
+		  "tables %lu->%lu pages %lu->%lu vrange %lu->%lu heap %lu->%lu crates %u->%u",
+		  s0.frames, s1.frames, s0.tables, s1.tables, s0.pages, s1.pages, s0.vrange,
+		  s1.vrange, s0.heap_bytes, s1.heap_bytes, s0.crates, s1.crates);
+}
+
+KTEST(swap, layout_extra_variable_refused)
+{
+	expect_refused(t, "memory_extra", E_SWAP_LAYOUT_CHANGED);
+}
+
+KTEST(swap, layout_grown_section_refused)
+{
+	expect_refused(t, "memory_grown", E_LD_BAD_BINDING);
+}
+
+KTEST(swap, unknown_module_refused)
+{
+	struct swap_report r;
+	const struct boot_module *m = bootinfo_find_module("tm_hello");
+
+	KT_ASSERT(m, "no tm_hello boot module");
+	KT_ASSERT(swap_module("tm_hello", phys_to_virt(m->start), m->end - m->start, &r) ==
+			  E_SWAP_UNKNOWN_MODULE, "a non-constituent module was swapped");
+}
