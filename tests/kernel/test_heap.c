@@ -74,22 +74,25 @@ KTEST(heap, aligned)
 
 KTEST(heap, grows_on_demand)
 {
-	struct heap_stats s0, s1;
+	struct heap_stats s0, s1, s2;
 	struct mem_stats m0, m1;
 
 	heap_get_stats(&s0);
 	mem_get_stats(&m0);
-	uint8_t *p = kmalloc(1 * 1024 * 1024);
-	KT_ASSERT(p, "kmalloc(1 MiB) failed");
+	size_t size = s0.bytes_mapped + 256 * 1024;	/* more than the heap has: it must grow */
+	uint8_t *p = kmalloc(size);
+	KT_ASSERT(p, "kmalloc(%zu) failed", size);
 	heap_get_stats(&s1);
 	mem_get_stats(&m1);
-	KT_ASSERT(s1.bytes_mapped >= s0.bytes_mapped + 1024 * 1024, "heap did not grow");
-	KT_ASSERT(m1.frames_used > m0.frames_used + 255, "no frames behind the growth");
+	uint64_t grown = s1.bytes_mapped - s0.bytes_mapped;
+	KT_ASSERT(grown >= 256 * 1024, "heap grew by %lu bytes only", grown);
+	KT_ASSERT(m1.frames_used >= m0.frames_used + grown / PAGE_SIZE, "no frames behind the growth");
 	p[0] = 1;
-	p[1024 * 1024 - 1] = 2;
+	p[size - 1] = 2;
 	kfree(p);
-	void *q = kmalloc(1 * 1024 * 1024);	/* the grown space is reused, not grown again */
-	heap_get_stats(&s0);
-	KT_ASSERT_EQ(s0.bytes_mapped, s1.bytes_mapped);
+	void *q = kmalloc(size);	/* the grown space is reused, not grown again */
+	heap_get_stats(&s2);
 	kfree(q);
+	KT_ASSERT(q, "kmalloc(%zu) failed after a free", size);
+	KT_ASSERT_EQ(s2.bytes_mapped, s1.bytes_mapped);
 }

@@ -11,6 +11,7 @@
 #include <bootinfo/bootinfo.h>
 #include <crates/crates.h>
 #include <heap/heap.h>
+#include <console/console.h>
 #include <console/format.h>
 #include <ktest/ktest.h>
 #include <lib/string.h>
@@ -97,7 +98,8 @@ KTEST(swap, functions_and_probes)
 	if (swapped("memory")) {
 		const struct ld_symbol *fa = lookup("frame_alloc");
 		KT_ASSERT(fa && fa->addr >= MODULE_AREA_BASE, "frame_alloc not in the module area");
-		KT_ASSERT(fa->addr != (uint64_t)frame_alloc, "frame_alloc is the nano_core's");
+		KT_ASSERT(fa->addr != core_symbol("memory", "frame_alloc")->addr,
+			  "frame_alloc is the nano_core's");
 	}
 }
 
@@ -258,4 +260,39 @@ KTEST(swap, unknown_module_refused)
 	KT_ASSERT(m, "no tm_hello boot module");
 	KT_ASSERT(swap_module("tm_hello", phys_to_virt(m->start), m->end - m->start, &r) ==
 			  E_SWAP_UNKNOWN_MODULE, "a non-constituent module was swapped");
+}
+
+/*
+ * After swap=all: run every test again through the re-loaded ktest crate,
+ * whose .ktests.* entries point at its own new copies of the test
+ * functions, which call the new copies of every module.
+ */
+KTEST(swap, suite_reruns_on_new_copies)
+{
+	struct ld_crate *c;
+	unsigned ran = 0, failed = 0;
+	size_t n;
+
+	if (!swapped("ktest")) {
+		kprintf("  (ktest was not swapped: nothing to re-run)\n");
+		return;
+	}
+	KT_ASSERT(ld_find_crate(crates_namespace(), "ktest", &c) == E_OK, "no ktest crate");
+	const struct ld_section *secs = ld_crate_sections(c, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(secs[i].name, ".ktests.", 8) != 0)
+			continue;
+		const struct ktest *k = (const struct ktest *)secs[i].addr;
+		if (strcmp(k->name, "swap.suite_reruns_on_new_copies") == 0)
+			continue;
+		KT_ASSERT((uint64_t)k->fn >= MODULE_AREA_BASE, "%s runs the nano_core's copy", k->name);
+		struct ktest_ctx ctx = { .name = k->name, .failed = false };
+		k->fn(&ctx);
+		ran++;
+		failed += ctx.failed;
+		if (!ctx.failed)
+			kprintf("  rerun ok %s\n", k->name);
+	}
+	KT_ASSERT(ran > 30, "only %u tests re-ran", ran);
+	KT_ASSERT(failed == 0, "%u of %u tests failed on the swapped kernel", failed, ran);
 }
