@@ -21,12 +21,13 @@ $(BUILD)/test-%.iso: $(ISO_INPUTS) tests/tests.mk | deps-check
 
 QEMU_TEST := tools/qemu-test.sh
 
-test: $(TEST_ISOS) $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck | deps-check
+test: $(TEST_ISOS) $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck $(BUILD)/tools/ncdesc | deps-check
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@for bin in $(HOST_TEST_BINS); do \
 		tools/run-suite.sh host.$$(basename $$bin) $(RESULTS) $$bin; done
 	@tools/run-suite.sh host.loader $(RESULTS) $(MAKE) --no-print-directory loader-host-test
 	@tools/run-suite.sh elfcheck $(RESULTS) tests/elfcheck.sh $(BUILD) $(MODULES)
+	@tools/run-suite.sh ncdesc $(RESULTS) tests/ncdesc.sh $(BUILD) $(MODULES)
 	@tools/run-check.sh fuzz.smoke $(RESULTS) $(MAKE) --no-print-directory fuzz-smoke
 	@tools/run-suite.sh iso $(RESULTS) tools/check-iso.sh $(BUILD)/test-ktest.iso $(BUILD) $(MODULES)
 	@$(QEMU_TEST) ktest $(BUILD)/test-ktest.iso 33 $(RESULTS) --ktest \

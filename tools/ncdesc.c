@@ -310,12 +310,14 @@ static const struct ncd_symbol *find_global(const char *name)
 	return NULL;
 }
 
-/* Globals of the final image that no module defines: linker-script symbols. */
+/* Globals of the final image that no module defines: linker-script symbols
+ * (untyped). A function or object nobody defines means an object is missing. */
 static void linker_symbols(void)
 {
 	for (size_t i = 1; i < core.nsyms; i++) {
 		const Elf64_Sym *s = &core.syms[i];
-		if (ELF64_ST_BIND(s->st_info) != STB_GLOBAL || s->st_shndx == SHN_UNDEF)
+		if (ELF64_ST_BIND(s->st_info) != STB_GLOBAL || s->st_shndx == SHN_UNDEF ||
+		    ELF64_ST_TYPE(s->st_info) != STT_NOTYPE)
 			continue;
 		const char *name = core_sym_name(s);
 		if (find_global(name))
