@@ -123,6 +123,14 @@ bool elf_section_is_loaded(const Elf64_Shdr *sh);
 /* A RELA section whose target is loaded; others (debug info) are ignored. */
 bool elf_rela_is_applied(const struct elf_file *f, const Elf64_Shdr *sh);
 
+/* The entries of RELA section i and their count (bounds checked by validation). */
+static inline const Elf64_Rela *elf_rela_entries(const struct elf_file *f, uint32_t i,
+						 uint64_t *count)
+{
+	*count = f->sh[i].sh_size / sizeof(Elf64_Rela);
+	return (const Elf64_Rela *)(f->data + f->sh[i].sh_offset);
+}
+
 /* ---- one load in progress (load.c) ------------------------------------- */
 
 /* What an ELF symbol index stands for during this load. */

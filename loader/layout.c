@@ -101,15 +101,15 @@ static void ld_plan_got(struct ld_build *b)
 {
 	const struct elf_file *f = &b->f;
 	uint32_t i;
-	uint64_t k;
+	uint64_t k, n;
 
 	for (i = 1; i < f->shnum; i++) {
 		const Elf64_Rela *r;
 
 		if (!elf_rela_is_applied(f, &f->sh[i]))
 			continue;
-		r = (const Elf64_Rela *)(f->data + f->sh[i].sh_offset);
-		for (k = 0; k < f->sh[i].sh_size / sizeof(Elf64_Rela); k++) {
+		r = elf_rela_entries(f, i, &n);
+		for (k = 0; k < n; k++) {
 			uint32_t sym = ELF64_R_SYM(r[k].r_info);
 
 			if (arch_reloc_may_use_got(ELF64_R_TYPE(r[k].r_info)) &&

@@ -127,7 +127,7 @@ enum err ld_relocate(struct ld_build *b)
 {
 	const struct elf_file *f = &b->f;
 	uint32_t i;
-	uint64_t k;
+	uint64_t k, n;
 	enum err e;
 
 	b->crate->relocs = ld_alloc(b->svc, (f->nrelocs + b->ngot + 1) *
@@ -139,8 +139,8 @@ enum err ld_relocate(struct ld_build *b)
 
 		if (!elf_rela_is_applied(f, &f->sh[i]))
 			continue;
-		r = (const Elf64_Rela *)(f->data + f->sh[i].sh_offset);
-		for (k = 0; k < f->sh[i].sh_size / sizeof(Elf64_Rela); k++) {
+		r = elf_rela_entries(f, i, &n);
+		for (k = 0; k < n; k++) {
 			e = ld_apply_one(b, i, k, &r[k]);
 			if (e != E_OK)
 				return e;

@@ -169,8 +169,7 @@ enum err elf_check_relocations(struct elf_file *f)
 		e = elf_check_rela_header(f, i);
 		if (e != E_OK)
 			return e;
-		r = (const Elf64_Rela *)(f->data + s->sh_offset);
-		n = s->sh_size / sizeof(Elf64_Rela);
+		r = elf_rela_entries(f, i, &n);
 		applied = elf_rela_is_applied(f, s);
 		for (k = 0; k < n; k++) {
 			e = elf_check_rela(f, i, k, &r[k], applied);

@@ -418,9 +418,10 @@ static void module_relocs(const struct module *m)
 	for (uint32_t i = 1; i < f->shnum; i++) {
 		if (!elf_rela_is_applied(f, &f->sh[i]))
 			continue;
-		const Elf64_Rela *r = (const Elf64_Rela *)(f->data + f->sh[i].sh_offset);
+		uint64_t n;
+		const Elf64_Rela *r = elf_rela_entries(f, i, &n);
 		uint32_t src = m->secmap[f->sh[i].sh_info];
-		for (uint64_t k = 0; k < f->sh[i].sh_size / sizeof(*r); k++) {
+		for (uint64_t k = 0; k < n; k++) {
 			struct ncd_reloc out = {
 				.source = src, .type = ELF64_R_TYPE(r[k].r_info),
 				.offset = r[k].r_offset, .addend = r[k].r_addend,
