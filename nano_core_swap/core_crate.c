@@ -24,8 +24,12 @@ static enum err add_sections(void)
 
 	for (uint32_t i = 0; i < v->h->nsections; i++) {
 		const struct ncd_section *s = &v->secs[i];
-		fmt_snprintf(name, sizeof(name), "%s:%s", ncd_str(v, v->mods[s->module].name),
-			     ncd_str(v, s->name));
+		if (fmt_snprintf(name, sizeof(name), "%s:%s", ncd_str(v, v->mods[s->module].name),
+				 ncd_str(v, s->name)) >= sizeof(name)) {
+			pr_err("swap: section name %s is longer than the %zu bytes allowed\n",
+			       ncd_str(v, s->name), sizeof(name) - 1);
+			return E_LIMIT;
+		}
 		enum err e = ld_existing_add_section(core.crate, name, kinds[s->kind], s->addr,
 						     s->size, s->align, &core.secs[i]);
 		if (e != E_OK)
