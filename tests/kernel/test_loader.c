@@ -13,37 +13,7 @@
 #include <lib/string.h>
 #include <lib/x86.h>
 #include <memory/memory.h>
-
-/* What a load or unload must give back: frames outside the heap's own pool
- * (the heap keeps pages it grew by), page tables, mappings, module-area
- * pages and heap blocks. */
-struct snapshot {
-	uint64_t frames, tables, pages, vrange, heap_bytes, heap_blocks;
-};
-
-static void snap(struct snapshot *s)
-{
-	struct mem_stats m;
-	struct heap_stats h;
-
-	mem_get_stats(&m);
-	heap_get_stats(&h);
-	*s = (struct snapshot){
-		.frames = m.frames_used - h.bytes_mapped / PAGE_SIZE, .tables = m.table_frames,
-		.pages = m.pages_mapped, .vrange = m.vrange_pages,
-		.heap_bytes = h.bytes_used, .heap_blocks = h.blocks_used,
-	};
-}
-
-#define KT_ASSERT_SNAP_EQ(a, b)                                                    \
-	do {                                                                        \
-		KT_ASSERT_EQ((a).frames, (b).frames);                               \
-		KT_ASSERT_EQ((a).tables, (b).tables);                               \
-		KT_ASSERT_EQ((a).pages, (b).pages);                                 \
-		KT_ASSERT_EQ((a).vrange, (b).vrange);                               \
-		KT_ASSERT_EQ((a).heap_bytes, (b).heap_bytes);                       \
-		KT_ASSERT_EQ((a).heap_blocks, (b).heap_blocks);                     \
-	} while (0)
+#include "snapshot.h"
 
 static uint64_t lookup(const char *name)
 {
@@ -65,14 +35,14 @@ static bool in_crate(const struct ld_crate *c, uint64_t addr, enum ld_kind kind)
 
 KTEST(loader, hello_calls_kernel)
 {
-	struct snapshot s0, s1;
+	struct kt_snapshot s0, s1;
 	struct ld_crate *c;
 	const char *greeting = "hello from a loaded crate";
 	int want = 7;
 
 	for (size_t i = 0; greeting[i]; i++)
 		want += greeting[i];
-	snap(&s0);
+	kt_snapshot(&s0);
 	KT_ASSERT(crates_load_boot_module("tm_hello", &c) == E_OK, "tm_hello did not load");
 	uint64_t run = lookup("tm_hello_run");
 	KT_ASSERT(run && in_crate(c, run, LD_KIND_TEXT), "tm_hello_run at %lx not in the crate", run);
@@ -81,8 +51,8 @@ KTEST(loader, hello_calls_kernel)
 	KT_ASSERT(ld_unload(crates_namespace(), c) == E_OK, "unload failed");
 	KT_ASSERT_EQ(got, want);
 	KT_ASSERT(lookup("tm_hello_run") == 0, "symbol still published after unload");
-	snap(&s1);
-	KT_ASSERT_SNAP_EQ(s1, s0);
+	kt_snapshot(&s1);
+	KT_ASSERT_SNAPSHOT_EQ(s1, s0);
 }
 
 KTEST(loader, data_bss_function_pointers)
@@ -171,9 +141,9 @@ static bool check_call_edge(struct ktest_ctx *t, const struct ld_crate *dep,
 KTEST(loader, dependency_between_crates)
 {
 	struct ld_crate *data, *dep;
-	struct snapshot s0, s1;
+	struct kt_snapshot s0, s1;
 
-	snap(&s0);
+	kt_snapshot(&s0);
 	KT_ASSERT(crates_load_boot_module("tm_data", &data) == E_OK, "tm_data did not load");
 	KT_ASSERT(crates_load_boot_module("tm_dep", &dep) == E_OK, "tm_dep did not load");
 	int (*run)(void) = (void *)lookup("tm_dep_run");
@@ -189,23 +159,23 @@ KTEST(loader, dependency_between_crates)
 	KT_ASSERT_EQ(r2, 6);
 	KT_ASSERT(refused == E_LD_IN_USE, "unloading a depended-on crate gave %s, expected LD_IN_USE",
 		  err_name(refused));
-	snap(&s1);
-	KT_ASSERT_SNAP_EQ(s1, s0);
+	kt_snapshot(&s1);
+	KT_ASSERT_SNAPSHOT_EQ(s1, s0);
 }
 
 /* Loading `name` must fail with `want` and change nothing. */
 static void expect_rejected(struct ktest_ctx *t, const char *name, enum err want)
 {
-	struct snapshot s0, s1;
+	struct kt_snapshot s0, s1;
 	struct ld_crate *c = NULL;
 
-	snap(&s0);
+	kt_snapshot(&s0);
 	enum err e = crates_load_boot_module(name, &c);
-	snap(&s1);
+	kt_snapshot(&s1);
 	KT_ASSERT(e == want, "loading %s gave %s, expected %s", name, err_name(e), err_name(want));
 	KT_ASSERT(ld_find_crate(crates_namespace(), name, &c) == E_LD_NOT_FOUND,
 		  "a failed crate is in the namespace");
-	KT_ASSERT_SNAP_EQ(s1, s0);
+	KT_ASSERT_SNAPSHOT_EQ(s1, s0);
 }
 
 KTEST(loader, unresolved_rejected)
@@ -227,20 +197,20 @@ KTEST(loader, overflow_rejected)
 KTEST(loader, duplicate_symbol_rejected)
 {
 	struct ld_crate *c, *again = NULL;
-	struct snapshot s0, s1;
+	struct kt_snapshot s0, s1;
 	const struct boot_module *m = bootinfo_find_module("tm_data");
 	const struct ld_load_opts opts = { .resolve_undefined = crates_resolve_kernel_symbol };
 
 	KT_ASSERT(m, "no tm_data boot module");
 	KT_ASSERT(crates_load_boot_module("tm_data", &c) == E_OK, "tm_data did not load");
-	snap(&s0);
+	kt_snapshot(&s0);
 	/* the same object again under another name: its globals are duplicates */
 	enum err e = ld_load(crates_namespace(), "tm_data_again", phys_to_virt(m->start),
 			     m->end - m->start, &opts, &again);
-	snap(&s1);
+	kt_snapshot(&s1);
 	KT_ASSERT(ld_unload(crates_namespace(), c) == E_OK, "unload failed");
 	KT_ASSERT(e == E_LD_DUPLICATE_SYMBOL, "second definition gave %s", err_name(e));
-	KT_ASSERT_SNAP_EQ(s1, s0);
+	KT_ASSERT_SNAPSHOT_EQ(s1, s0);
 }
 
 /* Every page of every section has its region's rights, and nothing is W+X. */
@@ -273,11 +243,11 @@ KTEST(loader, loaded_pages_wx)
 
 KTEST(loader, unload_and_reload)
 {
-	struct snapshot s0, s1;
+	struct kt_snapshot s0, s1;
 	struct ld_crate *c;
 	int first = 0, second = 0;
 
-	snap(&s0);
+	kt_snapshot(&s0);
 	for (int round = 0; round < 3; round++) {
 		KT_ASSERT(crates_load_boot_module("tm_data", &c) == E_OK, "load %d failed", round);
 		int (*bump)(void) = (void *)lookup("tm_data_bump");
@@ -287,8 +257,8 @@ KTEST(loader, unload_and_reload)
 			first = v;
 		second = v;
 	}
-	snap(&s1);
+	kt_snapshot(&s1);
 	KT_ASSERT_EQ(first, 6);
 	KT_ASSERT_EQ(second, 6);
-	KT_ASSERT_SNAP_EQ(s1, s0);
+	KT_ASSERT_SNAPSHOT_EQ(s1, s0);
 }

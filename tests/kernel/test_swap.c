@@ -18,6 +18,7 @@
 #include <memory/memory.h>
 #include <nano_core_swap/swap.h>
 #include "modules.h"
+#include "snapshot.h"
 
 #define NAME(m) #m,
 static const char *const module_names[] = { FOR_EACH_MODULE(NAME) };
@@ -201,45 +202,23 @@ KTEST(swap, later_crate_binds_to_new_copy)
 			  ld_crate_name(fa->crate));
 }
 
-struct swap_snapshot {
-	uint64_t frames, tables, pages, vrange, heap_bytes, frame_alloc;
-	unsigned crates;
-};
-
-static void swap_snap(struct swap_snapshot *s)
-{
-	struct mem_stats m;
-	struct heap_stats h;
-	const struct ld_symbol *fa = lookup("frame_alloc");
-
-	mem_get_stats(&m);
-	heap_get_stats(&h);
-	*s = (struct swap_snapshot){
-		.frames = m.frames_used - h.bytes_mapped / PAGE_SIZE, .tables = m.table_frames,
-		.pages = m.pages_mapped, .vrange = m.vrange_pages, .heap_bytes = h.bytes_used,
-		.frame_alloc = fa ? fa->addr : 0,
-	};
-	for (struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
-		s->crates++;
-}
-
 /* Swapping memory from `variant` must fail with `want` and change nothing. */
 static void expect_refused(struct ktest_ctx *t, const char *variant, enum err want)
 {
 	const struct boot_module *m = bootinfo_find_module(variant);
-	struct swap_snapshot s0, s1;
+	const struct ld_symbol *before = lookup("frame_alloc"), *after;
+	struct kt_snapshot s0, s1;
 	struct swap_report r;
 
 	KT_ASSERT(m, "no boot module %s", variant);
-	swap_snap(&s0);
+	kt_snapshot(&s0);
 	enum err e = swap_module("memory", phys_to_virt(m->start), m->end - m->start, &r);
-	swap_snap(&s1);
+	kt_snapshot(&s1);
+	after = lookup("frame_alloc");
 	KT_ASSERT(e == want, "swap from %s gave %s, expected %s", variant, err_name(e),
 		  err_name(want));
-	KT_ASSERT(memcmp(&s0, &s1, sizeof(s0)) == 0, "something changed: frames %lu->%lu "
-		  "tables %lu->%lu pages %lu->%lu vrange %lu->%lu heap %lu->%lu crates %u->%u",
-		  s0.frames, s1.frames, s0.tables, s1.tables, s0.pages, s1.pages, s0.vrange,
-		  s1.vrange, s0.heap_bytes, s1.heap_bytes, s0.crates, s1.crates);
+	KT_ASSERT_SNAPSHOT_EQ(s1, s0);
+	KT_ASSERT(after == before, "frame_alloc now resolves elsewhere");
 }
 
 KTEST(swap, layout_extra_variable_refused)
