@@ -6,11 +6,12 @@
  * to direct forms (mov -> lea) when the instruction allows it.
  *
  * Notation (psABI): S symbol value, A addend, P place (run address of the
- * field), G + GOT the run address of the symbol's GOT slot. All arithmetic
- * is done in 128 bits so that overflow is detected exactly.
+ * field), G + GOT the run address of the symbol's GOT slot. Arithmetic is
+ * modulo 2^64, as the CPU's address arithmetic is; a 32-bit field fits when
+ * the 64-bit result equals the sign extension (zero extension for
+ * R_X86_64_32) of its low 32 bits.
  */
 #include "../internal.h"
-
 
 int arch_reloc_width(uint32_t type)
 {
