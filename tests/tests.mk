@@ -1,5 +1,6 @@
 # Tests, included by the top-level Makefile. `make test` runs:
-#   host unit tests   tests/host/ (ASan + UBSan), and the loader's (loader/loader.mk)
+#   host unit tests   tests/host/ (ASan + UBSan): kprintf, multiboot2, command
+#                     line, the nano_core description; and the loader's (loader/loader.mk)
 #   fuzz smoke        a few seconds of libFuzzer over the loader's input path
 #   QEMU boot tests   the real GRUB ISO under QEMU: in-kernel suites (tests/kernel/)
 #                     and boot-stub checks on CPUs without long mode or NX
@@ -8,6 +9,7 @@
 RESULTS := $(BUILD)/results
 
 -include tests/host/host.mk
+host-test: $(BUILD)/nano_core.desc	# test_ncdparse reads the real description
 
 # In-kernel suites: one boot per command line.
 KTEST_BOOTS := ktest swap_memory swap_none
@@ -21,7 +23,8 @@ $(BUILD)/test-%.iso: $(ISO_INPUTS) tests/tests.mk | deps-check
 
 QEMU_TEST := tools/qemu-test.sh
 
-test: $(TEST_ISOS) $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck $(BUILD)/tools/ncdesc | deps-check
+test: $(TEST_ISOS) $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck $(BUILD)/tools/ncdesc \
+	$(BUILD)/nano_core.desc | deps-check
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@for bin in $(HOST_TEST_BINS); do \
 		tools/run-suite.sh host.$$(basename $$bin) $(RESULTS) $$bin; done

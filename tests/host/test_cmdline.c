@@ -233,6 +233,32 @@ static void test_too_long_line(void)
 	free(line);
 }
 
+/* swap= names the modules to re-load (all by default); bench is a flag. */
+static void test_swap_and_bench(void)
+{
+	CHECK(parse(""));
+	CHECK_STR(cl.swap, "all");
+	CHECK(!cl.bench);
+
+	CHECK(parse("swap=memory,heap bench"));
+	CHECK_STR(cl.swap, "memory,heap");
+	CHECK(in_buf(cl.swap));
+	CHECK(cl.bench);
+	CHECK_EQ_U(warn_calls, 0);
+
+	CHECK(parse("swap=none"));
+	CHECK_STR(cl.swap, "none");
+
+	CHECK(parse("swap"));		/* no value: warned, default kept */
+	CHECK_STR(cl.swap, "all");
+	CHECK_EQ_U(warn_calls, 1);
+	CHECK_CONTAINS(warn_text, "'swap' needs a value");
+
+	CHECK(parse("bench=1"));	/* bench takes no value */
+	CHECK(!cl.bench);
+	CHECK_EQ_U(warn_calls, 1);
+}
+
 int main(void)
 {
 	CHECK_RUN(test_empty_line);
@@ -245,5 +271,6 @@ int main(void)
 	CHECK_RUN(test_whitespace);
 	CHECK_RUN(test_longest_line);
 	CHECK_RUN(test_too_long_line);
+	CHECK_RUN(test_swap_and_bench);
 	return check_summary();
 }

@@ -1,0 +1,206 @@
+/*
+ * Host tests for nano_core_swap/desc.c: the description the build wrote
+ * (build/nano_core.desc, or $NCDESC) parses, and every malformed variant
+ * derived from it is refused with E_SWAP_BAD_DESC and one message, without
+ * reading outside the buffer (ASan: each variant lives in an exact-size
+ * allocation).
+ */
+#include <stdlib.h>
+
+#include <console/console.h>
+#include "check.h"
+#include "../../nano_core_swap/swap_internal.h"
+
+static unsigned log_calls;
+static char log_text[512];
+
+/* desc.c logs through pr_err: capture it. */
+void klog(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)level;
+	va_start(ap, fmt);
+	vsnprintf(log_text, sizeof(log_text), fmt, ap);
+	va_end(ap);
+	log_calls++;
+}
+
+static uint8_t *good;
+static size_t good_size;
+
+static void load_good(void)
+{
+	const char *path = getenv("NCDESC") ? getenv("NCDESC") : "build/nano_core.desc";
+	FILE *f = fopen(path, "rb");
+
+	if (!f) {
+		fprintf(stderr, "cannot open %s (run make first, or set NCDESC)\n", path);
+		exit(1);
+	}
+	fseek(f, 0, SEEK_END);
+	good_size = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	good = malloc(good_size);
+	if (!good || fread(good, 1, good_size, f) != good_size)
+		exit(1);
+	fclose(f);
+}
+
+/* A private, exact-size copy of the good description. */
+static uint8_t *copy(size_t size)
+{
+	uint8_t *p = malloc(size);
+
+	memcpy(p, good, size < good_size ? size : good_size);
+	return p;
+}
+
+/* Parse size bytes of p; must fail with E_SWAP_BAD_DESC mentioning what. */
+static void expect_bad(uint8_t *p, size_t size, const char *what)
+{
+	struct ncd_view v;
+
+	log_calls = 0;
+	log_text[0] = '\0';
+	enum err e = ncd_parse(p, size, &v);
+	CHECK_STR(err_name(e), "SWAP_BAD_DESC");
+	CHECK_EQ_U(log_calls, 1);
+	CHECK_CONTAINS(log_text, what);
+	free(p);
+}
+
+static struct ncd_view view_of(uint8_t *p)
+{
+	struct ncd_view v;
+
+	if (ncd_parse(p, good_size, &v) != E_OK)
+		abort();
+	return v;
+}
+
+static void test_good_parses(void)
+{
+	uint8_t *p = copy(good_size);
+	struct ncd_view v;
+
+	CHECK_STR(err_name(ncd_parse(p, good_size, &v)), "OK");
+	CHECK(v.h->nmodules >= 10 && v.h->nsections > 100 && v.h->nrelocs > 1000);
+	CHECK_STR(ncd_str(&v, v.mods[0].name), "boot");
+	CHECK_EQ_U(v.mods[0].constituent, 0);
+	CHECK_STR(ncd_str(&v, v.mods[1].name), "memory");
+	CHECK_EQ_U(v.mods[1].constituent, 1);
+	CHECK_EQ_U(ncd_find_module(&v, "heap") != NCD_NONE, 1);
+	CHECK_EQ_U(ncd_find_module(&v, "no_such_module"), NCD_NONE);
+	free(p);
+}
+
+static void test_truncated(void)
+{
+	expect_bad(copy(10), 10, "bad size");
+	expect_bad(copy(good_size / 2), good_size / 2, "run past the end");
+	expect_bad(copy(good_size - 1), good_size - 1, "run past the end");
+}
+
+static void test_bad_magic(void)
+{
+	uint8_t *p = copy(good_size);
+
+	p[0] ^= 0xff;
+	expect_bad(p, good_size, "magic");
+}
+
+static void test_count_too_large(void)
+{
+	uint8_t *p = copy(good_size);
+
+	((struct ncd_header *)p)->nrelocs = 0x7fffffff;
+	expect_bad(p, good_size, "NCD_MAX_COUNT");
+	p = copy(good_size);
+	((struct ncd_header *)p)->nsymbols += 1;	/* plausible, but runs past the end */
+	expect_bad(p, good_size, "run past the end");
+}
+
+static void test_strtab_unterminated(void)
+{
+	uint8_t *p = copy(good_size);
+
+	p[good_size - 1] = 'x';
+	expect_bad(p, good_size, "not NUL-terminated");
+}
+
+static void test_bad_module(void)
+{
+	uint8_t *p = copy(good_size);
+	struct ncd_view v = view_of(p);
+
+	((struct ncd_module *)v.mods)[1].name = v.h->strtab_size;
+	expect_bad(p, good_size, "module 1");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_module *)v.mods)[2].nsections = v.h->nsections;
+	expect_bad(p, good_size, "module 2");
+}
+
+static void test_bad_section(void)
+{
+	uint8_t *p = copy(good_size);
+	struct ncd_view v = view_of(p);
+
+	((struct ncd_section *)v.secs)[5].module = v.h->nmodules;
+	expect_bad(p, good_size, "section 5");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_section *)v.secs)[6].kind = 7;
+	expect_bad(p, good_size, "section 6");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_section *)v.secs)[7].size = ~0UL;		/* addr + size wraps */
+	expect_bad(p, good_size, "section 7");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_section *)v.secs)[8].module = 0;		/* outside its module's range */
+	expect_bad(p, good_size, "section 8");
+}
+
+static void test_bad_symbol(void)
+{
+	uint8_t *p = copy(good_size);
+	struct ncd_view v = view_of(p);
+
+	((struct ncd_symbol *)v.syms)[3].section = v.h->nsections;
+	expect_bad(p, good_size, "symbol 3");
+}
+
+static void test_bad_reloc(void)
+{
+	uint8_t *p = copy(good_size);
+	struct ncd_view v = view_of(p);
+
+	((struct ncd_reloc *)v.relocs)[0].source = v.h->nsections;
+	expect_bad(p, good_size, "relocation 0");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_reloc *)v.relocs)[1].offset = v.secs[v.relocs[1].source].size;
+	expect_bad(p, good_size, "relocation 1");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_reloc *)v.relocs)[2].target = v.h->nsections + 1;
+	expect_bad(p, good_size, "relocation 2");
+}
+
+int main(void)
+{
+	load_good();
+	CHECK_RUN(test_good_parses);
+	CHECK_RUN(test_truncated);
+	CHECK_RUN(test_bad_magic);
+	CHECK_RUN(test_count_too_large);
+	CHECK_RUN(test_strtab_unterminated);
+	CHECK_RUN(test_bad_module);
+	CHECK_RUN(test_bad_section);
+	CHECK_RUN(test_bad_symbol);
+	CHECK_RUN(test_bad_reloc);
+	free(good);
+	return check_summary();
+}
