@@ -21,8 +21,9 @@ struct trap_frame {
 void gdt_init(void);
 void idt_init(void);
 void trap_dispatch(struct trap_frame *tf);
-/* The stacks backtraces may walk: [lo, hi) */
-int stack_contains(uint64_t lo_inclusive_addr, uint64_t len);
+/* Does [addr, addr+len) lie within one kernel stack (boot or IST)? Backtraces
+ * walk only frames there. */
+int stack_contains(uint64_t addr, uint64_t len);
 
 /* jump.S: setjmp/longjmp for fault_catch. */
 struct jump_buf {
