@@ -88,7 +88,7 @@ loader-host-test: $(LOADER_TEST_BIN) $(LOADER_TOBJS) $(LOADER_KOBJS) build/tools
 
 LOADER_SHIM_SRCS := $(LOADER_TEST_DIR)/shim.c
 
-build/tools/elfcheck: tools/elfcheck.c $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_HDRS) $(LOADER_ERR_SRC)
+build/tools/elfcheck: tools/elfcheck.c tools/elf_image.h $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_HDRS) $(LOADER_ERR_SRC)
 	@mkdir -p $(@D)
 	$(LOADER_Q)$(HOSTCC) $(LOADER_HOST_CFLAGS) -I$(LOADER_TEST_DIR) -o $@ \
 		tools/elfcheck.c $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_ERR_SRC)

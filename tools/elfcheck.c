@@ -19,6 +19,7 @@
 #include <loader/elf.h>
 #include <loader/loader.h>
 #include "shim.h"
+#include "elf_image.h"
 
 #define ELFCHECK_MAX_SIZE (512l << 20)
 
@@ -29,50 +30,21 @@ static bool elfcheck_stub(void *ctx, const char *name, uint64_t *value)
 	return true;
 }
 
-/* The nano_core's defined global and weak symbols (--nano-core). */
-static const Elf64_Sym *core_syms;
-static size_t core_nsyms;
-static const char *core_strs;
-static size_t core_strsize;
+/* The nano_core image whose global and weak symbols resolve (--nano-core). */
+static struct elf_image core;
 
 static bool elfcheck_core_symbol(void *ctx, const char *name, uint64_t *value)
 {
 	(void)ctx;
-	for (size_t i = 0; i < core_nsyms; i++) {
-		const Elf64_Sym *s = &core_syms[i];
+	for (size_t i = 0; i < core.nsyms; i++) {
+		const Elf64_Sym *s = &core.syms[i];
 		unsigned bind = ELF64_ST_BIND(s->st_info);
-		if ((bind == STB_GLOBAL || bind == STB_WEAK) && s->st_shndx != SHN_UNDEF &&
-		    s->st_name < core_strsize && strcmp(core_strs + s->st_name, name) == 0) {
+		const char *n = elf_image_sym_name(&core, s);
+		if ((bind == STB_GLOBAL || bind == STB_WEAK) && s->st_shndx != SHN_UNDEF && n &&
+		    strcmp(n, name) == 0) {
 			*value = s->st_value;
 			return true;
 		}
-	}
-	return false;
-}
-
-/* Find the symbol table of a (trusted, locally built) ELF64 image, checking bounds. */
-static bool elfcheck_core_load(const uint8_t *img, size_t size)
-{
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
-
-	if (size < sizeof(*eh) || memcmp(img, ELFMAG, 4) != 0 ||
-	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > size ||
-	    (size - eh->e_shoff) / sizeof(Elf64_Shdr) < eh->e_shnum)
-		return false;
-	const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
-	for (unsigned i = 0; i < eh->e_shnum; i++) {
-		if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
-			continue;
-		const Elf64_Shdr *st = &sh[sh[i].sh_link];
-		if (sh[i].sh_offset > size || sh[i].sh_size > size - sh[i].sh_offset ||
-		    st->sh_offset > size || st->sh_size > size - st->sh_offset || !st->sh_size ||
-		    img[st->sh_offset + st->sh_size - 1] != 0)
-			return false;
-		core_syms = (const Elf64_Sym *)(img + sh[i].sh_offset);
-		core_nsyms = sh[i].sh_size / sizeof(Elf64_Sym);
-		core_strs = (const char *)img + st->sh_offset;
-		core_strsize = st->sh_size;
-		return true;
 	}
 	return false;
 }
@@ -148,7 +120,7 @@ static int elfcheck_file(const char *path, bool stub, bool verbose)
 {
 	static struct shim shim;
 	struct ld_load_opts opts = {
-		.resolve_undefined = stub ? elfcheck_stub : core_syms ? elfcheck_core_symbol : NULL,
+		.resolve_undefined = stub ? elfcheck_stub : core.syms ? elfcheck_core_symbol : NULL,
 	};
 	struct ld_namespace *ns;
 	struct ld_crate *c;
@@ -188,13 +160,13 @@ int main(int argc, char **argv)
 {
 	bool stub = false, verbose = false;
 	int i, failed = 0, files = 0;
-	void *core = NULL;
+	void *image = NULL;	/* the --nano-core file */
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--nano-core") == 0 && i + 1 < argc) {
 			size_t size;
-			core = elfcheck_read(argv[++i], &size);
-			if (!core || !elfcheck_core_load(core, size)) {
+			image = elfcheck_read(argv[++i], &size);
+			if (!image || !elf_image_parse(&core, image, size)) {
 				fprintf(stderr, "elfcheck: %s: no usable symbol table\n", argv[i]);
 				return 2;
 			}
@@ -212,7 +184,7 @@ int main(int argc, char **argv)
 	}
 	for (; i < argc; i++, files++)
 		failed |= elfcheck_file(argv[i], stub, verbose);
-	free(core);
+	free(image);
 	if (!files) {
 		fprintf(stderr, ELFCHECK_USAGE);
 		return 2;

@@ -17,6 +17,7 @@
 #include <loader/elf.h>
 #include <nano_core_swap/desc.h>
 #include "../loader/internal.h"
+#include "elf_image.h"
 
 #define MAX_MODULES 32
 #define SHF_MERGE 0x10
@@ -29,17 +30,6 @@ struct module {
 	uint32_t *secmap;	/* ELF section index -> global section index or NCD_NONE */
 };
 
-struct image {			/* the final --emit-relocs image */
-	uint8_t *data;
-	size_t size;
-	const Elf64_Shdr *sh;
-	unsigned shnum;
-	const Elf64_Sym *syms;
-	size_t nsyms;
-	const char *strs;
-	size_t strsize;
-};
-
 struct map_entry {
 	char *name, *file;
 	uint64_t addr, size;
@@ -47,7 +37,7 @@ struct map_entry {
 
 static struct module modules[MAX_MODULES];
 static unsigned nmodules;
-static struct image core;
+static struct elf_image core;
 static struct map_entry *map;
 static size_t nmap;
 static struct ncd_section *sections;
@@ -140,35 +130,20 @@ static const struct ld_services host_svc = {
 
 static void core_load(const char *path)
 {
-	core.data = read_file(path, &core.size);
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)core.data;
-	if (core.size < sizeof(*eh) || memcmp(core.data, ELFMAG, 4) != 0 ||
-	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > core.size ||
-	    (core.size - eh->e_shoff) / sizeof(Elf64_Shdr) < eh->e_shnum)
-		die("%s: not a usable ELF64 image", path);
-	core.sh = (const Elf64_Shdr *)(core.data + eh->e_shoff);
-	core.shnum = eh->e_shnum;
-	for (unsigned i = 0; i < core.shnum; i++) {
-		const Elf64_Shdr *s = &core.sh[i];
-		if (s->sh_type != SHT_NOBITS && (s->sh_offset > core.size ||
-						 s->sh_size > core.size - s->sh_offset))
-			die("%s: section %u lies outside the file", path, i);
-		if (s->sh_type == SHT_SYMTAB && s->sh_link < core.shnum) {
-			core.syms = (const Elf64_Sym *)(core.data + s->sh_offset);
-			core.nsyms = s->sh_size / sizeof(Elf64_Sym);
-			core.strs = (const char *)core.data + core.sh[s->sh_link].sh_offset;
-			core.strsize = core.sh[s->sh_link].sh_size;
-		}
-	}
-	if (!core.syms || !core.strsize || core.strs[core.strsize - 1])
-		die("%s: no usable symbol table", path);
+	size_t size;
+	const uint8_t *data = read_file(path, &size);
+
+	if (!elf_image_parse(&core, data, size))
+		die("%s: not an ELF64 image with a usable symbol table", path);
 }
 
 static const char *core_sym_name(const Elf64_Sym *s)
 {
-	if (s->st_name >= core.strsize)
+	const char *name = elf_image_sym_name(&core, s);
+
+	if (!name)
 		die("final image: symbol name offset %u out of range", s->st_name);
-	return core.strs + s->st_name;
+	return name;
 }
 
 /* ---- the linker map ---- */
