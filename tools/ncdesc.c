@@ -39,9 +39,9 @@ static struct module modules[MAX_MODULES];
 static unsigned nmodules;
 static struct elf_image core;
 static struct map_entry *map;
-static size_t nmap;
+static size_t nmap, cap_map;
 static struct ncd_section *sections;
-static size_t nsections;
+static size_t nsections, cap_sections;
 static struct ncd_symbol *symbols;
 static size_t nsymbols, cap_symbols;
 static struct ncd_reloc *relocs;
@@ -68,6 +68,16 @@ static void *xrealloc(void *p, size_t n)
 		die("out of memory");
 	return p;
 }
+
+/* Append v to the growable array a of n elements (capacity cap). */
+#define PUSH(a, n, cap, v)                                                         \
+	do {                                                                        \
+		if ((n) == (cap)) {                                                 \
+			(cap) = (cap) ? 2 * (cap) : 256;                            \
+			(a) = xrealloc((a), (cap) * sizeof(*(a)));                  \
+		}                                                                   \
+		(a)[(n)++] = (v);                                                   \
+	} while (0)
 
 static uint8_t *read_file(const char *path, size_t *size)
 {
@@ -150,8 +160,7 @@ static const char *core_sym_name(const Elf64_Sym *s)
 
 static void map_add(const char *name, uint64_t addr, uint64_t size, const char *file)
 {
-	map = xrealloc(map, (nmap + 1) * sizeof(*map));
-	map[nmap++] = (struct map_entry){ strdup(name), strdup(file), addr, size };
+	PUSH(map, nmap, cap_map, ((struct map_entry){ strdup(name), strdup(file), addr, size }));
 }
 
 /*
@@ -236,23 +245,13 @@ static void module_sections(struct module *m, uint32_t index)
 			    name, (unsigned long)sh->sh_size, (unsigned long)e->size);
 		if (sh->sh_flags & SHF_MERGE)
 			die("%s: section %s is mergeable: build with -fno-merge-constants", m->path, name);
-		sections = xrealloc(sections, (nsections + 1) * sizeof(*sections));
-		sections[nsections] = (struct ncd_section){
+		m->secmap[i] = (uint32_t)nsections;
+		PUSH(sections, nsections, cap_sections, ((struct ncd_section){
 			.name = add_string(name), .module = index, .kind = kind_of(sh),
 			.nobits = sh->sh_type == SHT_NOBITS, .addr = e->addr, .size = sh->sh_size,
 			.align = sh->sh_addralign ? sh->sh_addralign : 1,
-		};
-		m->secmap[i] = (uint32_t)nsections++;
+		}));
 	}
-}
-
-static void add_symbol(struct ncd_symbol s)
-{
-	if (nsymbols == cap_symbols) {
-		cap_symbols = cap_symbols ? cap_symbols * 2 : 1024;
-		symbols = xrealloc(symbols, cap_symbols * sizeof(*symbols));
-	}
-	symbols[nsymbols++] = s;
 }
 
 static void module_symbols(const struct module *m)
@@ -268,11 +267,11 @@ static void module_symbols(const struct module *m)
 		uint32_t sec = m->secmap[s->st_shndx];
 		if (sec == NCD_NONE)
 			continue;	/* in a non-allocated section */
-		add_symbol((struct ncd_symbol){
+		PUSH(symbols, nsymbols, cap_symbols, ((struct ncd_symbol){
 			.name = add_string(elf_symbol_name(f, i)), .section = sec,
 			.bind = ELF64_ST_BIND(s->st_info), .type = (uint8_t)type,
 			.addr = sections[sec].addr + s->st_value, .size = s->st_size,
-		});
+		}));
 	}
 }
 
@@ -297,10 +296,10 @@ static void linker_symbols(void)
 		const char *name = core_sym_name(s);
 		if (find_global(name))
 			continue;
-		add_symbol((struct ncd_symbol){
+		PUSH(symbols, nsymbols, cap_symbols, ((struct ncd_symbol){
 			.name = add_string(name), .section = NCD_NONE, .bind = STB_GLOBAL,
 			.type = STT_NOTYPE, .addr = s->st_value,
-		});
+		}));
 	}
 }
 
@@ -376,15 +375,6 @@ static void reloc_target(const struct module *m, const Elf64_Rela *r, uint32_t *
 	}
 }
 
-static void add_reloc(struct ncd_reloc r)
-{
-	if (nrelocs == cap_relocs) {
-		cap_relocs = cap_relocs ? cap_relocs * 2 : 4096;
-		relocs = xrealloc(relocs, cap_relocs * sizeof(*relocs));
-	}
-	relocs[nrelocs++] = r;
-}
-
 /* Attribute module m's relocations and check each against the final image. */
 static void module_relocs(const struct module *m)
 {
@@ -415,7 +405,7 @@ static void module_relocs(const struct module *m)
 				    !c ? "none there" : c->type != out.type ? "other type" : "other value");
 			if (c->matched++)
 				die("%s: two relocations at %lx", m->path, (unsigned long)place);
-			add_reloc(out);
+			PUSH(relocs, nrelocs, cap_relocs, out);
 		}
 	}
 }
