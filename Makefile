@@ -10,7 +10,7 @@
 # The constituent modules, in swap order (memory first). Each is kernel/NAME/
 # combined with `ld -r` into build/modules/NAME.o; linker.ld gives each its own
 # page-aligned text/rodata/data/bss ranges.
-MODULES := memory console interrupts heap bootinfo lib loader crates nano_core_swap init ktest
+NC_MODULES := memory console interrupts heap bootinfo lib loader crates nano_core_swap init ktest
 
 BUILD   := build
 CC      := gcc
@@ -46,8 +46,8 @@ module_srcs = $(foreach d,$(call module_dirs,$(1)),$(wildcard $(d)/*.c $(d)/*.S)
 obj = $(patsubst %,$(BUILD)/obj/%.o,$(1))
 
 BOOT_OBJS   := $(call obj,$(wildcard boot/*.S boot/*.c))
-MODULE_OBJS := $(patsubst %,$(BUILD)/modules/%.o,$(MODULES))
-ALL_KOBJS   := $(BOOT_OBJS) $(foreach m,$(MODULES),$(call obj,$(call module_srcs,$(m))))
+MODULE_OBJS := $(patsubst %,$(BUILD)/modules/%.o,$(NC_MODULES))
+ALL_KOBJS   := $(BOOT_OBJS) $(foreach m,$(NC_MODULES),$(call obj,$(call module_srcs,$(m))))
 
 .PHONY: all iso run test bench deps deps-check host-test qemu-test clean FORCE
 all iso: $(BUILD)/nanoswap.iso
@@ -71,7 +71,7 @@ $(BUILD)/modules/$(1).o: $(call obj,$(call module_srcs,$(1)))
 	@mkdir -p $$(@D)
 	$$(Q)$$(LD) -r -o $$@ $$^
 endef
-$(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
+$(foreach m,$(NC_MODULES),$(eval $(call module_rule,$(m))))
 
 include loader/loader.mk
 
@@ -79,7 +79,7 @@ include loader/loader.mk
 
 $(BUILD)/gen/modules.h: FORCE
 	@mkdir -p $(@D)
-	@echo '#define FOR_EACH_MODULE(X) $(foreach m,$(MODULES),X($(m)))' > $@.tmp
+	@echo '#define FOR_EACH_MODULE(X) $(foreach m,$(NC_MODULES),X($(m)))' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(BUILD)/linker.ld: linker.ld $(BUILD)/gen/modules.h include/memory/layout.h
@@ -105,7 +105,7 @@ $(BUILD)/tools/ncdesc: tools/ncdesc.c tools/elf_image.h include/nano_core_swap/d
 
 $(BUILD)/nano_core.desc: $(BUILD)/tools/ncdesc $(BUILD)/nano_core.elf
 	$(Q)$(BUILD)/tools/ncdesc $@ $(BUILD)/nano_core.elf $(BUILD)/nano_core.map \
-		boot=$(BOOT_OBJS) $(foreach m,$(MODULES),$(m)=$(BUILD)/modules/$(m).o) >/dev/null
+		boot=$(BOOT_OBJS) $(foreach m,$(NC_MODULES),$(m)=$(BUILD)/modules/$(m).o) >/dev/null
 
 include tests/modules/modules.mk
 
@@ -120,7 +120,7 @@ $(BUILD)/cmdline.txt: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(BUILD)/nanoswap.iso: $(ISO_INPUTS) $(BUILD)/cmdline.txt | deps-check
-	$(Q)tools/mkiso.sh $@ "$$(cat $(BUILD)/cmdline.txt)" $(BUILD) $(MODULES) -- $(TESTMODS)
+	$(Q)tools/mkiso.sh $@ "$$(cat $(BUILD)/cmdline.txt)" $(BUILD) $(NC_MODULES) -- $(TESTMODS)
 
 # ---- running -------------------------------------------------------------
 
@@ -129,7 +129,7 @@ run: $(BUILD)/nanoswap.iso
 
 # Benchmarks in guest instructions (QEMU -icount shift=0: rdtsc counts them).
 $(BUILD)/bench.iso: $(ISO_INPUTS) | deps-check
-	$(Q)tools/mkiso.sh $@ "bench" $(BUILD) $(MODULES) -- $(TESTMODS)
+	$(Q)tools/mkiso.sh $@ "bench" $(BUILD) $(NC_MODULES) -- $(TESTMODS)
 
 bench: $(BUILD)/bench.iso
 	$(Q)tools/bench.sh $<

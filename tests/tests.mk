@@ -19,7 +19,7 @@ KTEST_CMDLINE_swap_none := test swap=none
 TEST_ISOS := $(patsubst %,$(BUILD)/test-%.iso,$(KTEST_BOOTS))
 
 $(BUILD)/test-%.iso: $(ISO_INPUTS) tests/tests.mk | deps-check
-	$(Q)tools/mkiso.sh $@ "$(KTEST_CMDLINE_$*)" $(BUILD) $(MODULES) -- $(TESTMODS)
+	$(Q)tools/mkiso.sh $@ "$(KTEST_CMDLINE_$*)" $(BUILD) $(NC_MODULES) -- $(TESTMODS)
 
 QEMU_TEST := tools/qemu-test.sh
 
@@ -29,13 +29,13 @@ test: $(TEST_ISOS) $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck $(BUILD)/tools/ncde
 	@for bin in $(HOST_TEST_BINS); do \
 		tools/run-suite.sh host.$$(basename $$bin) $(RESULTS) $$bin; done
 	@tools/run-suite.sh host.loader $(RESULTS) $(MAKE) --no-print-directory loader-host-test
-	@tools/run-suite.sh elfcheck $(RESULTS) tests/elfcheck.sh $(BUILD) $(MODULES)
-	@tools/run-suite.sh ncdesc $(RESULTS) tests/ncdesc.sh $(BUILD) $(MODULES)
+	@tools/run-suite.sh elfcheck $(RESULTS) tests/elfcheck.sh $(BUILD) $(NC_MODULES)
+	@tools/run-suite.sh ncdesc $(RESULTS) tests/ncdesc.sh $(BUILD) $(NC_MODULES)
 	@tools/run-check.sh fuzz.smoke $(RESULTS) $(MAKE) --no-print-directory fuzz-smoke
-	@tools/run-suite.sh iso $(RESULTS) tools/check-iso.sh $(BUILD)/test-ktest.iso $(BUILD) $(MODULES)
+	@tools/run-suite.sh iso $(RESULTS) tools/check-iso.sh $(BUILD)/test-ktest.iso $(BUILD) $(NC_MODULES)
 	@$(QEMU_TEST) ktest $(BUILD)/test-ktest.iso 33 $(RESULTS) --ktest \
 		--expect "warning: cmdline: unknown option 'bogus_option' (ignored)" \
-		--expect 'command line: "test swap=all bogus_option=1"' --expect 'boot modules: $(words nano_core nano_core_desc $(MODULES) $(TESTMODS))'
+		--expect 'command line: "test swap=all bogus_option=1"' --expect 'boot modules: $(words nano_core nano_core_desc $(NC_MODULES) $(TESTMODS))'
 	@$(QEMU_TEST) swap_memory $(BUILD)/test-swap_memory.iso 33 $(RESULTS) --ktest \
 		--expect 'swap: memory ' \
 		--expect 'swap: memory: data section .data.layout_extra_state (4 bytes) has no counterpart' \
