@@ -1,51 +1,76 @@
 /*
- * Dependencies between sections, built from the relocation records: one edge
- * per (source section, target section) pair, listing its records, linked into
- * the source's `deps` while the crate loads and into the target's
- * `dependents` only when the crate is committed, so a failed load never
- * touches another crate. Unload unlinks them again.
+ * Dependencies between sections: one edge per (source section, target
+ * section) pair, with the number of relocations behind it, linked into the
+ * source's `deps` while the crate loads and into the target's `dependents`
+ * only when the crate is committed, so a failed load never touches another
+ * crate's lists. Edges are found in O(1) (a per-source stamp on the target,
+ * see internal.h) and carved out of chunks the source crate owns.
  */
 #include "internal.h"
 
-/* Find or create the edge for rec's (source, target) and add rec to it. */
-enum err ld_deps_record(const struct ld_services *svc, struct ld_reloc *rec)
-{
-	struct ld_section *src = (struct ld_section *)rec->source;
-	struct ld_dep *d;
+/* The first chunk holds this many edges; each next one twice as many. */
+#define LD_DEP_CHUNK_MIN 16u
+#define LD_DEP_CHUNK_MAX 4096u
 
-	if (!rec->target)
-		return E_OK; /* absolute or undefined weak: no section to depend on */
-	for (d = src->deps; d; d = d->next_dep)
-		if (d->target == rec->target)
-			break;
-	if (!d) {
-		d = ld_alloc(svc, sizeof(*d));
-		if (!d)
-			return E_NO_HEAP;
-		d->source = src;
-		d->target = (struct ld_section *)rec->target;
-		d->next_dep = src->deps;
-		src->deps = d;
+uint64_t ld_deps_stamp(struct ld_namespace *ns)
+{
+	return ++ns->dep_stamp;
+}
+
+/* A fresh edge from crate c's chunks; NULL when the heap is exhausted. */
+static struct ld_dep *ld_deps_alloc(struct ld_crate *c)
+{
+	struct ld_dep_chunk *k = c->dep_chunks;
+
+	if (!k || k->used == k->cap) {
+		uint32_t cap = k ? k->cap * 2 : LD_DEP_CHUNK_MIN;
+
+		if (cap > LD_DEP_CHUNK_MAX)
+			cap = LD_DEP_CHUNK_MAX;
+		k = ld_alloc_raw(c->ns->svc, sizeof(*k) + cap * sizeof(struct ld_dep));
+		if (!k) {
+			LD_LOG(c->ns->svc, "%s: out of heap for dependency edges", c->name);
+			return NULL;
+		}
+		k->next = c->dep_chunks;
+		k->used = 0;
+		k->cap = cap;
+		c->dep_chunks = k;
 	}
-	rec->next_in_dep = d->relocs;
-	d->relocs = rec;
-	d->nrelocs++;
+	return &k->edges[k->used++];
+}
+
+static struct ld_dep *ld_deps_link(struct ld_crate *c, struct ld_section *src,
+				   struct ld_section *target, uint32_t nrelocs)
+{
+	struct ld_dep *d = ld_deps_alloc(c);
+
+	if (!d)
+		return NULL;
+	*d = (struct ld_dep){ .source = src, .target = target, .nrelocs = nrelocs,
+			      .next_dep = src->deps };
+	src->deps = d;
+	return d;
+}
+
+/* The first relocation from src (stamped `stamp`) to target: a new edge. */
+enum err ld_deps_new_edge(struct ld_crate *c, struct ld_section *src,
+			  struct ld_section *target, uint64_t stamp)
+{
+	struct ld_dep *d = ld_deps_link(c, src, target, 1);
+
+	if (!d)
+		return E_NO_HEAP;
+	target->dep_stamp = stamp;
+	target->dep_last = d;
 	return E_OK;
 }
 
 /* Record that `sec` lives in `old`'s memory: an edge without relocations. */
-enum err ld_deps_add_binding(const struct ld_services *svc, struct ld_section *sec,
+enum err ld_deps_add_binding(struct ld_crate *c, struct ld_section *sec,
 			     const struct ld_section *old)
 {
-	struct ld_dep *d = ld_alloc(svc, sizeof(*d));
-
-	if (!d)
-		return E_NO_HEAP;
-	d->source = sec;
-	d->target = (struct ld_section *)old;
-	d->next_dep = sec->deps;
-	sec->deps = d;
-	return E_OK;
+	return ld_deps_link(c, sec, (struct ld_section *)old, 0) ? E_OK : E_NO_HEAP;
 }
 
 /* Commit: link every edge of the crate into its target's dependents. */
@@ -89,17 +114,15 @@ void ld_deps_unlink_dependents(struct ld_crate *crate)
 /* Free every edge whose source is in the crate (unlinked already). */
 void ld_deps_free(const struct ld_services *svc, struct ld_crate *crate)
 {
-	size_t i;
+	struct ld_dep_chunk *k, *next;
 
-	for (i = 0; i < crate->nsections; i++) {
-		struct ld_dep *d = crate->sections[i].deps, *next;
-
-		for (; d; d = next) {
-			next = d->next_dep;
-			svc->heap_free(svc->ctx, d);
-		}
-		crate->sections[i].deps = NULL;
+	for (k = crate->dep_chunks; k; k = next) {
+		next = k->next;
+		svc->heap_free(svc->ctx, k);
 	}
+	crate->dep_chunks = NULL;
+	for (size_t i = 0; crate->sections && i < crate->nsections; i++)
+		crate->sections[i].deps = NULL;
 }
 
 const struct ld_crate *ld_deps_first_user(const struct ld_crate *crate)

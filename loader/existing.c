@@ -1,10 +1,11 @@
 /*
  * Hand-built crates: the nano_core's modules already sit in memory, placed by
  * the static linker, so the swap describes them to the loader instead of
- * loading them. The crate gets the same sections, symbols, relocation records
- * and dependency edges as a loaded one, so lookups, dependency queries and
- * later redirection treat both alike; its memory is never the loader's to map
- * or free.
+ * loading them. The crate gets the same sections, symbols, relocations and
+ * dependency edges as a loaded one, so lookups, dependency queries and later
+ * redirection treat both alike; its memory is never the loader's to map or
+ * free. Relocation records arrive in any order; the commit sorts them by
+ * source section and counts the edges in one pass.
  */
 #include "internal.h"
 
@@ -29,8 +30,11 @@ enum err ld_existing_begin(struct ld_namespace *ns, const char *name,
 	c->name = ld_strdup(svc, name);
 	c->sections = ld_alloc(svc, (max_sections + 1) * sizeof(*c->sections));
 	c->symbols = ld_alloc(svc, (max_symbols + 1) * sizeof(*c->symbols));
-	c->relocs = ld_alloc(svc, (max_relocs + 1) * sizeof(*c->relocs));
-	if (!c->name || !c->sections || !c->symbols || !c->relocs) {
+	c->recs = ld_alloc(svc, (max_relocs + 1) * sizeof(*c->recs));
+	if (!c->name || !c->sections || !c->symbols || !c->recs) {
+		LD_LOG(svc, "%s: out of heap for %lu sections, %lu symbols, %lu relocations",
+		       name, (unsigned long)max_sections, (unsigned long)max_symbols,
+		       (unsigned long)max_relocs);
 		ld_crate_free(svc, c);
 		return E_NO_HEAP;
 	}
@@ -106,6 +110,7 @@ enum err ld_existing_add_symbol(struct ld_crate *c, const char *name, uint64_t a
 	s->section = sec;
 	s->bind = bind;
 	s->type = type;
+	s->hash = bind == STB_LOCAL ? 0 : ld_hash_name(c->ns, s->name);
 	return E_OK;
 }
 
@@ -114,24 +119,64 @@ enum err ld_existing_add_reloc(struct ld_crate *c, const struct ld_section *sour
 			       const struct ld_section *target, uint64_t target_offset)
 {
 	enum err e = ld_existing_check(c, c->nrelocs, c->cap_relocs, "relocations");
-	struct ld_reloc *r;
 
 	if (e != E_OK)
 		return e;
 	if (!source || !ld_existing_owns(c, source) ||
 	    (target && !ld_existing_owns(c, target) && !target->crate->live))
 		return E_INVALID_ARG;
-	r = &c->relocs[c->nrelocs];
-	r->source = source;
-	r->offset = offset;
-	r->type = type;
-	r->addend = addend;
-	r->target = target;
-	r->target_offset = target_offset;
-	e = ld_deps_record(c->ns->svc, r);
-	if (e == E_OK)
-		c->nrelocs++;
-	return e;
+	c->recs[c->nrelocs++] = (struct ld_reloc){
+		.source = source, .offset = offset, .type = type, .addend = addend,
+		.target = target, .target_offset = target_offset,
+	};
+	((struct ld_section *)source)->nrelocs++;
+	return E_OK;
+}
+
+/* Sort the records by source section (counting sort on each section's
+ * nrelocs), hang each section's run on it and count the edges. */
+static enum err ld_existing_sort_relocs(struct ld_crate *c)
+{
+	const struct ld_services *svc = c->ns->svc;
+	struct ld_reloc *sorted;
+	uint64_t at = 0, i;
+	size_t k;
+	enum err e;
+
+	if (c->nrelocs == 0)
+		return E_OK;
+	sorted = ld_alloc_raw(svc, c->nrelocs * sizeof(*sorted));
+	if (!sorted) {
+		LD_LOG(svc, "%s: out of heap to sort %lu relocations", c->name,
+		       (unsigned long)c->nrelocs);
+		return E_NO_HEAP;
+	}
+	for (k = 0; k < c->nsections; k++) { /* recs is the run's cursor for now */
+		c->sections[k].recs = sorted + at;
+		at += c->sections[k].nrelocs;
+	}
+	for (i = 0; i < c->nrelocs; i++) {
+		struct ld_section *src = (struct ld_section *)c->recs[i].source;
+
+		*(struct ld_reloc *)src->recs = c->recs[i];
+		src->recs++;
+	}
+	svc->heap_free(svc->ctx, c->recs);
+	c->recs = sorted;
+	for (k = 0; k < c->nsections; k++) {
+		struct ld_section *s = &c->sections[k];
+		uint64_t stamp = ld_deps_stamp(c->ns);
+
+		s->recs -= s->nrelocs;
+		for (i = 0; i < s->nrelocs; i++) {
+			e = ld_deps_note(c, s, stamp, s->recs[i].target);
+			if (e != E_OK) {
+				ld_deps_free(svc, c); /* a retried commit counts again */
+				return e;
+			}
+		}
+	}
+	return E_OK;
 }
 
 enum err ld_existing_commit(struct ld_crate *c)
@@ -148,6 +193,8 @@ enum err ld_existing_commit(struct ld_crate *c)
 	if (ld_symbols_clashes(c->ns, c, NULL))
 		return E_LD_DUPLICATE_SYMBOL;
 	e = ld_symbols_reserve(c->ns, ld_count_globals(c));
+	if (e == E_OK)
+		e = ld_existing_sort_relocs(c);
 	if (e != E_OK)
 		return e;
 	ld_commit(c->ns, c);

@@ -47,7 +47,11 @@ static inline uint64_t ld_align_up(uint64_t x, uint64_t a)
 }
 
 void *ld_alloc(const struct ld_services *svc, size_t size); /* zeroed */
+void *ld_alloc_raw(const struct ld_services *svc, size_t size); /* not zeroed */
 char *ld_strdup(const struct ld_services *svc, const char *s);
+
+/* R_<machine>_NONE is 0 on every ELF machine: a placeholder, never applied. */
+#define LD_RELOC_NONE 0
 
 /* ---- namespace and crates --------------------------------------------- */
 
@@ -57,6 +61,32 @@ struct ld_namespace {
 	struct ld_symbol **buckets;     /* global/weak definitions */
 	size_t nbuckets;
 	size_t nglobals;
+	uint64_t hash_seed;   /* per namespace: chains cannot be pre-computed */
+	uint64_t dep_stamp;   /* last stamp given to a source section (deps.c) */
+};
+
+/* What an ELF symbol index of a loaded crate stands for. Kept for the
+ * crate's lifetime: relocations are read back through it. */
+struct ld_binding {
+	uint64_t value;                    /* S */
+	const struct ld_section *section;  /* NULL: absolute or undefined weak */
+};
+
+/* The RELA entries of one applied RELA section, in the order of the file;
+ * a section's groups are chained (almost always there is one). */
+struct ld_rela_group {
+	const Elf64_Rela *entries; /* the image's bytes, or the crate's copy */
+	uint64_t count;
+	uint64_t first;            /* ordinal of entries[0] among the crate's */
+	uint32_t shndx;            /* the RELA section's index, for messages */
+	struct ld_rela_group *next;
+};
+
+/* Dependency edges are carved out of chunks owned by their source crate. */
+struct ld_dep_chunk {
+	struct ld_dep_chunk *next;
+	uint32_t used, cap;
+	struct ld_dep edges[];
 };
 
 /* The region index of each kind; regions are laid out in this order. */
@@ -70,10 +100,24 @@ struct ld_crate {
 	size_t nsections;
 	struct ld_symbol *symbols;
 	size_t nsymbols;
-	struct ld_reloc *relocs;
-	size_t nrelocs;
-	char *strtab;   /* heap copies, for symbol and section names */
-	char *shstrtab;
+	uint64_t nrelocs;
+	/* loaded crates: how relocations are read back (iter.c) */
+	struct ld_binding *bindings;  /* ELF symbol index -> S and section */
+	uint32_t nbindings;
+	struct ld_rela_group *groups; /* one per applied RELA section */
+	uint32_t ngroups;
+	Elf64_Rela *rela_copy;        /* NULL when read from a kept image */
+	struct ld_section *got;       /* the loader's GOT, or NULL */
+	uint32_t *got_slot;           /* ELF symbol index -> 1 + GOT slot, 0 none */
+	uint32_t *got_syms;           /* GOT slot -> ELF symbol index */
+	uint8_t *got_relaxed;         /* bit per ordinal: GOT form relaxed */
+	bool applied_in_bound;        /* relocations in bound sections written */
+	/* hand-built crates: records, sorted by source section at commit */
+	struct ld_reloc *recs;
+	struct ld_dep_chunk *dep_chunks;
+	const char *strtab; /* symbol and section names: heap copies, or the */
+	const char *shstrtab; /* kept image's own tables (owns_strings false) */
+	bool owns_strings;
 	uint64_t base, span;          /* reserved range, 0/0 if none */
 	bool reserved;                /* [base, base+span) is reserved */
 	bool mapped;                  /* ... and mapped */
@@ -105,6 +149,8 @@ struct elf_file {
 	const char *str;
 	uint64_t str_size;
 	uint64_t nrelocs; /* entries in RELA sections that will be applied */
+	uint32_t nrela;   /* RELA sections that will be applied */
+	uint64_t ngotrel; /* of nrelocs: GOT-capable types */
 };
 
 NS_MUST_CHECK enum err elf_validate(struct elf_file *f,
@@ -123,6 +169,16 @@ bool elf_section_is_loaded(const Elf64_Shdr *sh);
 /* A RELA section whose target is loaded; others (debug info) are ignored. */
 bool elf_rela_is_applied(const struct elf_file *f, const Elf64_Shdr *sh);
 
+/* The applied RELA section after `i` (start with 0), or 0 when none is left:
+ * the one loop over applied RELA sections. */
+static inline uint32_t elf_next_applied_rela(const struct elf_file *f, uint32_t i)
+{
+	while (++i < f->shnum)
+		if (elf_rela_is_applied(f, &f->sh[i]))
+			return i;
+	return 0;
+}
+
 /* The entries of RELA section i and their count (bounds checked by validation). */
 static inline const Elf64_Rela *elf_rela_entries(const struct elf_file *f, uint32_t i,
 						 uint64_t *count)
@@ -133,13 +189,6 @@ static inline const Elf64_Rela *elf_rela_entries(const struct elf_file *f, uint3
 
 /* ---- one load in progress (load.c) ------------------------------------- */
 
-/* What an ELF symbol index stands for during this load. */
-struct ld_binding {
-	uint64_t value;                    /* S */
-	const struct ld_section *section;  /* NULL: absolute or undefined weak */
-	uint32_t got_slot;                 /* 1 + GOT slot index, 0: none */
-};
-
 struct ld_build {
 	struct ld_namespace *ns;
 	const struct ld_services *svc;
@@ -147,9 +196,12 @@ struct ld_build {
 	struct elf_file f;
 	struct ld_crate *crate;
 	struct ld_section **secmap;  /* ELF section index -> section or NULL */
-	struct ld_binding *bindings; /* ELF symbol index -> binding */
+	struct ld_binding *bindings; /* = crate->bindings */
+	uint32_t *got_slot;          /* = crate->got_slot; NULL: no GOT relocs */
 	struct ld_section *got;      /* NULL when no GOT is needed */
 	uint32_t ngot;
+	struct ld_load_stats *stats; /* NULL: not measured */
+	uint64_t clock;              /* at the start of the current stage */
 };
 
 enum ld_kind ld_kind_of(const Elf64_Shdr *sh);
@@ -161,12 +213,14 @@ size_t ld_count_globals(const struct ld_crate *c);
 /* layout.c */
 NS_MUST_CHECK enum err ld_layout_plan(struct ld_build *b);
 NS_MUST_CHECK enum err ld_layout_map(struct ld_build *b);
+NS_MUST_CHECK enum err ld_layout_copy(struct ld_build *b);
 NS_MUST_CHECK enum err ld_layout_protect(struct ld_build *b);
 void *ld_section_writable(const struct ld_services *svc,
 			  const struct ld_section *sec, uint64_t off,
 			  uint64_t size);
 
 /* symbols.c */
+uint64_t ld_hash_name(const struct ld_namespace *ns, const char *name);
 NS_MUST_CHECK enum err ld_symbols_build(struct ld_build *b);
 NS_MUST_CHECK enum err ld_symbols_resolve(struct ld_build *b);
 NS_MUST_CHECK enum err ld_symbols_reserve(struct ld_namespace *ns, size_t extra);
@@ -181,13 +235,31 @@ unsigned long ld_symbols_clashes(struct ld_namespace *ns, const struct ld_crate 
 				 const struct ld_crate *supersedes);
 
 /* relocate.c */
+NS_MUST_CHECK enum err ld_relocate_groups(struct ld_build *b);
 NS_MUST_CHECK enum err ld_relocate(struct ld_build *b);
 
-/* deps.c */
-NS_MUST_CHECK enum err ld_deps_record(const struct ld_services *svc,
-				      struct ld_reloc *rec);
-NS_MUST_CHECK enum err ld_deps_add_binding(const struct ld_services *svc,
-					   struct ld_section *sec,
+/* deps.c: edges are counted per source section. Each source section gets a
+ * fresh stamp (ld_deps_stamp); a target whose dep_stamp equals it already
+ * has the edge in dep_last, so finding an edge is O(1) whatever the number
+ * of targets. */
+uint64_t ld_deps_stamp(struct ld_namespace *ns);
+NS_MUST_CHECK enum err ld_deps_new_edge(struct ld_crate *c, struct ld_section *src,
+					struct ld_section *target, uint64_t stamp);
+NS_MUST_CHECK static inline enum err ld_deps_note(struct ld_crate *c,
+						  struct ld_section *src,
+						  uint64_t stamp,
+						  const struct ld_section *target)
+{
+	struct ld_section *t = (struct ld_section *)target;
+
+	if (!t)
+		return E_OK; /* absolute or undefined weak: no section to depend on */
+	if (t->dep_stamp != stamp)
+		return ld_deps_new_edge(c, src, t, stamp);
+	t->dep_last->nrelocs++;
+	return E_OK;
+}
+NS_MUST_CHECK enum err ld_deps_add_binding(struct ld_crate *c, struct ld_section *sec,
 					   const struct ld_section *old);
 void ld_deps_link_dependents(struct ld_crate *crate);
 void ld_deps_unlink_dependents(struct ld_crate *crate);
@@ -197,28 +269,34 @@ const struct ld_crate *ld_deps_first_user(const struct ld_crate *crate);
 
 /* ---- arch interface (loader/ARCH/reloc.c) ------------------------------ */
 
-struct arch_reloc {
-	uint32_t type;
-	int64_t addend;
-	uint8_t *loc;         /* where the field is written */
-	uint64_t loc_avail_before; /* bytes of the section before loc */
-	uint64_t place;       /* P: run address of the field */
-	uint64_t sym;         /* S */
-	uint64_t got_entry;   /* run address of the symbol's GOT slot, or 0 */
-	uint8_t *got_loc;     /* where that slot is written */
-	/* results */
-	uint32_t applied_type; /* the form actually written */
-	bool used_got;         /* the GOT slot was filled and referenced */
-	int64_t value;         /* the computed value (for overflow messages) */
+/* The relocations of one RELA group whose place is in section `src`. */
+struct arch_rela_job {
+	struct ld_crate *crate;
+	struct ld_section *src;
+	const struct ld_rela_group *group;
+	uint8_t *base;        /* writable view of src's byte 0; NULL: count only */
+	uint64_t stamp;       /* src's dependency stamp */
+	const struct ld_binding *bindings;
+	const uint32_t *got_slot; /* ELF symbol -> 1 + slot, or NULL (no GOT) */
+	uint64_t nnone;       /* R_*_NONE placeholders met (not relocations) */
+	/* the failing entry, when E_LD_RELOC_OVERFLOW is returned */
+	uint64_t bad_k;
+	int64_t bad_value;
 };
 
 /* Bytes the relocation writes at r_offset; -1 if the type is unsupported. */
 int arch_reloc_width(uint32_t type);
 /* Whether the type may need a GOT slot for its symbol. */
 bool arch_reloc_may_use_got(uint32_t type);
-/* Compute and write one relocation; E_LD_RELOC_OVERFLOW if it does not fit
- * (r->value holds the result). Does not log. */
-NS_MUST_CHECK enum err arch_reloc_apply(struct arch_reloc *r);
+/* The type a GOT-capable relocation takes when relaxed to a direct form. */
+uint32_t arch_reloc_relaxed_type(uint32_t type);
+/* The type of the loader's GOT slot, as a relocation (the slot holds S). */
+uint32_t arch_reloc_got_slot_type(void);
+/* Apply (or, with base NULL, only count) every entry of the job's group and
+ * count its dependency edges. E_LD_RELOC_OVERFLOW (bad_k, bad_value set),
+ * or E_NO_HEAP for an edge. Does not log. Validation has checked every
+ * symbol index, type and place. */
+NS_MUST_CHECK enum err arch_apply_relas(struct arch_rela_job *j);
 const char *arch_reloc_name(uint32_t type);
 
 #endif

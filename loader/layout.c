@@ -2,9 +2,11 @@
  * Layout: where each allocated section of a new crate will run. Sections are
  * grouped by permission into three page-aligned regions of one reservation in
  * the module area (text RX, rodata R+NX with the loader's GOT, data+bss RW+NX),
- * each at its own alignment. Planning only computes offsets; mapping reserves,
- * maps, copies PROGBITS and leaves NOBITS zeroed; protection comes last, after
- * relocation. Sections bound to an existing section get no memory of their own.
+ * each at its own alignment. Planning only computes offsets; mapping reserves
+ * and maps frames whose contents are undefined; the copy writes every byte
+ * once (PROGBITS copied, NOBITS, gaps and page tails zeroed); protection comes
+ * last, after relocation. Sections bound to an existing section get no memory
+ * of their own.
  */
 #include "internal.h"
 
@@ -72,7 +74,7 @@ static enum err ld_bind_section(struct ld_build *b, struct ld_section *sec,
 	sec->bound = true;
 	sec->bound_to = old;
 	*bound = true;
-	return ld_deps_add_binding(b->svc, sec, old);
+	return ld_deps_add_binding(b->crate, sec, old);
 }
 
 /* Describe ELF section `i` as crate section `sec` and place it. */
@@ -96,27 +98,37 @@ static enum err ld_plan_section(struct ld_build *b, uint32_t i,
 	return ld_place_section(b, sec);
 }
 
-/* Give each symbol referenced through a GOT-capable relocation a slot. */
-static void ld_plan_got(struct ld_build *b)
+/* Give each symbol referenced through a GOT-capable relocation a slot (only
+ * when validation counted such relocations: kernel code has none). */
+static enum err ld_plan_got(struct ld_build *b)
 {
 	const struct elf_file *f = &b->f;
+	struct ld_crate *c = b->crate;
 	uint32_t i;
 	uint64_t k, n;
 
-	for (i = 1; i < f->shnum; i++) {
-		const Elf64_Rela *r;
+	if (!f->ngotrel)
+		return E_OK;
+	for (i = elf_next_applied_rela(f, 0); i; i = elf_next_applied_rela(f, i)) {
+		const Elf64_Rela *r = elf_rela_entries(f, i, &n);
 
-		if (!elf_rela_is_applied(f, &f->sh[i]))
-			continue;
-		r = elf_rela_entries(f, i, &n);
 		for (k = 0; k < n; k++) {
 			uint32_t sym = ELF64_R_SYM(r[k].r_info);
 
-			if (arch_reloc_may_use_got(ELF64_R_TYPE(r[k].r_info)) &&
-			    !b->bindings[sym].got_slot)
-				b->bindings[sym].got_slot = ++b->ngot;
+			if (arch_reloc_may_use_got(ELF64_R_TYPE(r[k].r_info)) && !b->got_slot[sym])
+				b->got_slot[sym] = ++b->ngot;
 		}
 	}
+	c->got_syms = ld_alloc_raw(b->svc, b->ngot * sizeof(*c->got_syms));
+	c->got_relaxed = ld_alloc(b->svc, (f->nrelocs + 7) / 8);
+	if (!c->got_syms || !c->got_relaxed) {
+		LD_LOG(b->svc, "%s: out of heap for %u GOT slots", c->name, b->ngot);
+		return E_NO_HEAP;
+	}
+	for (i = 0; i < f->nsyms; i++)
+		if (b->got_slot[i])
+			c->got_syms[b->got_slot[i] - 1] = i;
+	return E_OK;
 }
 
 /* Compute every section's region offset and the three region sizes. */
@@ -129,11 +141,15 @@ enum err ld_layout_plan(struct ld_build *b)
 
 	for (i = 1; i < b->f.shnum; i++)
 		n += elf_section_is_loaded(&b->f.sh[i]);
-	ld_plan_got(b);
+	e = ld_plan_got(b);
+	if (e != E_OK)
+		return e;
 	total = n + (b->ngot ? 1 : 0);
 	c->sections = ld_alloc(b->svc, (total ? total : 1) * sizeof(*c->sections));
-	if (!c->sections)
+	if (!c->sections) {
+		LD_LOG(b->svc, "%s: out of heap for %lu sections", c->name, (unsigned long)total);
 		return E_NO_HEAP;
+	}
 	for (i = 1; i < b->f.shnum; i++) {
 		if (!elf_section_is_loaded(&b->f.sh[i]))
 			continue;
@@ -150,6 +166,7 @@ enum err ld_layout_plan(struct ld_build *b)
 		e = ld_place_section(b, b->got);
 		if (e != E_OK)
 			return e;
+		c->got = b->got;
 	}
 	for (k = 0; k < LD_NREGIONS; k++) {
 		c->region_off[k] = c->span;
@@ -164,7 +181,7 @@ enum err ld_layout_plan(struct ld_build *b)
 	return E_OK;
 }
 
-/* Reserve and map the crate's range; fix run addresses; copy PROGBITS. */
+/* Reserve and map the crate's range; fix run addresses. */
 enum err ld_layout_map(struct ld_build *b)
 {
 	struct ld_crate *c = b->crate;
@@ -189,15 +206,56 @@ enum err ld_layout_map(struct ld_build *b)
 		return e;
 	}
 	c->mapped = true;
+	for (i = 0; i < c->nsections; i++)
+		if (!c->sections[i].bound)
+			c->sections[i].addr += base + c->region_off[c->sections[i].kind];
+	return E_OK;
+}
+
+/* Zero [from, to) of the crate's range (run addresses). */
+static enum err ld_zero_range(struct ld_build *b, uint64_t from, uint64_t to)
+{
+	uint8_t *dst;
+
+	if (from >= to)
+		return E_OK;
+	dst = b->svc->vrange_writable(b->svc->ctx, from, to - from);
+	if (!dst) {
+		LD_LOG(b->svc, "%s: no writable memory at %lx", b->crate->name,
+		       (unsigned long)from);
+		return E_NOT_MAPPED;
+	}
+	ld_memset(dst, 0, to - from);
+	return E_OK;
+}
+
+/* Write every byte of the fresh range once: each region's sections lie in
+ * the sections array in address order, so one pass copies PROGBITS and
+ * zeroes NOBITS, the GOT, the alignment gaps and the page tail. */
+enum err ld_layout_copy(struct ld_build *b)
+{
+	struct ld_crate *c = b->crate;
+	uint64_t fill[LD_NREGIONS];
+	uint32_t k;
+	size_t i;
+	enum err e;
+
+	if (!c->mapped)
+		return E_OK;
+	for (k = 0; k < LD_NREGIONS; k++)
+		fill[k] = c->base + c->region_off[k];
 	for (i = 0; i < c->nsections; i++) {
 		struct ld_section *s = &c->sections[i];
 		uint8_t *dst;
 
 		if (s->bound)
 			continue;
-		s->addr += base + c->region_off[s->kind];
+		e = ld_zero_range(b, fill[s->kind], s->addr);
+		if (e != E_OK)
+			return e;
+		fill[s->kind] = s->addr;
 		if (s->nobits || s->elf_index == 0 || s->size == 0)
-			continue; /* fresh mappings are zeroed */
+			continue; /* zeroed with the next gap or the tail */
 		dst = ld_section_writable(b->svc, s, 0, s->size);
 		if (!dst) {
 			LD_LOG(b->svc, "%s: no writable memory for '%s' at %lx", c->name,
@@ -205,6 +263,12 @@ enum err ld_layout_map(struct ld_build *b)
 			return E_NOT_MAPPED;
 		}
 		ld_memcpy(dst, b->f.data + b->f.sh[s->elf_index].sh_offset, s->size);
+		fill[s->kind] = s->addr + s->size;
+	}
+	for (k = 0; k < LD_NREGIONS; k++) {
+		e = ld_zero_range(b, fill[k], c->base + c->region_off[k] + c->region_size[k]);
+		if (e != E_OK)
+			return e;
 	}
 	return E_OK;
 }

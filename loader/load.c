@@ -3,9 +3,15 @@
  * to the commit only builds private state (the new crate, its mapping, its
  * dependency edges in its own sections); any failure frees exactly that. The
  * commit cannot fail: it links the crate's dependencies into other crates,
- * publishes its symbols and appends it to the namespace.
+ * publishes its symbols and appends it to the namespace. Each stage is one
+ * pass over its table of the object, so a load costs O(size of the object).
  */
 #include "internal.h"
+
+void *ld_alloc_raw(const struct ld_services *svc, size_t size)
+{
+	return svc->heap_alloc(svc->ctx, size ? size : 1);
+}
 
 void *ld_alloc(const struct ld_services *svc, size_t size)
 {
@@ -39,8 +45,7 @@ void ld_crate_free(const struct ld_services *svc, struct ld_crate *c)
 {
 	if (!c)
 		return;
-	if (c->sections)
-		ld_deps_free(svc, c);
+	ld_deps_free(svc, c);
 	for (size_t i = 0; c->owns_names && i < c->nsections; i++)
 		svc->heap_free(svc->ctx, (char *)c->sections[i].name);
 	for (size_t i = 0; c->owns_names && i < c->nsymbols; i++)
@@ -49,32 +54,62 @@ void ld_crate_free(const struct ld_services *svc, struct ld_crate *c)
 		svc->vrange_unmap(svc->ctx, c->base, c->span);
 	if (c->reserved)
 		svc->vrange_release(svc->ctx, c->base, c->span);
-	svc->heap_free(svc->ctx, c->relocs);
+	svc->heap_free(svc->ctx, c->recs);
+	svc->heap_free(svc->ctx, c->bindings);
+	svc->heap_free(svc->ctx, c->groups);
+	svc->heap_free(svc->ctx, c->rela_copy);
+	svc->heap_free(svc->ctx, c->got_slot);
+	svc->heap_free(svc->ctx, c->got_syms);
+	svc->heap_free(svc->ctx, c->got_relaxed);
 	svc->heap_free(svc->ctx, c->symbols);
 	svc->heap_free(svc->ctx, c->sections);
-	svc->heap_free(svc->ctx, c->strtab);
-	svc->heap_free(svc->ctx, c->shstrtab);
+	if (c->owns_strings) {
+		svc->heap_free(svc->ctx, (char *)c->strtab);
+		svc->heap_free(svc->ctx, (char *)c->shstrtab);
+	}
 	svc->heap_free(svc->ctx, c->name);
 	svc->heap_free(svc->ctx, c);
 }
 
-/* The new crate and the per-load maps, sized from the validated file. */
+/* The crate's names: the kept image's string tables, or copies of them. */
+static bool ld_build_strings(struct ld_build *b)
+{
+	struct ld_crate *c = b->crate;
+
+	if (b->opts && b->opts->keep_image) {
+		c->strtab = b->f.str;
+		c->shstrtab = b->f.shstr;
+		return true;
+	}
+	c->owns_strings = true;
+	c->strtab = ld_dup_bytes(b->svc, b->f.str, b->f.str_size);
+	c->shstrtab = ld_dup_bytes(b->svc, b->f.shstr, b->f.shstr_size);
+	return c->strtab && c->shstrtab;
+}
+
+/* The new crate and the per-load maps, sized from the validated file. The
+ * bindings are filled, every entry, by the symbol stage: not zeroed here. */
 static enum err ld_build_alloc(struct ld_build *b, const char *name)
 {
 	const struct elf_file *f = &b->f;
 	struct ld_crate *c;
 
 	c = b->crate = ld_alloc(b->svc, sizeof(*c));
-	if (!c)
+	if (!c) {
+		LD_LOG(b->svc, "%s: out of heap for the crate", name);
 		return E_NO_HEAP;
+	}
 	c->ns = b->ns;
 	c->name = ld_strdup(b->svc, name);
-	c->strtab = ld_dup_bytes(b->svc, f->str, f->str_size);
-	c->shstrtab = ld_dup_bytes(b->svc, f->shstr, f->shstr_size);
 	b->secmap = ld_alloc(b->svc, f->shnum * sizeof(*b->secmap));
-	b->bindings = ld_alloc(b->svc, f->nsyms * sizeof(*b->bindings));
-	if (!c->name || !c->strtab || !c->shstrtab || !b->secmap || !b->bindings) {
-		LD_LOG(b->svc, "%s: out of heap for the crate's tables", name);
+	b->bindings = c->bindings = ld_alloc_raw(b->svc, f->nsyms * sizeof(*b->bindings));
+	c->nbindings = f->nsyms;
+	if (f->ngotrel)
+		b->got_slot = c->got_slot = ld_alloc(b->svc, f->nsyms * sizeof(*b->got_slot));
+	if (!ld_build_strings(b) || !c->name || !b->secmap || !b->bindings ||
+	    (f->ngotrel && !b->got_slot)) {
+		LD_LOG(b->svc, "%s: out of heap for the crate's tables (%u sections, "
+		       "%u symbols)", name, f->shnum, f->nsyms);
 		return E_NO_HEAP;
 	}
 	return E_OK;
@@ -83,9 +118,19 @@ static enum err ld_build_alloc(struct ld_build *b, const char *name)
 static void ld_build_free_maps(struct ld_build *b)
 {
 	b->svc->heap_free(b->svc->ctx, b->secmap);
-	b->svc->heap_free(b->svc->ctx, b->bindings);
 	b->secmap = NULL;
-	b->bindings = NULL;
+}
+
+/* Close the current stage: add the clock's advance to *slot. */
+static void ld_stage_end(struct ld_build *b, uint64_t *slot)
+{
+	uint64_t now;
+
+	if (!b->stats)
+		return;
+	now = b->svc->clock(b->svc->ctx);
+	*slot += now - b->clock;
+	b->clock = now;
 }
 
 size_t ld_count_globals(const struct ld_crate *c)
@@ -101,29 +146,42 @@ size_t ld_count_globals(const struct ld_crate *c)
 static enum err ld_build_crate(struct ld_build *b, const char *name,
 			       const void *image, size_t size)
 {
+	struct ld_load_stats *st = b->stats;
+	struct ld_load_stats none;
 	enum err e;
 
+	if (!st)
+		st = &none;
 	e = elf_validate(&b->f, b->svc, name, image, size); /* (1) trust nothing */
+	ld_stage_end(b, &st->validate);
 	if (e == E_OK)
 		e = ld_build_alloc(b, name);   /* (2) crate, tables, maps */
 	if (e == E_OK)
-		e = ld_layout_plan(b);         /* (3) region offsets */
+		e = ld_layout_plan(b);         /* (3) region offsets, GOT slots */
 	if (e == E_OK)
-		e = ld_layout_map(b);          /* (4) reserve, map, copy */
+		e = ld_relocate_groups(b);     /* (4) each section's RELA entries */
 	if (e == E_OK)
-		e = ld_symbols_build(b);       /* (5) own symbols, duplicates */
+		e = ld_layout_map(b);          /* (5) reserve, map */
+	ld_stage_end(b, &st->layout);
 	if (e == E_OK)
-		e = ld_symbols_resolve(b);     /* (6) undefined symbols, all at once */
+		e = ld_layout_copy(b);         /* (6) copy; zero gaps and NOBITS */
+	ld_stage_end(b, &st->copy);
 	if (e == E_OK)
-		e = ld_relocate(b);            /* (7) apply, record deps */
+		e = ld_symbols_build(b);       /* (7) own symbols, duplicates */
 	if (e == E_OK)
-		e = ld_layout_protect(b);      /* (8) W^X */
+		e = ld_symbols_resolve(b);     /* (8) undefined symbols, all at once */
+	ld_stage_end(b, &st->symbols);
 	if (e == E_OK)
-		e = ld_symbols_reserve(b->ns, ld_count_globals(b->crate)); /* (9) */
+		e = ld_relocate(b);            /* (9) apply, count dependency edges */
+	ld_stage_end(b, &st->relocate);
+	if (e == E_OK)
+		e = ld_layout_protect(b);      /* (10) W^X */
+	if (e == E_OK)
+		e = ld_symbols_reserve(b->ns, ld_count_globals(b->crate)); /* (11) */
 	return e;
 }
 
-/* (10) The commit: nothing here can fail. */
+/* (12) The commit: nothing here can fail. */
 void ld_commit(struct ld_namespace *ns, struct ld_crate *c)
 {
 	c->live = true;
@@ -146,6 +204,11 @@ enum err ld_load(struct ld_namespace *ns, const char *name, const void *image,
 
 	if (!name || !image || !out)
 		return E_INVALID_ARG;
+	if (opts && opts->stats && ns->svc->clock) {
+		b.stats = opts->stats;
+		*b.stats = (struct ld_load_stats){ 0 };
+		b.clock = ns->svc->clock(ns->svc->ctx);
+	}
 	if (ld_find_crate(ns, name, &dup) == E_OK) {
 		LD_LOG(ns->svc, "%s: a crate of that name is already loaded", name);
 		return E_LD_DUPLICATE_CRATE;
@@ -157,6 +220,8 @@ enum err ld_load(struct ld_namespace *ns, const char *name, const void *image,
 		return e;
 	}
 	ld_commit(ns, b.crate);
+	if (b.stats)
+		ld_stage_end(&b, &b.stats->commit);
 	*out = b.crate;
 	return E_OK;
 }

@@ -19,6 +19,7 @@ enum err ld_namespace_create(const struct ld_services *svc, struct ld_namespace 
 	if (!ns)
 		return E_NO_HEAP;
 	ns->svc = svc;
+	ns->hash_seed = svc->clock ? svc->clock(svc->ctx) * 0x9e3779b97f4a7c15ull : 0;
 	*out = ns;
 	return E_OK;
 }
@@ -175,12 +176,6 @@ const struct ld_symbol *ld_crate_symbols(const struct ld_crate *crate, size_t *c
 {
 	*count = crate->nsymbols;
 	return crate->symbols;
-}
-
-const struct ld_reloc *ld_crate_relocs(const struct ld_crate *crate, size_t *count)
-{
-	*count = crate->nrelocs;
-	return crate->relocs;
 }
 
 enum err ld_crate_find_section(const struct ld_crate *crate, const char *name,

@@ -1,150 +1,153 @@
 /*
- * Relocation, machine-independent half: walks every applied RELA section,
- * gives the arch code (loader/ARCH/reloc.c) each relocation's S, A, P and GOT
- * slot, logs what the arch code rejects, and records every applied relocation
- * as a dependency between sections (deps.c), so that a later swap can find and
- * rewrite every reference. Relocations inside a bound (live) section are
- * recorded but, unless the load options say otherwise, not written.
+ * Relocation, machine-independent half. Before layout, each applied RELA
+ * section becomes a group hung on the section it patches (the crate keeps
+ * the entries: the image's own bytes when it outlives the crate, else one
+ * copy). Relocation then walks the crate's sections; for each, the arch code
+ * (loader/ARCH/reloc.c) applies its groups in one tight loop and counts the
+ * dependency edges (deps.c). Relocations inside a bound (live) section are
+ * counted but, unless the load options say otherwise, not written. Finally
+ * every GOT slot is filled and counted as a reference of the GOT.
  */
 #include "internal.h"
 
-/* Log a relocation whose value does not fit its field. */
-static void ld_log_overflow(struct ld_build *b, uint32_t rs, uint64_t k,
-			    const Elf64_Rela *r, const struct arch_reloc *ar)
+/* Where group g's entries live for the crate's lifetime. */
+static const Elf64_Rela *ld_group_entries(struct ld_build *b, uint32_t shndx,
+					  uint64_t first, uint64_t *count)
 {
-	LD_LOG(b->svc, "%s: section %u (%s) relocation %lu: %s at offset %lx "
-	       "against '%s' (%lx, addend %ld): value %lx does not fit",
-	       b->crate->name, rs, elf_section_name(&b->f, rs), (unsigned long)k,
-	       arch_reloc_name(ar->type), (unsigned long)r->r_offset,
-	       elf_symbol_name(&b->f, ELF64_R_SYM(r->r_info)), (unsigned long)ar->sym,
-	       (long)ar->addend, (unsigned long)ar->value);
+	const Elf64_Rela *r = elf_rela_entries(&b->f, shndx, count);
+
+	if (!b->crate->rela_copy)
+		return r;
+	ld_memcpy(b->crate->rela_copy + first, r, *count * sizeof(*r));
+	return b->crate->rela_copy + first;
 }
 
-/* Fill `ar` for relocation `r` whose place is in `sec`. */
-static enum err ld_prepare_reloc(struct ld_build *b, struct ld_section *sec,
-				 const Elf64_Rela *r, struct arch_reloc *ar)
+/* Hang one group per applied RELA section on the section it patches, in
+ * file order (after the plan, which made the sections). */
+enum err ld_relocate_groups(struct ld_build *b)
 {
-	const struct ld_binding *bd = &b->bindings[ELF64_R_SYM(r->r_info)];
-	uint8_t *start;
+	struct ld_crate *c = b->crate;
+	const struct elf_file *f = &b->f;
+	bool copy = !(b->opts && b->opts->keep_image);
+	uint64_t first = 0;
+	uint32_t i, g = 0;
 
-	ld_memset(ar, 0, sizeof(*ar));
-	ar->type = ELF64_R_TYPE(r->r_info);
-	ar->addend = r->r_addend;
-	ar->place = sec->addr + r->r_offset;
-	ar->sym = bd->value;
-	ar->loc_avail_before = r->r_offset;
-	start = ld_section_writable(b->svc, sec, 0, sec->size);
-	if (!start) {
-		LD_LOG(b->svc, "%s: no writable memory for '%s'", b->crate->name, sec->name);
-		return E_NOT_MAPPED;
+	c->nrelocs = f->nrelocs;
+	if (f->nrela == 0)
+		return E_OK;
+	c->groups = ld_alloc_raw(b->svc, f->nrela * sizeof(*c->groups));
+	if (copy)
+		c->rela_copy = ld_alloc_raw(b->svc, f->nrelocs * sizeof(Elf64_Rela));
+	if (!c->groups || (copy && !c->rela_copy)) {
+		LD_LOG(b->svc, "%s: out of heap for %lu relocation entries", c->name,
+		       (unsigned long)f->nrelocs);
+		return E_NO_HEAP;
 	}
-	ar->loc = start + r->r_offset;
-	if (bd->got_slot) {
-		uint64_t off = 8ull * (bd->got_slot - 1);
+	c->ngroups = f->nrela;
+	for (i = elf_next_applied_rela(f, 0); i; i = elf_next_applied_rela(f, i)) {
+		struct ld_rela_group *grp = &c->groups[g++];
 
-		ar->got_entry = b->got->addr + off;
-		ar->got_loc = ld_section_writable(b->svc, b->got, off, 8);
-		if (!ar->got_loc)
-			return E_NOT_MAPPED;
+		grp->entries = ld_group_entries(b, i, first, &grp->count);
+		grp->first = first;
+		grp->shndx = i;
+		first += grp->count;
+	}
+	while (g-- > 0) { /* prepend in reverse: each chain ends up in file order */
+		struct ld_section *sec = b->secmap[f->sh[c->groups[g].shndx].sh_info];
+
+		c->groups[g].next = (struct ld_rela_group *)sec->rela;
+		sec->rela = &c->groups[g];
+		sec->nrelocs += c->groups[g].count;
 	}
 	return E_OK;
 }
 
-/* Append a record of an applied relocation and its dependency edge. */
-static enum err ld_add_record(struct ld_build *b, const struct ld_section *src,
-			      uint64_t offset, uint32_t type, int64_t addend,
-			      const struct ld_section *target, uint64_t value)
+/* Log a relocation whose value does not fit its field. */
+static void ld_log_overflow(struct ld_build *b, const struct arch_rela_job *j)
 {
-	struct ld_reloc *rec = &b->crate->relocs[b->crate->nrelocs++];
+	const Elf64_Rela *r = &j->group->entries[j->bad_k];
+	uint32_t sym = ELF64_R_SYM(r->r_info);
 
-	rec->source = src;
-	rec->offset = offset;
-	rec->type = type;
-	rec->addend = addend;
-	rec->target = target;
-	rec->target_offset = target ? value - target->addr : value;
-	return ld_deps_record(b->svc, rec);
+	LD_LOG(b->svc, "%s: section %u (%s) relocation %lu: %s at offset %lx "
+	       "against '%s' (%lx, addend %ld): value %lx does not fit (code that "
+	       "runs in the module area must be compiled with -mcmodel=kernel)",
+	       b->crate->name, j->group->shndx, elf_section_name(&b->f, j->group->shndx),
+	       (unsigned long)j->bad_k, arch_reloc_name(ELF64_R_TYPE(r->r_info)),
+	       (unsigned long)r->r_offset, elf_symbol_name(&b->f, sym),
+	       (unsigned long)b->bindings[sym].value, (long)r->r_addend,
+	       (unsigned long)j->bad_value);
 }
 
-/* Apply (or, in a bound section, only record) entry `k` of RELA section `rs`. */
-static enum err ld_apply_one(struct ld_build *b, uint32_t rs, uint64_t k,
-			     const Elf64_Rela *r)
+/* Apply (or, in a bound section, only count) every relocation of `sec`. */
+static enum err ld_relocate_section(struct ld_build *b, struct ld_section *sec)
 {
-	struct ld_section *sec = b->secmap[b->f.sh[rs].sh_info];
-	const struct ld_binding *bd = &b->bindings[ELF64_R_SYM(r->r_info)];
-	struct arch_reloc ar;
+	struct arch_rela_job j = {
+		.crate = b->crate, .src = sec, .stamp = ld_deps_stamp(b->ns),
+		.bindings = b->bindings, .got_slot = b->got_slot,
+	};
 	enum err e;
 
-	if (ELF64_R_TYPE(r->r_info) == R_X86_64_NONE)
-		return E_OK;
-	e = ld_prepare_reloc(b, sec, r, &ar);
-	if (e != E_OK)
-		return e;
-	if (sec->bound && !(b->opts && b->opts->apply_relocs_in_bound))
-		return ld_add_record(b, sec, r->r_offset, ar.type, ar.addend,
-				     bd->section, bd->value);
-	e = arch_reloc_apply(&ar);
-	if (e == E_LD_RELOC_OVERFLOW)
-		ld_log_overflow(b, rs, k, r, &ar);
-	if (e != E_OK && e != E_LD_RELOC_OVERFLOW) /* validated type, planned GOT */
-		LD_BUG(b->svc, "arch code rejected a validated relocation");
-	if (e != E_OK)
-		return e;
-	if (ar.used_got)
-		return ld_add_record(b, sec, r->r_offset, ar.applied_type, ar.addend,
-				     b->got, ar.got_entry);
-	return ld_add_record(b, sec, r->r_offset, ar.applied_type, ar.addend,
-			     bd->section, bd->value);
-}
-
-/* Fill every GOT slot with its symbol's value and record it as an R_X86_64_64
- * place, so that redirecting a target also finds the GOT's reference. */
-static enum err ld_fill_got(struct ld_build *b)
-{
-	uint32_t i;
-	enum err e;
-
-	for (i = 0; b->got && i < b->f.nsyms; i++) {
-		const struct ld_binding *bd = &b->bindings[i];
-		uint64_t off = 8ull * (bd->got_slot - 1);
-		uint8_t *slot;
-
-		if (!bd->got_slot)
-			continue;
-		slot = ld_section_writable(b->svc, b->got, off, 8);
-		if (!slot)
+	if (!sec->bound || b->crate->applied_in_bound) {
+		j.base = ld_section_writable(b->svc, sec, 0, sec->size);
+		if (!j.base) {
+			LD_LOG(b->svc, "%s: no writable memory for '%s'", b->crate->name,
+			       sec->name);
 			return E_NOT_MAPPED;
-		ld_memcpy(slot, &bd->value, 8); /* S */
-		e = ld_add_record(b, b->got, off, R_X86_64_64, 0, bd->section, bd->value);
+		}
+	}
+	for (j.group = sec->rela; j.group; j.group = j.group->next) {
+		e = arch_apply_relas(&j);
+		if (e == E_LD_RELOC_OVERFLOW)
+			ld_log_overflow(b, &j);
 		if (e != E_OK)
 			return e;
 	}
+	sec->nrelocs -= j.nnone; /* placeholders are not relocations */
+	b->crate->nrelocs -= j.nnone;
 	return E_OK;
 }
 
-/* Apply every relocation of every applied RELA section, then fill the GOT. */
-enum err ld_relocate(struct ld_build *b)
+/* Fill every GOT slot with its symbol's value (S) and count it as a
+ * reference of the GOT, so that redirecting a target also finds the slot. */
+static enum err ld_fill_got(struct ld_build *b)
 {
-	const struct elf_file *f = &b->f;
-	uint32_t i;
-	uint64_t k, n;
+	uint64_t stamp = ld_deps_stamp(b->ns);
+	uint8_t *slots;
+	uint32_t k;
 	enum err e;
 
-	b->crate->relocs = ld_alloc(b->svc, (f->nrelocs + b->ngot + 1) *
-					    sizeof(struct ld_reloc));
-	if (!b->crate->relocs)
-		return E_NO_HEAP;
-	for (i = 1; i < f->shnum; i++) {
-		const Elf64_Rela *r;
+	if (!b->got)
+		return E_OK;
+	slots = ld_section_writable(b->svc, b->got, 0, b->got->size);
+	if (!slots)
+		return E_NOT_MAPPED;
+	for (k = 0; k < b->ngot; k++) {
+		const struct ld_binding *bd = &b->bindings[b->crate->got_syms[k]];
 
-		if (!elf_rela_is_applied(f, &f->sh[i]))
+		ld_memcpy(slots + 8ull * k, &bd->value, 8);
+		e = ld_deps_note(b->crate, b->got, stamp, bd->section);
+		if (e != E_OK)
+			return e;
+	}
+	b->got->nrelocs = b->ngot;
+	b->crate->nrelocs += b->ngot;
+	return E_OK;
+}
+
+/* Apply every relocation of every section, then fill the GOT. */
+enum err ld_relocate(struct ld_build *b)
+{
+	struct ld_crate *c = b->crate;
+	size_t i;
+	enum err e;
+
+	c->applied_in_bound = b->opts && b->opts->apply_relocs_in_bound;
+	for (i = 0; i < c->nsections; i++) {
+		if (!c->sections[i].rela)
 			continue;
-		r = elf_rela_entries(f, i, &n);
-		for (k = 0; k < n; k++) {
-			e = ld_apply_one(b, i, k, &r[k]);
-			if (e != E_OK)
-				return e;
-		}
+		e = ld_relocate_section(b, &c->sections[i]);
+		if (e != E_OK)
+			return e;
 	}
 	return ld_fill_got(b);
 }

@@ -4,7 +4,10 @@
  * allocates or maps anything. Each check is a small function that logs the
  * offending index and value and returns its own error code; symbols and
  * relocations are checked in validate_symbols.c. After elf_validate succeeds,
- * the rest of the loader may index the image without further bounds checks.
+ * the rest of the loader may index the image without further bounds checks,
+ * and the work any later stage does is bounded by the file's size: section
+ * contents may not add up to more than the file, and the tables the loader
+ * walks (symbols, strings, relocations) may not share bytes.
  */
 #include "internal.h"
 
@@ -88,6 +91,10 @@ enum err elf_check_header(struct elf_file *f)
 	if (eh->e_shnum == 0)
 		return ELF_FAIL(f, E_ELF_NO_SECTIONS,
 				"e_shnum is 0 (no sections, or extended numbering)");
+	if (eh->e_shnum >= SHN_LORESERVE)
+		return ELF_FAIL(f, E_ELF_TOO_MANY_SECTIONS,
+				"e_shnum is %u: indexes from %u on are reserved", eh->e_shnum,
+				SHN_LORESERVE);
 	if (!elf_range_in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), f->size))
 		return ELF_FAIL(f, E_ELF_SHDRS_OUT_OF_FILE,
 				"section headers at %lx (%u entries) exceed file size %lu",
@@ -202,9 +209,87 @@ static enum err elf_check_symtab(struct elf_file *f)
 	return E_OK;
 }
 
+/* The bytes a section occupies in the file (NOBITS and SHT_NULL: none). */
+static uint64_t elf_file_bytes(const Elf64_Shdr *s)
+{
+	return s->sh_type == SHT_NOBITS || s->sh_type == SHT_NULL ? 0 : s->sh_size;
+}
+
+/* A table the loader walks entry by entry. */
+static bool elf_is_table(const Elf64_Shdr *s)
+{
+	return (s->sh_type == SHT_SYMTAB || s->sh_type == SHT_STRTAB ||
+		s->sh_type == SHT_RELA) && s->sh_size != 0;
+}
+
+/* Sift-down of a heap of section indexes ordered by sh_offset. */
+static void elf_sift(const struct elf_file *f, uint32_t *a, size_t n, size_t i)
+{
+	for (;;) {
+		size_t m = i, l = 2 * i + 1, r = l + 1;
+		uint32_t t;
+
+		if (l < n && f->sh[a[l]].sh_offset > f->sh[a[m]].sh_offset)
+			m = l;
+		if (r < n && f->sh[a[r]].sh_offset > f->sh[a[m]].sh_offset)
+			m = r;
+		if (m == i)
+			return;
+		t = a[i], a[i] = a[m], a[m] = t;
+		i = m;
+	}
+}
+
+/* Sort section indexes by file offset (heapsort: O(n log n), no recursion). */
+static void elf_sort_by_offset(const struct elf_file *f, uint32_t *a, size_t n)
+{
+	size_t i;
+
+	for (i = n / 2; i-- > 0;)
+		elf_sift(f, a, n, i);
+	for (i = n; i-- > 1;) {
+		uint32_t t = a[0];
+
+		a[0] = a[i], a[i] = t;
+		elf_sift(f, a, i, 0);
+	}
+}
+
+/* No two tables share a byte: sort them by offset, compare neighbours. */
+static enum err elf_check_tables_disjoint(struct elf_file *f)
+{
+	uint32_t *order, n = 0, i;
+	enum err e = E_OK;
+
+	for (i = 1; i < f->shnum; i++)
+		n += elf_is_table(&f->sh[i]);
+	if (n < 2)
+		return E_OK;
+	order = f->svc->heap_alloc(f->svc->ctx, n * sizeof(*order));
+	if (!order)
+		return ELF_FAIL(f, E_NO_HEAP, "out of heap to check %u tables", n);
+	for (i = 1, n = 0; i < f->shnum; i++)
+		if (elf_is_table(&f->sh[i]))
+			order[n++] = i;
+	elf_sort_by_offset(f, order, n);
+	for (i = 1; i < n && e == E_OK; i++) {
+		const Elf64_Shdr *a = &f->sh[order[i - 1]], *b = &f->sh[order[i]];
+
+		if (a->sh_offset + a->sh_size > b->sh_offset)
+			e = ELF_FAIL(f, E_ELF_TABLES_OVERLAP,
+				     "sections %u [%lx, +%lx) and %u [%lx, +%lx) share bytes",
+				     order[i - 1], (unsigned long)a->sh_offset,
+				     (unsigned long)a->sh_size, order[i],
+				     (unsigned long)b->sh_offset, (unsigned long)b->sh_size);
+	}
+	f->svc->heap_free(f->svc->ctx, order);
+	return e;
+}
+
 /* Every section header: bounds, flags, names, string tables, the symtab. */
 enum err elf_check_sections(struct elf_file *f)
 {
+	uint64_t total = 0;
 	uint32_t i;
 	enum err e;
 
@@ -215,7 +300,13 @@ enum err elf_check_sections(struct elf_file *f)
 		e = elf_check_one_section(f, i);
 		if (e != E_OK)
 			return e;
+		total += elf_file_bytes(&f->sh[i]); /* each <= size: cannot wrap */
 	}
+	if (total > f->size)
+		return ELF_FAIL(f, E_ELF_SECTIONS_EXCEED_FILE,
+				"section contents add up to %lu bytes in a file of %lu",
+				(unsigned long)total, (unsigned long)f->size);
+
 	e = elf_check_shstrtab(f);
 	if (e != E_OK)
 		return e;
@@ -230,7 +321,10 @@ enum err elf_check_sections(struct elf_file *f)
 				return e;
 		}
 	}
-	return elf_check_symtab(f);
+	e = elf_check_symtab(f);
+	if (e != E_OK)
+		return e;
+	return elf_check_tables_disjoint(f);
 }
 
 /* Check the whole image; fill `f` with a view the loader can trust. */

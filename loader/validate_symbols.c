@@ -24,6 +24,10 @@ static enum err elf_check_symbol_shndx(struct elf_file *f, uint32_t i)
 				"symbol %u '%s' uses SHN_XINDEX", i, name);
 	if (s->st_shndx == SHN_UNDEF || s->st_shndx == SHN_ABS)
 		return E_OK;
+	if (s->st_shndx >= SHN_LORESERVE)
+		return ELF_FAIL(f, E_ELF_BAD_SHNDX,
+				"symbol %u '%s': st_shndx %x is a reserved index", i, name,
+				s->st_shndx);
 	if (s->st_shndx >= f->shnum)
 		return ELF_FAIL(f, E_ELF_BAD_SHNDX,
 				"symbol %u '%s': st_shndx %u out of range (%u sections)", i,
@@ -61,9 +65,31 @@ static enum err elf_check_symbol_kind(struct elf_file *f, uint32_t i)
 	return E_OK;
 }
 
+/* The names of non-local symbols are hashed and compared by the namespace:
+ * their bytes, added up, may be at most twice the string table (names may
+ * share a tail, as GNU ld writes them; beyond that they overlap on purpose). */
+static enum err elf_check_name_budget(struct elf_file *f, uint32_t i, uint64_t *budget)
+{
+	const char *name = f->str + f->syms[i].st_name;
+	uint64_t len = 0;
+
+	if (ELF64_ST_BIND(f->syms[i].st_info) == STB_LOCAL)
+		return E_OK;
+	while (len <= *budget && name[len])
+		len++;
+	if (len > *budget)
+		return ELF_FAIL(f, E_ELF_NAMES_OVERLAP,
+				"symbol %u: the names of global symbols up to here exceed "
+				"twice the string table's %lu bytes", i,
+				(unsigned long)f->str_size);
+	*budget -= len;
+	return E_OK;
+}
+
 /* The null symbol, then every other: name, section index, binding, value. */
 enum err elf_check_symbols(struct elf_file *f)
 {
+	uint64_t budget = 2 * f->str_size;
 	uint32_t i;
 	enum err e;
 
@@ -80,6 +106,8 @@ enum err elf_check_symbols(struct elf_file *f)
 		e = elf_check_symbol_shndx(f, i);
 		if (e == E_OK)
 			e = elf_check_symbol_kind(f, i);
+		if (e == E_OK)
+			e = elf_check_name_budget(f, i, &budget);
 		if (e != E_OK)
 			return e;
 	}
@@ -142,6 +170,8 @@ static enum err elf_check_rela(struct elf_file *f, uint32_t i, uint64_t k,
 				"section %u (%s) relocation %lu: offset %lx + %d beyond size %lx",
 				i, elf_section_name(f, i), (unsigned long)k,
 				(unsigned long)r->r_offset, width, (unsigned long)t->sh_size);
+	if (arch_reloc_may_use_got(type))
+		f->ngotrel++;
 	if (f->syms[sym].st_shndx != SHN_UNDEF && f->syms[sym].st_shndx != SHN_ABS &&
 	    !elf_section_is_loaded(&f->sh[f->syms[sym].st_shndx]))
 		return ELF_FAIL(f, E_ELF_RELOC_BAD_TARGET,
@@ -176,8 +206,10 @@ enum err elf_check_relocations(struct elf_file *f)
 			if (e != E_OK)
 				return e;
 		}
-		if (applied)
+		if (applied) {
 			f->nrelocs += n;
+			f->nrela++;
+		}
 	}
 	return E_OK;
 }

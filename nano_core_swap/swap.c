@@ -118,22 +118,21 @@ static void core_text_range(uint32_t m, uint64_t *start, uint64_t *end)
 /* (6) Fill the report from the new crate. */
 static void report_crate(struct ld_crate *c, struct swap_report *r)
 {
-	size_t n, nrel;
+	size_t n;
 	const struct ld_section *secs = ld_crate_sections(c, &n);
-	const struct ld_reloc *rel = ld_crate_relocs(c, &nrel);
 
 	r->sections = (unsigned)n;
 	r->new_text_start = ~0UL, r->new_text_end = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!secs[i].bound)
 			r->fresh_bytes += secs[i].size;
+		if (!secs[i].bound)
+			r->relocs_applied += secs[i].nrelocs;
 		if (secs[i].kind == LD_KIND_TEXT && secs[i].size) {
 			r->new_text_start = MIN(r->new_text_start, secs[i].addr);
 			r->new_text_end = MAX(r->new_text_end, secs[i].addr + secs[i].size);
 		}
 	}
-	for (size_t i = 0; i < nrel; i++)
-		r->relocs_applied += !rel[i].source->bound;
 }
 
 enum err swap_module(const char *module, const void *image, size_t size, struct swap_report *r)
@@ -152,6 +151,7 @@ enum err swap_module(const char *module, const void *image, size_t size, struct 
 	const struct ld_load_opts opts = {
 		.ctx = &b, .bind_section = swap_bind,
 		.supersedes = provider[m] ? provider[m] : core.crate,
+		.keep_image = true, /* a boot module: it stays in memory */
 	};
 	if (generation[m])
 		fmt_snprintf(crate_name, sizeof(crate_name), "%s#%u", module, generation[m] + 1);

@@ -141,7 +141,7 @@ static int elfcheck_file(const char *path, bool stub, bool verbose)
 	if (e == E_OK) {
 		ld_crate_sections(c, &nsec);
 		ld_crate_symbols(c, &nsym);
-		ld_crate_relocs(c, &nrel);
+		nrel = ld_crate_nrelocs(c);
 		printf("%s: ok (%zu sections, %zu symbols, %zu relocations)\n", path, nsec,
 		       nsym, nrel);
 	} else {

@@ -82,6 +82,7 @@ typedef struct {
 #define SHN_ABS 0xfff1
 #define SHN_COMMON 0xfff2
 #define SHN_XINDEX 0xffff
+#define SHN_HIRESERVE 0xffff
 
 /* sh_type */
 #define SHT_NULL 0

@@ -18,6 +18,9 @@
 	X(ELF_BAD_MACHINE, "machine is not EM_X86_64")                         \
 	X(ELF_BAD_SHENTSIZE, "e_shentsize is not sizeof(Elf64_Shdr)")          \
 	X(ELF_NO_SECTIONS, "no section headers (or extended numbering)")       \
+	X(ELF_TOO_MANY_SECTIONS, "e_shnum reaches the reserved indexes (0xff00)") \
+	X(ELF_TABLES_OVERLAP, "two symbol, string or RELA tables share bytes")   \
+	X(ELF_SECTIONS_EXCEED_FILE, "section sizes add up to more than the file") \
 	X(ELF_SHDRS_OUT_OF_FILE, "section header table lies outside the file") \
 	X(ELF_BAD_NULL_SECTION, "section 0 is not SHT_NULL")                   \
 	X(ELF_SECTION_OUT_OF_FILE, "section contents lie outside the file")    \
@@ -36,6 +39,8 @@
 	X(ELF_COMMON_SYMBOL, "common symbol (compile with -fno-common)")       \
 	X(ELF_XINDEX_UNSUPPORTED, "SHN_XINDEX symbols are not supported")      \
 	X(ELF_BAD_SYMBOL, "symbol binding, type or value is invalid")          \
+	X(ELF_NAMES_OVERLAP, "global symbol names overlap in the string table") \
+	X(ELF_DUPLICATE_GLOBAL, "a global symbol is defined twice in the object") \
 	X(ELF_REL_UNSUPPORTED, "SHT_REL sections are not supported (RELA only)") \
 	X(ELF_BAD_RELA, "RELA section entry size or size is wrong")            \
 	X(ELF_BAD_RELA_LINK, "RELA sh_link is not the symbol table")           \

@@ -1,12 +1,14 @@
 /*
  * The loader's public interface: a namespace of loaded crates (ELF64 ET_REL
  * objects laid out in the module area) and their symbols, with every applied
- * relocation recorded as a dependency between sections, so that a later step
- * can redirect references when code is swapped.
+ * relocation recorded as a dependency edge between sections (with a count),
+ * so that a later step can redirect references when code is swapped. The
+ * relocations themselves are read back, one at a time, from the object's own
+ * RELA entries, which the crate keeps for its lifetime (ld_reloc_next).
  *
- * Crates and namespaces are opaque. Sections, symbols, dependencies and
- * relocation records are plain structs the caller may read but must not
- * modify; they live until their crate is unloaded.
+ * Crates and namespaces are opaque. Sections, symbols and dependencies are
+ * plain structs the caller may read but must not modify; they live until
+ * their crate is unloaded.
  *
  * Symbol rule: the namespace holds every published global and weak definition.
  * A lookup returns the strong (STB_GLOBAL) definition if there is one (the
@@ -38,6 +40,8 @@ enum ld_kind {
 };
 
 struct ld_dep;
+struct ld_reloc;
+struct ld_rela_group; /* loader-internal: RELA entries applied to a section */
 
 /* An allocated section of a crate, at its run address. */
 struct ld_section {
@@ -53,12 +57,22 @@ struct ld_section {
 	uint64_t align;
 	struct ld_dep *deps;       /* edges from this section (what it uses) */
 	struct ld_dep *dependents; /* edges to this section (who uses it) */
+	uint64_t nrelocs;          /* relocations whose place is in this section */
+	/* loader-internal: where those relocations are kept (a loaded crate's
+	 * RELA entries, or a hand-built crate's records), and scratch state the
+	 * loader uses to find an edge in O(1) while it records them */
+	const struct ld_rela_group *rela;
+	const struct ld_reloc *recs;
+	uint64_t dep_stamp;
+	struct ld_dep *dep_last;
 };
 
-/* One applied relocation: the word at source->addr + offset was computed from
- * target->addr + target_offset (the symbol) plus addend. target is NULL for an
- * absolute symbol or an undefined weak one (value 0). GOT-relaxed and GOT
- * forms record the type actually applied (R_X86_64_PC32 after mov->lea). */
+/* One applied relocation, as ld_reloc_next reads it back: the word at
+ * source->addr + offset was computed from target->addr + target_offset (the
+ * symbol) plus addend. target is NULL for an absolute symbol or an undefined
+ * weak one (value 0). GOT-relaxed and GOT forms give the type actually
+ * applied (the PC-relative form after mov->lea; the slot's own 64-bit type,
+ * with the GOT as source, for each slot). */
 struct ld_reloc {
 	const struct ld_section *source;
 	uint64_t offset;
@@ -66,17 +80,15 @@ struct ld_reloc {
 	int64_t addend;
 	const struct ld_section *target;
 	uint64_t target_offset;
-	const struct ld_reloc *next_in_dep; /* next record of the same edge */
 };
 
-/* All relocations from one source section to one target section. An edge
- * with no relocations records that the source is bound to the target's
- * memory (see ld_load_opts.bind_section). */
+/* All relocations from one source section to one target section (read them
+ * with ld_relocs_of_dep). An edge with no relocations records that the
+ * source is bound to the target's memory (see ld_load_opts.bind_section). */
 struct ld_dep {
 	struct ld_section *source;
 	struct ld_section *target;
 	uint32_t nrelocs;
-	const struct ld_reloc *relocs;   /* first record, chained by next_in_dep */
 	struct ld_dep *next_dep;         /* next edge in source->deps */
 	struct ld_dep *next_dependent;   /* next edge in target->dependents */
 	struct ld_dep **pprev_dependent; /* loader-internal list link */
@@ -91,7 +103,19 @@ struct ld_symbol {
 	const struct ld_section *section;
 	uint8_t bind; /* STB_LOCAL, STB_GLOBAL or STB_WEAK */
 	uint8_t type; /* STT_FUNC, STT_OBJECT, STT_NOTYPE */
+	uint64_t hash;               /* loader-internal (non-local symbols) */
 	struct ld_symbol *hash_next; /* loader-internal */
+};
+
+/* Guest-instruction (or any clock's) cost of each stage of one ld_load, when
+ * the services provide a clock; they add up to the whole load. */
+struct ld_load_stats {
+	uint64_t validate; /* header, sections, symbols, relocation entries */
+	uint64_t layout;   /* tables, plan, reserve and map */
+	uint64_t copy;     /* PROGBITS copied, gaps and NOBITS zeroed */
+	uint64_t symbols;  /* own symbols, undefined ones resolved */
+	uint64_t relocate; /* relocations applied, dependency edges counted */
+	uint64_t commit;   /* W^X protection, publication */
 };
 
 /* Optional hooks for one load; pass NULL for plain loading. */
@@ -114,6 +138,11 @@ struct ld_load_opts {
 	/* Bound sections hold live data: by default relocations whose place is in
 	 * a bound section are recorded but not written. */
 	bool apply_relocs_in_bound;
+	/* The image outlives the crate (a boot module): the crate reads its RELA
+	 * entries and string tables from it instead of keeping copies. */
+	bool keep_image;
+	/* When not NULL, filled with the cost of each stage (see above). */
+	struct ld_load_stats *stats;
 };
 
 /* Create an empty namespace that will use `svc` (which must outlive it). */
@@ -160,9 +189,22 @@ const struct ld_section *ld_crate_sections(const struct ld_crate *crate,
 /* The crate's defined symbols, locals included, as an array. */
 const struct ld_symbol *ld_crate_symbols(const struct ld_crate *crate,
 					 size_t *count);
-/* Every relocation applied while loading the crate, as an array. */
-const struct ld_reloc *ld_crate_relocs(const struct ld_crate *crate,
-				       size_t *count);
+/* How many relocations the crate applied (or recorded in bound sections). */
+uint64_t ld_crate_nrelocs(const struct ld_crate *crate);
+
+/* Reading relocations back: start a cursor over every relocation whose place
+ * is in `sec` (ld_relocs_of_section) or over those of one edge
+ * (ld_relocs_of_dep), then call ld_reloc_next until it returns false. Each
+ * step is O(1) amortized over the section's RELA entries. */
+struct ld_reloc_iter {
+	const struct ld_section *sec;    /* source */
+	const struct ld_section *target; /* only this target; NULL: all */
+	const struct ld_rela_group *group;
+	uint64_t k;
+};
+void ld_relocs_of_section(struct ld_reloc_iter *it, const struct ld_section *sec);
+void ld_relocs_of_dep(struct ld_reloc_iter *it, const struct ld_dep *dep);
+bool ld_reloc_next(struct ld_reloc_iter *it, struct ld_reloc *out);
 /* The crate's section called `name` (the first if several); E_LD_NOT_FOUND. */
 NS_MUST_CHECK enum err ld_crate_find_section(const struct ld_crate *crate,
 					     const char *name,
@@ -204,8 +246,8 @@ NS_MUST_CHECK enum err ld_existing_commit(struct ld_crate *crate);
 void ld_existing_abort(struct ld_crate *crate);
 
 /* Dependencies of a section: walk sec->deps by next_dep (what it uses) and
- * sec->dependents by next_dependent (who uses it); each edge's relocation
- * records by next_in_dep. These helpers do the first step. */
+ * sec->dependents by next_dependent (who uses it); each edge's relocations
+ * with ld_relocs_of_dep. These helpers do the first step. */
 static inline const struct ld_dep *ld_section_deps(const struct ld_section *s)
 {
 	return s->deps;

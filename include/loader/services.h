@@ -44,9 +44,10 @@ struct ld_services {
 	enum err (*vrange_reserve)(void *ctx, uint64_t size, uint64_t *base);
 	void (*vrange_release)(void *ctx, uint64_t base, uint64_t size);
 
-	/* Map fresh zeroed frames over a reserved, page-aligned range, writable
-	 * by the loader (through vrange_writable). unmap removes the mapping and
-	 * frees the frames. */
+	/* Map fresh frames over a reserved, page-aligned range, writable by the
+	 * loader (through vrange_writable). Their contents are undefined: the
+	 * loader writes every byte (copies, gaps, tails, NOBITS). unmap removes
+	 * the mapping and frees the frames. */
 	enum err (*vrange_map)(void *ctx, uint64_t base, uint64_t size);
 	void (*vrange_unmap)(void *ctx, uint64_t base, uint64_t size);
 
@@ -63,6 +64,10 @@ struct ld_services {
 	 * service ends the line). Conversions used: %s %d %u %x %ld %lu %lx. */
 	void (*log)(void *ctx, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
+
+	/* Optional (may be NULL): a monotonic counter for ld_load_stats (the
+	 * kernel's rdtsc, which counts guest instructions under QEMU -icount). */
+	uint64_t (*clock)(void *ctx);
 };
 
 #endif

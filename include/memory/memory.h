@@ -49,6 +49,7 @@ bool frame_is_usable_ram(uint64_t phys);
 
 #define VM_WRITE	0x1u	/* writable; never together with VM_EXEC */
 #define VM_EXEC		0x2u	/* executable; without it the page is NX */
+#define VM_UNINIT	0x4u	/* vm_map_fresh only: the caller writes every byte */
 
 #define PTE_PRESENT	(1UL << 0)
 #define PTE_WRITE	(1UL << 1)
@@ -65,7 +66,8 @@ enum err vm_unmap(uint64_t va, uint64_t *pa) NS_MUST_CHECK;
 enum err vm_protect(uint64_t va, unsigned prot) NS_MUST_CHECK;
 /* Physical address and leaf flags behind va (huge pages included). */
 enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags) NS_MUST_CHECK;
-/* Map npages fresh zeroed frames at va; on failure nothing stays mapped or allocated. */
+/* Map npages fresh frames at va, zeroed unless prot has VM_UNINIT; on
+ * failure nothing stays mapped or allocated. */
 enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot) NS_MUST_CHECK;
 /* Unmap npages at va and free their frames (which vm_map_fresh allocated). */
 void vm_unmap_free(uint64_t va, size_t npages);

@@ -38,7 +38,9 @@ enum err swap_nano_core_crates(const char *list) NS_MUST_CHECK;
 /*
  * Swap one constituent module from the object image (size bytes): the
  * steps of swap_nano_core_crates for one module. Any failure leaves the
- * namespace, page tables and frame counters as they were.
+ * namespace, page tables and frame counters as they were. The image must
+ * stay in memory while the new crate lives (a boot module does): the crate
+ * reads its relocations from it.
  */
 enum err swap_module(const char *module, const void *image, size_t size,
 		     struct swap_report *report) NS_MUST_CHECK;

@@ -36,7 +36,9 @@ bool crates_resolve_kernel_symbol(void *ctx, const char *name, uint64_t *value)
 enum err crates_load_boot_module(const char *module_name, struct ld_crate **out)
 {
 	const struct boot_module *m = bootinfo_find_module(module_name);
-	const struct ld_load_opts opts = { .resolve_undefined = crates_resolve_kernel_symbol };
+	/* boot modules stay in memory: the crate reads its RELA entries from them */
+	const struct ld_load_opts opts = { .resolve_undefined = crates_resolve_kernel_symbol,
+					   .keep_image = true };
 
 	if (!m) {
 		pr_err("crates: no boot module '%s' (is it in grub.cfg?)\n", module_name);

@@ -7,6 +7,7 @@
 #include <console/console.h>
 #include <crates/crates.h>
 #include <heap/heap.h>
+#include <lib/x86.h>
 #include <memory/memory.h>
 
 static void *svc_heap_alloc(void *ctx, size_t size)
@@ -36,7 +37,7 @@ static void svc_vrange_release(void *ctx, uint64_t base, uint64_t size)
 static enum err svc_vrange_map(void *ctx, uint64_t base, uint64_t size)
 {
 	(void)ctx;
-	return vm_map_fresh(base, size / PAGE_SIZE, VM_WRITE);
+	return vm_map_fresh(base, size / PAGE_SIZE, VM_WRITE | VM_UNINIT);
 }
 
 static void svc_vrange_unmap(void *ctx, uint64_t base, uint64_t size)
@@ -65,6 +66,12 @@ static void *svc_vrange_writable(void *ctx, uint64_t addr, uint64_t size)
 	return (void *)addr;
 }
 
+static uint64_t svc_clock(void *ctx)
+{
+	(void)ctx;
+	return rdtsc();
+}
+
 static void svc_log(void *ctx, const char *fmt, ...)
 {
 	va_list ap;
@@ -86,6 +93,7 @@ static const struct ld_services kernel_services = {
 	.vrange_protect = svc_vrange_protect,
 	.vrange_writable = svc_vrange_writable,
 	.log = svc_log,
+	.clock = svc_clock,
 };
 
 const struct ld_services *crates_services(void)

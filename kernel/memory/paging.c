@@ -184,8 +184,9 @@ enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot)
 		uint64_t pa;
 		enum err e = frame_alloc(&pa);
 		if (e == E_OK) {
-			memset(phys_to_virt(pa), 0, PAGE_SIZE);
-			e = vm_map(va + i * PAGE_SIZE, pa, prot);
+			if (!(prot & VM_UNINIT))
+				memset(phys_to_virt(pa), 0, PAGE_SIZE);
+			e = vm_map(va + i * PAGE_SIZE, pa, prot & ~VM_UNINIT);
 			if (e != E_OK)
 				frame_free(pa);
 		}

@@ -1,9 +1,10 @@
 /*
  * x86_64 relocation types: the only architecture-specific part of the loader.
- * The machine-independent code (relocate.c) gives each relocation its S, A, P
- * and, when one exists, the symbol's GOT slot; this file computes the value,
- * checks that it fits its field, and writes it. GOT-indirect loads are relaxed
- * to direct forms (mov -> lea) when the instruction allows it.
+ * The machine-independent code (relocate.c) hands over one RELA group at a
+ * time with the symbols' values resolved; this file computes each value,
+ * checks that it fits its field, writes it and counts the dependency edge.
+ * GOT-indirect loads are relaxed to direct forms (mov -> lea) when the
+ * instruction allows it.
  *
  * Notation (psABI): S symbol value, A addend, P place (run address of the
  * field), G + GOT the run address of the symbol's GOT slot. Arithmetic is
@@ -57,6 +58,17 @@ const char *arch_reloc_name(uint32_t type)
 	}
 }
 
+uint32_t arch_reloc_relaxed_type(uint32_t type)
+{
+	(void)type; /* mov foo@GOTPCREL(%rip) -> lea foo(%rip): S + A - P */
+	return R_X86_64_PC32;
+}
+
+uint32_t arch_reloc_got_slot_type(void)
+{
+	return R_X86_64_64;
+}
+
 static void arch_put64(uint8_t *loc, uint64_t v)
 {
 	ld_memcpy(loc, &v, 8);
@@ -72,88 +84,115 @@ static bool arch_fits_s32(uint64_t v)
 	return (int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX;
 }
 
-static bool arch_fits_u32(uint64_t v)
-{
-	return v <= UINT32_MAX;
-}
-
-/* Write a sign-checked 32-bit field. */
-static enum err arch_put_s32(struct arch_reloc *r, uint64_t v)
-{
-	r->value = (int64_t)v;
-	if (!arch_fits_s32(v))
-		return E_LD_RELOC_OVERFLOW;
-	arch_put32(r->loc, (uint32_t)(int32_t)v);
-	return E_OK;
-}
-
 /*
  * GOTPCRELX / REX_GOTPCRELX: `mov foo@GOTPCREL(%rip), %reg` (8b /r, ModRM
  * mod=00 rm=101) becomes `lea foo(%rip), %reg` (8d /r) when S + A - P fits
  * in 32 bits. Returns false (nothing written) when it cannot be relaxed.
  */
-static bool arch_try_relax_mov(struct arch_reloc *r)
+static bool arch_try_relax_mov(uint8_t *loc, uint64_t off, uint64_t v)
 {
-	uint8_t *op = r->loc - 2, *modrm = r->loc - 1;
-	uint64_t v = r->sym + (uint64_t)r->addend - r->place; /* S + A - P */
-
-	if (r->loc_avail_before < 2 || *op != 0x8b || (*modrm & 0xc7) != 0x05)
+	if (off < 2 || loc[-2] != 0x8b || (loc[-1] & 0xc7) != 0x05 || !arch_fits_s32(v))
 		return false;
-	if (!arch_fits_s32(v))
-		return false;
-	*op = 0x8d;
-	arch_put32(r->loc, (uint32_t)(int32_t)v);
-	r->value = (int64_t)v;
-	r->applied_type = R_X86_64_PC32;
+	loc[-2] = 0x8d;
+	arch_put32(loc, (uint32_t)v);
 	return true;
 }
 
-/* G + GOT + A - P, range signed 32 bits; the slot itself holds S. */
-static enum err arch_via_got(struct arch_reloc *r)
+/*
+ * The GOT forms, off the fast path. Relaxed: S + A - P, the symbol is the
+ * target and the entry's bit in got_relaxed says so. Else G + GOT + A - P,
+ * signed 32 bits, and the GOT is the target (the slot holds S, ld_fill_got).
+ * *target is updated to what the field now refers to.
+ */
+static enum err arch_apply_got(struct arch_rela_job *j, uint64_t k, const Elf64_Rela *r,
+			       const struct ld_section **target)
 {
-	if (!r->got_loc)
-		return E_LD_BAD_STATE; /* the layout reserved no slot: a loader bug */
-	arch_put64(r->got_loc, r->sym);
-	r->used_got = true;
-	return arch_put_s32(r, r->got_entry + (uint64_t)r->addend - r->place);
+	const struct ld_crate *c = j->crate;
+	uint32_t type = ELF64_R_TYPE(r->r_info), sym = ELF64_R_SYM(r->r_info);
+	uint64_t ord = j->group->first + k, p = j->src->addr + r->r_offset;
+	uint64_t v = j->bindings[sym].value + (uint64_t)r->r_addend - p;
+	uint8_t *loc = j->base + r->r_offset;
+
+	if (type != R_X86_64_GOTPCREL && arch_try_relax_mov(loc, r->r_offset, v)) {
+		c->got_relaxed[ord / 8] |= (uint8_t)(1u << (ord % 8));
+		return E_OK;
+	}
+	if (!j->got_slot || !j->got_slot[sym] || !c->got)
+		return E_LD_BAD_STATE; /* the plan reserved no slot: a loader bug */
+	v = c->got->addr + 8ull * (j->got_slot[sym] - 1) + (uint64_t)r->r_addend - p;
+	*target = c->got;
+	if (!arch_fits_s32(v)) {
+		j->bad_value = (int64_t)v;
+		return E_LD_RELOC_OVERFLOW;
+	}
+	arch_put32(loc, (uint32_t)v);
+	return E_OK;
 }
 
-enum err arch_reloc_apply(struct arch_reloc *r)
+static enum err arch_overflow(struct arch_rela_job *j, uint64_t k, uint64_t v)
 {
-	uint64_t s = r->sym, a = (uint64_t)r->addend, p = r->place;
+	j->bad_k = k;
+	j->bad_value = (int64_t)v;
+	return E_LD_RELOC_OVERFLOW;
+}
 
-	r->applied_type = r->type;
-	r->used_got = false;
-	switch (r->type) {
-	case R_X86_64_NONE: /* nothing */
-		return E_OK;
-	case R_X86_64_64: /* S + A, 64 bits, wraps */
-		r->value = (int64_t)(uint64_t)(s + a);
-		arch_put64(r->loc, (uint64_t)(s + a));
-		return E_OK;
-	case R_X86_64_PC64: /* S + A - P, 64 bits, wraps */
-		r->value = (int64_t)(uint64_t)(s + a - p);
-		arch_put64(r->loc, (uint64_t)(s + a - p));
-		return E_OK;
-	case R_X86_64_PC32:  /* S + A - P, signed 32 bits */
-	case R_X86_64_PLT32: /* L + A - P with L = S (no PLT), signed 32 bits */
-		return arch_put_s32(r, s + a - p);
-	case R_X86_64_32S: /* S + A, sign-extended 32 bits */
-		return arch_put_s32(r, s + a);
-	case R_X86_64_32: /* S + A, zero-extended 32 bits */
-		r->value = (int64_t)(s + a);
-		if (!arch_fits_u32(s + a))
-			return E_LD_RELOC_OVERFLOW;
-		arch_put32(r->loc, (uint32_t)(s + a));
-		return E_OK;
-	case R_X86_64_GOTPCRELX:     /* relaxed: S + A - P; else G + GOT + A - P */
-	case R_X86_64_REX_GOTPCRELX: /* same, with a REX prefix before 8b */
-		if (arch_try_relax_mov(r))
-			return E_OK;
-		return arch_via_got(r);
-	case R_X86_64_GOTPCREL: /* G + GOT + A - P (instruction unknown: no relax) */
-		return arch_via_got(r);
-	default:
-		return E_ELF_RELOC_UNSUPPORTED; /* validation rejects these first */
+/*
+ * The relocation loop: one switch per entry, S from the binding resolved
+ * once per symbol, P from the section's run address, the field written
+ * through the section's writable view, and the edge to the target counted.
+ */
+enum err arch_apply_relas(struct arch_rela_job *j)
+{
+	const Elf64_Rela *r = j->group->entries;
+	uint64_t n = j->group->count, addr = j->src->addr, k;
+	uint8_t *base = j->base;
+	enum err e;
+
+	for (k = 0; k < n; k++, r++) {
+		uint32_t type = ELF64_R_TYPE(r->r_info);
+		const struct ld_binding *bd = &j->bindings[ELF64_R_SYM(r->r_info)];
+		const struct ld_section *target = bd->section;
+		uint64_t v = bd->value + (uint64_t)r->r_addend; /* S + A */
+
+		if (type == R_X86_64_NONE) {
+			j->nnone++;
+			continue;
+		}
+		if (!base)
+			goto count; /* bound, live data: not written */
+		switch (type) {
+		case R_X86_64_PC32:  /* S + A - P, signed 32 bits */
+		case R_X86_64_PLT32: /* L + A - P with L = S (no PLT), signed 32 bits */
+			v -= addr + r->r_offset;
+			/* fall through */
+		case R_X86_64_32S:   /* S + A, sign-extended 32 bits */
+			if (!arch_fits_s32(v))
+				return arch_overflow(j, k, v);
+			arch_put32(base + r->r_offset, (uint32_t)v);
+			break;
+		case R_X86_64_64:    /* S + A, 64 bits, wraps */
+			arch_put64(base + r->r_offset, v);
+			break;
+		case R_X86_64_PC64:  /* S + A - P, 64 bits, wraps */
+			arch_put64(base + r->r_offset, v - (addr + r->r_offset));
+			break;
+		case R_X86_64_32:    /* S + A, zero-extended 32 bits */
+			if (v > UINT32_MAX)
+				return arch_overflow(j, k, v);
+			arch_put32(base + r->r_offset, (uint32_t)v);
+			break;
+		default:             /* GOTPCREL[X]: validation admits no other */
+			e = arch_apply_got(j, k, r, &target);
+			if (e == E_LD_RELOC_OVERFLOW)
+				j->bad_k = k;
+			if (e != E_OK)
+				return e;
+			break;
+		}
+count:
+		e = ld_deps_note(j->crate, j->src, j->stamp, target);
+		if (e != E_OK)
+			return e;
 	}
+	return E_OK;
 }

@@ -30,9 +30,13 @@ static void fuzz_query(struct ld_namespace *ns, const struct ld_crate *c)
 	volatile uint64_t sink = 0;
 
 	for (i = 0; i < n; i++)
-		for (const struct ld_dep *d = ld_section_deps(&secs[i]); d; d = d->next_dep)
-			for (const struct ld_reloc *r = d->relocs; r; r = r->next_in_dep)
-				sink += r->offset + r->target_offset;
+		for (const struct ld_dep *d = ld_section_deps(&secs[i]); d; d = d->next_dep) {
+			struct ld_reloc_iter it;
+			struct ld_reloc r;
+
+			for (ld_relocs_of_dep(&it, d); ld_reloc_next(&it, &r);)
+				sink += r.offset + r.target_offset;
+		}
 	syms = ld_crate_symbols(c, &n);
 	for (i = 0; i < n; i++) {
 		if (ld_lookup(ns, syms[i].name, &s) == E_OK)

@@ -24,7 +24,7 @@ static bool bench_load(const char *name)
 		uint64_t dt = rdtsc() - t0;
 		if (e != E_OK)
 			return false;
-		ld_crate_relocs(c, &nrelocs);
+		nrelocs = ld_crate_nrelocs(c);
 		if (ld_unload(crates_namespace(), c) != E_OK)
 			return false;
 		first = i == 0 ? dt : first;

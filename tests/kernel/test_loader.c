@@ -113,7 +113,15 @@ static bool check_call_edge(struct ktest_ctx *t, const struct ld_crate *dep,
 		for (const struct ld_dep *d = ld_section_deps(&secs[i]); d; d = d->next_dep) {
 			if (d->target->crate != data || d->target->kind != LD_KIND_TEXT)
 				continue;
-			const struct ld_reloc *r = d->relocs;
+			struct ld_reloc_iter it;
+			struct ld_reloc rec;
+			ld_relocs_of_dep(&it, d);
+			if (!ld_reloc_next(&it, &rec)) {
+				ktest_fail(t, __FILE__, __LINE__, "edge with %u relocations yields none",
+					   d->nrelocs);
+				return false;
+			}
+			const struct ld_reloc *r = &rec;
 			uint64_t place = r->source->addr + r->offset;
 			int32_t rel;
 			memcpy(&rel, (void *)place, 4);

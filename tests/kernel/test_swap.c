@@ -63,7 +63,7 @@ KTEST(swap, nano_core_crate_built)
 	KT_ASSERT(nano_core_crate(), "no nano_core crate in the namespace");
 	ld_crate_sections(nano_core_crate(), &nsec);
 	ld_crate_symbols(nano_core_crate(), &nsym);
-	ld_crate_relocs(nano_core_crate(), &nrel);
+	nrel = ld_crate_nrelocs(nano_core_crate());
 	KT_ASSERT(nsec > 100 && nsym > 300 && nrel > 1000, "%zu sections, %zu symbols, %zu relocs",
 		  nsec, nsym, nrel);
 	const struct ld_section *bss = nano_core_section("memory", ".bss.mem_counters");
@@ -178,7 +178,10 @@ KTEST(swap, later_crate_binds_to_new_copy)
 	const struct ld_section *secs = ld_crate_sections(c, &n);
 	for (size_t i = 0; i < n; i++) {
 		for (const struct ld_dep *d = ld_section_deps(&secs[i]); d; d = d->next_dep) {
-			for (const struct ld_reloc *r = d->relocs; r; r = r->next_in_dep) {
+			struct ld_reloc_iter it;
+			struct ld_reloc rec;
+			for (ld_relocs_of_dep(&it, d); ld_reloc_next(&it, &rec);) {
+				const struct ld_reloc *r = &rec;
 				if (r->target->addr + r->target_offset != fa->addr)
 					continue;
 				int32_t rel;

@@ -103,7 +103,7 @@ static enum err shim_map(void *ctx, uint64_t base, uint64_t size)
 	r->host = aligned_alloc(LD_PAGE_SIZE, size);
 	if (!r->host)
 		return E_NO_FRAMES;
-	memset(r->host, 0, size);
+	memset(r->host, SHIM_FRESH_BYTE, size); /* frames come dirty: the loader writes every byte */
 	r->page_prot = calloc(size / LD_PAGE_SIZE, 1);
 	if (!r->page_prot) {
 		free(r->host);

@@ -16,6 +16,9 @@
 
 #define SHIM_MAX_RANGES 256
 #define SHIM_LOG_LINES 64
+/* What a fresh mapping holds before the loader writes it (vrange_map
+ * promises no contents). */
+#define SHIM_FRESH_BYTE 0xa5
 
 struct shim_range {
 	uint64_t run;   /* run address */

@@ -13,19 +13,18 @@
 static bool tuser_target(struct tctx *t, struct ld_namespace *ns, uint64_t *target)
 {
 	const struct ld_symbol *s;
-	size_t n;
-	const struct ld_reloc *r;
+	struct ld_reloc_iter it;
+	struct ld_reloc r;
 	struct ld_crate *c;
 
 	if (ld_find_crate(ns, "user", &c) != E_OK && ld_find_crate(ns, "user2", &c) != E_OK)
 		return false;
 	if (ld_lookup(ns, "user_call", &s) != E_OK)
 		return false;
-	r = ld_crate_relocs(c, &n);
 	(void)t;
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].type == R_X86_64_PLT32 || r[i].type == R_X86_64_PC32) {
-			*target = r[i].target->addr + r[i].target_offset;
+	for (ld_relocs_of_section(&it, s->section); ld_reloc_next(&it, &r);) {
+		if (r.type == R_X86_64_PLT32 || r.type == R_X86_64_PC32) {
+			*target = r.target->addr + r.target_offset;
 			return true;
 		}
 	}
@@ -103,8 +102,9 @@ static void test_dep_graph(struct tctx *t)
 	struct ld_namespace *ns = tns(t);
 	struct ld_crate *prov, *basic;
 	const struct ld_section *secs;
-	const struct ld_reloc *recs;
-	size_t nsec, nrec, on_edges = 0, cross = 0, no_target = 0;
+	struct ld_reloc_iter it;
+	struct ld_reloc r;
+	size_t nsec, nrec = 0, on_edges = 0, cross = 0, no_target = 0;
 	struct blob b;
 	size_t nonnull = 0;
 
@@ -112,15 +112,18 @@ static void test_dep_graph(struct tctx *t)
 	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
 	CHECK_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
 	secs = ld_crate_sections(basic, &nsec);
-	recs = ld_crate_relocs(basic, &nrec);
 	for (size_t i = 0; i < nsec; i++) {
+		for (ld_relocs_of_section(&it, &secs[i]); ld_reloc_next(&it, &r); nrec++) {
+			CHECK(t, r.source == &secs[i]);
+			no_target += r.target == NULL;
+		}
 		for (const struct ld_dep *d = ld_section_deps(&secs[i]); d; d = d->next_dep) {
 			size_t k = 0;
 			bool found = false;
 
 			CHECK(t, d->source == &secs[i]);
-			for (const struct ld_reloc *r = d->relocs; r; r = r->next_in_dep, k++)
-				CHECK(t, r->source == d->source && r->target == d->target);
+			for (ld_relocs_of_dep(&it, d); ld_reloc_next(&it, &r); k++)
+				CHECK(t, r.source == d->source && r.target == d->target);
 			CHECK(t, k == d->nrelocs);
 			on_edges += k;
 			cross += d->target->crate != basic;
@@ -130,8 +133,7 @@ static void test_dep_graph(struct tctx *t)
 			CHECK(t, found);
 		}
 	}
-	for (size_t i = 0; i < nrec; i++)
-		no_target += recs[i].target == NULL;
+	CHECK(t, nrec == ld_crate_nrelocs(basic));
 	CHECK(t, on_edges + no_target == nrec && cross >= 3 && no_target >= 1);
 	/* as many records as non-NONE applied relocations in the object */
 	CHECK(t, tobj_read(t, t->compiler, "basic", &b));

@@ -49,7 +49,7 @@ static bool tdepends(const struct ld_crate *a, const char *from, const struct ld
 	if (!src || !dst)
 		return false;
 	for (const struct ld_dep *d = ld_section_deps(src); d; d = d->next_dep)
-		fwd |= d->target == dst && d->nrelocs > 0 && d->relocs->source == src;
+		fwd |= d->target == dst && d->nrelocs > 0 && d->source == src;
 	for (const struct ld_dep *d = ld_section_dependents(dst); d; d = d->next_dependent)
 		back |= d->source == src;
 	return fwd && back;
