@@ -110,7 +110,13 @@ enum err ld_existing_add_symbol(struct ld_crate *c, const char *name, uint64_t a
 	s->section = sec;
 	s->bind = bind;
 	s->type = type;
-	s->hash = bind == STB_LOCAL ? 0 : ld_hash_name(c->ns, s->name);
+	if (bind != STB_LOCAL) {
+		struct ld_name k;
+
+		ld_name_key(c->ns, s->name, NULL, &k);
+		s->hash = k.hash;
+		s->name_len = k.len;
+	}
 	return E_OK;
 }
 

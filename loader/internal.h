@@ -165,9 +165,16 @@ NS_MUST_CHECK enum err elf_check_relocations(struct elf_file *f);
 
 const char *elf_section_name(const struct elf_file *f, uint32_t index);
 const char *elf_symbol_name(const struct elf_file *f, uint32_t index);
-bool elf_section_is_loaded(const Elf64_Shdr *sh);
+static inline bool elf_section_is_loaded(const Elf64_Shdr *sh)
+{
+	return (sh->sh_flags & SHF_ALLOC) != 0;
+}
+
 /* A RELA section whose target is loaded; others (debug info) are ignored. */
-bool elf_rela_is_applied(const struct elf_file *f, const Elf64_Shdr *sh);
+static inline bool elf_rela_is_applied(const struct elf_file *f, const Elf64_Shdr *sh)
+{
+	return sh->sh_type == SHT_RELA && elf_section_is_loaded(&f->sh[sh->sh_info]);
+}
 
 /* The applied RELA section after `i` (start with 0), or 0 when none is left:
  * the one loop over applied RELA sections. */
@@ -200,6 +207,7 @@ struct ld_build {
 	uint32_t *got_slot;          /* = crate->got_slot; NULL: no GOT relocs */
 	struct ld_section *got;      /* NULL when no GOT is needed */
 	uint32_t ngot;
+	uint64_t name_budget;        /* name bytes hashed may not exceed it */
 	struct ld_load_stats *stats; /* NULL: not measured */
 	uint64_t clock;              /* at the start of the current stage */
 };
@@ -220,7 +228,14 @@ void *ld_section_writable(const struct ld_services *svc,
 			  uint64_t size);
 
 /* symbols.c */
-uint64_t ld_hash_name(const struct ld_namespace *ns, const char *name);
+/* A name as the symbol table hashes it. */
+struct ld_name {
+	const char *s;
+	uint64_t len;
+	uint64_t hash;
+};
+void ld_name_key(const struct ld_namespace *ns, const char *name, const char *end,
+		 struct ld_name *k);
 NS_MUST_CHECK enum err ld_symbols_build(struct ld_build *b);
 NS_MUST_CHECK enum err ld_symbols_resolve(struct ld_build *b);
 NS_MUST_CHECK enum err ld_symbols_reserve(struct ld_namespace *ns, size_t extra);
@@ -284,6 +299,13 @@ struct arch_rela_job {
 	int64_t bad_value;
 };
 
+/* Per relocation type below *ntypes: ARCH_RELOC_BAD (unsupported), or the
+ * bytes it writes at r_offset, with ARCH_RELOC_GOT when it may use a GOT
+ * slot. Validation reads it once per RELA section. */
+#define ARCH_RELOC_BAD 0xff
+#define ARCH_RELOC_GOT 0x80
+#define ARCH_RELOC_WIDTH 0x0f
+const uint8_t *arch_reloc_table(uint32_t *ntypes);
 /* Bytes the relocation writes at r_offset; -1 if the type is unsupported. */
 int arch_reloc_width(uint32_t type);
 /* Whether the type may need a GOT slot for its symbol. */

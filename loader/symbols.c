@@ -10,38 +10,99 @@
  */
 #include "internal.h"
 
-/* FNV-1a from a per-namespace seed, then a finalizer so that every bit of
- * the name reaches the bucket index. */
-uint64_t ld_hash_name(const struct ld_namespace *ns, const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull ^ ns->hash_seed;
+#define LD_ONES 0x0101010101010101ull
+#define LD_HIGHS 0x8080808080808080ull
 
-	while (*s) {
-		h ^= (uint8_t)*s++;
-		h *= 0x100000001b3ull;
+/* One 8-byte chunk (zero-padded past the name's end) into the hash. */
+static inline uint64_t ld_hash_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+/*
+ * The key of the NUL-terminated `name`: its length and a hash of its bytes
+ * taken as zero-padded little-endian 8-byte chunks, seeded per namespace and
+ * finished so that every bit reaches the bucket index. Bytes before `end`
+ * may be read 8 at a time (a validated string table); with end NULL the name
+ * is read byte by byte. Both give the same key; either touches only the
+ * name's own bytes (and, word-wise, at most 7 more inside the table).
+ */
+void ld_name_key(const struct ld_namespace *ns, const char *name, const char *end,
+		 struct ld_name *k)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ ns->hash_seed, w, z;
+	const char *p = name;
+
+	while (end && end - p >= 8) {
+		ld_memcpy(&w, p, 8);
+		z = (w - LD_ONES) & ~w & LD_HIGHS; /* the high bit of each zero byte */
+		if (z) {
+			unsigned n = (unsigned)__builtin_ctzll(z) / 8;
+
+			w = n ? w & (~0ull >> (64 - 8 * n)) : 0;
+			p += n;
+			if (n)
+				h = ld_hash_mix(h, w);
+			goto done;
+		}
+		h = ld_hash_mix(h, w);
+		p += 8;
 	}
+	for (;;) { /* byte by byte: the same chunks */
+		unsigned n = 0;
+
+		for (w = 0; n < 8 && p[n]; n++)
+			w |= (uint64_t)(uint8_t)p[n] << (8 * n);
+		p += n;
+		if (n)
+			h = ld_hash_mix(h, w);
+		if (n < 8)
+			break;
+	}
+done:
+	k->s = name;
+	k->len = (uint64_t)(p - name);
+	h = ld_hash_mix(h, k->len);
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return h;
+	k->hash = h ^ (h >> 33);
 }
 
-static bool ld_same_name(const struct ld_symbol *s, const char *name, uint64_t hash)
+/* Do two names of `len` bytes match? Read 8 bytes at a time, within them. */
+static bool ld_bytes_equal(const char *a, const char *b, uint64_t len)
 {
-	return s->hash == hash && ld_strcmp(s->name, name) == 0;
+	uint64_t x, y;
+
+	for (; len >= 8; a += 8, b += 8, len -= 8) {
+		ld_memcpy(&x, a, 8);
+		ld_memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	while (len--)
+		if (*a++ != *b++)
+			return false;
+	return true;
 }
 
-/* The definition of `name` (hashed as `hash`) by the symbol rule. */
-static const struct ld_symbol *ld_symbols_find_hashed(const struct ld_namespace *ns,
-						      const char *name, uint64_t hash)
+static bool ld_same_name(const struct ld_symbol *s, const struct ld_name *k)
+{
+	return s->hash == k->hash && s->name_len == k->len &&
+	       ld_bytes_equal(s->name, k->s, k->len);
+}
+
+/* The definition of the name with key `k` by the symbol rule. */
+static const struct ld_symbol *ld_symbols_find_key(const struct ld_namespace *ns,
+						   const struct ld_name *k)
 {
 	const struct ld_symbol *s, *weak = NULL;
 
 	if (ns->nbuckets == 0)
 		return NULL;
-	s = ns->buckets[hash & (ns->nbuckets - 1)];
+	s = ns->buckets[k->hash & (ns->nbuckets - 1)];
 	for (; s; s = s->hash_next) {
-		if (!ld_same_name(s, name, hash))
+		if (!ld_same_name(s, k))
 			continue;
 		if (s->bind == STB_GLOBAL)
 			return s;
@@ -50,10 +111,21 @@ static const struct ld_symbol *ld_symbols_find_hashed(const struct ld_namespace 
 	return weak;
 }
 
+/* The key a published symbol was hashed under. */
+static struct ld_name ld_symbol_key(const struct ld_symbol *s)
+{
+	return (struct ld_name){ .s = s->name, .len = s->name_len, .hash = s->hash };
+}
+
 const struct ld_symbol *ld_symbols_find(const struct ld_namespace *ns,
 					const char *name)
 {
-	return ns->nbuckets ? ld_symbols_find_hashed(ns, name, ld_hash_name(ns, name)) : NULL;
+	struct ld_name k;
+
+	if (ns->nbuckets == 0)
+		return NULL;
+	ld_name_key(ns, name, NULL, &k);
+	return ld_symbols_find_key(ns, &k);
 }
 
 /* Make room for `extra` more definitions, so that publishing cannot fail. */
@@ -160,7 +232,9 @@ static void ld_bind_defined(struct ld_build *b, uint32_t i, const struct ld_symb
 	}
 	if (ELF64_ST_BIND(sym->st_info) != STB_WEAK || !s)
 		return;
-	strong = ld_symbols_find_hashed(b->ns, s->name, s->hash);
+	struct ld_name k = ld_symbol_key(s);
+
+	strong = ld_symbols_find_key(b->ns, &k);
 	if (strong && strong->bind == STB_GLOBAL) { /* a strong one overrides ours */
 		bd->value = strong->addr;
 		bd->section = strong->section;
@@ -178,7 +252,9 @@ unsigned long ld_symbols_clashes(struct ld_namespace *ns, const struct ld_crate 
 
 		if (s->bind != STB_GLOBAL)
 			continue;
-		old = ld_symbols_find_hashed(ns, s->name, s->hash);
+		struct ld_name k = ld_symbol_key(s);
+
+		old = ld_symbols_find_key(ns, &k);
 		if (!old || old->bind != STB_GLOBAL || (supersedes && old->crate == supersedes))
 			continue;
 		LD_LOG(ns->svc, "%s: symbol '%s' is already defined by crate '%s'",
@@ -188,8 +264,27 @@ unsigned long ld_symbols_clashes(struct ld_namespace *ns, const struct ld_crate 
 	return n;
 }
 
+/*
+ * The key of a name in the object's string table. The bytes hashed over a
+ * load may add up to twice the table (names may share a tail, as GNU ld
+ * writes them); more means names overlap on purpose, to multiply the work:
+ * E_ELF_NAMES_OVERLAP.
+ */
+static enum err ld_object_name_key(struct ld_build *b, const char *name, struct ld_name *k)
+{
+	ld_name_key(b->ns, name, b->crate->strtab + b->f.str_size, k);
+	if (k->len > b->name_budget) {
+		LD_LOG(b->svc, "%s: the names of global symbols, up to '%.40s', add up to more "
+		       "than twice the %lu-byte string table: they overlap", b->crate->name,
+		       name, (unsigned long)b->f.str_size);
+		return E_ELF_NAMES_OVERLAP;
+	}
+	b->name_budget -= k->len;
+	return E_OK;
+}
+
 /* Fill the crate's entry for listed ELF symbol `i`. */
-static void ld_symbol_fill(struct ld_build *b, uint32_t i, struct ld_symbol *s)
+static enum err ld_symbol_fill(struct ld_build *b, uint32_t i, struct ld_symbol *s)
 {
 	const Elf64_Sym *sym = &b->f.syms[i];
 	struct ld_crate *c = b->crate;
@@ -201,8 +296,19 @@ static void ld_symbol_fill(struct ld_build *b, uint32_t i, struct ld_symbol *s)
 	s->crate = c;
 	s->bind = ELF64_ST_BIND(sym->st_info);
 	s->type = ELF64_ST_TYPE(sym->st_info);
-	s->hash = s->bind == STB_LOCAL ? 0 : ld_hash_name(b->ns, s->name);
+	s->hash = 0;
+	s->name_len = 0;
 	s->hash_next = NULL;
+	if (s->bind != STB_LOCAL) {
+		struct ld_name k;
+		enum err e = ld_object_name_key(b, s->name, &k);
+
+		if (e != E_OK)
+			return e;
+		s->hash = k.hash;
+		s->name_len = k.len;
+	}
+	return E_OK;
 }
 
 /* Two STB_GLOBAL definitions of one name in this object: refuse, as a static
@@ -232,7 +338,9 @@ static enum err ld_symbols_check_unique(struct ld_build *b)
 		if (s->bind != STB_GLOBAL)
 			continue;
 		for (; tab[h]; h = (h + 1) & (cap - 1)) {
-			if (!ld_same_name(&c->symbols[tab[h] - 1], s->name, s->hash))
+			struct ld_name k = ld_symbol_key(s);
+
+			if (!ld_same_name(&c->symbols[tab[h] - 1], &k))
 				continue;
 			LD_LOG(b->svc, "%s: global symbol '%s' is defined twice in the object",
 			       c->name, s->name);
@@ -262,6 +370,7 @@ enum err ld_symbols_build(struct ld_build *b)
 		return E_NO_HEAP;
 	}
 	b->bindings[0] = (struct ld_binding){ 0 };
+	b->name_budget = 2 * b->f.str_size;
 	for (i = 1; i < b->f.nsyms; i++) {
 		const Elf64_Sym *sym = &b->f.syms[i];
 		struct ld_symbol *s = NULL;
@@ -270,7 +379,9 @@ enum err ld_symbols_build(struct ld_build *b)
 			continue; /* bound by ld_symbols_resolve */
 		if (ld_symbol_is_listed(b, sym)) {
 			s = &c->symbols[c->nsymbols++];
-			ld_symbol_fill(b, i, s);
+			e = ld_symbol_fill(b, i, s);
+			if (e != E_OK)
+				return e;
 		}
 		ld_bind_defined(b, i, s);
 	}
@@ -285,35 +396,41 @@ enum err ld_symbols_build(struct ld_build *b)
 	return E_OK;
 }
 
-/* Bind one undefined symbol; false (after logging its name) if impossible. */
-static bool ld_bind_undefined(struct ld_build *b, uint32_t i)
+/* Bind one undefined symbol: E_OK, E_LD_UNRESOLVED after logging its name
+ * (the caller goes on to report every missing one), or a fatal error. */
+static enum err ld_bind_undefined(struct ld_build *b, uint32_t i)
 {
-	const char *name = elf_symbol_name(&b->f, i);
-	const struct ld_symbol *def = ld_symbols_find(b->ns, name);
+	const char *name = b->f.str + b->f.syms[i].st_name;
 	struct ld_binding *bd = &b->bindings[i];
+	const struct ld_symbol *def;
+	struct ld_name k;
 	uint64_t value;
+	enum err e = ld_object_name_key(b, name, &k);
 
+	if (e != E_OK)
+		return e;
 	bd->section = NULL;
 	bd->value = 0;
 	if (name[0] == '_' && ld_strcmp(name, "_GLOBAL_OFFSET_TABLE_") == 0) { /* as emits it */
 		bd->section = b->got;
 		bd->value = b->got ? b->got->addr : 0;
-		return true;
+		return E_OK;
 	}
+	def = ld_symbols_find_key(b->ns, &k);
 	if (def) {
 		bd->value = def->addr;
 		bd->section = def->section;
-		return true;
+		return E_OK;
 	}
 	if (b->opts && b->opts->resolve_undefined &&
 	    b->opts->resolve_undefined(b->opts->ctx, name, &value)) {
 		bd->value = value;
-		return true;
+		return E_OK;
 	}
 	if (ELF64_ST_BIND(b->f.syms[i].st_info) == STB_WEAK)
-		return true; /* undefined weak: 0 */
+		return E_OK; /* undefined weak: 0 */
 	LD_LOG(b->svc, "%s: undefined symbol '%s' (symbol %u)", b->crate->name, name, i);
-	return false;
+	return E_LD_UNRESOLVED;
 }
 
 /* Bind every undefined symbol; report all missing ones, then fail. */
@@ -321,10 +438,16 @@ enum err ld_symbols_resolve(struct ld_build *b)
 {
 	unsigned long missing = 0;
 	uint32_t i;
+	enum err e;
 
 	for (i = 1; i < b->f.nsyms; i++) {
-		if (b->f.syms[i].st_shndx == SHN_UNDEF && !ld_bind_undefined(b, i))
+		if (b->f.syms[i].st_shndx != SHN_UNDEF)
+			continue;
+		e = ld_bind_undefined(b, i);
+		if (e == E_LD_UNRESOLVED)
 			missing++;
+		else if (e != E_OK)
+			return e;
 	}
 	if (missing) {
 		LD_LOG(b->svc, "%s: %lu unresolved symbols (listed above)", b->crate->name,

@@ -28,16 +28,6 @@ const char *elf_symbol_name(const struct elf_file *f, uint32_t index)
 	return f->str + f->syms[index].st_name;
 }
 
-bool elf_section_is_loaded(const Elf64_Shdr *sh)
-{
-	return (sh->sh_flags & SHF_ALLOC) != 0;
-}
-
-bool elf_rela_is_applied(const struct elf_file *f, const Elf64_Shdr *sh)
-{
-	return sh->sh_type == SHT_RELA && elf_section_is_loaded(&f->sh[sh->sh_info]);
-}
-
 /* true when [off, off+len) lies inside a file of `size` bytes, without wrap. */
 static bool elf_range_in_file(uint64_t off, uint64_t len, uint64_t size)
 {

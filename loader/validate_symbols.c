@@ -65,31 +65,28 @@ static enum err elf_check_symbol_kind(struct elf_file *f, uint32_t i)
 	return E_OK;
 }
 
-/* The names of non-local symbols are hashed and compared by the namespace:
- * their bytes, added up, may be at most twice the string table (names may
- * share a tail, as GNU ld writes them; beyond that they overlap on purpose). */
-static enum err elf_check_name_budget(struct elf_file *f, uint32_t i, uint64_t *budget)
+/* The common case of every check below, in one expression: when it holds,
+ * the symbol is valid; when not, the checks below say why (or accept it). */
+static bool elf_symbol_is_plain(const struct elf_file *f, const Elf64_Sym *s)
 {
-	const char *name = f->str + f->syms[i].st_name;
-	uint64_t len = 0;
+	unsigned bind = ELF64_ST_BIND(s->st_info), type = ELF64_ST_TYPE(s->st_info);
+	const Elf64_Shdr *sec;
 
-	if (ELF64_ST_BIND(f->syms[i].st_info) == STB_LOCAL)
-		return E_OK;
-	while (len <= *budget && name[len])
-		len++;
-	if (len > *budget)
-		return ELF_FAIL(f, E_ELF_NAMES_OVERLAP,
-				"symbol %u: the names of global symbols up to here exceed "
-				"twice the string table's %lu bytes", i,
-				(unsigned long)f->str_size);
-	*budget -= len;
-	return E_OK;
+	if (s->st_name >= f->str_size || bind > STB_WEAK || type > STT_FILE)
+		return false;
+	if (s->st_shndx == SHN_UNDEF)
+		return bind != STB_LOCAL && f->str[s->st_name] != '\0';
+	if (s->st_shndx == SHN_ABS)
+		return true;
+	if (s->st_shndx >= f->shnum)
+		return false;
+	sec = &f->sh[s->st_shndx];
+	return !elf_section_is_loaded(sec) || s->st_value <= sec->sh_size;
 }
 
 /* The null symbol, then every other: name, section index, binding, value. */
 enum err elf_check_symbols(struct elf_file *f)
 {
-	uint64_t budget = 2 * f->str_size;
 	uint32_t i;
 	enum err e;
 
@@ -99,6 +96,8 @@ enum err elf_check_symbols(struct elf_file *f)
 				"symbol 0 is not the null symbol (shndx %u info %u)",
 				f->syms[0].st_shndx, f->syms[0].st_info);
 	for (i = 1; i < f->nsyms; i++) {
+		if (elf_symbol_is_plain(f, &f->syms[i]))
+			continue;
 		if (f->syms[i].st_name >= f->str_size)
 			return ELF_FAIL(f, E_ELF_BAD_NAME,
 					"symbol %u: st_name %u beyond string table size %lu", i,
@@ -106,8 +105,6 @@ enum err elf_check_symbols(struct elf_file *f)
 		e = elf_check_symbol_shndx(f, i);
 		if (e == E_OK)
 			e = elf_check_symbol_kind(f, i);
-		if (e == E_OK)
-			e = elf_check_name_budget(f, i, &budget);
 		if (e != E_OK)
 			return e;
 	}
@@ -170,8 +167,6 @@ static enum err elf_check_rela(struct elf_file *f, uint32_t i, uint64_t k,
 				"section %u (%s) relocation %lu: offset %lx + %d beyond size %lx",
 				i, elf_section_name(f, i), (unsigned long)k,
 				(unsigned long)r->r_offset, width, (unsigned long)t->sh_size);
-	if (arch_reloc_may_use_got(type))
-		f->ngotrel++;
 	if (f->syms[sym].st_shndx != SHN_UNDEF && f->syms[sym].st_shndx != SHN_ABS &&
 	    !elf_section_is_loaded(&f->sh[f->syms[sym].st_shndx]))
 		return ELF_FAIL(f, E_ELF_RELOC_BAD_TARGET,
@@ -179,6 +174,49 @@ static enum err elf_check_rela(struct elf_file *f, uint32_t i, uint64_t k,
 				"non-allocated section %u",
 				i, elf_section_name(f, i), (unsigned long)k, sym,
 				elf_symbol_name(f, sym), f->syms[sym].st_shndx);
+	return E_OK;
+}
+
+/* The entries of applied RELA section `i`, in one tight pass: symbol index,
+ * type, place and target. The first entry that fails any check is handed to
+ * elf_check_rela, which names what is wrong. */
+static enum err elf_check_applied_relas(struct elf_file *f, uint32_t i)
+{
+	const Elf64_Shdr *sh = f->sh;
+	const Elf64_Sym *syms = f->syms;
+	uint64_t size = sh[sh[i].sh_info].sh_size, k, n, ngot = 0;
+	const Elf64_Rela *r = elf_rela_entries(f, i, &n);
+	uint32_t ntypes, nsyms = f->nsyms;
+	const uint8_t *info = arch_reloc_table(&ntypes);
+	uint64_t last[ARCH_RELOC_WIDTH + 1]; /* per width: the last valid offset */
+	enum err e;
+
+	for (k = 0; k <= ARCH_RELOC_WIDTH; k++)
+		last[k] = size >= k ? size - k : 0;
+	for (k = 0; k < n; k++, r++) {
+		uint64_t rinfo = r->r_info;
+		uint32_t sym = ELF64_R_SYM(rinfo), type = ELF64_R_TYPE(rinfo);
+		uint8_t t;
+		uint16_t shndx;
+
+		if (sym >= nsyms || type >= ntypes)
+			goto slow;
+		t = info[type];
+		if (t == ARCH_RELOC_BAD || r->r_offset > last[t & ARCH_RELOC_WIDTH] ||
+		    size < (t & ARCH_RELOC_WIDTH))
+			goto slow;
+		shndx = syms[sym].st_shndx; /* symbol validation: < shnum, ABS or UNDEF */
+		if (shndx != SHN_UNDEF && shndx != SHN_ABS && !elf_section_is_loaded(&sh[shndx]))
+			goto slow;
+		ngot += t >> 7; /* ARCH_RELOC_GOT */
+		continue;
+slow:		/* name what is wrong (it is wrong: the test above is exact) */
+		e = elf_check_rela(f, i, k, r, true);
+		if (e == E_OK)
+			LD_BUG(f->svc, "relocation check and its explanation disagree");
+		return e;
+	}
+	f->ngotrel += ngot;
 	return E_OK;
 }
 
@@ -201,11 +239,15 @@ enum err elf_check_relocations(struct elf_file *f)
 			return e;
 		r = elf_rela_entries(f, i, &n);
 		applied = elf_rela_is_applied(f, s);
-		for (k = 0; k < n; k++) {
-			e = elf_check_rela(f, i, k, &r[k], applied);
+		for (k = 0; !applied && k < n; k++) { /* debug info: the symbol index only */
+			e = ELF64_R_SYM(r[k].r_info) < f->nsyms ? E_OK
+				: elf_check_rela(f, i, k, &r[k], false);
 			if (e != E_OK)
 				return e;
 		}
+		e = applied ? elf_check_applied_relas(f, i) : E_OK;
+		if (e != E_OK)
+			return e;
 		if (applied) {
 			f->nrelocs += n;
 			f->nrela++;

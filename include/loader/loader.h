@@ -103,7 +103,8 @@ struct ld_symbol {
 	const struct ld_section *section;
 	uint8_t bind; /* STB_LOCAL, STB_GLOBAL or STB_WEAK */
 	uint8_t type; /* STT_FUNC, STT_OBJECT, STT_NOTYPE */
-	uint64_t hash;               /* loader-internal (non-local symbols) */
+	uint64_t hash;               /* loader-internal (non-local symbols): */
+	uint64_t name_len;           /* the name's key */
 	struct ld_symbol *hash_next; /* loader-internal */
 };
 

@@ -14,31 +14,42 @@
  */
 #include "../internal.h"
 
+/* The supported types: the width of the field each writes, and which may
+ * go through a GOT slot. Every other type is ARCH_RELOC_BAD. */
+static const uint8_t arch_reloc_info[] = {
+	[R_X86_64_NONE] = 0,
+	[R_X86_64_64] = 8,
+	[R_X86_64_PC32] = 4,
+	[R_X86_64_GOT32] = ARCH_RELOC_BAD,
+	[R_X86_64_PLT32] = 4,
+	[5 ... R_X86_64_GOTPCREL - 1] = ARCH_RELOC_BAD,
+	[R_X86_64_GOTPCREL] = 4 | ARCH_RELOC_GOT,
+	[R_X86_64_32] = 4,
+	[R_X86_64_32S] = 4,
+	[R_X86_64_32S + 1 ... R_X86_64_PC64 - 1] = ARCH_RELOC_BAD,
+	[R_X86_64_PC64] = 8,
+	[R_X86_64_PC64 + 1 ... R_X86_64_GOTPCRELX - 1] = ARCH_RELOC_BAD,
+	[R_X86_64_GOTPCRELX] = 4 | ARCH_RELOC_GOT,
+	[R_X86_64_REX_GOTPCRELX] = 4 | ARCH_RELOC_GOT,
+};
+
+const uint8_t *arch_reloc_table(uint32_t *ntypes)
+{
+	*ntypes = sizeof(arch_reloc_info);
+	return arch_reloc_info;
+}
+
 int arch_reloc_width(uint32_t type)
 {
-	switch (type) {
-	case R_X86_64_NONE:
-		return 0;
-	case R_X86_64_64:
-	case R_X86_64_PC64:
-		return 8;
-	case R_X86_64_PC32:
-	case R_X86_64_PLT32:
-	case R_X86_64_32:
-	case R_X86_64_32S:
-	case R_X86_64_GOTPCREL:
-	case R_X86_64_GOTPCRELX:
-	case R_X86_64_REX_GOTPCRELX:
-		return 4;
-	default:
+	if (type >= sizeof(arch_reloc_info) || arch_reloc_info[type] == ARCH_RELOC_BAD)
 		return -1;
-	}
+	return arch_reloc_info[type] & ARCH_RELOC_WIDTH;
 }
 
 bool arch_reloc_may_use_got(uint32_t type)
 {
-	return type == R_X86_64_GOTPCREL || type == R_X86_64_GOTPCRELX ||
-	       type == R_X86_64_REX_GOTPCRELX;
+	return type < sizeof(arch_reloc_info) && arch_reloc_info[type] != ARCH_RELOC_BAD &&
+	       (arch_reloc_info[type] & ARCH_RELOC_GOT);
 }
 
 const char *arch_reloc_name(uint32_t type)
@@ -81,7 +92,7 @@ static void arch_put32(uint8_t *loc, uint32_t v)
 
 static bool arch_fits_s32(uint64_t v)
 {
-	return (int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX;
+	return (int64_t)v == (int32_t)v;
 }
 
 /*
@@ -144,13 +155,16 @@ static enum err arch_overflow(struct arch_rela_job *j, uint64_t k, uint64_t v)
 enum err arch_apply_relas(struct arch_rela_job *j)
 {
 	const Elf64_Rela *r = j->group->entries;
-	uint64_t n = j->group->count, addr = j->src->addr, k;
+	const struct ld_binding *bindings = j->bindings;
+	struct ld_crate *crate = j->crate;
+	struct ld_section *src = j->src;
+	uint64_t n = j->group->count, addr = src->addr, stamp = j->stamp, k;
 	uint8_t *base = j->base;
 	enum err e;
 
 	for (k = 0; k < n; k++, r++) {
 		uint32_t type = ELF64_R_TYPE(r->r_info);
-		const struct ld_binding *bd = &j->bindings[ELF64_R_SYM(r->r_info)];
+		const struct ld_binding *bd = &bindings[ELF64_R_SYM(r->r_info)];
 		const struct ld_section *target = bd->section;
 		uint64_t v = bd->value + (uint64_t)r->r_addend; /* S + A */
 
@@ -190,7 +204,7 @@ enum err arch_apply_relas(struct arch_rela_job *j)
 			break;
 		}
 count:
-		e = ld_deps_note(j->crate, j->src, j->stamp, target);
+		e = ld_deps_note(crate, src, stamp, target);
 		if (e != E_OK)
 			return e;
 	}
