@@ -127,12 +127,9 @@ $(BUILD)/nanoswap.iso: $(ISO_INPUTS) $(BUILD)/cmdline.txt | deps-check
 run: $(BUILD)/nanoswap.iso
 	$(Q)tools/qemu-run.sh $(BUILD)/nanoswap.iso
 
-# Benchmarks in guest instructions (QEMU -icount shift=0: rdtsc counts them).
-$(BUILD)/bench.iso: $(ISO_INPUTS) | deps-check
-	$(Q)tools/mkiso.sh $@ "bench" $(BUILD) $(NC_MODULES) -- $(TESTMODS)
-
-bench: $(BUILD)/bench.iso
-	$(Q)tools/bench.sh $<
+# Benchmarks in guest instructions (QEMU -icount shift=0: rdtsc counts them):
+# make bench [BENCH_OBJECTS="a.ko b.o"] (tests/bench.mk).
+include tests/bench.mk
 
 deps:
 	$(Q)tools/deps.sh install

@@ -1,18 +1,56 @@
 #!/usr/bin/env bash
 # make bench: boot ISO with the `bench` command line under QEMU -icount
-# shift=0, where the guest's rdtsc counts instructions (deterministic), and
-# print the kernel's "bench:" lines.   tools/bench.sh ISO
+# shift=0, where the guest's rdtsc counts instructions (deterministic), print
+# the kernel's "bench:" lines and write them as JSON (tests/bench.mk).
+#   tools/bench.sh ISO [OUT.json]
+# BENCH_TIMEOUT (seconds, default 900) bounds the QEMU run; BENCH_MEM (default
+# 1G) is the guest memory (the 100k-relocation objects need a few hundred MB).
 set -u
-iso=$1
+iso=$1 json=${2:-}
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-timeout "${QEMU_TIMEOUT:-120}" qemu-system-x86_64 -M q35 -nodefaults -m 256M -cpu qemu64,+nx \
-	-no-reboot -display none -icount shift=0 -cdrom "$iso" -serial "file:$log" \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null
+trap 'rm -f "$log" "$log.bench"' EXIT
+timeout "${BENCH_TIMEOUT:-900}" qemu-system-x86_64 -M q35 -nodefaults -m "${BENCH_MEM:-1G}" \
+	-cpu qemu64,+nx -no-reboot -display none -icount shift=0 -cdrom "$iso" \
+	-serial "file:$log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null
 status=$?
-tr -d '\r' < "$log" | grep '^bench:'
+tr -d '\r' < "$log" | grep '^bench:' > "$log.bench"
+cat "$log.bench"
 if [ $status != 33 ]; then
-	echo "bench: QEMU exit status $status (expected 33); serial log tail:" >&2
+	echo "bench: QEMU exit status $status (expected 33; 124 is the timeout); serial log tail:" >&2
 	tail -n 30 "$log" >&2
 	exit 1
 fi
+[ -n "$json" ] || exit 0
+# The JSON, from the lines' shapes (tests/kernel/bench_measure.c, bench_loader.c,
+# bench_lookup.c, bench_swap.c): a number is found next to its keyword.
+awk '
+function num(s) { gsub(/[^0-9.]/, "", s); return s == "" ? 0 : s }
+function after(key,   i) { for (i = 1; i < NF; i++) if ($i == key) return num($(i + 1)); return 0 }
+function phase(key,   i, p) { for (i = 1; i < NF; i++) { if ($i == "phases") p = 1; if (p && $i == key) return num($(i + 1)) } return 0 }
+function before(key,   i) { for (i = 2; i <= NF; i++) if ($i == key) return num($(i - 1)); return 0 }
+function name() { s = $3; sub(/:$/, "", s); return s }
+$2 == "load" {
+	loads = loads (loads ? ",\n  " : "") sprintf("{\"name\": \"%s\", \"bytes\": %s, \"relocations\": %s, " \
+		"\"symbols_resolved\": %s, \"instructions\": %s, \"first\": %s, \"memcpy_instructions\": %s, " \
+		"\"phases\": {\"validate\": %s, \"layout\": %s, \"copy\": %s, \"symbols\": %s, " \
+		"\"relocate\": %s, \"commit\": %s}}", name(), after("of"), before("relocations,"),
+		before("symbols"), before("instructions"), after("(first"), after("memcpy"),
+		phase("validate"), phase("layout"), phase("copy"), phase("symbols"),
+		phase("relocate"), phase("commit"))
+}
+$2 == "scaling" {
+	scaling = scaling (scaling ? ",\n  " : "") sprintf("{\"relocations\": %s, \"targets\": %s, " \
+		"\"instructions_per_relocation\": %s}", before("relocations,"), before("targets:"),
+		before("per"))
+}
+$2 == "lookup" {
+	lookup = lookup (lookup ? ",\n  " : "") sprintf("{\"symbols\": %s, \"instructions_per_lookup\": %s}",
+		before("symbols,"), before("instructions"))
+}
+$2 == "swap" && $3 == "memory:" { swap_memory = before("instructions,") }
+$2 == "swap" && $3 == "all" { swap_all = before("instructions,") }
+END {
+	printf "{\"loads\": [%s],\n \"scaling\": [%s],\n \"lookup\": [%s],\n \"swap\": {\"memory\": %s, \"all\": %s}}\n",
+		loads, scaling, lookup, swap_memory + 0, swap_all + 0
+}' "$log.bench" > "$json.tmp" && mv "$json.tmp" "$json"
+echo "bench: wrote $json"

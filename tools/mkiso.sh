@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Build a GRUB (multiboot2, BIOS) ISO:
-#   tools/mkiso.sh OUT.iso "CMDLINE" BUILD MODULE... [-- TESTMOD...]
+#   tools/mkiso.sh OUT.iso "CMDLINE" BUILD MODULE... [-- TESTMOD...] [++ FILE...]
 # The kernel boots from BUILD/nanoswap.elf (no RELA sections); the full
 # --emit-relocs image and every constituent module object ride along as
 # multiboot2 modules, copied byte for byte from what was linked, then the
-# test crates from BUILD/testmods/.
+# test crates from BUILD/testmods/, then each FILE (make bench's objects) as
+# /bench/BASENAME, named BASENAME without its extension (fat.o -> fat).
 set -euo pipefail
 out=$1 cmdline=$2 build=$3
 shift 3
 root=$(mktemp -d "$build/isoroot.XXXXXX")
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root/boot/grub" "$root/modules" "$root/testmods"
+mkdir -p "$root/boot/grub" "$root/modules" "$root/testmods" "$root/bench"
 cp "$build/nanoswap.elf" "$root/boot/nanoswap.elf"
 cp "$build/nano_core.elf" "$root/boot/nano_core.elf"
 cp "$build/nano_core.desc" "$root/boot/nano_core.desc"
@@ -26,6 +27,14 @@ cp "$build/nano_core.desc" "$root/boot/nano_core.desc"
 	for m in "$@"; do
 		if [ "$m" = -- ]; then
 			dir=testmods
+			continue
+		elif [ "$m" = ++ ]; then
+			dir=bench
+			continue
+		elif [ $dir = bench ]; then
+			b=$(basename "$m")
+			cp "$m" "$root/bench/$b"
+			echo "	module2 /bench/$b ${b%.*}"
 			continue
 		fi
 		cp "$build/$dir/$m.o" "$root/$dir/$m.o"

@@ -13,7 +13,7 @@
 
 #define MB2_BOOTLOADER_MAGIC	0x36D76289
 #define BOOTINFO_MAX_MMAP	64
-#define BOOTINFO_MAX_MODULES	32
+#define BOOTINFO_MAX_MODULES	64
 #define BOOTINFO_MAX_INFO_SIZE	(1024 * 1024)
 
 /* Memory map entry types (multiboot2 spec, 3.6.8). */

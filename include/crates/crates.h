@@ -25,6 +25,15 @@ const struct ld_services *crates_services(void);
  */
 enum err crates_load_boot_module(const char *module_name, struct ld_crate **out) NS_MUST_CHECK;
 
+/*
+ * The same with options (the benchmarks pass ld_load_opts.stats): opts is
+ * copied; unless it names one, undefined symbols resolve against the
+ * nano_core as above; keep_image is always set, since boot modules outlive
+ * every crate loaded from them.
+ */
+enum err crates_load_boot_module_opts(const char *module_name, const struct ld_load_opts *opts,
+				      struct ld_crate **out) NS_MUST_CHECK;
+
 /* Resolve name against the nano_core's global symbols (ld_load_opts hook). */
 bool crates_resolve_kernel_symbol(void *ctx, const char *name, uint64_t *value);
 

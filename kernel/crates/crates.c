@@ -48,6 +48,23 @@ enum err crates_load_boot_module(const char *module_name, struct ld_crate **out)
 		       &opts, out);
 }
 
+enum err crates_load_boot_module_opts(const char *module_name, const struct ld_load_opts *opts,
+				      struct ld_crate **out)
+{
+	const struct boot_module *m = bootinfo_find_module(module_name);
+	struct ld_load_opts o = *opts;
+
+	if (!m) {
+		pr_err("crates: no boot module '%s' (is it in grub.cfg?)\n", module_name);
+		return E_LD_NOT_FOUND;
+	}
+	if (!o.resolve_undefined)
+		o.resolve_undefined = crates_resolve_kernel_symbol;
+	o.keep_image = true; /* GRUB's copy is never freed */
+	return ld_load(kernel_ns, module_name, phys_to_virt(m->start), m->end - m->start,
+		       &o, out);
+}
+
 bool crates_symbolize(uint64_t addr, const char **name, uint64_t *offset)
 {
 	const struct ld_symbol *sym;

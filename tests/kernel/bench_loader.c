@@ -1,47 +1,65 @@
 /*
  * Loader benchmarks: the guest instructions (rdtsc under -icount shift=0)
- * spent in ld_load for each test crate, and per relocation it applied. The
- * first load of a crate may grow the heap; the steady state is the minimum
- * over a few load/unload rounds.
+ * spent in ld_load for each test crate, each object make bench was given
+ * (BENCH_OBJECTS, with its stub crate) and each synthetic relocation object,
+ * against a memcpy of the same bytes; and, for the synthetic objects, the
+ * instructions per relocation as relocations and target sections grow.
  */
-#include <crates/crates.h>
+#include "bench_measure.h"
+
 #include <console/console.h>
 #include <ktest/ktest.h>
-#include <lib/x86.h>
 
-#define ROUNDS 5
-
-/* Load `name` ROUNDS times (unloading in between); print the cost. */
-static bool bench_load(const char *name)
+/* Measure and print one load; tm_dep's "stubs" is tm_data, which it needs. */
+static bool bench_load(const char *name, const char *stubs)
 {
-	uint64_t best = ~0UL, first = 0;
-	size_t nrelocs = 0;
+	struct bench_load r;
 
-	for (int i = 0; i < ROUNDS; i++) {
-		struct ld_crate *c;
-		uint64_t t0 = rdtsc();
-		enum err e = crates_load_boot_module(name, &c);
-		uint64_t dt = rdtsc() - t0;
-		if (e != E_OK)
-			return false;
-		nrelocs = ld_crate_nrelocs(c);
-		if (ld_unload(crates_namespace(), c) != E_OK)
-			return false;
-		first = i == 0 ? dt : first;
-		best = dt < best ? dt : best;
-	}
-	kprintf("bench: load %s: %lu instructions (first load %lu), %zu relocations, %lu per relocation\n",
-		name, best, first, nrelocs, nrelocs ? best / nrelocs : 0);
+	if (!bench_measure_load(name, stubs, &r))
+		return false;
+	bench_print_load(name, &r);
 	return true;
 }
 
 KBENCH(loader, load_test_crates)
 {
-	struct ld_crate *data;
-	bool ok = bench_load("tm_hello") && bench_load("tm_data");
+	return bench_load("tm_hello", NULL) && bench_load("tm_data", NULL) &&
+	       bench_load("tm_dep", "tm_data");
+}
 
-	if (!ok || crates_load_boot_module("tm_data", &data) != E_OK)
+/* A manifest `load NAME [STUBS]` line. */
+static bool bench_load_object(char **tok, int ntok)
+{
+	return bench_load(tok[1], ntok > 2 ? tok[2] : NULL);
+}
+
+KBENCH(loader, load_objects)
+{
+	return bench_manifest_each("load", bench_load_object);
+}
+
+/* A manifest `scale NAME RELOCS TARGETS` line: its load line, then its
+ * instructions per relocation. */
+static bool bench_scale_object(char **tok, int ntok)
+{
+	struct bench_load r;
+
+	if (ntok != 4 || !bench_measure_load(tok[1], NULL, &r))
 		return false;
-	ok = bench_load("tm_dep");	/* tm_dep needs tm_data loaded */
-	return ld_unload(crates_namespace(), data) == E_OK && ok;
+	bench_print_load(tok[1], &r);
+	if (r.nrelocs != bench_parse_u64(tok[2])) {
+		kprintf("bench: %s applied %lu relocations, the manifest says %s\n", tok[1],
+			r.nrelocs, tok[2]);
+		return false;
+	}
+	kprintf("bench: scaling %s: %lu relocations, %s targets: %lu instructions, ", tok[1],
+		r.nrelocs, tok[3], r.best);
+	bench_print_ratio(r.best, r.nrelocs);
+	kprintf(" per relocation\n");
+	return true;
+}
+
+KBENCH(loader, scaling)
+{
+	return bench_manifest_each("scale", bench_scale_object);
 }
