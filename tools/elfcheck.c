@@ -166,8 +166,14 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--nano-core") == 0 && i + 1 < argc) {
 			size_t size;
 			image = elfcheck_read(argv[++i], &size);
-			if (!image || !elf_image_parse(&core, image, size)) {
-				fprintf(stderr, "elfcheck: %s: no usable symbol table\n", argv[i]);
+			if (!image) {
+				fprintf(stderr, "elfcheck: %s: %s\n", argv[i], strerror(errno));
+				return 2;
+			}
+			if (!elf_image_parse(&core, image, size)) {
+				fprintf(stderr, "elfcheck: %s: no usable symbol table: %s\n",
+					argv[i], core.why);
+				free(image);
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--stub-undefined") == 0) {

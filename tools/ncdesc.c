@@ -144,7 +144,7 @@ static void core_load(const char *path)
 	const uint8_t *data = read_file(path, &size);
 
 	if (!elf_image_parse(&core, data, size))
-		die("%s: not an ELF64 image with a usable symbol table", path);
+		die("%s: not an ELF64 image with a usable symbol table: %s", path, core.why);
 }
 
 static const char *core_sym_name(const Elf64_Sym *s)

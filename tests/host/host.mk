@@ -15,12 +15,13 @@ HOST_TEST_CFLAGS := -std=gnu11 -O1 -g -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -MMD -MP
 
-# test name -> the kernel file it tests
+# test name -> the kernel file it tests (test_elfimage reads build/nano_core.elf)
 HOST_TEST_format  := kernel/console/format.c
 HOST_TEST_mb2     := kernel/bootinfo/mb2.c
 HOST_TEST_cmdline := kernel/init/cmdline.c
 HOST_TEST_ncdparse := nano_core_swap/desc.c
-HOST_TEST_NAMES   := format mb2 cmdline ncdparse
+HOST_TEST_elfimage :=			# tools/elf_image.h, header-only
+HOST_TEST_NAMES   := format mb2 cmdline ncdparse elfimage
 
 HOST_TEST_BINS := $(patsubst %,$(HOST_TEST_OUT)/test_%,$(HOST_TEST_NAMES))
 host_test_obj = $(patsubst %.c,$(HOST_TEST_OUT)/obj/%.o,$(1))
