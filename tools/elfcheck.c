@@ -5,10 +5,12 @@
  *   elfcheck [--stub-undefined | --nano-core ELF] [-v] FILE...
  * prints `FILE: ok (N sections, N symbols, N relocations)` or
  * `FILE: error: NAME: detail` per file; exits 1 if any file is rejected.
- * With --nano-core, undefined symbols resolve against the global symbols of
+ * The files are loaded in order into ONE namespace, as the kernel would load
+ * them: a later file resolves against the earlier ones (and clashes with
+ * their definitions); a rejected file leaves the namespace as it was.
+ * What the namespace cannot resolve: with --nano-core, the global symbols of
  * that kernel image (build/nano_core.elf), as in the running kernel; with
- * --stub-undefined every undefined symbol is bound to a stub address in the
- * module area; with neither, unresolved symbols are an error.
+ * --stub-undefined a stub address in the module area; with neither, an error.
  */
 #include <errno.h>
 #include <sys/stat.h>
@@ -116,15 +118,14 @@ static const char *elfcheck_unresolved(const struct shim *s)
 	return out;
 }
 
-static int elfcheck_file(const char *path, bool stub, bool verbose)
+/* Load one file into ns (the shim's namespace); print its line. */
+static int elfcheck_file(struct shim *shim, struct ld_namespace *ns, const char *path, bool stub)
 {
-	static struct shim shim;
 	struct ld_load_opts opts = {
 		.resolve_undefined = stub ? elfcheck_stub : core.syms ? elfcheck_core_symbol : NULL,
 	};
-	struct ld_namespace *ns;
 	struct ld_crate *c;
-	size_t size = 0, nsec, nsym, nrel;
+	size_t size = 0, nsec, nsym;
 	void *image = elfcheck_read(path, &size);
 	enum err e;
 
@@ -132,26 +133,42 @@ static int elfcheck_file(const char *path, bool stub, bool verbose)
 		printf("%s: error: READ: %s\n", path, strerror(errno));
 		return 1;
 	}
+	shim_clear_log(shim);
+	e = ld_load(ns, path, image, size, &opts, &c);
+	if (e == E_OK) {
+		ld_crate_sections(c, &nsec);
+		ld_crate_symbols(c, &nsym);
+		printf("%s: ok (%zu sections, %zu symbols, %lu relocations)\n", path, nsec,
+		       nsym, (unsigned long)ld_crate_nrelocs(c));
+	} else {
+		printf("%s: error: %s: %s\n", path, err_name(e),
+		       e == E_LD_UNRESOLVED ? elfcheck_unresolved(shim)
+					    : elfcheck_detail(shim, path));
+	}
+	free(image);
+	return e != E_OK;
+}
+
+/* Every file, in order, into one namespace. */
+static int elfcheck_files(char **paths, int n, bool stub, bool verbose)
+{
+	static struct shim shim;
+	struct ld_namespace *ns;
+	int failed = 0;
+	enum err e;
+
 	shim_init(&shim);
 	shim.area_limit = 1ull << 30; /* any crate the loader's limits accept */
 	shim.echo = verbose;
 	e = ld_namespace_create(&shim.svc, &ns);
-	if (e == E_OK)
-		e = ld_load(ns, path, image, size, &opts, &c);
-	if (e == E_OK) {
-		ld_crate_sections(c, &nsec);
-		ld_crate_symbols(c, &nsym);
-		nrel = ld_crate_nrelocs(c);
-		printf("%s: ok (%zu sections, %zu symbols, %zu relocations)\n", path, nsec,
-		       nsym, nrel);
-	} else {
-		printf("%s: error: %s: %s\n", path, err_name(e),
-		       e == E_LD_UNRESOLVED ? elfcheck_unresolved(&shim)
-					    : elfcheck_detail(&shim, path));
+	if (e != E_OK) {
+		fprintf(stderr, "elfcheck: cannot create a namespace: %s\n", err_name(e));
+		return 1;
 	}
+	for (int i = 0; i < n; i++)
+		failed |= elfcheck_file(&shim, ns, paths[i], stub);
 	ld_namespace_destroy(ns);
-	free(image);
-	return e != E_OK;
+	return failed;
 }
 
 #define ELFCHECK_USAGE "usage: elfcheck [--stub-undefined | --nano-core ELF] [-v] FILE...\n"
@@ -188,8 +205,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	for (; i < argc; i++, files++)
-		failed |= elfcheck_file(argv[i], stub, verbose);
+	files = argc - i;
+	if (files)
+		failed = elfcheck_files(argv + i, files, stub, verbose);
 	free(image);
 	if (!files) {
 		fprintf(stderr, ELFCHECK_USAGE);
