@@ -95,14 +95,21 @@ build/tools/elfcheck: tools/elfcheck.c tools/elf_image.h $(LOADER_SRCS) $(LOADER
 
 # ---- fuzzing ---------------------------------------------------------------
 
+# Inputs up to FUZZ_MAX_LEN bytes (real modules are up to a few MB), each
+# given at most FUZZ_TIMEOUT seconds (a slower input is reported as a hang).
+# Mode bit 1 of an input loads FUZZ_FIRST_OBJECT first (tests/fuzz/fuzz_load.c).
 FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN ?= 4194304
+FUZZ_TIMEOUT ?= 20
 LOADER_FUZZ_BIN := $(LOADER_OUT)/fuzz_load
 LOADER_FUZZ_CORPUS := $(LOADER_OUT)/fuzz-corpus
+LOADER_FUZZ_FIRST := $(LOADER_OUT)/objs/gcc/provider.o
 
 $(LOADER_FUZZ_BIN): tests/fuzz/fuzz_load.c $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_HDRS) $(LOADER_ERR_SRC)
 	@mkdir -p $(@D)
 	$(LOADER_Q)$(LOADER_CLANG) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Wall -Wextra -Werror -Iinclude -I$(LOADER_TEST_DIR) \
+		-DFUZZ_FIRST_OBJECT='"$(abspath $(LOADER_FUZZ_FIRST))"' \
 		-o $@ tests/fuzz/fuzz_load.c $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_ERR_SRC)
 
 # Seeds: the test objects, plus the kernel's module objects when built.
@@ -112,11 +119,11 @@ $(LOADER_FUZZ_CORPUS)/.seeded: $(LOADER_TOBJS)
 	$(LOADER_Q)for f in $(LOADER_FUZZ_SEEDS); do cp $$f $(@D)/$$(basename $$(dirname $$f))-$$(basename $$f); done
 	@touch $@
 
-fuzz: $(LOADER_FUZZ_BIN) $(LOADER_FUZZ_CORPUS)/.seeded
+fuzz: $(LOADER_FUZZ_BIN) $(LOADER_FUZZ_CORPUS)/.seeded $(LOADER_FUZZ_FIRST)
 	@mkdir -p $(LOADER_OUT)/fuzz-artifacts
-	$(LOADER_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-		-rss_limit_mb=2048 -artifact_prefix=$(LOADER_OUT)/fuzz-artifacts/ \
-		$(LOADER_FUZZ_CORPUS)
+	$(LOADER_FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+		-timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=2048 \
+		-artifact_prefix=$(LOADER_OUT)/fuzz-artifacts/ $(LOADER_FUZZ_CORPUS)
 
 fuzz-smoke:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
