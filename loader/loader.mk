@@ -69,6 +69,15 @@ $(LOADER_OUT)/objs/%/combined.o: $(LOADER_OUT)/objs/%/basic.o $(LOADER_OUT)/objs
 $(LOADER_OUT)/objs/%/unique.o: $(LOADER_OUT)/objs/%/basic.o $(LOADER_OUT)/objs/%/provider.o
 	$(LOADER_Q)$(LOADER_LD) -r --unique -o $@ $^
 
+# Two 100k-relocation objects for test_scale.c (tools/relgen): over 10,000
+# target sections and over one.
+LOADER_SCALE_OBJS := $(LOADER_OUT)/objs/scale/r100000_t10000.o $(LOADER_OUT)/objs/scale/r100000_t1.o
+
+$(LOADER_OUT)/objs/scale/r%.o: build/tools/relgen
+	@mkdir -p $(@D)
+	$(LOADER_Q)build/tools/relgen relocs $(subst _t, ,$*) > $(@:.o=.S)
+	$(LOADER_Q)gcc -c $(@:.o=.S) -o $@
+
 # ---- host tests ------------------------------------------------------------
 
 LOADER_TEST_BIN := $(LOADER_OUT)/test_loader
@@ -81,7 +90,7 @@ $(LOADER_TEST_BIN): $(LOADER_SRCS) $(LOADER_TEST_SRCS) $(LOADER_HDRS) $(LOADER_T
 .PHONY: loader-host-test loader-kernel-flags fuzz fuzz-smoke
 loader-kernel-flags: $(LOADER_KOBJS)
 
-loader-host-test: $(LOADER_TEST_BIN) $(LOADER_TOBJS) $(LOADER_KOBJS) build/tools/elfcheck
+loader-host-test: $(LOADER_TEST_BIN) $(LOADER_TOBJS) $(LOADER_SCALE_OBJS) $(LOADER_KOBJS) build/tools/elfcheck
 	$(LOADER_TEST_BIN) $(LOADER_OUT)/objs build/tools/elfcheck
 
 # ---- elfcheck --------------------------------------------------------------
