@@ -13,6 +13,9 @@ defined=$(mktemp)
 trap 'rm -f "$defined"' EXIT
 nm -g --defined-only "$kernel" | awk 'NF == 3 { print $3 }' | sort -u > "$defined"
 echo "# stubs for the imports of $(basename "$obj") that the kernel does not define"
+# An STT_FILE symbol: the object has a symbol table even with no stub.
+b=$(basename "$obj")
+echo "	.file \"${b%.*}_stubs\""
 # nm -u: "U name" (strong) and "w name" (weak); names are quoted for gas.
 nm -u "$obj" | awk '{ print $NF }' | sort -u | comm -23 - "$defined" |
 	awk '{ printf "\t.section \".text.stub.%s\",\"ax\",@progbits\n\t.globl \"%s\"\n\t.type \"%s\",@function\n\"%s\":\n\tret\n", $1, $1, $1, $1; n++ }
