@@ -66,11 +66,15 @@ struct ld_namespace {
 };
 
 /* What an ELF symbol index of a loaded crate stands for. Kept for the
- * crate's lifetime: relocations are read back through it. */
+ * crate's lifetime: relocations are read back through it. A symbol defined
+ * in a section that is not loaded is bound to ld_unloaded_section, which no
+ * relocation may target. */
 struct ld_binding {
 	uint64_t value;                    /* S */
 	const struct ld_section *section;  /* NULL: absolute or undefined weak */
 };
+
+extern const struct ld_section ld_unloaded_section;
 
 /* The RELA entries of one applied RELA section, in the order of the file;
  * a section's groups are chained (almost always there is one). */
@@ -162,6 +166,9 @@ NS_MUST_CHECK enum err elf_check_header(struct elf_file *f);
 NS_MUST_CHECK enum err elf_check_sections(struct elf_file *f);
 NS_MUST_CHECK enum err elf_check_symbols(struct elf_file *f);
 NS_MUST_CHECK enum err elf_check_relocations(struct elf_file *f);
+/* Name what is wrong with entry k of applied RELA section i (E_OK if nothing). */
+NS_MUST_CHECK enum err elf_check_rela(const struct elf_file *f, uint32_t i, uint64_t k,
+				      const Elf64_Rela *r);
 
 const char *elf_section_name(const struct elf_file *f, uint32_t index);
 const char *elf_symbol_name(const struct elf_file *f, uint32_t index);
@@ -294,6 +301,8 @@ struct arch_rela_job {
 	const struct ld_binding *bindings;
 	const uint32_t *got_slot; /* ELF symbol -> 1 + slot, or NULL (no GOT) */
 	uint64_t nnone;       /* R_*_NONE placeholders met (not relocations) */
+	uint32_t nsyms;       /* bindings has this many entries */
+	bool bad_entry;       /* bad_k failed a check of elf_check_rela's */
 	/* the failing entry, when E_LD_RELOC_OVERFLOW is returned */
 	uint64_t bad_k;
 	int64_t bad_value;
@@ -314,10 +323,10 @@ bool arch_reloc_may_use_got(uint32_t type);
 uint32_t arch_reloc_relaxed_type(uint32_t type);
 /* The type of the loader's GOT slot, as a relocation (the slot holds S). */
 uint32_t arch_reloc_got_slot_type(void);
-/* Apply (or, with base NULL, only count) every entry of the job's group and
- * count its dependency edges. E_LD_RELOC_OVERFLOW (bad_k, bad_value set),
- * or E_NO_HEAP for an edge. Does not log. Validation has checked every
- * symbol index, type and place. */
+/* Check, then apply (or, with base NULL, only count) every entry of the
+ * job's group and count its dependency edges. E_LD_RELOC_OVERFLOW (bad_k,
+ * bad_value set); an entry that fails a check (symbol index, type, place,
+ * target) sets bad_entry and bad_k; E_NO_HEAP for an edge. Does not log. */
 NS_MUST_CHECK enum err arch_apply_relas(struct arch_rela_job *j);
 const char *arch_reloc_name(uint32_t type);
 

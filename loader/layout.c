@@ -115,7 +115,8 @@ static enum err ld_plan_got(struct ld_build *b)
 		for (k = 0; k < n; k++) {
 			uint32_t sym = ELF64_R_SYM(r[k].r_info);
 
-			if (arch_reloc_may_use_got(ELF64_R_TYPE(r[k].r_info)) && !b->got_slot[sym])
+			if (sym < f->nsyms && arch_reloc_may_use_got(ELF64_R_TYPE(r[k].r_info)) &&
+			    !b->got_slot[sym]) /* entries are checked as they are applied */
 				b->got_slot[sym] = ++b->ngot;
 		}
 	}

@@ -78,12 +78,36 @@ static void ld_log_overflow(struct ld_build *b, const struct arch_rela_job *j)
 	       (unsigned long)j->bad_value);
 }
 
+/* The arch loop refused an entry: name the check it failed. */
+static enum err ld_explain_entry(struct ld_build *b, const struct arch_rela_job *j)
+{
+	const Elf64_Rela *r = &j->group->entries[j->bad_k];
+	enum err e = elf_check_rela(&b->f, j->group->shndx, j->bad_k, r);
+
+	if (e == E_OK)
+		LD_BUG(b->svc, "the relocation loop refused an entry its check accepts");
+	return e;
+}
+
+/* Every entry of a group, checked one by one (for a section too small for
+ * the relocation loop's own place checks). */
+static enum err ld_check_group(struct ld_build *b, const struct ld_rela_group *g)
+{
+	for (uint64_t k = 0; k < g->count; k++) {
+		enum err e = elf_check_rela(&b->f, g->shndx, k, &g->entries[k]);
+
+		if (e != E_OK)
+			return e;
+	}
+	return E_OK;
+}
+
 /* Apply (or, in a bound section, only count) every relocation of `sec`. */
 static enum err ld_relocate_section(struct ld_build *b, struct ld_section *sec)
 {
 	struct arch_rela_job j = {
 		.crate = b->crate, .src = sec, .stamp = ld_deps_stamp(b->ns),
-		.bindings = b->bindings, .got_slot = b->got_slot,
+		.bindings = b->bindings, .nsyms = b->f.nsyms, .got_slot = b->got_slot,
 	};
 	enum err e;
 
@@ -96,9 +120,14 @@ static enum err ld_relocate_section(struct ld_build *b, struct ld_section *sec)
 		}
 	}
 	for (j.group = sec->rela; j.group; j.group = j.group->next) {
+		e = sec->size < 8 ? ld_check_group(b, j.group) : E_OK;
+		if (e != E_OK)
+			return e;
 		e = arch_apply_relas(&j);
 		if (e == E_LD_RELOC_OVERFLOW)
 			ld_log_overflow(b, &j);
+		if (j.bad_entry)
+			return ld_explain_entry(b, &j);
 		if (e != E_OK)
 			return e;
 	}

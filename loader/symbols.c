@@ -10,6 +10,8 @@
  */
 #include "internal.h"
 
+const struct ld_section ld_unloaded_section = { .name = "(section not loaded)" };
+
 #define LD_ONES 0x0101010101010101ull
 #define LD_HIGHS 0x8080808080808080ull
 
@@ -228,7 +230,8 @@ static void ld_bind_defined(struct ld_build *b, uint32_t i, const struct ld_symb
 		bd->section = b->secmap[sym->st_shndx];
 		bd->value = bd->section->addr + sym->st_value;
 	} else {
-		bd->value = sym->st_value; /* non-allocated: never relocated against */
+		bd->section = &ld_unloaded_section; /* a relocation against it is refused */
+		bd->value = sym->st_value;
 	}
 	if (ELF64_ST_BIND(sym->st_info) != STB_WEAK || !s)
 		return;
@@ -409,17 +412,17 @@ static enum err ld_bind_undefined(struct ld_build *b, uint32_t i)
 
 	if (e != E_OK)
 		return e;
-	bd->section = NULL;
-	bd->value = 0;
-	if (name[0] == '_' && ld_strcmp(name, "_GLOBAL_OFFSET_TABLE_") == 0) { /* as emits it */
-		bd->section = b->got;
-		bd->value = b->got ? b->got->addr : 0;
-		return E_OK;
-	}
 	def = ld_symbols_find_key(b->ns, &k);
 	if (def) {
 		bd->value = def->addr;
 		bd->section = def->section;
+		return E_OK;
+	}
+	bd->section = NULL;
+	bd->value = 0;
+	if (ld_strcmp(name, "_GLOBAL_OFFSET_TABLE_") == 0) { /* as emits it */
+		bd->section = b->got;
+		bd->value = b->got ? b->got->addr : 0;
 		return E_OK;
 	}
 	if (b->opts && b->opts->resolve_undefined &&

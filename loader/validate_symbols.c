@@ -142,9 +142,11 @@ static enum err elf_check_rela_header(struct elf_file *f, uint32_t i)
 	return E_OK;
 }
 
-/* One relocation entry `k` of RELA section `i`. */
-static enum err elf_check_rela(struct elf_file *f, uint32_t i, uint64_t k,
-			       const Elf64_Rela *r, bool applied)
+/* Entry `k` of applied RELA section `i`: E_OK, or the named error (logged)
+ * for its symbol index, type, place or target. The relocation loop checks
+ * the same in its fast path and calls this to say what is wrong. */
+enum err elf_check_rela(const struct elf_file *f, uint32_t i, uint64_t k,
+			const Elf64_Rela *r)
 {
 	const Elf64_Shdr *t = &f->sh[f->sh[i].sh_info];
 	uint32_t sym = ELF64_R_SYM(r->r_info), type = ELF64_R_TYPE(r->r_info);
@@ -154,8 +156,6 @@ static enum err elf_check_rela(struct elf_file *f, uint32_t i, uint64_t k,
 		return ELF_FAIL(f, E_ELF_BAD_SYMINDEX,
 				"section %u (%s) relocation %lu: symbol %u of %u", i,
 				elf_section_name(f, i), (unsigned long)k, sym, f->nsyms);
-	if (!applied)
-		return E_OK; /* debug info: not loaded, never relocated */
 	width = arch_reloc_width(type);
 	if (width < 0)
 		return ELF_FAIL(f, E_ELF_RELOC_UNSUPPORTED,
@@ -177,81 +177,46 @@ static enum err elf_check_rela(struct elf_file *f, uint32_t i, uint64_t k,
 	return E_OK;
 }
 
-/* The entries of applied RELA section `i`, in one tight pass: symbol index,
- * type, place and target. The first entry that fails any check is handed to
- * elf_check_rela, which names what is wrong. */
-static enum err elf_check_applied_relas(struct elf_file *f, uint32_t i)
+/* The GOT-capable entries of applied RELA section `i` (the layout gives
+ * their symbols GOT slots before anything is relocated). The entries
+ * themselves are checked as they are applied (arch_apply_relas), one pass. */
+static uint64_t elf_count_got_relocs(const struct elf_file *f, uint32_t i)
 {
-	const Elf64_Shdr *sh = f->sh;
-	const Elf64_Sym *syms = f->syms;
-	uint64_t size = sh[sh[i].sh_info].sh_size, k, n, ngot = 0;
-	const Elf64_Rela *r = elf_rela_entries(f, i, &n);
-	uint32_t ntypes, nsyms = f->nsyms;
+	uint32_t ntypes;
 	const uint8_t *info = arch_reloc_table(&ntypes);
-	uint64_t last[ARCH_RELOC_WIDTH + 1]; /* per width: the last valid offset */
-	enum err e;
+	uint64_t k, n, ngot = 0;
+	const Elf64_Rela *r = elf_rela_entries(f, i, &n);
 
-	for (k = 0; k <= ARCH_RELOC_WIDTH; k++)
-		last[k] = size >= k ? size - k : 0;
-	for (k = 0; k < n; k++, r++) {
-		uint64_t rinfo = r->r_info;
-		uint32_t sym = ELF64_R_SYM(rinfo), type = ELF64_R_TYPE(rinfo);
-		uint8_t t;
-		uint16_t shndx;
+	for (k = 0; k < n; k++) {
+		uint32_t type = ELF64_R_TYPE(r[k].r_info);
 
-		if (sym >= nsyms || type >= ntypes)
-			goto slow;
-		t = info[type];
-		if (t == ARCH_RELOC_BAD || r->r_offset > last[t & ARCH_RELOC_WIDTH] ||
-		    size < (t & ARCH_RELOC_WIDTH))
-			goto slow;
-		shndx = syms[sym].st_shndx; /* symbol validation: < shnum, ABS or UNDEF */
-		if (shndx != SHN_UNDEF && shndx != SHN_ABS && !elf_section_is_loaded(&sh[shndx]))
-			goto slow;
-		ngot += t >> 7; /* ARCH_RELOC_GOT */
-		continue;
-slow:		/* name what is wrong (it is wrong: the test above is exact) */
-		e = elf_check_rela(f, i, k, r, true);
-		if (e == E_OK)
-			LD_BUG(f->svc, "relocation check and its explanation disagree");
-		return e;
+		ngot += type < ntypes && info[type] != ARCH_RELOC_BAD &&
+			(info[type] & ARCH_RELOC_GOT);
 	}
-	f->ngotrel += ngot;
-	return E_OK;
+	return ngot;
 }
 
-/* Every RELA section and entry; counts the relocations that will be applied. */
+/* Every RELA section's header; counts the relocations that will be applied
+ * and the GOT-capable ones. The entries of RELA sections that patch debug
+ * info (not loaded) are never read. */
 enum err elf_check_relocations(struct elf_file *f)
 {
 	uint32_t i;
-	uint64_t k, n;
 	enum err e;
 
 	for (i = 1; i < f->shnum; i++) {
 		const Elf64_Shdr *s = &f->sh[i];
-		const Elf64_Rela *r;
-		bool applied;
 
 		if (s->sh_type != SHT_RELA)
 			continue;
 		e = elf_check_rela_header(f, i);
 		if (e != E_OK)
 			return e;
-		r = elf_rela_entries(f, i, &n);
-		applied = elf_rela_is_applied(f, s);
-		for (k = 0; !applied && k < n; k++) { /* debug info: the symbol index only */
-			e = ELF64_R_SYM(r[k].r_info) < f->nsyms ? E_OK
-				: elf_check_rela(f, i, k, &r[k], false);
-			if (e != E_OK)
-				return e;
-		}
-		e = applied ? elf_check_applied_relas(f, i) : E_OK;
-		if (e != E_OK)
-			return e;
-		if (applied) {
-			f->nrelocs += n;
-			f->nrela++;
-		}
+		if (!elf_rela_is_applied(f, s))
+			continue;
+		f->nrelocs += s->sh_size / sizeof(Elf64_Rela);
+		f->nrela++;
+		f->ngotrel += elf_count_got_relocs(f, i);
 	}
 	return E_OK;
 }

@@ -147,66 +147,193 @@ static enum err arch_overflow(struct arch_rela_job *j, uint64_t k, uint64_t v)
 	return E_LD_RELOC_OVERFLOW;
 }
 
+static enum err arch_bad_entry(struct arch_rela_job *j, uint64_t k)
+{
+	j->bad_k = k;
+	j->bad_entry = true;
+	return E_ELF_BAD_RELA; /* the caller names the real error */
+}
+
+struct arch_limits;
+static bool arch_place_ok(const struct arch_limits *l, uint32_t type, uint64_t off);
+
 /*
- * The relocation loop: one switch per entry, S from the binding resolved
- * once per symbol, P from the section's run address, the field written
- * through the section's writable view, and the edge to the target counted.
+ * The other types: PC64, 32, the GOT forms and NONE. v is S + A; *target is
+ * updated to what the field now refers to (the GOT, for a GOT slot).
  */
-enum err arch_apply_relas(struct arch_rela_job *j)
+static enum err arch_apply_rare(struct arch_rela_job *j, const struct arch_limits *l,
+				uint64_t k, const Elf64_Rela *r, uint64_t v,
+				const struct ld_section **target)
+{
+	uint32_t type = ELF64_R_TYPE(r->r_info);
+	uint64_t off = r->r_offset, p = j->src->addr + off;
+	enum err e;
+
+	if (type >= sizeof(arch_reloc_info) || arch_reloc_info[type] == ARCH_RELOC_BAD ||
+	    !arch_place_ok(l, type, off))
+		return arch_bad_entry(j, k);
+	switch (type) {
+	case R_X86_64_NONE: /* a placeholder: no field */
+		j->nnone++;
+		return E_OK;
+	case R_X86_64_PC64: /* S + A - P, 64 bits, wraps */
+		arch_put64(j->base + off, v - p);
+		return E_OK;
+	case R_X86_64_32:   /* S + A, zero-extended 32 bits */
+		if (v > UINT32_MAX)
+			return arch_overflow(j, k, v);
+		arch_put32(j->base + off, (uint32_t)v);
+		return E_OK;
+	default:            /* GOTPCREL, GOTPCRELX, REX_GOTPCRELX */
+		e = arch_apply_got(j, k, r, target);
+		if (e == E_LD_RELOC_OVERFLOW)
+			j->bad_k = k;
+		return e;
+	}
+}
+
+/* The place of a relocation of `width` bytes at `off` lies inside the
+ * section: the last valid offsets are precomputed per section (exact for a
+ * section of 8 bytes or more; the caller checks a smaller one entry by entry). */
+struct arch_limits {
+	uint64_t size, last4, last8;
+};
+
+static bool arch_place_ok(const struct arch_limits *l, uint32_t type, uint64_t off)
+{
+	switch (type) {
+	case R_X86_64_NONE:
+		return off <= l->size;
+	case R_X86_64_64:
+	case R_X86_64_PC64:
+		return off <= l->last8;
+	default:
+		return off <= l->last4;
+	}
+}
+
+/* A bound section's entries: checked and counted, never written (the data is
+ * live). */
+static enum err arch_count_relas(struct arch_rela_job *j, const struct arch_limits *l)
 {
 	const Elf64_Rela *r = j->group->entries;
-	const struct ld_binding *bindings = j->bindings;
-	struct ld_crate *crate = j->crate;
-	struct ld_section *src = j->src;
-	uint64_t n = j->group->count, addr = src->addr, stamp = j->stamp, k;
-	uint8_t *base = j->base;
+	uint64_t n = j->group->count, k;
+	uint32_t ntypes;
+	const uint8_t *info = arch_reloc_table(&ntypes);
 	enum err e;
 
 	for (k = 0; k < n; k++, r++) {
-		uint32_t type = ELF64_R_TYPE(r->r_info);
-		const struct ld_binding *bd = &bindings[ELF64_R_SYM(r->r_info)];
-		const struct ld_section *target = bd->section;
-		uint64_t v = bd->value + (uint64_t)r->r_addend; /* S + A */
+		uint32_t type = ELF64_R_TYPE(r->r_info), sym = ELF64_R_SYM(r->r_info);
+		const struct ld_section *target;
 
+		if (sym >= j->nsyms || type >= ntypes || info[type] == ARCH_RELOC_BAD ||
+		    !arch_place_ok(l, type, r->r_offset))
+			return arch_bad_entry(j, k);
+		target = j->bindings[sym].section;
+		if (target == &ld_unloaded_section)
+			return arch_bad_entry(j, k);
 		if (type == R_X86_64_NONE) {
 			j->nnone++;
 			continue;
 		}
-		if (!base)
-			goto count; /* bound, live data: not written */
-		switch (type) {
-		case R_X86_64_PC32:  /* S + A - P, signed 32 bits */
-		case R_X86_64_PLT32: /* L + A - P with L = S (no PLT), signed 32 bits */
-			v -= addr + r->r_offset;
-			/* fall through */
-		case R_X86_64_32S:   /* S + A, sign-extended 32 bits */
-			if (!arch_fits_s32(v))
-				return arch_overflow(j, k, v);
-			arch_put32(base + r->r_offset, (uint32_t)v);
-			break;
-		case R_X86_64_64:    /* S + A, 64 bits, wraps */
-			arch_put64(base + r->r_offset, v);
-			break;
-		case R_X86_64_PC64:  /* S + A - P, 64 bits, wraps */
-			arch_put64(base + r->r_offset, v - (addr + r->r_offset));
-			break;
-		case R_X86_64_32:    /* S + A, zero-extended 32 bits */
-			if (v > UINT32_MAX)
-				return arch_overflow(j, k, v);
-			arch_put32(base + r->r_offset, (uint32_t)v);
-			break;
-		default:             /* GOTPCREL[X]: validation admits no other */
-			e = arch_apply_got(j, k, r, &target);
-			if (e == E_LD_RELOC_OVERFLOW)
-				j->bad_k = k;
-			if (e != E_OK)
-				return e;
-			break;
-		}
-count:
-		e = ld_deps_note(crate, src, stamp, target);
+		e = ld_deps_note(j->crate, j->src, j->stamp, target);
 		if (e != E_OK)
 			return e;
+	}
+	return E_OK;
+}
+
+/* The first entry from this section to `target`: a new edge (counted by
+ * the caller), unless the target is a section that is not loaded. */
+static __attribute__((noinline)) enum err arch_new_edge(struct arch_rela_job *j,
+							const struct ld_section *target,
+							const Elf64_Rela *r)
+{
+	enum err e;
+
+	if (target == &ld_unloaded_section)
+		return arch_bad_entry(j, r - j->group->entries);
+	e = ld_deps_new_edge(j->crate, j->src, (struct ld_section *)target, j->stamp);
+	if (e == E_OK)
+		target->dep_last->nrelocs--; /* the loop counts this entry */
+	return e;
+}
+
+/*
+ * The relocation loop: each entry is checked (symbol index, type, place
+ * inside the section, target loaded) and applied, the common types first,
+ * with S from the binding resolved once per symbol, P from the section's run
+ * address, the field written through the section's writable view, and the
+ * edge to the target counted (consecutive entries often share a target: the
+ * edge found last is tried first).
+ */
+enum err arch_apply_relas(struct arch_rela_job *j)
+{
+	const Elf64_Rela *r = j->group->entries, *end = r + j->group->count;
+	const struct ld_binding *bindings = j->bindings;
+	const struct ld_section *last_target = NULL;
+	struct ld_dep *last_dep = NULL;
+	uint64_t addr = j->src->addr, size = j->src->size;
+	uint64_t last4 = size >= 4 ? size - 4 : 0; /* last offset of a 4-byte field */
+	uint32_t nsyms = j->nsyms;
+	uint8_t *base = j->base;
+	enum err e;
+
+	if (!base) {
+		struct arch_limits l = { .size = size, .last4 = last4,
+					 .last8 = size >= 8 ? size - 8 : 0 };
+
+		return arch_count_relas(j, &l);
+	}
+	for (; r < end; r++) {
+		uint32_t type = ELF64_R_TYPE(r->r_info), sym = ELF64_R_SYM(r->r_info);
+		uint64_t off = r->r_offset, v;
+		const struct ld_section *target;
+
+		if (sym >= nsyms)
+			return arch_bad_entry(j, r - j->group->entries);
+		target = bindings[sym].section;
+		v = bindings[sym].value + (uint64_t)r->r_addend; /* S + A */
+		if (type == R_X86_64_PLT32 || type == R_X86_64_PC32) {
+			/* S + A - P (PLT32: L + A - P with L = S, no PLT), signed 32 bits */
+			v -= addr + off;
+			if (off > last4)
+				return arch_bad_entry(j, r - j->group->entries);
+			if (!arch_fits_s32(v))
+				return arch_overflow(j, r - j->group->entries, v);
+			arch_put32(base + off, (uint32_t)v);
+		} else if (type == R_X86_64_32S) { /* S + A, sign-extended 32 bits */
+			if (off > last4)
+				return arch_bad_entry(j, r - j->group->entries);
+			if (!arch_fits_s32(v))
+				return arch_overflow(j, r - j->group->entries, v);
+			arch_put32(base + off, (uint32_t)v);
+		} else if (type == R_X86_64_64) { /* S + A, 64 bits, wraps */
+			if (off > last4 - 4) /* exact from 8 bytes up */
+				return arch_bad_entry(j, r - j->group->entries);
+			arch_put64(base + off, v);
+		} else {
+			struct arch_limits l = { .size = size, .last4 = last4,
+						 .last8 = size >= 8 ? size - 8 : 0 };
+
+			e = arch_apply_rare(j, &l, r - j->group->entries, r, v, &target);
+			if (e != E_OK)
+				return e;
+			if (type == R_X86_64_NONE)
+				continue;
+		}
+		if (!target)
+			continue; /* absolute or undefined weak: no edge */
+		if (target != last_target) { /* else: the edge found last */
+			if (target->dep_stamp != j->stamp) {
+				e = arch_new_edge(j, target, r);
+				if (e != E_OK)
+					return e;
+			}
+			last_target = target;
+			last_dep = target->dep_last;
+		}
+		last_dep->nrelocs++;
 	}
 	return E_OK;
 }

@@ -160,17 +160,20 @@ static void p_symalign(struct blob *b) { SH(eu_symtab(b))->sh_offset += 4; }
 	X(rela_type, p_relatype, E_ELF_RELOC_UNSUPPORTED, "type 99 at offset") \
 	X(rela_target, p_relatarget, E_ELF_RELOC_BAD_TARGET, "non-allocated section")
 
-/* Load a patched copy: its code, its message, counters unchanged. */
+/* Load a patched copy, with what it imports loaded first (so that the patch
+ * is its only fault, wherever the loader meets it): its code, its message,
+ * counters unchanged. */
 static void tmalformed(struct tctx *t, void (*patch)(struct blob *b), enum err want,
 		       const char *needle)
 {
 	struct ld_namespace *ns = tns(t);
 	struct shim_counters before;
-	struct ld_crate *c;
+	struct ld_crate *c, *prov;
 	struct blob good, bad;
 	enum err e;
 
 	CHECK(t, ns && tobj_read(t, t->compiler, "basic", &good));
+	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
 	bad = eu_copy(&good);
 	free(good.data);
 	patch(&bad);
