@@ -12,10 +12,11 @@ RESULTS := $(BUILD)/results
 host-test: $(BUILD)/nano_core.desc	# test_ncdparse reads the real description
 
 # In-kernel suites: one boot per command line.
-KTEST_BOOTS := ktest swap_memory swap_none
+KTEST_BOOTS := ktest swap_memory swap_none nomatch
 KTEST_CMDLINE_ktest := test swap=all bogus_option=1
 KTEST_CMDLINE_swap_memory := test swap=memory
 KTEST_CMDLINE_swap_none := test swap=none
+KTEST_CMDLINE_nomatch := test=nosuchprefix swap=foo,,memory
 TEST_ISOS := $(patsubst %,$(BUILD)/test-%.iso,$(KTEST_BOOTS))
 
 $(BUILD)/test-%.iso: $(ISO_INPUTS) tests/tests.mk | deps-check
@@ -41,6 +42,10 @@ test: $(TEST_ISOS) $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck $(BUILD)/tools/ncde
 		--expect 'swap: memory: data section .data.layout_extra_state (4 bytes) has no counterpart' \
 		--expect "section '.bss.mem_counters' (56 bytes) cannot be bound to 'memory:.bss.mem_counters' of crate 'nano_core' (48 bytes)"
 	@$(QEMU_TEST) swap_none $(BUILD)/test-swap_none.iso 33 $(RESULTS) --ktest
+	@$(QEMU_TEST) nomatch $(BUILD)/test-nomatch.iso 35 $(RESULTS) \
+		--expect "ktest: no test matched 'nosuchprefix'; the suites are: boot exception" \
+		--expect "swap: 'foo' is not a constituent module" \
+		--expect "swap: '' is not a constituent module" --expect 'swap: memory '
 	@$(QEMU_TEST) no_long_mode $(BUILD)/test-ktest.iso 67 $(RESULTS) \
 		--expect 'nanoswap: this CPU has no long mode (x86_64); halting' -- -cpu qemu32
 	@$(QEMU_TEST) no_nx $(BUILD)/test-ktest.iso 69 $(RESULTS) \

@@ -3,8 +3,11 @@
  * state: kprintf uses it for the console and the host tests use it directly.
  *
  * Conversions: %d %i %u %x %X %p %s %c %%, length modifiers hh h l ll z,
- * flags '-', '0' and '+', a field width (digits or '*'). %p prints 0x and 16 hex
- * digits; %s of NULL prints "(null)". An unknown conversion is printed as is.
+ * flags '-', '0' and '+', a field width (digits or '*') and a precision ('.'
+ * then digits or '*'): at most that many characters of a %s (which then need
+ * not be NUL-terminated), at least that many digits of a number (C's rules;
+ * capped at 256). %p prints 0x and 16 hex digits; %s of NULL prints "(null)".
+ * An unknown conversion is printed as is.
  */
 #ifndef CONSOLE_FORMAT_H
 #define CONSOLE_FORMAT_H

@@ -8,12 +8,14 @@
 #include <stdint.h>
 
 #define FMT_MAX_WIDTH	256
+#define FMT_MAX_PRECISION	256	/* of a number: more digits than that are a typo */
 
 struct fmt_spec {
 	bool left;		/* '-': pad on the right */
 	bool zero;		/* '0': pad numbers with zeros */
 	bool plus;		/* '+': signed conversions always show a sign */
 	unsigned width;
+	int precision;		/* '.N' or '.*': max chars of %s, min digits of a number; -1 none */
 	int length;		/* -2 hh, -1 h, 0 int, 1 long, 2 long long, 3 size_t */
 };
 
@@ -58,14 +60,23 @@ static void out_number(struct fmt_out *o, const struct fmt_spec *spec,
 		       const char *prefix)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	char buf[24];
+	char buf[FMT_MAX_PRECISION + 24];
 	size_t n = sizeof(buf);
+	struct fmt_spec s = *spec;
 
-	do {
+	if (s.precision >= 0)	/* C: a precision turns zero padding off */
+		s.zero = false;
+	if (s.precision > FMT_MAX_PRECISION)
+		s.precision = FMT_MAX_PRECISION;
+	while (value) {
 		buf[--n] = digits[value % base];
 		value /= base;
-	} while (value);
-	out_padded(o, spec, negative ? "-" : prefix, buf + n, sizeof(buf) - n);
+	}
+	if (n == sizeof(buf) && s.precision != 0)	/* 0 prints "0" unless "%.0d" */
+		buf[--n] = '0';
+	while (s.precision > 0 && sizeof(buf) - n < (size_t)s.precision)
+		buf[--n] = '0';
+	out_padded(o, &s, negative ? "-" : prefix, buf + n, sizeof(buf) - n);
 }
 
 static int64_t arg_signed(va_list *ap, int length)
@@ -92,7 +103,25 @@ static uint64_t arg_unsigned(va_list *ap, int length)
 	}
 }
 
-/* Parse flags, width and length; returns the conversion character's position. */
+/*
+ * Parse the digits or '*' after a '.': spec->precision becomes 0..INT_MAX
+ * (a negative '*' argument means none, as in C). Returns what follows.
+ */
+static const char *parse_precision(const char *p, struct fmt_spec *spec, va_list *ap)
+{
+	if (*p == '*') {
+		int v = va_arg(*ap, int);
+		spec->precision = v < 0 ? -1 : v;
+		return p + 1;
+	}
+	spec->precision = 0;
+	for (; *p >= '0' && *p <= '9'; p++)	/* saturate instead of wrapping */
+		if (spec->precision <= 0x7FFFFFF)
+			spec->precision = spec->precision * 10 + (*p - '0');
+	return p;
+}
+
+/* Parse flags, width, precision and length; returns the conversion character's position. */
 static const char *parse_spec(const char *p, struct fmt_spec *spec, va_list *ap)
 {
 	*spec = (struct fmt_spec){ 0 };
@@ -117,6 +146,9 @@ static const char *parse_spec(const char *p, struct fmt_spec *spec, va_list *ap)
 			spec->width = spec->width * 10 + (unsigned)(*p - '0');
 	if (spec->width > FMT_MAX_WIDTH)	/* keep a typo from flooding the console */
 		spec->width = FMT_MAX_WIDTH;
+	spec->precision = -1;
+	if (*p == '.')
+		p = parse_precision(p + 1, spec, ap);
 	if (*p == 'h') {
 		spec->length = p[1] == 'h' ? -2 : -1;
 		p += p[1] == 'h' ? 2 : 1;
@@ -164,6 +196,7 @@ size_t fmt_vformat(fmt_sink_fn sink, void *ctx, const char *fmt, va_list ap)
 			spec.left = false;
 			spec.zero = true;
 			spec.width = 18;
+			spec.precision = -1;
 			out_number(&o, &spec, (uintptr_t)va_arg(args, void *), false, 16, false, "0x");
 			break;
 		case 'c': {
@@ -176,8 +209,8 @@ size_t fmt_vformat(fmt_sink_fn sink, void *ctx, const char *fmt, va_list ap)
 			size_t len = 0;
 			if (!s)
 				s = "(null)";
-			while (s[len])
-				len++;
+			while ((spec.precision < 0 || len < (size_t)spec.precision) && s[len])
+				len++;	/* never reads past the precision: s need not be NUL-terminated */
 			spec.zero = false;
 			out_padded(&o, &spec, "", s, len);
 			break;

@@ -29,6 +29,30 @@ void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt
 	kprintf(" (%s:%d)\n", file, line);
 }
 
+/* Length of the suite part of "suite.name". */
+static size_t suite_len(const char *name)
+{
+	const char *dot = strchr(name, '.');
+
+	return dot ? (size_t)(dot - name) : strlen(name);
+}
+
+/* Say that prefix matched nothing, and list the suites (the table is sorted). */
+static void print_no_match(const char *prefix)
+{
+	const char *prev = NULL;
+
+	kprintf("ktest: no test matched '%s'; the suites are:", prefix);
+	for (const struct ktest *k = __ktests_start; k < __ktests_end; k++) {
+		size_t n = suite_len(k->name);
+		if (prev && suite_len(prev) == n && strncmp(prev, k->name, n) == 0)
+			continue;
+		kprintf(" %.*s", (int)n, k->name);
+		prev = k->name;
+	}
+	kprintf("\n");
+}
+
 struct ktest_result ktest_run(const char *prefix)
 {
 	struct ktest_result r = { 0, 0 };
@@ -46,6 +70,8 @@ struct ktest_result ktest_run(const char *prefix)
 			kprintf("ok %s\n", k->name);
 		}
 	}
+	if (r.passed + r.failed == 0)
+		print_no_match(prefix);
 	kprintf("%u passed, %u failed\n", r.passed, r.failed);
 	return r;
 }

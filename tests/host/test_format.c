@@ -210,6 +210,57 @@ static void test_string(void)
 	CHECK_FMT("a=1, b=two", "a=%d, b=%s", 1, "two");
 }
 
+static void test_precision_string(void)
+{
+	CHECK_FMT("abc", "%.3s", "abcdef");
+	CHECK_FMT("abc", "%.3s", "abc");
+	CHECK_FMT("ab", "%.3s", "ab");
+	CHECK_FMT("", "%.0s", "abc");
+	CHECK_FMT("", "%.s", "abc");	/* '.' alone is precision 0 */
+	CHECK_FMT("ab", "%.*s", 2, "abcdef");
+	CHECK_FMT("abcdef", "%.*s", -1, "abcdef");	/* negative: no precision */
+	CHECK_FMT("   ab", "%5.2s", "abcdef");
+	CHECK_FMT("ab   |", "%-5.2s|", "abcdef");
+	CHECK_FMT("  abc", "%*.*s", 5, 3, "abcdef");
+	/* the bytes past the precision are never read: no NUL needed */
+	char unterminated[3] = { 'x', 'y', 'z' };
+	CHECK_FMT("xyz", "%.3s", unterminated);
+	CHECK_FMT("xy", "%.*s", 2, unterminated);
+}
+
+/* swap= parsing prints a name that is a slice of the list, not a string. */
+static void test_regression_precision_slice(void)
+{
+	const char *list = "foo,,memory";
+	CHECK_FMT("'foo' is not a constituent module",
+		  "'%.*s' is not a constituent module", 3, list);
+	CHECK_FMT("'' is not a constituent module",
+		  "'%.*s' is not a constituent module", 0, list + 4);
+}
+
+/* Numbers follow C: at least precision digits, '0' flag then ignored. */
+static void test_precision_number(void)
+{
+	static const struct { const char *fmt; int v; } cases[] = {
+		{ "%.3d", 7 }, { "%.3d", -7 }, { "%.0d", 0 }, { "%.0d", 5 },
+		{ "%5.3d", 42 }, { "%-6.3d|", 42 }, { "%05.3d", 42 }, { "%+.2d", 3 },
+		{ "%.1d", 0 }, { "%.3x", 0xa }, { "%.3u", 12345 }, { "%.d", 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), cases[i].fmt, cases[i].v);
+		CHECK_FMT_RAW(want, cases[i].fmt, cases[i].v);
+	}
+	CHECK_FMT("0000000000000000ff", "%.18lx", 0xfful);
+	CHECK_FMT_RAW("0x00000000deadbeef", "%.3p", (void *)0xdeadbeeful);	/* %p ignores it */
+	/* a huge precision is capped, never a buffer overrun */
+	char big[400];
+	size_t n = fmt_raw(big, sizeof(big), "%.100000d", 1);
+	CHECK_EQ_U(n, 256);
+	CHECK_EQ_U(big[255], '1');
+	CHECK_EQ_U(big[0], '0');
+}
+
 static void test_char(void)
 {
 	CHECK_FMT("A", "%c", 'A');
@@ -397,6 +448,9 @@ int main(void)
 	CHECK_RUN(test_width_limit);
 	CHECK_RUN(test_pointer);
 	CHECK_RUN(test_string);
+	CHECK_RUN(test_precision_string);
+	CHECK_RUN(test_precision_number);
+	CHECK_RUN(test_regression_precision_slice);
 	CHECK_RUN(test_char);
 	CHECK_RUN(test_unknown_conversion);
 	CHECK_RUN(test_percent_at_end);
