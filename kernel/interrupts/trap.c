@@ -22,8 +22,14 @@ static const char *const vector_names[32] = {
 };
 
 static struct trap_record last;
-static struct jump_buf *catch_buf;	/* armed by fault_catch */
-static struct trap_record *catch_rec;
+/* One per active fault_catch, innermost first (the shell's catch around a
+ * command may hold a test's own catch). */
+struct catch_frame {
+	struct jump_buf buf;
+	struct trap_record *rec;
+	struct catch_frame *outer;
+};
+static struct catch_frame *catch_top;
 
 const struct trap_record *trap_last(void)
 {
@@ -83,12 +89,12 @@ void trap_dispatch(struct trap_frame *tf)
 
 	record(tf, cr2);
 	report(tf, cr2);
-	if (catch_buf) {
-		struct jump_buf *buf = catch_buf;
-		*catch_rec = last;
-		catch_buf = NULL;
+	if (catch_top) {
+		struct catch_frame *f = catch_top;
+		*f->rec = last;
+		catch_top = f->outer;	/* the innermost catch is used up */
 		kprintf("  (expected by fault_catch: resuming)\n");
-		jump_restore(buf, 1);
+		jump_restore(&f->buf, 1);
 	}
 	if (tf->vector == VEC_BREAKPOINT)
 		return;	/* int3 is a trap: RIP is already past it */
@@ -97,17 +103,13 @@ void trap_dispatch(struct trap_frame *tf)
 
 bool fault_catch(void (*fn)(void *), void *arg, struct trap_record *rec)
 {
-	struct jump_buf buf;
+	struct catch_frame f = { .rec = rec, .outer = catch_top };
 
-	if (catch_buf)
-		panic("BUG: nested fault_catch");
-	if (jump_save(&buf)) {
-		return true;	/* resumed by trap_dispatch; catch_buf was cleared there */
-	}
-	catch_buf = &buf;
-	catch_rec = rec;
+	if (jump_save(&f.buf))
+		return true;	/* resumed by trap_dispatch, which popped f */
+	catch_top = &f;
 	fn(arg);
-	catch_buf = NULL;
+	catch_top = f.outer;
 	return false;
 }
 

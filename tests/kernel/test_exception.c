@@ -68,3 +68,30 @@ KTEST(exception, symbols_resolve)
 	KT_ASSERT(ksym_lookup(main + 5, &name, &off), "no symbol at kernel_main+5");
 	KT_ASSERT(strcmp(name, "kernel_main") == 0 && off == 5, "got %s+%lu", name, off);
 }
+
+/* The inner catch takes the first fault; the outer one is still armed. */
+static void nested_catch_site(void *arg)
+{
+	struct trap_record inner;
+	bool *inner_caught = arg;
+
+	*inner_caught = fault_catch(ud2_site, NULL, &inner) && inner.vector == VEC_INVALID_OP;
+	(void)*(volatile uint64_t *)0x8000000000000000UL;	/* non-canonical: #GP */
+}
+
+static void noop_site(void *arg)
+{
+	(void)arg;
+}
+
+KTEST(exception, nested_catch)
+{
+	struct trap_record outer;
+	bool inner_caught = false;
+
+	KT_ASSERT(fault_catch(nested_catch_site, &inner_caught, &outer),
+		  "the fault after the inner catch was not caught by the outer one");
+	KT_ASSERT(inner_caught, "the inner catch did not see the ud2");
+	KT_ASSERT_EQ(outer.vector, VEC_GP);
+	KT_ASSERT(!fault_catch(noop_site, NULL, &outer), "a clean call was reported as a fault");
+}
