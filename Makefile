@@ -9,8 +9,9 @@
 
 # The constituent modules, in swap order (memory first). Each is kernel/NAME/
 # combined with `ld -r` into build/modules/NAME.o; linker.ld gives each its own
-# page-aligned text/rodata/data/bss ranges.
-NC_MODULES := memory console interrupts heap bootinfo lib loader crates nano_core_swap init ktest
+# page-aligned text/rodata/data/bss ranges. The shell comes last, so that its
+# calls bind to the re-loaded copies of all the others.
+NC_MODULES := memory console interrupts heap bootinfo lib loader crates nano_core_swap init ktest shell
 
 BUILD   := build
 CC      := gcc

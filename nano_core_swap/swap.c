@@ -33,8 +33,9 @@
 
 MODULE_PROBE(nano_core_swap)
 
-static struct swap_report reports[SWAP_MAX_MODULES];
+static struct swap_report reports[SWAP_MAX_MODULES];	/* the first call's (boot) */
 static unsigned nreports;
+static bool boot_swap_done;	/* later calls (the shell's) only print their reports */
 /* Per description module: the crate that provides it now (NULL: the
  * nano_core) and how many times it was swapped. */
 static struct ld_crate *provider[SWAP_MAX_MODULES];
@@ -174,15 +175,15 @@ enum err swap_module(const char *module, const void *image, size_t size, struct 
 	report_crate(c, r);
 	provider[m] = c;
 	generation[m]++;
+	crates_changed();
 	return E_OK;
 }
 
-/* Swap the module at description index m from its boot module; log the result. */
-static enum err swap_one(uint32_t m)
+/* Swap the module at description index m from its boot module into *r; log the result. */
+static enum err swap_one(uint32_t m, struct swap_report *r)
 {
 	const char *name = ncd_str(&core.desc, core.desc.mods[m].name);
 	const struct boot_module *obj = bootinfo_find_module(name);
-	struct swap_report *r = &reports[nreports++];
 	enum err e;
 
 	if (!obj) {
@@ -271,11 +272,13 @@ enum err swap_nano_core_crates(const char *list)
 	first = parse_list(list, want);
 	/* the description lists modules in link order: memory first */
 	for (uint32_t m = 0; m < core.desc.h->nmodules; m++) {
-		if (want[m] && nreports < SWAP_MAX_MODULES) {
-			e = swap_one(m);
+		struct swap_report later;
+		if (want[m]) {	/* nmodules <= SWAP_MAX_MODULES: reports[] has room */
+			e = swap_one(m, boot_swap_done ? &later : &reports[nreports++]);
 			first = first == E_OK ? e : first;
 		}
 	}
+	boot_swap_done = true;
 	return first;
 }
 

@@ -2,7 +2,7 @@
 # the `bench` command line under QEMU -icount shift=0 (rdtsc counts guest
 # instructions), print the kernel's "bench:" lines and write build/bench.json
 # (tools/bench.sh). The ISO holds, besides the usual modules and test crates,
-# under /bench/ (each shipped as boot module BASENAME-without-extension):
+# under /extra/ (each shipped as boot module BASENAME-without-extension):
 #
 #   BENCH_OBJECTS="path/a.ko path/b.o"   each object as boot module `a`, `b`
 #                  (its basename without .o/.ko), and its stub crate `a_stubs`:
@@ -72,7 +72,7 @@ $(BENCH_DIR)/bench_manifest.txt: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(BUILD)/bench.iso: $(ISO_INPUTS) $(BENCH_FILES) tests/bench.mk | deps-check
-	$(Q)tools/mkiso.sh $@ "bench" $(BUILD) $(NC_MODULES) -- $(TESTMODS) ++ $(BENCH_FILES)
+	$(Q)tools/mkiso.sh $@ "bench" $(BUILD) $(NC_MODULES) -- $(TESTMODS) --extra $(BENCH_FILES)
 
 bench: $(BUILD)/bench.iso
 	$(Q)tools/bench.sh $< $(BUILD)/bench.json

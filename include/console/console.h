@@ -1,6 +1,7 @@
 /*
  * The kernel console: COM1 (16550) with a VGA text-mode mirror, kprintf,
- * log levels and panic(). Works from the first line of kernel_main on.
+ * log levels, input from COM1 and panic(). Works from the first line of
+ * kernel_main on.
  */
 #ifndef CONSOLE_CONSOLE_H
 #define CONSOLE_CONSOLE_H
@@ -24,6 +25,9 @@ void kvprintf(const char *fmt, va_list ap);
 void klog(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Messages above this level are dropped; LOG_INFO by default. */
 void console_set_level(enum log_level level);
+enum log_level console_get_level(void);
+/* "err", "warn", "info" or "debug". */
+const char *console_level_name(enum log_level level);
 /* Parse "err", "warn", "info" or "debug"; returns 0 on success, -1 if unknown. */
 int console_parse_level(const char *name, enum log_level *out);
 
@@ -31,6 +35,12 @@ int console_parse_level(const char *name, enum log_level *out);
 #define pr_warn(...)	klog(LOG_WARN, __VA_ARGS__)
 #define pr_info(...)	klog(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...)	klog(LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * Wait for the next byte from COM1 (polled; bytes that arrived earlier wait
+ * in the UART or, in QEMU, on the host side, never dropped).
+ */
+char console_getc(void);
 
 /*
  * Print "PANIC: <message>" and a backtrace, tell QEMU to exit with

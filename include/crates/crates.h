@@ -34,6 +34,17 @@ enum err crates_load_boot_module(const char *module_name, struct ld_crate **out)
 enum err crates_load_boot_module_opts(const char *module_name, const struct ld_load_opts *opts,
 				      struct ld_crate **out) NS_MUST_CHECK;
 
+/* ld_unload(crate), then crates_changed() if it succeeded. */
+enum err crates_unload(struct ld_crate *crate) NS_MUST_CHECK;
+
+/*
+ * Called after every change of the set of crates (a load, an unload, a
+ * swap) and doing nothing: gdb's nanoswap-symbols command breaks here to
+ * reload the crates' symbols. Anything that loads or unloads a crate without
+ * going through this file calls it.
+ */
+void crates_changed(void);
+
 /* Resolve name against the nano_core's global symbols (ld_load_opts hook). */
 bool crates_resolve_kernel_symbol(void *ctx, const char *name, uint64_t *value);
 

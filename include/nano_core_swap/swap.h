@@ -29,7 +29,9 @@ struct swap_report {
 /*
  * Build the `nano_core` crate from its description (once), then swap the
  * modules named in list: "all" (every constituent module), "none", or
- * "memory,heap,..." (memory first whenever it is named). A module that
+ * "memory,heap,..." (memory first whenever it is named), printing one
+ * "swap: NAME text OLD -> NEW, ..." line per module. It may be called again
+ * (a module swapped before is re-loaded over its last copy). A module that
  * fails to swap is logged and left as it was; the others go on. Returns
  * E_OK when every named module was swapped, else the first error.
  */
@@ -45,7 +47,8 @@ enum err swap_nano_core_crates(const char *list) NS_MUST_CHECK;
 enum err swap_module(const char *module, const void *image, size_t size,
 		     struct swap_report *report) NS_MUST_CHECK;
 
-/* The reports of swap_nano_core_crates, in swap order. */
+/* The reports of the first swap_nano_core_crates call (the boot's), in swap
+ * order; later calls (the shell's `swap`) only print theirs. */
 const struct swap_report *swap_reports(unsigned *count);
 
 /* The nano_core crate (NULL before swap_nano_core_crates built it). */

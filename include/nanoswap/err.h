@@ -36,7 +36,12 @@
 	X(SWAP_BAD_DESC, "the nano_core description is malformed")                 \
 	X(SWAP_UNKNOWN_MODULE, "no such constituent module in the nano_core")      \
 	X(SWAP_NO_OBJECT, "no boot module holds the module's object")              \
-	X(SWAP_LAYOUT_CHANGED, "the module's data layout differs from the nano_core's")
+	X(SWAP_LAYOUT_CHANGED, "the module's data layout differs from the nano_core's") \
+	X(SHELL_UNKNOWN_COMMAND, "no such shell command")                         \
+	X(SHELL_USAGE, "missing or malformed arguments (the usage is printed)")  \
+	X(SHELL_LINE_TOO_LONG, "input line longer than SHELL_LINE_MAX")          \
+	X(SHELL_FAULT, "the command raised a CPU exception (caught)")            \
+	X(SHELL_REFUSED, "the shell refuses to do that to a live crate")
 
 #define ERR_LIST(X) ERR_LIST_KERNEL(X) LOADER_ERR_LIST(X)
 

@@ -61,6 +61,26 @@ void klog(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+char console_getc(void)
+{
+	char c;
+
+	while (!serial_try_getc(&c))
+		__asm__ volatile("pause");
+	return c;
+}
+
+enum log_level console_get_level(void)
+{
+	return console_level;
+}
+
+const char *console_level_name(enum log_level level)
+{
+	return (unsigned)level < sizeof(level_names) / sizeof(level_names[0]) ?
+	       level_names[level] : "?";
+}
+
 void console_set_level(enum log_level level)
 {
 	console_level = level;

@@ -40,12 +40,32 @@ enum err crates_load_boot_module(const char *module_name, struct ld_crate **out)
 	const struct ld_load_opts opts = { .resolve_undefined = crates_resolve_kernel_symbol,
 					   .keep_image = true };
 
+	enum err e;
+
 	if (!m) {
 		pr_err("crates: no boot module '%s' (is it in grub.cfg?)\n", module_name);
 		return E_LD_NOT_FOUND;
 	}
-	return ld_load(kernel_ns, module_name, phys_to_virt(m->start), m->end - m->start,
-		       &opts, out);
+	e = ld_load(kernel_ns, module_name, phys_to_virt(m->start), m->end - m->start,
+		    &opts, out);
+	if (e == E_OK)
+		crates_changed();
+	return e;
+}
+
+enum err crates_unload(struct ld_crate *crate)
+{
+	enum err e = ld_unload(kernel_ns, crate);
+
+	if (e == E_OK)
+		crates_changed();
+	return e;
+}
+
+/* Empty on purpose: a debugger's breakpoint (tools/gdb/nanoswap.py). */
+__attribute__((noinline)) void crates_changed(void)
+{
+	__asm__ volatile("" ::: "memory");
 }
 
 enum err crates_load_boot_module_opts(const char *module_name, const struct ld_load_opts *opts,

@@ -14,8 +14,10 @@
 #include <lib/util.h>
 #include <lib/x86.h>
 #include <memory/memory.h>
+#include <loader/elf.h>
 #include <nano_core_swap/swap.h>
 #include <nanoswap/probe.h>
+#include <shell/shell.h>
 
 MODULE_PROBE(init)
 
@@ -83,6 +85,20 @@ static __attribute__((noreturn)) void run_bench_and_exit(void)
 	cpu_halt_forever();
 }
 
+/*
+ * Enter the shell through the namespace, so that its live copy runs (the
+ * re-loaded one after a swap, calling the other modules' re-loaded copies):
+ * the nano_core's own call sites still reach the old code.
+ */
+static __attribute__((noreturn)) void run_shell(void)
+{
+	const struct ld_symbol *s;
+
+	if (ld_lookup(crates_namespace(), "shell_run", &s) == E_OK && s->type == STT_FUNC)
+		((void (*)(void))s->addr)();
+	shell_run();	/* no namespace entry: the nano_core's copy */
+}
+
 void kernel_main(uint32_t magic, uint64_t info_phys)
 {
 	uint64_t tsc_entry = rdtsc();
@@ -109,7 +125,5 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 		run_tests_and_exit();
 	if (cmdline.bench)
 		run_bench_and_exit();
-	kprintf("nanoswap: idle (no shell yet); quit QEMU with Ctrl-A X\n");
-	for (;;)
-		__asm__ volatile("hlt");
+	run_shell();				/* nanoswap> (halt leaves QEMU) */
 }
