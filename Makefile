@@ -1,7 +1,10 @@
 # nanoswap: a higher-half x86_64 kernel whose base image re-loads its own parts.
 #
 #   make            build build/nanoswap.iso
-#   make run        boot it in QEMU (CMDLINE="..." passes a kernel command line)
+#   make run        boot it in QEMU to the nanoswap> shell (CMDLINE="..." passes a
+#                   kernel command line; MODULES="a.o dir/b.o" adds objects as the
+#                   boot modules a and b, for the shell's `load a`)
+#   make debug      the same, paused, with gdb attached (tools/gdb/nanoswap.py)
 #   make test       host tests + QEMU boot tests; ends with "N passed, N failed"
 #   make bench      benchmarks in guest instructions (QEMU -icount shift=0)
 #   make deps       install the tools (apt-get, as root)
@@ -19,6 +22,8 @@ LD      := ld
 OBJCOPY := objcopy
 HOSTCC  := gcc
 CMDLINE ?=
+MODULES ?=
+EXTRA_OBJS := $(abspath $(MODULES))
 QEMU_TIMEOUT ?= 60
 
 V ?= 0
@@ -50,7 +55,7 @@ BOOT_OBJS   := $(call obj,$(wildcard boot/*.S boot/*.c))
 MODULE_OBJS := $(patsubst %,$(BUILD)/modules/%.o,$(NC_MODULES))
 ALL_KOBJS   := $(BOOT_OBJS) $(foreach m,$(NC_MODULES),$(call obj,$(call module_srcs,$(m))))
 
-.PHONY: all iso run test bench deps deps-check host-test qemu-test clean FORCE
+.PHONY: all iso run debug test bench deps deps-check host-test qemu-test clean FORCE
 all iso: $(BUILD)/nanoswap.iso
 
 # The compiler and flags are part of every object: rebuild when they change.
@@ -120,13 +125,24 @@ $(BUILD)/cmdline.txt: FORCE
 	@printf '%s' '$(CMDLINE)' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-$(BUILD)/nanoswap.iso: $(ISO_INPUTS) $(BUILD)/cmdline.txt | deps-check
-	$(Q)tools/mkiso.sh $@ "$$(cat $(BUILD)/cmdline.txt)" $(BUILD) $(NC_MODULES) -- $(TESTMODS)
+# The extra objects (MODULES=) too, as "NAME PATH" lines; gdb reads them.
+$(BUILD)/extra-modules.txt: FORCE
+	@mkdir -p $(@D)
+	@: > $@.tmp; for o in $(EXTRA_OBJS); do echo "$$(basename $$o .o) $$o" >> $@.tmp; done
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/nanoswap.iso: $(ISO_INPUTS) $(BUILD)/cmdline.txt $(BUILD)/extra-modules.txt $(EXTRA_OBJS) | deps-check
+	$(Q)tools/mkiso.sh $@ "$$(cat $(BUILD)/cmdline.txt)" $(BUILD) $(NC_MODULES) -- $(TESTMODS) \
+		--extra $(EXTRA_OBJS)
 
 # ---- running -------------------------------------------------------------
 
 run: $(BUILD)/nanoswap.iso
 	$(Q)tools/qemu-run.sh $(BUILD)/nanoswap.iso
+
+# QEMU paused with its gdb stub, and gdb with nanoswap-symbols (tools/gdb/).
+debug: $(BUILD)/nanoswap.iso
+	$(Q)tools/qemu-debug.sh $(BUILD)
 
 # Benchmarks in guest instructions (QEMU -icount shift=0: rdtsc counts them):
 # make bench [BENCH_OBJECTS="a.ko b.o"] (tests/bench.mk).

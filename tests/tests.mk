@@ -24,7 +24,20 @@ $(BUILD)/test-%.iso: $(ISO_INPUTS) tests/tests.mk | deps-check
 
 QEMU_TEST := tools/qemu-test.sh
 
-test: $(TEST_ISOS) $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck $(BUILD)/tools/ncdesc \
+# An object from outside the kernel's module rules (plain gcc -c), added to
+# the ISO the way a user does it: make iso MODULES=... (tests/shell.sh loads it).
+EXT_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -mcmodel=kernel -mno-red-zone \
+	-mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-common -fno-stack-protector \
+	-fcf-protection=none -Wall -Wextra -Werror -Iinclude
+$(BUILD)/ext/ext_hello.o: tests/extra/ext_hello.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(EXT_CFLAGS) -c $< -o $@
+
+$(BUILD)/test-shell.iso: $(BUILD)/ext/ext_hello.o $(ISO_INPUTS) FORCE | deps-check
+	$(Q)$(MAKE) --no-print-directory iso CMDLINE= MODULES=$(BUILD)/ext/ext_hello.o
+	$(Q)cp $(BUILD)/nanoswap.iso $@
+
+test: $(TEST_ISOS) $(BUILD)/test-shell.iso $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck $(BUILD)/tools/ncdesc \
 	$(BUILD)/nano_core.desc | deps-check
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@for bin in $(HOST_TEST_BINS); do \
@@ -46,6 +59,10 @@ test: $(TEST_ISOS) $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck $(BUILD)/tools/ncde
 		--expect "ktest: no test matched 'nosuchprefix'; the suites are: boot exception" \
 		--expect "swap: 'foo' is not a constituent module" \
 		--expect "swap: '' is not a constituent module" --expect 'swap: memory '
+	@tests/shell.sh $(BUILD)/test-shell.iso $(BUILD) $(RESULTS)
+	@printf 'reboot\n' > $(RESULTS)/shell_reboot.in
+	@$(QEMU_TEST) shell_reboot $(BUILD)/test-shell.iso 0 $(RESULTS) --input $(RESULTS)/shell_reboot.in \
+		--expect 'nanoswap> reboot' --expect 'nanoswap: reboot' --reject 'exception'
 	@$(QEMU_TEST) no_long_mode $(BUILD)/test-ktest.iso 67 $(RESULTS) \
 		--expect 'nanoswap: this CPU has no long mode (x86_64); halting' -- -cpu qemu32
 	@$(QEMU_TEST) no_nx $(BUILD)/test-ktest.iso 69 $(RESULTS) \

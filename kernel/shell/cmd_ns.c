@@ -248,7 +248,7 @@ static void print_edge(const struct ld_dep *d)
 	print_section_name(d->source, 44);
 	kprintf(" -> ");
 	print_section_name(d->target, 44);
-	kprintf(" %u relocations\n", d->nrelocs);
+	kprintf(" %u relocation%s\n", d->nrelocs, d->nrelocs == 1 ? "" : "s");
 }
 
 enum err cmd_deps(int argc, char **argv)

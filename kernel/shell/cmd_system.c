@@ -65,7 +65,7 @@ enum err cmd_log(int argc, char **argv)
 		return E_SHELL_USAGE;
 	}
 	console_set_level(level);
-	kprintf("log level: %s\n", console_level_name(level));
+	kprintf("log level set to %s\n", console_level_name(level));
 	return E_OK;
 }
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The shell on a real boot: types a session into COM1 of the ISO (which was
+# built with `make iso MODULES=build/ext/ext_hello.o`, so the boot module
+# ext_hello is an object from outside the kernel's module rules) and checks
+# every command's output, bad input included, and that `halt` exits 33.
+#   tests/shell.sh ISO BUILD RESULTS
+set -u
+iso=$1 build=$2 results=$3
+input=$results/shell.in
+
+# the nano_core's (old) copy of kmalloc: `addr` must call it superseded
+old_kmalloc=$(nm "$build/nano_core.elf" | awk '$3 == "kmalloc" { print $1 }')
+old_kmalloc_4=$(printf '%x' $((0x$old_kmalloc + 4)))
+long_line=$(printf 'x%.0s' $(seq 300))
+
+{
+	printf 'help\n'
+	printf 'lox\177g\n'			# backspace: runs "log"
+	printf 'garbage\025mem\n'		# Ctrl-U erases "garbage"
+	printf 'halt\003'			# Ctrl-C cancels: must not halt
+	printf 'log warn\nlog info\n\033[A\033[A\nlog\nlog info\n'	# up, up: "log warn" again
+	printf 'frobnicate now\n'
+	printf 'sym\naddr 12zz\nlog nope\nns a b\n'
+	printf '%s\n' "$long_line"
+	printf 'peek 0\n'
+	printf 'ns\nns heap\nsym kmalloc\naddr %s\n' "$old_kmalloc_4"
+	printf 'load ext_hello\nsym ext_hello_greet\ndeps ext_hello\nns\n'
+	printf 'load tm_data\nload tm_dep\nunload tm_data\nunload tm_dep\nunload tm_data\n'
+	printf 'unload memory\nunload nosuch\nload nosuch\n'
+	printf 'swap memory,heap\nswap bogus\nsym kmalloc\n'
+	printf 'test heap.\ntest nosuch\n'
+	printf 'halt\n'
+} > "$input"
+
+exec tools/qemu-test.sh shell "$iso" 33 "$results" --input "$input" \
+	--expect 'nanoswap> help' \
+	--expect '  ns [CRATE]                   the crates' \
+	--expect 'nanoswap> log'$'\n''log level: info' \
+	--reject "unknown command 'lo" \
+	--expect 'frames: ' --reject "unknown command 'garbage" \
+	--expect 'nanoswap> halt^C' \
+	--expect 'log level set to warn'$'\n''nanoswap> log'$'\n''log level: warn' \
+	--expect "unknown command 'frobnicate' (help lists them)" \
+	--expect 'usage: sym NAME' \
+	--expect "'z' is not a hex digit" --expect 'usage: addr ADDR' \
+	--expect "log: unknown level 'nope'" --expect 'usage: ns [CRATE]' \
+	--expect 'shell: line longer than 255 characters (SHELL_LINE_MAX); ignored' \
+	--expect 'exception 14 (page fault)' \
+	--expect "shell: 'peek' raised exception 14" \
+	--expect 'nano_core ' --expect 'shell                ' \
+	--expect 'crate heap: ' --expect 'heap:.bss.free_list' --expect 'bound to nano_core heap:.bss.free_list' \
+	--expect 'global function in crate heap, section heap:.text.kmalloc+0' \
+	--expect 'supersedes: ffffffff80' \
+	--expect "$old_kmalloc_4: crate nano_core, section heap:.text.kmalloc+4, kmalloc+4" \
+	--expect 'old code: superseded; kmalloc now lives at ffffffffc' \
+	--expect 'load: crate ext_hello: ' \
+	--expect 'global function in crate ext_hello, section ext_hello:.text+0' \
+	--expect '-> console:.text.kprintf' --expect '-> heap:.text.kmalloc' \
+	--expect 'ext_hello               ' \
+	--expect 'load: crate tm_dep: ' \
+	--expect "unload: tm_data: still loaded (LD_IN_USE)" \
+	--expect 'unload: crate tm_dep unloaded' --expect 'unload: crate tm_data unloaded' \
+	--expect 'unload: memory is part of the running kernel' \
+	--expect "no crate 'nosuch'" --expect 'load: nosuch: not loaded (LD_NOT_FOUND)' \
+	--expect 'swap: memory         text ffffffff80' --expect 'swap: heap           text ffffffff80' \
+	--expect "swap: 'bogus' is not a constituent module" \
+	--expect 'global function in crate heap#2' \
+	--expect 'ok heap.aligned' \
+	--expect "ktest: no test matched 'nosuch'" \
+	--expect 'nanoswap: halt'
