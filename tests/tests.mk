@@ -60,6 +60,7 @@ test: $(TEST_ISOS) $(BUILD)/test-shell.iso $(HOST_TEST_BINS) $(BUILD)/tools/elfc
 		--expect "swap: 'foo' is not a constituent module" \
 		--expect "swap: '' is not a constituent module" --expect 'swap: memory '
 	@tests/shell.sh $(BUILD)/test-shell.iso $(BUILD) $(RESULTS)
+	@tests/gdb.sh $(BUILD)/test-shell.iso $(BUILD) $(RESULTS)
 	@printf 'reboot\n' > $(RESULTS)/shell_reboot.in
 	@$(QEMU_TEST) shell_reboot $(BUILD)/test-shell.iso 0 $(RESULTS) --input $(RESULTS)/shell_reboot.in \
 		--expect 'nanoswap> reboot' --expect 'nanoswap: reboot' --reject 'exception'

@@ -3,7 +3,7 @@
 #   tools/deps.sh check    install what is missing if root, else print the command and fail
 #   tools/deps.sh install  the same, but always try (make deps)
 set -u
-PKGS="qemu-system-x86 grub-pc-bin grub-common xorriso mtools clang libclang-rt-14-dev binutils gcc make"
+PKGS="qemu-system-x86 grub-pc-bin grub-common xorriso mtools clang libclang-rt-14-dev gdb binutils gcc make"
 
 missing=""
 need() { # need PACKAGE TEST...
@@ -16,6 +16,7 @@ need grub-common command -v grub-mkrescue
 need xorriso command -v xorriso
 need mtools command -v mformat
 need clang command -v clang
+need gdb command -v gdb	# make debug, and the gdb test
 need libclang-rt-14-dev sh -c 'ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a'
 
 [ -z "$missing" ] && exit 0
