@@ -27,6 +27,7 @@ long_line=$(printf 'x%.0s' $(seq 300))
 	printf 'load ext_hello\nsym ext_hello_greet\ndeps ext_hello\nns\n'
 	printf 'load tm_data\nload tm_dep\nunload tm_data\nunload tm_dep\nunload tm_data\n'
 	printf 'unload memory\nunload nosuch\nload nosuch\n'
+	printf 'test\n'			# the whole suite, under the shell's fault_catch
 	printf 'swap memory,heap\nswap bogus\nsym kmalloc\n'
 	printf 'test heap.\ntest nosuch\n'
 	printf 'halt\n'
@@ -65,6 +66,8 @@ exec tools/qemu-test.sh shell "$iso" 33 "$results" --input "$input" \
 	--expect 'swap: memory         text ffffffff80' --expect 'swap: heap           text ffffffff80' \
 	--expect "swap: 'bogus' is not a constituent module" \
 	--expect 'global function in crate heap#2' \
+	--expect 'ok exception.int3_inside_catch_resumes' --expect 'rerun ok swap.functions_and_probes' \
+	--reject 'FAIL ' --reject "shell: 'test' raised" \
 	--expect 'ok heap.aligned' \
 	--expect "ktest: no test matched 'nosuch'" \
 	--expect 'nanoswap: halt'

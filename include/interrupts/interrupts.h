@@ -41,7 +41,8 @@ const struct trap_record *trap_last(void);
 /*
  * Run fn(arg). If it raises an exception, the handler reports it, stores it
  * in *rec and resumes here instead of panicking: fault_catch returns true.
- * Catches nest: the innermost active one takes the fault.
+ * Catches nest: the innermost active one takes the fault. A breakpoint (int3)
+ * is reported and resumed, never caught.
  * Returns false (rec untouched) when fn returns normally.
  */
 bool fault_catch(void (*fn)(void *), void *arg, struct trap_record *rec);

@@ -89,6 +89,8 @@ void trap_dispatch(struct trap_frame *tf)
 
 	record(tf, cr2);
 	report(tf, cr2);
+	if (tf->vector == VEC_BREAKPOINT)
+		return;	/* int3 is a trap: RIP is already past it; resume, caught or not */
 	if (catch_top) {
 		struct catch_frame *f = catch_top;
 		*f->rec = last;
@@ -96,8 +98,6 @@ void trap_dispatch(struct trap_frame *tf)
 		kprintf("  (expected by fault_catch: resuming)\n");
 		jump_restore(&f->buf, 1);
 	}
-	if (tf->vector == VEC_BREAKPOINT)
-		return;	/* int3 is a trap: RIP is already past it */
 	panic("unhandled exception %lu at %p", tf->vector, (void *)tf->rip);
 }
 

@@ -95,3 +95,21 @@ KTEST(exception, nested_catch)
 	KT_ASSERT_EQ(outer.vector, VEC_GP);
 	KT_ASSERT(!fault_catch(noop_site, NULL, &outer), "a clean call was reported as a fault");
 }
+
+static void int3_site_arg(void *arg)
+{
+	(void)arg;
+	int3_site();
+}
+
+/* int3 is a trap that resumes: a fault_catch around it (the shell's around
+ * `test`) must not take it. */
+KTEST(exception, int3_inside_catch_resumes)
+{
+	struct trap_record rec;
+	unsigned before = trap_last()->count;
+
+	KT_ASSERT(!fault_catch(int3_site_arg, NULL, &rec), "fault_catch took the breakpoint");
+	KT_ASSERT_EQ(trap_last()->count, before + 1);
+	KT_ASSERT_EQ(trap_last()->vector, VEC_BREAKPOINT);
+}
