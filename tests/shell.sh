@@ -20,7 +20,7 @@ long_line=$(printf 'x%.0s' $(seq 300))
 	printf 'halt\003'			# Ctrl-C cancels: must not halt
 	printf 'log warn\nlog info\n\033[A\033[A\nlog\nlog info\n'	# up, up: "log warn" again
 	printf 'frobnicate now\n'
-	printf 'sym\naddr 12zz\nlog nope\nns a b\n'
+	printf 'sym\naddr 12zz\nlog nope\nns a b\nns 1 2 3 4 5 6 7 8 9\n'
 	printf '%s\n' "$long_line"
 	printf 'peek 0\n'
 	printf 'ns\nns heap\nsym kmalloc\naddr %s\n' "$old_kmalloc_4"
@@ -59,10 +59,11 @@ exec tools/qemu-test.sh shell "$iso" 33 "$results" --input "$input" \
 	--expect '-> console:.text.kprintf' --expect '-> heap:.text.kmalloc' \
 	--expect 'ext_hello               ' \
 	--expect 'load: crate tm_dep: ' \
-	--expect "unload: tm_data: still loaded (LD_IN_USE)" \
+	--expect "loader: tm_data: still used by crate 'tm_dep'" \
 	--expect 'unload: crate tm_dep unloaded' --expect 'unload: crate tm_data unloaded' \
 	--expect 'unload: memory is part of the running kernel' \
-	--expect "no crate 'nosuch'" --expect 'load: nosuch: not loaded (LD_NOT_FOUND)' \
+	--expect "no crate 'nosuch'" --expect "crates: no boot module 'nosuch'" \
+	--expect 'shell: more than 8 words (SHELL_MAX_ARGS); ignored' \
 	--expect 'swap: memory         text ffffffff80' --expect 'swap: heap           text ffffffff80' \
 	--expect "swap: 'bogus' is not a constituent module" \
 	--expect 'global function in crate heap#2' \

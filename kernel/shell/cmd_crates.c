@@ -17,10 +17,8 @@ enum err cmd_load(int argc, char **argv)
 	enum err e = crates_load_boot_module(argv[1], &c);
 
 	(void)argc;
-	if (e != E_OK) {
-		kprintf("load: %s: not loaded (%s)\n", argv[1], err_name(e));
-		return e;
-	}
+	if (e != E_OK)
+		return e;	/* crates or the loader said why */
 	(void)ld_crate_sections(c, &nsecs);
 	(void)ld_crate_symbols(c, &nsyms);
 	kprintf("load: crate %s: %lu sections, %lu symbols\n", ld_crate_name(c), nsecs, nsyms);
@@ -55,10 +53,8 @@ enum err cmd_unload(int argc, char **argv)
 		return E_SHELL_REFUSED;
 	}
 	e = crates_unload(c);
-	if (e != E_OK) {
-		kprintf("unload: %s: still loaded (%s)\n", argv[1], err_name(e));
-		return e;
-	}
+	if (e != E_OK)
+		return e;	/* the loader named the dependents */
 	kprintf("unload: crate %s unloaded\n", argv[1]);
 	return E_OK;
 }
