@@ -5,15 +5,15 @@
 # none yet: the breakpoint on crates_changed must pick up every swap), breaks
 # on the shell's command dispatcher, types `help`, and checks that gdb stops
 # in the module-area copy of shell_exec_line, names it, that `bt` has no
-# `??` frame and that `&kmalloc` is the live copy; then `halt` must exit
-# QEMU with 33.
+# `??` frame and that `&kmalloc` is the live copy; then that `load tm_hello`
+# adds its symbols and `unload tm_hello` removes them, and `halt` exits 33.
 #   tests/gdb.sh ISO BUILD RESULTS
 set -u
 iso=$1 build=$2 results=$3
 name=gdb
 log=$results/$name.log serial=$results/$name.serial
 sock=$(mktemp -u "${TMPDIR:-/tmp}/nanoswap-gdb.XXXXXX")
-printf 'help\nhalt\n' > "$results/$name.in"
+printf 'help\nload tm_hello\nmem\nunload tm_hello\nhalt\n' > "$results/$name.in"
 
 timeout 120 qemu-system-x86_64 -M q35 -nodefaults -m 256M -cpu qemu64,+nx -no-reboot \
 	-display none -cdrom "$iso" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
@@ -32,6 +32,10 @@ NANOSWAP_BUILD=$build timeout 120 gdb -batch -nx -x tools/gdb/nanoswap.py \
 	-ex 'info symbol $pc' \
 	-ex 'bt' \
 	-ex 'python print("gdb-test: kmalloc %x" % int(gdb.parse_and_eval("&kmalloc")))' \
+	-ex 'delete' -ex 'break cmd_mem' -ex 'continue' \
+	-ex 'python print("gdb-test: after load %x" % int(gdb.parse_and_eval("&tm_hello_run")))' \
+	-ex 'delete' -ex 'break cmd_halt' -ex 'continue' \
+	-ex 'python print("gdb-test: after unload %s" % gdb.lookup_global_symbol("tm_hello_run"))' \
 	-ex 'delete' -ex 'continue' >"$log" 2>&1
 wait $qemu
 status=$?
@@ -53,6 +57,12 @@ echo "$bt" | grep -q '??' && why="${why:+$why; }bt has a ?? frame"
 kmalloc=$(sed -n 's/^gdb-test: kmalloc \([0-9a-f]*\)$/\1/p' "$log")
 [ -n "$kmalloc" ] && [ $((0x$kmalloc >= 0xffffffffc0000000)) = 1 ] ||
 	why="${why:+$why; }'p &kmalloc' gives ${kmalloc:-?}, not the live copy in the module area"
+after_load=$(sed -n 's/^gdb-test: after load \([0-9a-f]*\)$/\1/p' "$log")
+[ -n "$after_load" ] && [ $((0x$after_load >= 0xffffffffc0000000)) = 1 ] ||
+	why="${why:+$why; }after 'load tm_hello' gdb has no tm_hello_run in the module area"
+grep -q '^gdb-test: after unload None$' "$log" ||
+	why="${why:+$why; }after 'unload tm_hello' gdb still knows tm_hello_run"
+grep -q 'Python Exception' "$log" && why="${why:+$why; }the script raised a Python exception"
 grep -q 'nanoswap> help' "$log" || why="${why:+$why; }the shell did not read 'help'"
 
 if [ -z "$why" ]; then

@@ -52,7 +52,7 @@ def object_for(crate):
 
 
 def read_crates():
-    """[(name, [(section name, run address)])] from kernel memory, in load order.
+    """[(name, [(section name, run address, size)])] from kernel memory, in load order.
 
     Empty while the kernel is not far enough to have a namespace (paging
     off, or crates_init not run yet)."""
@@ -69,7 +69,7 @@ def read_crates():
                 s = crate["sections"][i]
                 if int(s["elf_index"]) == 0:  # the loader's own GOT: not in the file
                     continue
-                secs.append((s["name"].string(), int(s["addr"])))
+                secs.append((s["name"].string(), int(s["addr"]), int(s["size"])))
             crates.append((crate["name"].string(), secs))
             c = crate["next"]
         return crates
@@ -140,7 +140,7 @@ crates_changed() to follow later loads, unloads and swaps."""
         self.core_addr = int(gdb.parse_and_eval("(unsigned long)&long_mode_high"))
     def add(self, name, entry, verbose):
         path, secs = entry
-        args = " ".join("-s %s 0x%x" % (s, a) for s, a in secs)
+        args = " ".join("-s %s 0x%x" % (s, a) for s, a, _ in secs)
         gdb.execute("add-symbol-file %s %s" % (path, args), to_string=True)
         self.loaded[name] = entry
         if verbose:
@@ -148,8 +148,10 @@ crates_changed() to follow later loads, unloads and swaps."""
 
     def remove(self, name):
         path, secs = self.loaded.pop(name)
-        if secs:  # the highest address is a fresh section, never a bound (shared) one
-            gdb.execute("remove-symbol-file -a 0x%x" % max(a for _, a in secs), to_string=True)
+        # the highest non-empty section is a fresh one, never a bound (shared) one
+        addrs = [a for _, a, size in secs if size]
+        if addrs:
+            gdb.execute("remove-symbol-file -a 0x%x" % max(addrs), to_string=True)
 
 
 class CratesChangedBreakpoint(gdb.Breakpoint):
