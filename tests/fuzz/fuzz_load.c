@@ -36,8 +36,18 @@ static void fuzz_query(struct ld_namespace *ns, const struct ld_crate *c)
 	volatile uint64_t sink = 0;
 
 	for (i = 0; i < n; i++) {
-		for (const struct ld_dep *d = ld_section_deps(&secs[i]); d; d = d->next_dep)
+		struct ld_reloc_iter it;
+		struct ld_reloc r;
+		uint64_t on_edges = 0, seen = 0, no_target = 0;
+
+		for (ld_relocs_of_section(&it, &secs[i]); ld_reloc_next(&it, &r); seen++)
+			no_target += r.target == NULL;
+		for (const struct ld_dep *d = ld_section_deps(&secs[i]); d; d = d->next_dep) {
 			sink += d->nrelocs + d->target->addr;
+			on_edges += d->nrelocs;
+		}
+		if (seen != secs[i].nrelocs || on_edges != seen - no_target)
+			__builtin_trap(); /* every relocation read back lies on one edge */
 		for (const struct ld_dep *d = ld_section_dependents(&secs[i]); d;
 		     d = d->next_dependent)
 			sink += d->nrelocs + d->source->addr;

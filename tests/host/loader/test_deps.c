@@ -288,7 +288,7 @@ static void test_existing_crate(struct tctx *t)
 
 	CHECK(t, ns && shim_register_external(&t->shim, run, memory, sizeof(memory)));
 	before = tsnap(t);
-	CHECK_ERR(t, ld_existing_begin(ns, "nano_core", 3, 4, 1, &core), E_OK);
+	CHECK_ERR(t, ld_existing_begin(ns, "nano_core", 3, 4, 4, &core), E_OK);
 	CHECK_ERR(t, ld_existing_add_section(core, ".text.provider_add", LD_KIND_TEXT, run,
 					     64, 16, &text), E_OK);
 	CHECK_ERR(t, ld_existing_add_section(core, ".data.provider_value", LD_KIND_DATA,
@@ -305,10 +305,32 @@ static void test_existing_crate(struct tctx *t)
 					    STB_GLOBAL, STT_OBJECT), E_OK);
 	CHECK_ERR(t, ld_existing_add_symbol(core, "calls", run + 0x1020, 4, arr, STB_LOCAL,
 					    STT_OBJECT), E_OK);
+	/* records in any order: the commit groups them by source section */
 	CHECK_ERR(t, ld_existing_add_reloc(core, text, 20, R_X86_64_PC32, -4, arr, 8), E_OK);
+	CHECK_ERR(t, ld_existing_add_reloc(core, val, 0, R_X86_64_32, 0, text, 16), E_OK);
+	CHECK_ERR(t, ld_existing_add_reloc(core, text, 40, R_X86_64_PC32, -4, arr, 12), E_OK);
+	CHECK_ERR(t, ld_existing_add_reloc(core, text, 50, R_X86_64_64, 0, NULL, 0x1234), E_OK);
 	CHECK(t, ld_crate_first(ns) == NULL); /* invisible until committed */
 	CHECK_ERR(t, ld_existing_commit(core), E_OK);
-	CHECK(t, ld_section_dependents(arr) && ld_section_dependents(arr)->source == text);
+	CHECK(t, ld_crate_nrelocs(core) == 4 && text->nrelocs == 3 && val->nrelocs == 1);
+	CHECK(t, ld_section_dependents(arr) && ld_section_dependents(arr)->source == text &&
+		 ld_section_dependents(arr)->nrelocs == 2 && !ld_section_dependents(arr)->next_dependent);
+	CHECK(t, ld_section_dependents(text) && ld_section_dependents(text)->source == val &&
+		 ld_section_dependents(text)->nrelocs == 1);
+	{
+		struct ld_reloc_iter it;
+		struct ld_reloc r;
+		uint64_t offsets = 0;
+		unsigned n = 0;
+
+		for (ld_relocs_of_dep(&it, ld_section_dependents(arr)); ld_reloc_next(&it, &r); n++)
+			offsets = offsets * 100 + r.offset + r.target_offset;
+		CHECK(t, n == 2 && offsets == 28 * 100 + 52); /* in the order they came */
+		ld_relocs_of_section(&it, text);
+		for (n = 0; ld_reloc_next(&it, &r); n++)
+			CHECK(t, r.source == text);
+		CHECK(t, n == 3);
+	}
 	CHECK_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
 	CHECK_ERR(t, ld_lookup(ns, "provider_value", &s), E_OK);
 	CHECK(t, s->crate == core && s->addr == run + 0x1000);

@@ -321,7 +321,57 @@ static void test_overflow_pc32(struct tctx *t)
 	tundef_value = NULL;
 }
 
+/* Is run address `a` inside a section of `c` whose bytes come from the file? */
+static bool tin_progbits(const struct ld_crate *c, uint64_t a)
+{
+	size_t n;
+	const struct ld_section *s = ld_crate_sections(c, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (!s[i].nobits && s[i].elf_index && a >= s[i].addr && a < s[i].addr + s[i].size)
+			return true;
+	return false;
+}
+
+/* Fresh frames come dirty (the shim fills them with SHIM_FRESH_BYTE, as
+ * vrange_map promises nothing): every byte of every page the crate's own
+ * sections touch that is not copied from the file (NOBITS, alignment gaps,
+ * page tails) must be zero after the load. */
+static void test_fresh_bytes_written(struct tctx *t)
+{
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *prov, *basic;
+	const struct ld_section *s;
+	size_t n, zeroed = 0, bss = 0;
+
+	CHECK(t, ns);
+	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
+	CHECK_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
+	s = ld_crate_sections(basic, &n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t from = s[i].addr & ~(LD_PAGE_SIZE - 1);
+		uint64_t to = (s[i].addr + s[i].size + LD_PAGE_SIZE - 1) & ~(LD_PAGE_SIZE - 1);
+
+		if (s[i].bound || s[i].size == 0)
+			continue;
+		bss += s[i].nobits;
+		for (uint64_t a = from; a < to; a++) {
+			uint64_t v;
+
+			if (tin_progbits(basic, a))
+				continue;
+			CHECKF(t, tread(t, a, 1, &v) && v == 0, "byte at %lx (near '%s') is %lx",
+			       (unsigned long)a, s[i].name, (unsigned long)v);
+			if (v != 0)
+				return;
+			zeroed++;
+		}
+	}
+	CHECK(t, bss > 0 && zeroed > 1000);
+}
+
 const struct test_case tests_load[] = {
+	{ "fresh_bytes_written", test_fresh_bytes_written, true },
 	{ "overflow_pc32", test_overflow_pc32, true },
 	{ "load_basic", test_load_basic, true },
 	{ "load_combined", test_load_combined, true },

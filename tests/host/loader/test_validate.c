@@ -1,8 +1,10 @@
 /*
  * Malformed variants of a good object (basic.o from each compiler), one per
- * validation check: each patch must be rejected with its own error code and
- * a message naming the offending value, before anything is allocated (the
- * shim's counters must not move).
+ * check: each patch must be rejected with its own error code and a message
+ * naming the offending value, and everything the load took must be given
+ * back (the shim's counters must not move). Among them, the inputs that
+ * would make a load's work larger than its file: aliased tables, sizes past
+ * the file, reserved indexes, names that overlap on purpose.
  */
 #include "tcommon.h"
 
@@ -58,6 +60,57 @@ static void p_machine(struct blob *b) { EH->e_machine = EM_386; }
 static void p_shentsize(struct blob *b) { EH->e_shentsize = 32; }
 static void p_shnum0(struct blob *b) { EH->e_shnum = 0; }
 static void p_shoff(struct blob *b) { EH->e_shoff = b->size - 64; }
+static void p_shnum_reserved(struct blob *b) { EH->e_shnum = SHN_LORESERVE; }
+/* A second RELA section header over (part of) the first one's entries. */
+static void p_rela_alias(struct blob *b)
+{
+	unsigned a = trela(b), k = a + 1;
+
+	while (k < EH->e_shnum && SH(k)->sh_type != SHT_RELA)
+		k++;
+	SH(k)->sh_offset = SH(a)->sh_offset;
+	if (SH(k)->sh_size > SH(a)->sh_size)
+		SH(k)->sh_size = SH(a)->sh_size;
+}
+/* A non-loaded section over the whole file: contents add up past its size. */
+static void p_sizes_exceed(struct blob *b)
+{
+	unsigned k = eu_find_section(b, ".comment", 0);
+
+	SH(k)->sh_offset = 0;
+	SH(k)->sh_size = b->size;
+}
+static void p_sym_reserved(struct blob *b) { tglobal(b)->st_shndx = 0xff02; /* LARGE_COMMON */ }
+/* The second defined global takes the first one's name. */
+static void p_dup_global(struct blob *b)
+{
+	unsigned n, i, first = 0;
+	Elf64_Sym *s = eu_syms(b, &n);
+
+	for (i = 1; i < n; i++) {
+		if (ELF64_ST_BIND(s[i].st_info) != STB_GLOBAL || s[i].st_shndx == SHN_UNDEF)
+			continue;
+		if (!first) {
+			first = i;
+			continue;
+		}
+		s[i].st_name = s[first].st_name;
+		return;
+	}
+}
+/* The string table becomes one long name, and every global and undefined
+ * symbol is named by it: the names add up to many times the table. */
+static void p_long_names(struct blob *b)
+{
+	Elf64_Shdr *str = SH(SH(eu_symtab(b))->sh_link);
+	unsigned n, i;
+	Elf64_Sym *s = eu_syms(b, &n);
+
+	memset(b->data + str->sh_offset + 1, 'n', str->sh_size - 2);
+	for (i = 1; i < n; i++)
+		if (ELF64_ST_BIND(s[i].st_info) != STB_LOCAL)
+			s[i].st_name = 1;
+}
 static void p_shoff_wrap(struct blob *b) { EH->e_shoff = ~(uint64_t)7; }
 static void p_null(struct blob *b) { SH(0)->sh_type = SHT_PROGBITS; }
 static void p_secsize(struct blob *b) { SH(tsec(b, SHF_ALLOC | SHF_EXECINSTR))->sh_size = b->size; }
@@ -125,6 +178,12 @@ static void p_symalign(struct blob *b) { SH(eu_symtab(b))->sh_offset += 4; }
 	X(machine, p_machine, E_ELF_BAD_MACHINE, "e_machine is 3") \
 	X(shentsize, p_shentsize, E_ELF_BAD_SHENTSIZE, "e_shentsize is 32") \
 	X(shnum0, p_shnum0, E_ELF_NO_SECTIONS, "e_shnum is 0") \
+	X(shnum_reserved, p_shnum_reserved, E_ELF_TOO_MANY_SECTIONS, "indexes from 65280 on") \
+	X(rela_alias, p_rela_alias, E_ELF_TABLES_OVERLAP, "share bytes") \
+	X(sizes_exceed, p_sizes_exceed, E_ELF_SECTIONS_EXCEED_FILE, "add up to") \
+	X(sym_reserved, p_sym_reserved, E_ELF_BAD_SHNDX, "ff02 is a reserved index") \
+	X(dup_global, p_dup_global, E_ELF_DUPLICATE_GLOBAL, "is defined twice in the object") \
+	X(long_names, p_long_names, E_ELF_NAMES_OVERLAP, "twice the") \
 	X(shoff, p_shoff, E_ELF_SHDRS_OUT_OF_FILE, "section headers at") \
 	X(shoff_wrap, p_shoff_wrap, E_ELF_SHDRS_OUT_OF_FILE, "fffffffffffffff8") \
 	X(null_section, p_null, E_ELF_BAD_NULL_SECTION, "section 0 has type 1") \
