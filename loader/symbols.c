@@ -26,9 +26,10 @@ static inline uint64_t ld_hash_mix(uint64_t h, uint64_t w)
  * The key of the NUL-terminated `name`: its length and a hash of its bytes
  * taken as zero-padded little-endian 8-byte chunks, seeded per namespace and
  * finished so that every bit reaches the bucket index. Bytes before `end`
- * may be read 8 at a time (a validated string table); with end NULL the name
- * is read byte by byte. Both give the same key; either touches only the
- * name's own bytes (and, word-wise, at most 7 more inside the table).
+ * may be read 8 at a time (a validated string table: the NUL is found a word
+ * at a time); with end NULL the length is taken first and only the name's
+ * own bytes are read. Both give the same key; either touches only the name's
+ * bytes (and, from a table, at most 7 more inside it).
  */
 void ld_name_key(const struct ld_namespace *ns, const char *name, const char *end,
 		 struct ld_name *k)
@@ -51,7 +52,21 @@ void ld_name_key(const struct ld_namespace *ns, const char *name, const char *en
 		h = ld_hash_mix(h, w);
 		p += 8;
 	}
-	for (;;) { /* byte by byte: the same chunks */
+	if (!end) { /* a name of known length: the same chunks */
+		uint64_t rem = ld_strlen(name);
+
+		for (; rem >= 8; rem -= 8, p += 8) {
+			ld_memcpy(&w, p, 8);
+			h = ld_hash_mix(h, w);
+		}
+		for (w = 0, z = 0; z < rem; z++)
+			w |= (uint64_t)(uint8_t)p[z] << (8 * z);
+		p += rem;
+		if (rem)
+			h = ld_hash_mix(h, w);
+		goto done;
+	}
+	for (;;) { /* the table's last bytes, one at a time */
 		unsigned n = 0;
 
 		for (w = 0; n < 8 && p[n]; n++)
