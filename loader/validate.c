@@ -3,9 +3,10 @@
  * size, index and string checked against the file's bounds before the loader
  * allocates or maps anything. Each check is a small function that logs the
  * offending index and value and returns its own error code; symbols and
- * relocations are checked in validate_symbols.c. After elf_validate succeeds,
- * the rest of the loader may index the image without further bounds checks,
- * and the work any later stage does is bounded by the file's size: section
+ * relocation sections in validate_symbols.c. After elf_validate succeeds,
+ * the rest of the loader may index the image without further bounds checks
+ * (each relocation entry is checked as it is applied: elf_check_rela), and
+ * the work any later stage does is bounded by the file's size: section
  * contents may not add up to more than the file, and the tables the loader
  * walks (symbols, strings, relocations) may not share bytes.
  */

@@ -380,13 +380,15 @@ static void module_relocs(const struct module *m)
 {
 	const struct elf_file *f = &m->elf;
 
-	for (uint32_t i = 1; i < f->shnum; i++) {
-		if (!elf_rela_is_applied(f, &f->sh[i]))
-			continue;
+	for (uint32_t i = elf_next_applied_rela(f, 0); i; i = elf_next_applied_rela(f, i)) {
 		uint64_t n;
 		const Elf64_Rela *r = elf_rela_entries(f, i, &n);
 		uint32_t src = m->secmap[f->sh[i].sh_info];
 		for (uint64_t k = 0; k < n; k++) {
+			/* the loader checks entries as it applies them: so does this */
+			if (elf_check_rela(f, i, k, &r[k]) != E_OK)
+				die("%s: relocation %lu of section %u is malformed (logged above)",
+				    m->name, (unsigned long)k, i);
 			struct ncd_reloc out = {
 				.source = src, .type = ELF64_R_TYPE(r[k].r_info),
 				.offset = r[k].r_offset, .addend = r[k].r_addend,

@@ -8,10 +8,10 @@
 #include <console/console.h>
 #include <lib/string.h>
 #include <lib/util.h>
+#include <loader/elf.h>	/* ELF definitions only (a leaf header) */
 #include "memory_internal.h"
 
 #define FRAME_COUNT	(FRAME_MAX_PHYS / PAGE_SIZE)
-#define ELF_SHF_ALLOC	0x2
 
 static uint64_t frame_bitmap[FRAME_COUNT / 64];		/* 1 = not available */
 static uint64_t frame_usable[FRAME_COUNT / 64];		/* 1 = RAM per the memory map */
@@ -80,13 +80,11 @@ static void reserve(uint64_t start, uint64_t end, const char *what)
 static void reserve_elf_sections(const struct bootinfo *bi)
 {
 	for (unsigned i = 0; i < bi->elf_num; i++) {
-		const uint8_t *sh = (const uint8_t *)bi->elf_shdrs + (uint64_t)i * bi->elf_entsize;
-		uint64_t flags, addr, size;
-		memcpy(&flags, sh + 8, 8);
-		memcpy(&addr, sh + 16, 8);
-		memcpy(&size, sh + 32, 8);
-		if (!(flags & ELF_SHF_ALLOC) && addr && size)
-			reserve(addr, addr + size, "ELF section");
+		Elf64_Shdr sh;	/* copied out: GRUB's headers sit 4-byte aligned */
+		memcpy(&sh, (const uint8_t *)bi->elf_shdrs + (uint64_t)i * bi->elf_entsize,
+		       sizeof(sh));
+		if (!(sh.sh_flags & SHF_ALLOC) && sh.sh_addr && sh.sh_size)
+			reserve(sh.sh_addr, sh.sh_addr + sh.sh_size, "ELF section");
 	}
 }
 
