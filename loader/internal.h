@@ -215,13 +215,22 @@ struct ld_build {
 	struct ld_section *got;      /* NULL when no GOT is needed */
 	uint32_t ngot;
 	uint64_t name_budget;        /* name bytes hashed may not exceed it */
+	struct ld_namespace *group;  /* a group load's own definitions, or NULL */
 	struct ld_load_stats *stats; /* NULL: not measured */
 	uint64_t clock;              /* at the start of the current stage */
 };
 
 enum ld_kind ld_kind_of(const Elf64_Shdr *sh);
 
-/* load.c: commit a fully built crate (loaded or hand-built); cannot fail. */
+/* load.c: the stages of one build, split where a group load resolves;
+ * commit a fully built crate (loaded or hand-built), which cannot fail. */
+void ld_build_init(struct ld_build *b, struct ld_namespace *ns,
+		   const struct ld_load_opts *opts);
+NS_MUST_CHECK enum err ld_build_front(struct ld_build *b, const char *name,
+				      const void *image, size_t size);
+NS_MUST_CHECK enum err ld_build_back(struct ld_build *b);
+void ld_build_finish(struct ld_build *b, bool failed);
+void ld_build_stage_end(struct ld_build *b, uint64_t *slot);
 void ld_commit(struct ld_namespace *ns, struct ld_crate *c);
 size_t ld_count_globals(const struct ld_crate *c);
 

@@ -122,7 +122,7 @@ static void ld_build_free_maps(struct ld_build *b)
 }
 
 /* Close the current stage: add the clock's advance to *slot. */
-static void ld_stage_end(struct ld_build *b, uint64_t *slot)
+void ld_build_stage_end(struct ld_build *b, uint64_t *slot)
 {
 	uint64_t now;
 
@@ -142,18 +142,17 @@ size_t ld_count_globals(const struct ld_crate *c)
 	return n;
 }
 
-/* The stages that can fail, in order; each only touches the new crate. */
-static enum err ld_build_crate(struct ld_build *b, const char *name,
-			       const void *image, size_t size)
+/* Stages (1)-(7), each only touching the new crate: everything up to the
+ * resolution of undefined symbols, which may need the rest of a group. */
+enum err ld_build_front(struct ld_build *b, const char *name, const void *image,
+			size_t size)
 {
 	struct ld_load_stats *st = b->stats;
-	struct ld_load_stats none;
 	enum err e;
 
-	if (!st)
-		st = &none;
 	e = elf_validate(&b->f, b->svc, name, image, size); /* (1) trust nothing */
-	ld_stage_end(b, &st->validate);
+	if (st)
+		ld_build_stage_end(b, &st->validate);
 	if (e == E_OK)
 		e = ld_build_alloc(b, name);   /* (2) crate, tables, maps */
 	if (e == E_OK)
@@ -162,22 +161,39 @@ static enum err ld_build_crate(struct ld_build *b, const char *name,
 		e = ld_relocate_groups(b);     /* (4) each section's RELA entries */
 	if (e == E_OK)
 		e = ld_layout_map(b);          /* (5) reserve, map */
-	ld_stage_end(b, &st->layout);
+	if (st)
+		ld_build_stage_end(b, &st->layout);
 	if (e == E_OK)
 		e = ld_layout_copy(b);         /* (6) copy; zero gaps and NOBITS */
-	ld_stage_end(b, &st->copy);
+	if (st)
+		ld_build_stage_end(b, &st->copy);
 	if (e == E_OK)
 		e = ld_symbols_build(b);       /* (7) own symbols, duplicates */
-	if (e == E_OK)
-		e = ld_symbols_resolve(b);     /* (8) undefined symbols, all at once */
-	ld_stage_end(b, &st->symbols);
+	if (st)
+		ld_build_stage_end(b, &st->symbols);
+	return e;
+}
+
+/* Stages (8)-(10): resolve (against the group, then the namespace),
+ * relocate, protect. */
+enum err ld_build_back(struct ld_build *b)
+{
+	struct ld_load_stats *st = b->stats;
+	enum err e;
+
+	if (st)
+		b->clock = b->svc->clock(b->svc->ctx);
+	e = ld_symbols_resolve(b);             /* (8) undefined symbols, all at once */
+	if (st)
+		ld_build_stage_end(b, &st->symbols);
 	if (e == E_OK)
 		e = ld_relocate(b);            /* (9) apply, count dependency edges */
-	ld_stage_end(b, &st->relocate);
+	if (st)
+		ld_build_stage_end(b, &st->relocate);
 	if (e == E_OK)
 		e = ld_layout_protect(b);      /* (10) W^X */
-	if (e == E_OK)
-		e = ld_symbols_reserve(b->ns, ld_count_globals(b->crate)); /* (11) */
+	if (st)
+		ld_build_stage_end(b, &st->commit);
 	return e;
 }
 
@@ -195,33 +211,37 @@ void ld_commit(struct ld_namespace *ns, struct ld_crate *c)
 	ns->last = c;
 }
 
+/* Start a build of one crate (and its clock, when measured). */
+void ld_build_init(struct ld_build *b, struct ld_namespace *ns,
+		   const struct ld_load_opts *opts)
+{
+	*b = (struct ld_build){ .ns = ns, .svc = ns->svc, .opts = opts };
+	if (opts && opts->stats && ns->svc->clock) {
+		b->stats = opts->stats;
+		*b->stats = (struct ld_load_stats){ 0 };
+		b->clock = ns->svc->clock(ns->svc->ctx);
+	}
+}
+
+/* Free what a build holds besides its crate; with `failed`, the crate too. */
+void ld_build_finish(struct ld_build *b, bool failed)
+{
+	ld_build_free_maps(b);
+	if (failed)
+		ld_crate_free(b->svc, b->crate);
+}
+
 enum err ld_load(struct ld_namespace *ns, const char *name, const void *image,
 		 size_t size, const struct ld_load_opts *opts, struct ld_crate **out)
 {
-	struct ld_build b = { .ns = ns, .svc = ns->svc, .opts = opts };
-	struct ld_crate *dup;
+	struct ld_group_member m = { .name = name, .image = image, .size = size,
+				     .opts = opts };
 	enum err e;
 
-	if (!name || !image || !out)
+	if (!out)
 		return E_INVALID_ARG;
-	if (opts && opts->stats && ns->svc->clock) {
-		b.stats = opts->stats;
-		*b.stats = (struct ld_load_stats){ 0 };
-		b.clock = ns->svc->clock(ns->svc->ctx);
-	}
-	if (ld_find_crate(ns, name, &dup) == E_OK) {
-		LD_LOG(ns->svc, "%s: a crate of that name is already loaded", name);
-		return E_LD_DUPLICATE_CRATE;
-	}
-	e = ld_build_crate(&b, name, image, size);
-	ld_build_free_maps(&b);
-	if (e != E_OK) {
-		ld_crate_free(ns->svc, b.crate);
-		return e;
-	}
-	ld_commit(ns, b.crate);
-	if (b.stats)
-		ld_stage_end(&b, &b.stats->commit);
-	*out = b.crate;
-	return E_OK;
+	e = ld_load_group(ns, &m, 1, NULL, NULL);
+	if (e == E_OK)
+		*out = m.crate;
+	return e;
 }

@@ -44,6 +44,10 @@ void ld_namespace_destroy(struct ld_namespace *ns)
 {
 	if (!ns)
 		return;
+	/* crates may depend on each other in cycles (a group load): unlink
+	 * every edge before any crate's sections are freed */
+	for (struct ld_crate *c = ns->first; c; c = c->next)
+		ld_deps_unlink_dependents(c);
 	while (ns->last)
 		ld_crate_remove(ns, ns->last);
 	ns->svc->heap_free(ns->svc->ctx, ns->buckets);

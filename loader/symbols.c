@@ -252,7 +252,9 @@ static void ld_bind_defined(struct ld_build *b, uint32_t i, const struct ld_symb
 		return;
 	struct ld_name k = ld_symbol_key(s);
 
-	strong = ld_symbols_find_key(b->ns, &k);
+	strong = b->group ? ld_symbols_find_key(b->group, &k) : NULL; /* the group first */
+	if (!strong || strong->bind != STB_GLOBAL)
+		strong = ld_symbols_find_key(b->ns, &k);
 	if (strong && strong->bind == STB_GLOBAL) { /* a strong one overrides ours */
 		bd->value = strong->addr;
 		bd->section = strong->section;
@@ -427,7 +429,13 @@ static enum err ld_bind_undefined(struct ld_build *b, uint32_t i)
 
 	if (e != E_OK)
 		return e;
-	def = ld_symbols_find_key(b->ns, &k);
+	def = b->group ? ld_symbols_find_key(b->group, &k) : NULL;
+	if (!def || def->bind != STB_GLOBAL) { /* a strong one in the group wins */
+		const struct ld_symbol *outer = ld_symbols_find_key(b->ns, &k);
+
+		if (outer && (!def || outer->bind == STB_GLOBAL))
+			def = outer;
+	}
 	if (def) {
 		bd->value = def->addr;
 		bd->section = def->section;

@@ -162,6 +162,26 @@ NS_MUST_CHECK enum err ld_load(struct ld_namespace *ns, const char *name,
 			       const struct ld_load_opts *opts,
 			       struct ld_crate **out);
 
+/* One object of a group load: its crate name, image and options in; the
+ * crate out. */
+struct ld_group_member {
+	const char *name;
+	const void *image;
+	size_t size;
+	const struct ld_load_opts *opts;
+	struct ld_crate *crate;
+};
+
+/* Load n objects as one transaction (a swap of several modules): each is
+ * laid out privately; each member's undefined symbols resolve first against
+ * the group's own definitions (members may reference each other, in cycles),
+ * then the namespace; `check` (may be NULL) sees every fully built crate
+ * before anything is committed and may refuse with any error; then all are
+ * committed at once. On any failure nothing changed. */
+NS_MUST_CHECK enum err ld_load_group(struct ld_namespace *ns, struct ld_group_member *m,
+				     size_t n, enum err (*check)(void *ctx, struct ld_crate *c),
+				     void *ctx);
+
 /* Remove `crate`: refuses with E_LD_IN_USE (naming them) while sections of
  * other crates depend on it; else withdraws its symbols, unlinks its
  * dependencies, unmaps its memory and frees everything it held. */
