@@ -1,24 +1,29 @@
 /*
- * swap_nano_core_crates(): re-load each constituent module of the nano_core
- * from the object that was linked, memory first. For each module, the steps
- * of Theseus's replace_nano_core_crates, in the loader's terms:
+ * swap_nano_core_crates(): re-load constituent modules of the nano_core from
+ * the objects that were linked, all of them as ONE group. The steps (README's
+ * "The swap" mirrors them; the body marks each):
  *
- *  (1) load the module's object (the boot module of that name) through the
- *      loader, as a crate that supersedes the nano_core's definitions;
- *  (2) bind each of its .data/.bss sections to the nano_core's same input
- *      section (same module, same name); the sizes must match exactly, and
- *      every data section on both sides must have its counterpart, else the
- *      layout changed and the state cannot be shared: refuse;
- *  (3) the new copy's data pages are never allocated: bound sections take
- *      the nano_core's memory;
- *  (4) publish its text/rodata symbols in place of the nano_core's; its data
- *      symbols resolve to the nano_core's addresses;
- *  (5) apply the relocations whose place is in the fresh text/rodata; never
- *      re-apply one whose place is in bound data (that data is live);
- *  (6) the crate joins the namespace; record a report.
+ *  (1) build the `nano_core` crate from its description, once: every input
+ *      section, symbol and applied relocation of the static image;
+ *  (2) choose the modules (swap=all, or a list) and find each one's object
+ *      (the boot module of that name), in link order, memory first;
+ *  (3) load the objects as one group (ld_load_group): each is laid out
+ *      privately, its .data/.bss sections bound to the nano_core's same
+ *      input sections (same module, same name, same size) and its
+ *      text/rodata fresh in the module area;
+ *  (4) resolve each new copy's undefined symbols against the group first,
+ *      so new copies reference new copies (cycles included), then the
+ *      namespace; apply the relocations whose place is in fresh text/rodata,
+ *      never one in bound data (that data is live);
+ *  (5) check, before anything is committed, that every data section of the
+ *      nano_core's copy has its counterpart (else the layout changed);
+ *  (6) commit: the group's crates join the namespace at once, superseding
+ *      the nano_core's definitions (or the module's last copy); record a
+ *      report per module.
  *
- * Steps (1)-(6) are one ld_load with the bind hook below: it commits only if
- * every step succeeded, so a failure leaves everything as it was.
+ * Steps (3)-(6) are one ld_load_group call with the bind hook and the check
+ * below: nothing is committed unless every step of every member succeeded,
+ * so a failure leaves everything as it was.
  */
 #include <bootinfo/bootinfo.h>
 #include <console/console.h>
@@ -48,6 +53,23 @@ struct bind_ctx {
 	uint64_t bytes;
 };
 
+/* One module of a group swap: its description index, object, options. */
+struct swap_member {
+	uint32_t module;
+	struct bind_ctx bind;
+	struct ld_load_opts opts;
+	struct ld_load_stats stats;
+	char crate_name[48];
+};
+
+/* The modules of one swap, loaded as one group (one at a time: static). */
+struct swap_group {
+	unsigned n;
+	struct swap_member sm[SWAP_MAX_MODULES];
+	struct ld_group_member members[SWAP_MAX_MODULES];
+};
+static struct swap_group group;
+
 struct ld_crate *nano_core_crate(void)
 {
 	return core.crate;
@@ -74,7 +96,7 @@ const struct ld_section *nano_core_section(const char *module, const char *name)
 	return NULL;
 }
 
-/* (2) The loader asks, per data/bss section: bind it to the nano_core's. */
+/* (3) The loader asks, per data/bss section: bind it to the nano_core's. */
 static enum err swap_bind(void *ctx, const char *name, uint64_t size, bool nobits,
 			  const struct ld_section **out)
 {
@@ -116,7 +138,7 @@ static void core_text_range(uint32_t m, uint64_t *start, uint64_t *end)
 	}
 }
 
-/* (6) Fill the report from the new crate. */
+/* Fill the report from the new crate. */
 static void report_crate(struct ld_crate *c, struct swap_report *r)
 {
 	size_t n;
@@ -136,73 +158,116 @@ static void report_crate(struct ld_crate *c, struct swap_report *r)
 	}
 }
 
+/* (5) Before anything is committed: every data section of the nano_core's
+ * copy has its counterpart in the new one (else the layout changed). */
+static enum err swap_check(void *ctx, struct ld_crate *c)
+{
+	struct swap_group *g = ctx;
+
+	for (unsigned i = 0; i < g->n; i++) {
+		const struct swap_member *sm = &g->sm[i];
+		uint32_t m = sm->module;
+
+		if (strcmp(ld_crate_name(c), sm->crate_name) != 0)
+			continue;
+		if (sm->bind.bound == core_data_sections(m))
+			return E_OK;
+		pr_err("swap: %s: the object has %u data sections, the nano_core %u: the layout "
+		       "changed\n", sm->bind.name, sm->bind.bound, core_data_sections(m));
+		return E_SWAP_LAYOUT_CHANGED;
+	}
+	panic("BUG: swap: the check met crate %s, not one of the group", ld_crate_name(c));
+}
+
+/* Describe module m (whose object is image, size bytes) as member i. */
+static enum err swap_add_member(struct swap_group *g, uint32_t m, const void *image,
+				size_t size)
+{
+	struct swap_member *sm = &g->sm[g->n];
+	const char *name = ncd_str(&core.desc, core.desc.mods[m].name);
+
+	if (m == NCD_NONE || m >= SWAP_MAX_MODULES || !core.desc.mods[m].constituent) {
+		pr_err("swap: %s is not a constituent module of the nano_core\n", name);
+		return E_SWAP_UNKNOWN_MODULE;
+	}
+	*sm = (struct swap_member){ .module = m, .bind = { .module = m, .name = name } };
+	/* a module swapped before supersedes its last copy, under a new crate name */
+	sm->opts = (struct ld_load_opts){
+		.ctx = &sm->bind, .bind_section = swap_bind,
+		.supersedes = provider[m] ? provider[m] : core.crate,
+		.keep_image = true, /* a boot module: it stays in memory */
+		.stats = &sm->stats,
+	};
+	if (generation[m])
+		fmt_snprintf(sm->crate_name, sizeof(sm->crate_name), "%s#%u", name,
+			     generation[m] + 1);
+	else
+		fmt_snprintf(sm->crate_name, sizeof(sm->crate_name), "%s", name);
+	g->members[g->n] = (struct ld_group_member){ .name = sm->crate_name, .image = image,
+						     .size = size, .opts = &sm->opts };
+	g->n++;
+	return E_OK;
+}
+
+/* (3)-(6) Load the group, check it, commit it; fill one report per member. */
+static enum err swap_group_load(struct swap_group *g, struct swap_report *reports)
+{
+	enum err e = ld_load_group(crates_namespace(), g->members, g->n, swap_check, g);
+
+	for (unsigned i = 0; i < g->n; i++) {
+		struct swap_member *sm = &g->sm[i];
+		struct swap_report *r = &reports[i];
+		const struct ld_load_stats *st = &sm->stats;
+
+		*r = (struct swap_report){ .module = sm->bind.name, .result = e };
+		core_text_range(sm->module, &r->old_text_start, &r->old_text_end);
+		if (e != E_OK)
+			continue;
+		/* (6) committed */
+		r->cycles = st->validate + st->layout + st->copy + st->symbols + st->relocate +
+			    st->commit;
+		r->data_bytes_bound = sm->bind.bytes;
+		report_crate(g->members[i].crate, r);
+		provider[sm->module] = g->members[i].crate;
+		generation[sm->module]++;
+	}
+	if (e == E_OK)
+		crates_changed();
+	return e;
+}
+
 enum err swap_module(const char *module, const void *image, size_t size, struct swap_report *r)
 {
+	struct swap_group *g = &group;
 	uint32_t m = core.crate ? ncd_find_module(&core.desc, module) : NCD_NONE;
-	struct bind_ctx b = { .module = m, .name = module };
-	struct ld_crate *c;
-	char crate_name[48];
+	enum err e;
 
+	g->n = 0;
 	*r = (struct swap_report){ .module = module };
 	if (m == NCD_NONE || m >= SWAP_MAX_MODULES || !core.desc.mods[m].constituent) {
 		pr_err("swap: %s is not a constituent module of the nano_core\n", module);
 		return r->result = E_SWAP_UNKNOWN_MODULE;
 	}
-	/* a module swapped before supersedes its last copy, under a new crate name */
-	const struct ld_load_opts opts = {
-		.ctx = &b, .bind_section = swap_bind,
-		.supersedes = provider[m] ? provider[m] : core.crate,
-		.keep_image = true, /* a boot module: it stays in memory */
-	};
-	if (generation[m])
-		fmt_snprintf(crate_name, sizeof(crate_name), "%s#%u", module, generation[m] + 1);
-	else
-		fmt_snprintf(crate_name, sizeof(crate_name), "%s", module);
-	core_text_range(m, &r->old_text_start, &r->old_text_end);
-	uint64_t t0 = rdtsc();
-	r->result = ld_load(crates_namespace(), crate_name, image, size, &opts, &c); /* (1)-(6) */
-	if (r->result == E_OK && b.bound != core_data_sections(m)) {
-		pr_err("swap: %s: the object has %u data sections, the nano_core %u: the layout "
-		       "changed\n", module, b.bound, core_data_sections(m));
-		if (ld_unload(crates_namespace(), c) != E_OK)
-			panic("BUG: swap: cannot unload the refused copy of %s", module);
-		r->result = E_SWAP_LAYOUT_CHANGED;
-	}
-	r->cycles = rdtsc() - t0;
-	if (r->result != E_OK)
-		return r->result;
-	r->data_bytes_bound = b.bytes;
-	report_crate(c, r);
-	provider[m] = c;
-	generation[m]++;
-	crates_changed();
-	return E_OK;
+	e = swap_add_member(g, m, image, size);
+	if (e == E_OK)
+		e = swap_group_load(g, r);
+	return r->result = e;
 }
 
-/* Swap the module at description index m from its boot module into *r; log the result. */
-static enum err swap_one(uint32_t m, struct swap_report *r)
+/* Print the report lines of a group swap. */
+static void swap_print(const struct swap_report *r, unsigned n, enum err e)
 {
-	const char *name = ncd_str(&core.desc, core.desc.mods[m].name);
-	const struct boot_module *obj = bootinfo_find_module(name);
-	enum err e;
-
-	if (!obj) {
-		pr_err("swap: %s: no boot module holds its object (module2 .../%s.o %s)\n", name,
-		       name, name);
-		*r = (struct swap_report){ .module = name, .result = E_SWAP_NO_OBJECT };
-		return E_SWAP_NO_OBJECT;
-	}
-	e = swap_module(name, phys_to_virt(obj->start), obj->end - obj->start, r);
 	if (e != E_OK) {
-		pr_err("swap: %s: not swapped: %s (%s); the nano_core's copy stays\n", name,
-		       err_name(e), err_msg(e));
-		return e;
+		for (unsigned i = 0; i < n; i++)
+			pr_err("swap: %s: not swapped: %s (%s); the nano_core's copy stays\n",
+			       r[i].module, err_name(e), err_msg(e));
+		return;
 	}
-	kprintf("swap: %-14s text %lx-%lx -> %lx-%lx, %lu data bytes bound, %u relocations "
-		"applied, %lu cycles\n", name, r->old_text_start, r->old_text_end,
-		r->new_text_start, r->new_text_end, r->data_bytes_bound, r->relocs_applied,
-		r->cycles);
-	return E_OK;
+	for (unsigned i = 0; i < n; i++)
+		kprintf("swap: %-14s text %lx-%lx -> %lx-%lx, %lu data bytes bound, %u "
+			"relocations applied, %lu cycles\n", r[i].module, r[i].old_text_start,
+			r[i].old_text_end, r[i].new_text_start, r[i].new_text_end,
+			r[i].data_bytes_bound, r[i].relocs_applied, r[i].cycles);
 }
 
 /* Mark in `want` the modules named in list ("all", "none" or "a,b,c"). */
@@ -259,25 +324,44 @@ static enum err core_init(void)
 
 enum err swap_nano_core_crates(const char *list)
 {
+	struct swap_group *g = &group;
+	static struct swap_report later[SWAP_MAX_MODULES];
+	struct swap_report *out = boot_swap_done ? later : reports;
 	bool want[SWAP_MAX_MODULES + 1];
-	enum err e = core_init(), first = E_OK;
+	enum err e = core_init(), first = E_OK;	/* (1) */
 
 	if (e != E_OK)
 		return e;
+	g->n = 0;
 	if (core.desc.h->nmodules > SWAP_MAX_MODULES) {
 		pr_err("swap: %u modules exceed SWAP_MAX_MODULES (%d)\n", core.desc.h->nmodules,
 		       SWAP_MAX_MODULES);
 		return E_LIMIT;
 	}
 	first = parse_list(list, want);
-	/* the description lists modules in link order: memory first */
-	for (uint32_t m = 0; m < core.desc.h->nmodules; m++) {
-		struct swap_report later;
-		if (want[m]) {	/* nmodules <= SWAP_MAX_MODULES: reports[] has room */
-			e = swap_one(m, boot_swap_done ? &later : &reports[nreports++]);
-			first = first == E_OK ? e : first;
+	/* (2) the description lists modules in link order: memory first */
+	for (uint32_t m = 0; m < core.desc.h->nmodules && e == E_OK; m++) {
+		const char *name = ncd_str(&core.desc, core.desc.mods[m].name);
+		const struct boot_module *obj;
+
+		if (!want[m])
+			continue;
+		obj = bootinfo_find_module(name);
+		if (!obj) {
+			pr_err("swap: %s: no boot module holds its object (module2 .../%s.o %s)\n",
+			       name, name, name);
+			e = E_SWAP_NO_OBJECT;
+			break;
 		}
+		e = swap_add_member(g, m, phys_to_virt(obj->start), obj->end - obj->start);
 	}
+	if (e == E_OK && g->n)
+		e = swap_group_load(g, out);   /* (3)-(6) */
+	if (g->n)
+		swap_print(out, g->n, e);
+	if (!boot_swap_done)
+		nreports = g->n;
+	first = first == E_OK ? e : first;
 	boot_swap_done = true;
 	return first;
 }

@@ -36,6 +36,30 @@ static const struct swap_report *swapped(const char *module)
 	return NULL;
 }
 
+/* Did the boot's command line ask for module to be swapped (swap=, default all)? */
+static bool requested(const char *module)
+{
+	const char *p = boot_info.cmdline, *v = "all";
+	size_t len = strlen(module), n;
+
+	for (; *p; p++)
+		if ((p == boot_info.cmdline || p[-1] == ' ') && strncmp(p, "swap=", 5) == 0)
+			v = p + 5;
+	for (n = 0; v[n] && v[n] != ' '; n++)
+		;
+	if (n == 3 && strncmp(v, "all", 3) == 0)
+		return true;
+	for (const char *q = v; q < v + n;) {
+		size_t k = 0;
+		while (q + k < v + n && q[k] != ',')
+			k++;
+		if (k == len && strncmp(q, module, len) == 0)
+			return true;
+		q += k + 1;
+	}
+	return false;
+}
+
 static const struct ld_symbol *lookup(const char *name)
 {
 	const struct ld_symbol *s;
@@ -70,6 +94,62 @@ KTEST(swap, nano_core_crate_built)
 	KT_ASSERT(bss && bss->size > 0, "no memory:.bss.mem_counters section");
 	const struct ld_symbol *s = core_symbol("memory", "mem_counters");
 	KT_ASSERT(s && s->section == bss, "mem_counters is not in memory:.bss.mem_counters");
+}
+
+/* Every module the command line asked for was swapped (the group is all or
+ * nothing: one failure fails them all). */
+KTEST(swap, every_requested_module_swapped)
+{
+	unsigned asked = 0;
+
+	for (unsigned i = 0; i < NMODULES; i++) {
+		if (!requested(module_names[i]))
+			continue;
+		asked++;
+		KT_ASSERT(swapped(module_names[i]), "%s was asked for but not swapped",
+			  module_names[i]);
+	}
+	kprintf("  %u of %zu modules asked for, all swapped\n", asked, NMODULES);
+}
+
+/* The nano_core section s belongs to a module that was swapped. */
+static bool old_code_of_swapped(const struct ld_section *s)
+{
+	char module[32];
+	size_t n = 0;
+
+	if (s->crate != nano_core_crate() || s->kind == LD_KIND_DATA)
+		return false;
+	while (s->name[n] && s->name[n] != ':' && n < sizeof(module) - 1)
+		module[n] = s->name[n], n++;
+	module[n] = '\0';
+	return swapped(module) != NULL;
+}
+
+/* No loaded crate refers to the old text or rodata of a swapped module: the
+ * group resolved new copies against new copies. */
+KTEST(swap, no_crate_targets_old_code)
+{
+	unsigned bad = 0, edges = 0;
+
+	for (struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c)) {
+		size_t n;
+		const struct ld_section *s = ld_crate_sections(c, &n);
+
+		if (c == nano_core_crate())
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			for (const struct ld_dep *d = ld_section_deps(&s[i]); d; d = d->next_dep) {
+				edges++;
+				if (!d->nrelocs || !old_code_of_swapped(d->target))
+					continue;
+				if (bad++ < 5)
+					kprintf("  %s:%s -> nano_core %s (%u relocations)\n",
+						ld_crate_name(c), s[i].name, d->target->name, d->nrelocs);
+			}
+		}
+	}
+	KT_ASSERT(bad == 0, "%u edges from loaded crates reach old code (of %u)", bad, edges);
 }
 
 /* Each module's functions and probe: the new copy if swapped, else the nano_core's. */
@@ -255,10 +335,11 @@ KTEST(swap, suite_reruns_on_new_copies)
 	unsigned ran = 0, failed = 0;
 	size_t n;
 
-	if (!swapped("ktest")) {
-		kprintf("  (ktest was not swapped: nothing to re-run)\n");
+	if (!requested("ktest")) {
+		kprintf("  (swap= did not ask for ktest: nothing to re-run)\n");
 		return;
 	}
+	KT_ASSERT(swapped("ktest"), "ktest was asked for but not swapped");
 	KT_ASSERT(ld_find_crate(crates_namespace(), "ktest", &c) == E_OK, "no ktest crate");
 	const struct ld_section *secs = ld_crate_sections(c, &n);
 	for (size_t i = 0; i < n; i++) {
