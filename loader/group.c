@@ -70,10 +70,13 @@ static enum err ld_group_build(struct ld_namespace *ns, struct ld_namespace *gns
 		ld_build_init(&b[i], ns, m[i].opts);
 	for (i = 0; i < n && e == E_OK; i++)
 		e = ld_build_front(&b[i], m[i].name, m[i].image, m[i].size);
-	if (e == E_OK && n > 1)
+	/* a group, or a crate whose collections define symbols it refers to */
+	bool index = n > 1 || (e == E_OK && ld_collect_nsymbols(&b[0]));
+
+	if (e == E_OK && index)
 		e = ld_group_index(gns, b, n);
 	for (i = 0; i < n && e == E_OK; i++) {
-		b[i].group = n > 1 ? gns : NULL;
+		b[i].group = index ? gns : NULL;
 		e = ld_build_back(&b[i]);
 	}
 	for (i = 0; i < n && e == E_OK && check; i++)

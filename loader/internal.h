@@ -24,6 +24,9 @@
 #define ld_strcmp(a, b) __builtin_strcmp((a), (b))
 #define ld_strlen(s) __builtin_strlen(s)
 
+/* A load lays out at most this many collections (ld_load_opts). */
+#define LD_MAX_COLLECTIONS 4
+
 /* A crate's allocated sections may total at most this many bytes. */
 #define LD_MAX_CRATE_SIZE (256ull << 20)
 
@@ -216,6 +219,8 @@ struct ld_build {
 	uint32_t ngot;
 	uint64_t name_budget;        /* name bytes hashed may not exceed it */
 	struct ld_namespace *group;  /* a group load's own definitions, or NULL */
+	const struct ld_section *coll_first[LD_MAX_COLLECTIONS]; /* per collection, */
+	const struct ld_section *coll_last[LD_MAX_COLLECTIONS];  /* or NULL: none */
 	struct ld_load_stats *stats; /* NULL: not measured */
 	uint64_t clock;              /* at the start of the current stage */
 };
@@ -242,6 +247,12 @@ NS_MUST_CHECK enum err ld_layout_protect(struct ld_build *b);
 void *ld_section_writable(const struct ld_services *svc,
 			  const struct ld_section *sec, uint64_t off,
 			  uint64_t size);
+
+/* collect.c */
+NS_MUST_CHECK enum err ld_collect_plan(struct ld_build *b);
+size_t ld_collect_nsymbols(const struct ld_build *b);
+void ld_collect_define(struct ld_build *b);
+NS_MUST_CHECK enum err ld_plan_section(struct ld_build *b, uint32_t i, struct ld_section *sec);
 
 /* symbols.c */
 /* A name as the symbol table hashes it. */

@@ -78,7 +78,7 @@ static enum err ld_bind_section(struct ld_build *b, struct ld_section *sec,
 }
 
 /* Describe ELF section `i` as crate section `sec` and place it. */
-static enum err ld_plan_section(struct ld_build *b, uint32_t i,
+enum err ld_plan_section(struct ld_build *b, uint32_t i,
 				struct ld_section *sec)
 {
 	const Elf64_Shdr *sh = &b->f.sh[i];
@@ -151,8 +151,11 @@ enum err ld_layout_plan(struct ld_build *b)
 		LD_LOG(b->svc, "%s: out of heap for %lu sections", c->name, (unsigned long)total);
 		return E_NO_HEAP;
 	}
+	e = ld_collect_plan(b); /* collections first, each in name order */
+	if (e != E_OK)
+		return e;
 	for (i = 1; i < b->f.shnum; i++) {
-		if (!elf_section_is_loaded(&b->f.sh[i]))
+		if (!elf_section_is_loaded(&b->f.sh[i]) || b->secmap[i])
 			continue;
 		b->secmap[i] = &c->sections[c->nsections++];
 		e = ld_plan_section(b, i, b->secmap[i]);

@@ -39,7 +39,7 @@ $(LOADER_OUT)/kernel-flags/%.o: %.c $(LOADER_HDRS)
 
 LOADER_TOBJ_FLAGS := -ffreestanding -mcmodel=kernel -mno-red-zone -fno-pic \
 	-fno-common -ffunction-sections -fdata-sections -O2 -g
-LOADER_TOBJ_NAMES := basic provider strong user absref pc32 cyc_a cyc_b
+LOADER_TOBJ_NAMES := basic provider strong user absref pc32 cyc_a cyc_b coll
 LOADER_COMPILERS := gcc clang
 LOADER_TOBJS := $(foreach c,$(LOADER_COMPILERS),\
 	$(foreach n,$(LOADER_TOBJ_NAMES) small got combined unique,$(LOADER_OUT)/objs/$(c)/$(n).o))

@@ -384,6 +384,7 @@ enum err ld_symbols_build(struct ld_build *b)
 
 	for (i = 1; i < b->f.nsyms; i++)
 		n += ld_symbol_is_listed(b, &b->f.syms[i]);
+	n += ld_collect_nsymbols(b);
 	c->symbols = ld_alloc_raw(b->svc, n * sizeof(*c->symbols));
 	if (!c->symbols) {
 		LD_LOG(b->svc, "%s: out of heap for %lu symbols", c->name, (unsigned long)n);
@@ -405,6 +406,7 @@ enum err ld_symbols_build(struct ld_build *b)
 		}
 		ld_bind_defined(b, i, s);
 	}
+	ld_collect_define(b);
 	e = ld_symbols_check_unique(b);
 	if (e != E_OK)
 		return e;

@@ -10,7 +10,9 @@
  *  (3) load the objects as one group (ld_load_group): each is laid out
  *      privately, its .data/.bss sections bound to the nano_core's same
  *      input sections (same module, same name, same size) and its
- *      text/rodata fresh in the module area;
+ *      text/rodata fresh in the module area, with the tables the linker
+ *      script builds (the in-kernel tests) laid out and bracketed the same
+ *      way in the new copy;
  *  (4) resolve each new copy's undefined symbols against the group first,
  *      so new copies reference new copies (cycles included), then the
  *      namespace; apply the relocations whose place is in fresh text/rodata,
@@ -51,6 +53,14 @@ struct bind_ctx {
 	const char *name;
 	unsigned bound;		/* data sections bound so far */
 	uint64_t bytes;
+};
+
+/* The tables linker.ld builds from input sections by name (KEEP(*(SORT_BY_NAME
+ * (...)))): a new copy lays them out the same way and defines their bounds,
+ * so the code that walks them walks its own copy's entries. */
+static const struct ld_collection swap_collections[] = {
+	{ ".ktests.", "__ktests_start", "__ktests_end" },
+	{ ".kbench.", "__kbench_start", "__kbench_end" },
 };
 
 /* One module of a group swap: its description index, object, options. */
@@ -197,6 +207,7 @@ static enum err swap_add_member(struct swap_group *g, uint32_t m, const void *im
 		.supersedes = provider[m] ? provider[m] : core.crate,
 		.keep_image = true, /* a boot module: it stays in memory */
 		.stats = &sm->stats,
+		.collections = swap_collections, .ncollections = ARRAY_SIZE(swap_collections),
 	};
 	if (generation[m])
 		fmt_snprintf(sm->crate_name, sizeof(sm->crate_name), "%s#%u", name,

@@ -57,6 +57,7 @@
 	X(LD_NOT_FOUND, "no such symbol, crate or section")                    \
 	X(LD_IN_USE, "crate is still depended on by other crates")             \
 	X(LD_BAD_BINDING, "bound section does not match the new section")      \
-	X(LD_BAD_STATE, "operation not allowed in the crate's current state")
+	X(LD_BAD_STATE, "operation not allowed in the crate's current state") \
+	X(LD_BAD_COLLECTION, "a collection's sections differ in kind or are bound")
 
 #endif

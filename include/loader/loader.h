@@ -119,6 +119,14 @@ struct ld_load_stats {
 	uint64_t commit;   /* W^X protection, publication */
 };
 
+/* A table the linker script would build: every section whose name starts
+ * with `prefix`, laid out together in name order, between the symbols
+ * `start` and `end` (which the crate defines). The strings must outlive the
+ * crate. */
+struct ld_collection {
+	const char *prefix, *start, *end;
+};
+
 /* Optional hooks for one load; pass NULL for plain loading. */
 struct ld_load_opts {
 	void *ctx;
@@ -144,6 +152,10 @@ struct ld_load_opts {
 	bool keep_image;
 	/* When not NULL, filled with the cost of each stage (see above). */
 	struct ld_load_stats *stats;
+	/* Tables to lay out as the linker script does (at most
+	 * LD_MAX_COLLECTIONS); a collection with no section defines nothing. */
+	const struct ld_collection *collections;
+	size_t ncollections;
 };
 
 /* Create an empty namespace that will use `svc` (which must outlive it). */

@@ -152,6 +152,27 @@ KTEST(swap, no_crate_targets_old_code)
 	KT_ASSERT(bad == 0, "%u edges from loaded crates reach old code (of %u)", bad, edges);
 }
 
+/* The linker-script table of the tests resolves to the new ktest copy's
+ * own entries, whose functions are new copies. */
+KTEST(swap, test_table_is_the_new_copys)
+{
+	const struct ld_symbol *start = lookup("__ktests_start"), *end = lookup("__ktests_end");
+
+	if (!requested("ktest")) {
+		kprintf("  (swap= did not ask for ktest)\n");
+		return;
+	}
+	KT_ASSERT(start && end && start->crate == end->crate, "no __ktests_start/end");
+	KT_ASSERT(strcmp(ld_crate_name(start->crate), "ktest") == 0,
+		  "__ktests_start is crate %s's", ld_crate_name(start->crate));
+	const struct ktest *k = (const struct ktest *)start->addr;
+	unsigned n = (unsigned)((end->addr - start->addr) / sizeof(*k));
+	KT_ASSERT(n > 30, "only %u entries", n);
+	for (unsigned i = 0; i < n; i++)
+		KT_ASSERT((uint64_t)k[i].fn >= MODULE_AREA_BASE, "%s runs the nano_core's copy",
+			  k[i].name);
+}
+
 /* Each module's functions and probe: the new copy if swapped, else the nano_core's. */
 KTEST(swap, functions_and_probes)
 {

@@ -3,7 +3,8 @@
  * load together; a member's references bind to the group's own definitions,
  * never to an older copy in the namespace; a failure in any member, or a
  * refusal by the check hook, leaves the namespace and every counter as they
- * were; every heap allocation of a group load, made to fail in turn, unwinds.
+ * were; every heap allocation of a group load, made to fail in turn, unwinds;
+ * a collection is laid out as the linker script would.
  */
 #include "tcommon.h"
 
@@ -153,7 +154,35 @@ static void test_group_fail_every_alloc(struct tctx *t)
 	CHECK(t, k > 10 && ld_crate_first(ns));
 }
 
+/* A collection: its sections together in name order, its bounds defined by
+ * the crate and used by the crate's own references. */
+static void test_collection(struct tctx *t)
+{
+	static const struct ld_collection tab = { ".tab.", "__tab_start", "__tab_end" };
+	struct ld_load_opts opts = { .collections = &tab, .ncollections = 1 };
+	struct ld_namespace *ns = tns(t);
+	const struct ld_section *a, *b, *c;
+	const struct ld_symbol *s, *e, *bounds;
+	struct ld_crate *crate;
+	uint64_t lo, hi;
+
+	CHECK(t, ns);
+	CHECK_ERR(t, tload(t, ns, "coll", NULL, &crate), E_LD_UNRESOLVED); /* plain: no bounds */
+	CHECK_ERR(t, tload(t, ns, "coll", &opts, &crate), E_OK);
+	a = tsection_by_name(crate, ".tab.a");
+	b = tsection_by_name(crate, ".tab.b");
+	c = tsection_by_name(crate, ".tab.c");
+	CHECK(t, a && b && c && b->addr == a->addr + 4 && c->addr == b->addr + 4);
+	CHECK_ERR(t, ld_lookup(ns, "__tab_start", &s), E_OK);
+	CHECK_ERR(t, ld_lookup(ns, "__tab_end", &e), E_OK);
+	CHECK(t, s->addr == a->addr && e->addr == c->addr + 4 && s->crate == crate);
+	CHECK_ERR(t, ld_lookup(ns, "coll_bounds", &bounds), E_OK);
+	CHECK(t, tread(t, bounds->addr, 8, &lo) && tread(t, bounds->addr + 8, 8, &hi));
+	CHECK(t, lo == a->addr && hi == c->addr + 4);
+}
+
 const struct test_case tests_group[] = {
+	{ "collection", test_collection, true },
 	{ "group_cycle", test_group_cycle, true },
 	{ "group_prefers_members", test_group_prefers_members, true },
 	{ "group_atomic", test_group_atomic, true },

@@ -1,0 +1,152 @@
+/*
+ * Collections: what a linker script's `__start = .; KEEP(*(SORT_BY_NAME(
+ * .prefix.*))) __end = .;` does, for a loaded crate. The sections whose names
+ * start with a collection's prefix are laid out first in their region, one
+ * after the other in name order, and the crate defines the collection's
+ * start and end symbols around them, so code that walks such a table (the
+ * in-kernel tests) finds its own copy's entries after a swap.
+ */
+#include "internal.h"
+
+static bool ld_has_prefix(const char *name, const char *prefix)
+{
+	while (*prefix)
+		if (*name++ != *prefix++)
+			return false;
+	return true;
+}
+
+/* Sift-down of a heap of section indexes ordered by name. */
+static void ld_sift_by_name(const struct ld_build *b, uint32_t *a, size_t n, size_t i)
+{
+	for (;;) {
+		size_t m = i, l = 2 * i + 1, r = l + 1;
+		uint32_t t;
+
+		if (l < n && ld_strcmp(elf_section_name(&b->f, a[l]),
+				       elf_section_name(&b->f, a[m])) > 0)
+			m = l;
+		if (r < n && ld_strcmp(elf_section_name(&b->f, a[r]),
+				       elf_section_name(&b->f, a[m])) > 0)
+			m = r;
+		if (m == i)
+			return;
+		t = a[i], a[i] = a[m], a[m] = t;
+		i = m;
+	}
+}
+
+static void ld_sort_by_name(const struct ld_build *b, uint32_t *a, size_t n)
+{
+	size_t i;
+
+	for (i = n / 2; i-- > 0;)
+		ld_sift_by_name(b, a, n, i);
+	for (i = n; i-- > 1;) {
+		uint32_t t = a[0];
+
+		a[0] = a[i], a[i] = t;
+		ld_sift_by_name(b, a, i, 0);
+	}
+}
+
+/* Place collection k's sections (indexes in idx[0..n)), in name order. */
+static enum err ld_collect_place(struct ld_build *b, unsigned k, uint32_t *idx, size_t n)
+{
+	struct ld_crate *c = b->crate;
+	enum ld_kind kind = ld_kind_of(&b->f.sh[idx[0]]);
+	enum err e;
+
+	ld_sort_by_name(b, idx, n);
+	for (size_t i = 0; i < n; i++) {
+		if (ld_kind_of(&b->f.sh[idx[i]]) != kind) {
+			LD_LOG(b->svc, "%s: sections %s and %s of collection '%s' are of different "
+			       "kinds (text, rodata, data)", c->name, elf_section_name(&b->f, idx[0]),
+			       elf_section_name(&b->f, idx[i]), b->opts->collections[k].prefix);
+			return E_LD_BAD_COLLECTION;
+		}
+		b->secmap[idx[i]] = &c->sections[c->nsections++];
+		e = ld_plan_section(b, idx[i], b->secmap[idx[i]]);
+		if (e != E_OK)
+			return e;
+		if (b->secmap[idx[i]]->bound) {
+			LD_LOG(b->svc, "%s: section %s of collection '%s' is bound to another "
+			       "crate's: a collection is laid out fresh", c->name,
+			       b->secmap[idx[i]]->name, b->opts->collections[k].prefix);
+			return E_LD_BAD_COLLECTION;
+		}
+	}
+	b->coll_first[k] = b->secmap[idx[0]];
+	b->coll_last[k] = b->secmap[idx[n - 1]];
+	return E_OK;
+}
+
+enum err ld_collect_plan(struct ld_build *b)
+{
+	const struct ld_load_opts *o = b->opts;
+	uint32_t *idx = NULL;
+	enum err e = E_OK;
+
+	if (!o || !o->ncollections)
+		return E_OK;
+	if (o->ncollections > LD_MAX_COLLECTIONS) {
+		LD_LOG(b->svc, "%s: %lu collections exceed LD_MAX_COLLECTIONS (%d)", b->crate->name,
+		       (unsigned long)o->ncollections, LD_MAX_COLLECTIONS);
+		return E_LIMIT;
+	}
+	idx = ld_alloc_raw(b->svc, b->f.shnum * sizeof(*idx));
+	if (!idx) {
+		LD_LOG(b->svc, "%s: out of heap to sort %u sections", b->crate->name, b->f.shnum);
+		return E_NO_HEAP;
+	}
+	for (unsigned k = 0; k < o->ncollections && e == E_OK; k++) {
+		size_t n = 0;
+
+		for (uint32_t i = 1; i < b->f.shnum; i++)
+			if (elf_section_is_loaded(&b->f.sh[i]) && !b->secmap[i] &&
+			    ld_has_prefix(elf_section_name(&b->f, i), o->collections[k].prefix))
+				idx[n++] = i;
+		if (n)
+			e = ld_collect_place(b, k, idx, n);
+	}
+	b->svc->heap_free(b->svc->ctx, idx);
+	return e;
+}
+
+/* How many symbols the collections define (two each that has sections). */
+size_t ld_collect_nsymbols(const struct ld_build *b)
+{
+	size_t n = 0;
+
+	for (unsigned k = 0; b->opts && k < b->opts->ncollections; k++)
+		n += b->coll_first[k] ? 2 : 0;
+	return n;
+}
+
+static void ld_collect_symbol(struct ld_build *b, struct ld_symbol *s, const char *name,
+			      uint64_t addr, const struct ld_section *sec)
+{
+	struct ld_name k;
+
+	ld_name_key(b->ns, name, NULL, &k);
+	*s = (struct ld_symbol){ .name = name, .addr = addr, .crate = b->crate,
+				 .section = sec, .bind = STB_GLOBAL, .type = STT_NOTYPE,
+				 .hash = k.hash, .name_len = k.len };
+}
+
+/* Append the start and end symbols of each collection to the crate's. */
+void ld_collect_define(struct ld_build *b)
+{
+	struct ld_crate *c = b->crate;
+
+	for (unsigned k = 0; b->opts && k < b->opts->ncollections; k++) {
+		const struct ld_section *first = b->coll_first[k], *last = b->coll_last[k];
+
+		if (!first)
+			continue;
+		ld_collect_symbol(b, &c->symbols[c->nsymbols++], b->opts->collections[k].start,
+				  first->addr, first);
+		ld_collect_symbol(b, &c->symbols[c->nsymbols++], b->opts->collections[k].end,
+				  last->addr + last->size, last);
+	}
+}
