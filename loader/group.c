@@ -58,25 +58,35 @@ static enum err ld_group_index(struct ld_namespace *gns, struct ld_build *b, siz
 	return E_OK;
 }
 
+/* A group built and checked, ready to commit. */
+struct ld_group {
+	struct ld_namespace *ns;
+	struct ld_namespace gns;
+	struct ld_group_member *m;
+	size_t n;
+	struct ld_build *b;
+	struct ld_build one;
+};
+
 /* Every stage of every member, up to the commit. */
-static enum err ld_group_build(struct ld_namespace *ns, struct ld_namespace *gns,
-			       struct ld_build *b, struct ld_group_member *m, size_t n,
+static enum err ld_group_build(struct ld_group *g,
 			       enum err (*check)(void *ctx, struct ld_crate *c), void *ctx)
 {
-	size_t total = 0, i;
+	struct ld_build *b = g->b;
+	size_t total = 0, i, n = g->n;
 	enum err e = E_OK;
+	bool index;
 
 	for (i = 0; i < n; i++)
-		ld_build_init(&b[i], ns, m[i].opts);
+		ld_build_init(&b[i], g->ns, g->m[i].opts);
 	for (i = 0; i < n && e == E_OK; i++)
-		e = ld_build_front(&b[i], m[i].name, m[i].image, m[i].size);
+		e = ld_build_front(&b[i], g->m[i].name, g->m[i].image, g->m[i].size);
 	/* a group, or a crate whose collections define symbols it refers to */
-	bool index = n > 1 || (e == E_OK && ld_collect_nsymbols(&b[0]));
-
+	index = n > 1 || (e == E_OK && ld_collect_nsymbols(&b[0]));
 	if (e == E_OK && index)
-		e = ld_group_index(gns, b, n);
+		e = ld_group_index(&g->gns, b, n);
 	for (i = 0; i < n && e == E_OK; i++) {
-		b[i].group = index ? gns : NULL;
+		b[i].group = index ? &g->gns : NULL;
 		e = ld_build_back(&b[i]);
 	}
 	for (i = 0; i < n && e == E_OK && check; i++)
@@ -84,43 +94,85 @@ static enum err ld_group_build(struct ld_namespace *ns, struct ld_namespace *gns
 	for (i = 0; i < n && e == E_OK; i++)
 		total += ld_count_globals(b[i].crate);
 	if (e == E_OK)
-		e = ld_symbols_reserve(ns, total); /* (11) so that publishing cannot fail */
+		e = ld_symbols_reserve(g->ns, total); /* (11) so that publishing cannot fail */
+	for (i = 0; i < n; i++) /* the group's table dies with the group: unhook */
+		for (size_t k = 0; b[i].crate && k < b[i].crate->nsymbols; k++)
+			b[i].crate->symbols[k].hash_next = NULL;
+	g->ns->svc->heap_free(g->ns->svc->ctx, g->gns.buckets);
+	g->gns.buckets = NULL;
 	return e;
+}
+
+static void ld_group_free(struct ld_group *g, bool failed)
+{
+	const struct ld_services *svc = g->ns->svc;
+
+	for (size_t i = 0; i < g->n; i++)
+		ld_build_finish(&g->b[i], failed);
+	if (g->b != &g->one)
+		svc->heap_free(svc->ctx, g->b);
+	svc->heap_free(svc->ctx, g);
+}
+
+enum err ld_group_prepare(struct ld_namespace *ns, struct ld_group_member *m, size_t n,
+			  enum err (*check)(void *ctx, struct ld_crate *c), void *ctx,
+			  struct ld_group **out)
+{
+	struct ld_group *g;
+	enum err e;
+
+	if (!ns || !m || n == 0 || !out)
+		return E_INVALID_ARG;
+	e = ld_group_check_names(ns, m, n);
+	if (e != E_OK)
+		return e;
+	g = ld_alloc(ns->svc, sizeof(*g));
+	if (!g || (n > 1 && !(g->b = ld_alloc(ns->svc, n * sizeof(*g->b))))) {
+		LD_LOG(ns->svc, "out of heap for a group of %lu objects", (unsigned long)n);
+		ns->svc->heap_free(ns->svc->ctx, g);
+		return E_NO_HEAP;
+	}
+	g->ns = ns;
+	g->gns = (struct ld_namespace){ .svc = ns->svc, .hash_seed = ns->hash_seed };
+	g->m = m;
+	g->n = n;
+	if (n == 1)
+		g->b = &g->one;
+	e = ld_group_build(g, check, ctx);
+	if (e != E_OK) {
+		ld_group_free(g, true);
+		return e;
+	}
+	for (size_t i = 0; i < n; i++)
+		m[i].crate = g->b[i].crate; /* built, not yet in the namespace */
+	*out = g;
+	return E_OK;
+}
+
+void ld_group_commit(struct ld_group *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		ld_commit(g->ns, g->b[i].crate);     /* (12) cannot fail */
+		if (g->b[i].stats)
+			ld_build_stage_end(&g->b[i], &g->b[i].stats->commit);
+	}
+	ld_group_free(g, false);
+}
+
+void ld_group_abort(struct ld_group *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		g->m[i].crate = NULL;
+	ld_group_free(g, true);
 }
 
 enum err ld_load_group(struct ld_namespace *ns, struct ld_group_member *m, size_t n,
 		       enum err (*check)(void *ctx, struct ld_crate *c), void *ctx)
 {
-	struct ld_namespace gns = { .svc = ns->svc, .hash_seed = ns->hash_seed };
-	struct ld_build one, *b = &one;
-	enum err e;
-	size_t i;
+	struct ld_group *g;
+	enum err e = ld_group_prepare(ns, m, n, check, ctx, &g);
 
-	if (!ns || !m || n == 0)
-		return E_INVALID_ARG;
-	e = ld_group_check_names(ns, m, n);
-	if (e != E_OK)
-		return e;
-	if (n > 1 && !(b = ld_alloc(ns->svc, n * sizeof(*b)))) {
-		LD_LOG(ns->svc, "out of heap for a group of %lu objects", (unsigned long)n);
-		return E_NO_HEAP;
-	}
-	e = ld_group_build(ns, &gns, b, m, n, check, ctx);
-	for (i = 0; i < n; i++) { /* the group's table dies here: unhook its chains */
-		for (size_t k = 0; b[i].crate && k < b[i].crate->nsymbols; k++)
-			b[i].crate->symbols[k].hash_next = NULL;
-	}
-	ns->svc->heap_free(ns->svc->ctx, gns.buckets);
-	for (i = 0; i < n; i++) {
-		ld_build_finish(&b[i], e != E_OK);
-		if (e != E_OK)
-			continue;
-		ld_commit(ns, b[i].crate);     /* (12) cannot fail */
-		if (b[i].stats)
-			ld_build_stage_end(&b[i], &b[i].stats->commit);
-		m[i].crate = b[i].crate;
-	}
-	if (b != &one)
-		ns->svc->heap_free(ns->svc->ctx, b);
+	if (e == E_OK)
+		ld_group_commit(g);
 	return e;
 }

@@ -349,5 +349,11 @@ uint32_t arch_reloc_got_slot_type(void);
  * target) sets bad_entry and bad_k; E_NO_HEAP for an edge. Does not log. */
 NS_MUST_CHECK enum err arch_apply_relas(struct arch_rela_job *j);
 const char *arch_reloc_name(uint32_t type);
+/* The field relocation `type` writes for S + A = sa at place p, and its width
+ * in bytes: E_LD_RELOC_OVERFLOW when it does not fit, E_ELF_RELOC_UNSUPPORTED
+ * for a type with no field of its own (NONE, the GOT forms: their GOT slot is
+ * an ordinary 64-bit place). */
+NS_MUST_CHECK enum err arch_reloc_field(uint32_t type, uint64_t sa, uint64_t p,
+					uint64_t *field, unsigned *width);
 
 #endif

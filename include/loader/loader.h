@@ -194,6 +194,46 @@ NS_MUST_CHECK enum err ld_load_group(struct ld_namespace *ns, struct ld_group_me
 				     size_t n, enum err (*check)(void *ctx, struct ld_crate *c),
 				     void *ctx);
 
+/* The same in two halves, for a caller with its own work between the last
+ * check and the commit (a swap plans its redirect there): prepare builds and
+ * checks everything (m[i].crate is set, not yet in the namespace); then
+ * exactly one of commit (cannot fail) or abort (frees everything). */
+struct ld_group;
+NS_MUST_CHECK enum err ld_group_prepare(struct ld_namespace *ns, struct ld_group_member *m,
+					size_t n,
+					enum err (*check)(void *ctx, struct ld_crate *c),
+					void *ctx, struct ld_group **out);
+void ld_group_commit(struct ld_group *g);
+void ld_group_abort(struct ld_group *g);
+
+/*
+ * Redirect every reference to section `old` to section `new_` (same size and
+ * contents: another copy of it), for each pair, except references whose
+ * place is in a section `retiring` says will be retired with the old copy.
+ * Plan: read every relocation of every edge into old back, compute its field
+ * with the new target (E_LD_RELOC_OVERFLOW if it does not fit), check that
+ * code and read-only places hold their link-time field (E_LD_BAD_STATE if
+ * not), map a writable alias of each read-only page to patch; nothing is
+ * written, and on failure nothing stays. Commit (cannot fail): write every
+ * field, a field in writable data only if it still holds its link-time
+ * value (else it was changed at run time: left alone, logged, counted);
+ * move the edges and the crates' records to new_; unmap the aliases.
+ */
+struct ld_redirect_pair {
+	const struct ld_section *old, *new_;
+};
+struct ld_redirect_stats {
+	uint64_t written, kept; /* fields rewritten; data fields left alone */
+	uint64_t edges, pages;  /* edges moved; read-only pages patched */
+};
+struct ld_redirect;
+NS_MUST_CHECK enum err ld_redirect_plan(struct ld_namespace *ns,
+					const struct ld_redirect_pair *pairs, size_t n,
+					bool (*retiring)(void *ctx, const struct ld_section *s),
+					void *ctx, struct ld_redirect **out);
+void ld_redirect_commit(struct ld_redirect *r, struct ld_redirect_stats *st);
+void ld_redirect_abort(struct ld_redirect *r);
+
 /* Remove `crate`: refuses with E_LD_IN_USE (naming them) while sections of
  * other crates depend on it; else withdraws its symbols, unlinks its
  * dependencies, unmaps its memory and frees everything it held. */

@@ -65,6 +65,13 @@ struct ld_services {
 	void (*log)(void *ctx, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 
+	/* Optional (NULL: no read-only memory can be patched): a writable alias
+	 * of the page holding run address `page` (page-aligned, mapped,
+	 * typically code), NULL if none can be made; alias_unmap removes it. The
+	 * redirect patches code through it, never by making a page W+X. */
+	void *(*alias_map)(void *ctx, uint64_t page);
+	void (*alias_unmap)(void *ctx, void *alias);
+
 	/* Optional (may be NULL): a monotonic counter for ld_load_stats (the
 	 * kernel's rdtsc, which counts guest instructions under QEMU -icount). */
 	uint64_t (*clock)(void *ctx);

@@ -80,6 +80,42 @@ uint32_t arch_reloc_got_slot_type(void)
 	return R_X86_64_64;
 }
 
+enum err arch_reloc_field(uint32_t type, uint64_t sa, uint64_t p, uint64_t *field,
+			  unsigned *width)
+{
+	uint64_t v;
+
+	*width = 4;
+	switch (type) {
+	case R_X86_64_64:    /* S + A */
+		*width = 8;
+		*field = sa;
+		return E_OK;
+	case R_X86_64_PC64:  /* S + A - P */
+		*width = 8;
+		*field = sa - p;
+		return E_OK;
+	case R_X86_64_PC32:  /* S + A - P, signed 32 bits */
+	case R_X86_64_PLT32:
+		v = sa - p;
+		break;
+	case R_X86_64_32S:   /* S + A, signed 32 bits */
+		v = sa;
+		break;
+	case R_X86_64_32:    /* S + A, unsigned 32 bits */
+		if (sa > UINT32_MAX)
+			return E_LD_RELOC_OVERFLOW;
+		*field = sa;
+		return E_OK;
+	default:
+		return E_ELF_RELOC_UNSUPPORTED;
+	}
+	if ((int64_t)v != (int32_t)v)
+		return E_LD_RELOC_OVERFLOW;
+	*field = (uint32_t)v;
+	return E_OK;
+}
+
 static void arch_put64(uint8_t *loc, uint64_t v)
 {
 	ld_memcpy(loc, &v, 8);

@@ -182,6 +182,29 @@ static void *shim_writable(void *ctx, uint64_t addr, uint64_t size)
 	return r ? r->host + (addr - r->run) : NULL;
 }
 
+/* A writable alias of a mapped page: its host bytes (counted, and made to
+ * fail like the other services). */
+static void *shim_alias_map(void *ctx, uint64_t page)
+{
+	struct shim *s = ctx;
+	void *p;
+
+	if (shim_should_fail(&s->nalias, s->fail_alias_at))
+		return NULL;
+	p = shim_writable(ctx, page, LD_PAGE_SIZE);
+	if (p)
+		s->now.aliases_live++;
+	return p;
+}
+
+static void shim_alias_unmap(void *ctx, void *alias)
+{
+	struct shim *s = ctx;
+
+	(void)alias;
+	s->now.aliases_live--;
+}
+
 static void shim_log(void *ctx, const char *fmt, ...)
 {
 	struct shim *s = ctx;
@@ -209,6 +232,8 @@ void shim_init(struct shim *s)
 		.vrange_unmap = shim_unmap,
 		.vrange_protect = shim_protect,
 		.vrange_writable = shim_writable,
+		.alias_map = shim_alias_map,
+		.alias_unmap = shim_alias_unmap,
 		.log = shim_log,
 	};
 	s->next_run = LD_MODULE_AREA_BASE + (1u << 20);
@@ -218,7 +243,8 @@ void shim_init(struct shim *s)
 bool shim_counters_equal(const struct shim_counters *a, const struct shim_counters *b)
 {
 	return a->heap_live == b->heap_live && a->reserved_live == b->reserved_live &&
-	       a->mapped_live == b->mapped_live && a->mapped_bytes == b->mapped_bytes;
+	       a->mapped_live == b->mapped_live && a->mapped_bytes == b->mapped_bytes &&
+	       a->aliases_live == b->aliases_live;
 }
 
 bool shim_is_empty(const struct shim *s)

@@ -35,6 +35,7 @@ struct shim_counters {
 	long reserved_live;
 	long mapped_live;
 	uint64_t mapped_bytes;
+	long aliases_live;
 };
 
 struct shim {
@@ -45,8 +46,8 @@ struct shim {
 	uint64_t area_limit; /* bytes the fake module area may hand out */
 	uint64_t area_used;
 	/* failure injection: fail the Nth call from now (1-based), 0 = never */
-	long fail_alloc_at, fail_reserve_at, fail_map_at, fail_protect_at;
-	long nalloc, nreserve, nmap, nprotect;
+	long fail_alloc_at, fail_reserve_at, fail_map_at, fail_protect_at, fail_alias_at;
+	long nalloc, nreserve, nmap, nprotect, nalias;
 	/* log capture */
 	char log[SHIM_LOG_LINES][512];
 	int nlog;

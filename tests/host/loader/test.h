@@ -82,6 +82,6 @@ struct ld_namespace *tns(struct tctx *t);
 
 /* Test tables of each file. */
 extern const struct test_case tests_load[], tests_validate[], tests_deps[],
-	tests_fail[], tests_diff[], tests_scale[], tests_group[];
+	tests_fail[], tests_diff[], tests_scale[], tests_group[], tests_redirect[];
 
 #endif

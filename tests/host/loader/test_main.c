@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 {
 	const struct test_case *tables[] = { tests_load, tests_validate, tests_deps,
 					     tests_fail, tests_diff, tests_scale,
-					     tests_group };
+					     tests_group, tests_redirect };
 	static const char *compilers[] = { "gcc", "clang" };
 	const char *filter = argc > 3 ? argv[3] : NULL;
 	int passed = 0, failed = 0;

