@@ -15,7 +15,7 @@
 #define PAGE_SIZE		_UL(4096)
 #define PAGE_SHIFT		12
 
-/* Physical memory, all of it, mapped RW+NX with 2 MiB pages. */
+/* Physical memory, all of it, RW+NX: 2 MiB pages, 4 KiB where RAM is (code read-only). */
 #define DIRECT_MAP_BASE		_UL(0xFFFF800000000000)
 /* Kernel heap: grows up from here, 4 KiB pages mapped on demand. */
 #define HEAP_BASE		_UL(0xFFFFC00000000000)

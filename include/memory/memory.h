@@ -58,11 +58,22 @@ bool frame_is_usable_ram(uint64_t phys);
 #define PTE_NX		(1UL << 63)
 #define PTE_ADDR_MASK	0x000FFFFFFFFFF000UL
 
+/*
+ * A frame mapped without VM_WRITE (code, read-only data) is read-only in the
+ * direct map too, until that mapping is unmapped or made writable: no frame
+ * is executable at one address and writable at another. (So a frame should
+ * have one mapping without write at a time: unmapping one of two gives the
+ * alias write back while the other remains; vm_audit would show it.)
+ */
+
 /* Map one 4 KiB page va -> pa with prot (VM_WRITE|VM_EXEC is refused). */
 enum err vm_map(uint64_t va, uint64_t pa, unsigned prot) NS_MUST_CHECK;
-/* Unmap va; *pa (if not NULL) gets the frame it mapped. Frees emptied page tables. */
+/* Unmap va; *pa (if not NULL) gets the frame it mapped. Frees emptied page tables.
+ * When the page was not writable, the frame's direct-map alias is writable again. */
 enum err vm_unmap(uint64_t va, uint64_t *pa) NS_MUST_CHECK;
-/* Change the protection of the mapped page va. */
+/* Change the protection of the mapped page va, and of its frame's direct-map
+ * alias: read-only for R and RX (E_NO_FRAMES if the alias could not be split
+ * out of a 2 MiB page, nothing changed), writable again for RW. */
 enum err vm_protect(uint64_t va, unsigned prot) NS_MUST_CHECK;
 /* Physical address and leaf flags behind va (huge pages included). */
 enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags) NS_MUST_CHECK;
@@ -72,11 +83,29 @@ enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot) NS_MUST_CHECK;
 /* Unmap npages at va and free their frames (which vm_map_fresh allocated). */
 void vm_unmap_free(uint64_t va, size_t npages);
 
+/*
+ * Temporary writable alias, for patching code or read-only data in place:
+ * maps the frames behind [va, va + npages * 4 KiB) (every page already
+ * mapped: kernel text, a crate's text, ...) RW+NX at a fresh range of the
+ * module area and returns its base in *alias. The original mapping is not
+ * changed and no frame is allocated or freed (page tables aside). Errors:
+ * E_NOT_ALIGNED, E_INVALID_ARG (npages 0), E_NO_VSPACE, E_NOT_MAPPED (a page
+ * of the range), E_NO_FRAMES (page tables); on failure nothing is left mapped
+ * or reserved. While the alias exists, vm_audit counts those frames in
+ * wx_alias_frames: that is what the alias is; unmap it as soon as the patch
+ * is written.
+ */
+enum err vm_alias_map(uint64_t va, size_t npages, uint64_t *alias) NS_MUST_CHECK;
+/* Remove an alias from vm_alias_map (its frames stay with their owner); invlpg each page. */
+void vm_alias_unmap(uint64_t alias, size_t npages);
+
 /* Result of walking every page table reachable from CR3. */
 struct vm_audit {
 	uint64_t pages;		/* present leaf mappings, counted in 4 KiB pages */
 	uint64_t wx_pages;	/* writable and executable at every level */
 	uint64_t table_frames;	/* page-table frames, the PML4 included */
+	uint64_t wx_alias_frames; /* frames (below FRAME_MAX_PHYS) executable through one
+				   * mapping and writable through another */
 };
 void vm_audit(struct vm_audit *out);
 

@@ -11,8 +11,6 @@
 #include <loader/elf.h>	/* ELF definitions only (a leaf header) */
 #include "memory_internal.h"
 
-#define FRAME_COUNT	(FRAME_MAX_PHYS / PAGE_SIZE)
-
 static uint64_t frame_bitmap[FRAME_COUNT / 64];		/* 1 = not available */
 static uint64_t frame_usable[FRAME_COUNT / 64];		/* 1 = RAM per the memory map */
 static uint64_t frame_hint;				/* next word to search */
@@ -37,6 +35,18 @@ static void bit_clear(uint64_t *map, uint64_t frame)
 bool frame_is_usable_ram(uint64_t phys)
 {
 	return phys < FRAME_MAX_PHYS && bit_test(frame_usable, phys / PAGE_SIZE);
+}
+
+bool frame_range_has_ram(uint64_t start, uint64_t end)
+{
+	const uint64_t span = 64 * PAGE_SIZE;	/* frames per bitmap word */
+
+	if (!IS_ALIGNED(start, span) || !IS_ALIGNED(end, span))
+		panic("BUG: frame_range_has_ram(%lx, %lx): not 256 KiB aligned", start, end);
+	for (uint64_t w = start / span; w < end / span && w < ARRAY_SIZE(frame_usable); w++)
+		if (frame_usable[w])
+			return true;
+	return false;
 }
 
 /* Add usable frames: those entirely inside [base, base+len). */

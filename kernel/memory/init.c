@@ -2,7 +2,8 @@
  * memory_init: from GRUB's world to ours. Builds the frame allocator, then a
  * fresh set of page tables (the kernel image with W^X per section, the direct
  * map, page directories for the heap and the module area) and switches CR3
- * to them, leaving the boot stub's RWX tables behind.
+ * to them, leaving the boot stub's RWX tables behind. The direct map's RAM
+ * is in 4 KiB pages, so that the image's text and rodata are read-only there.
  */
 #include <bootinfo/bootinfo.h>
 #include <console/console.h>
@@ -36,6 +37,8 @@ void memory_init(const struct bootinfo *bi)
 	paging_set_root(pml4);	/* build the new tables while running on the boot ones */
 
 	must(vm_map_huge(DIRECT_MAP_BASE, 0, FRAME_MAX_PHYS, VM_WRITE), "direct map");
+	must(direct_split_ram(), "direct map of RAM in 4 KiB pages");
+	/* text and rodata below also make their direct-map aliases read-only */
 	map_image_range(__text_start, __text_end, VM_EXEC, ".text");
 	map_image_range(__rodata_start, __rodata_end, 0, ".rodata");
 	map_image_range(__data_start, __data_end, VM_WRITE, ".data");

@@ -21,7 +21,11 @@ extern char __kernel_high_start[], __kernel_end[];
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[], __bss_start[], __bss_end[];
 
+#define FRAME_COUNT	(FRAME_MAX_PHYS / PAGE_SIZE)
+
 void frame_init(const struct bootinfo *bi);
+/* Does [start, end) hold a usable RAM frame? Both ends are multiples of 256 KiB. */
+bool frame_range_has_ram(uint64_t start, uint64_t end);
 /* A zeroed frame for a page table (counted in table_frames). */
 enum err frame_alloc_table(uint64_t *phys) NS_MUST_CHECK;
 void frame_free_table(uint64_t phys);
@@ -30,6 +34,39 @@ void frame_free_table(uint64_t phys);
 void paging_set_root(uint64_t pml4_phys);
 void paging_activate(void);
 uint64_t paging_root(void);
+/* The entry for va at level stop (0: PT, 1: PD), creating missing tables when
+ * create is set; NULL with *e set (E_NOT_MAPPED, E_ALREADY_MAPPED for a huge
+ * page in the way, E_NO_FRAMES). */
+uint64_t *paging_walk(uint64_t va, unsigned stop, bool create, enum err *e);
+
+#define PT_ENTRIES	512
+#define PT_INTERMEDIATE	(PTE_PRESENT | PTE_WRITE)	/* rights are the leaf's */
+
+/* Index of va in its table at level (3 = PML4 ... 0 = PT). */
+static inline unsigned pt_index(uint64_t va, unsigned level)
+{
+	return (va >> (PAGE_SHIFT + 9 * level)) & 0x1ff;
+}
+
+/* The table an entry (or a table's physical address) points to, through the direct map. */
+static inline uint64_t *pt_table_at(uint64_t entry)
+{
+	return phys_to_virt(entry & PTE_ADDR_MASK);
+}
+
+/* ---- the direct map's view of code (direct.c) ---- */
+
+/* Split every 2 MiB direct-map page that holds RAM into 4 KiB pages (init). */
+enum err direct_split_ram(void) NS_MUST_CHECK;
+/*
+ * The direct-map PTE of frame pa in *pte (NULL when pa is past the direct
+ * map). A 2 MiB page in the way is split when split is set (E_NO_FRAMES if
+ * no frame is left for the table), else *pte is NULL: the page is RW.
+ */
+enum err direct_alias_pte(uint64_t pa, bool split, uint64_t **pte) NS_MUST_CHECK;
+/* Make the direct-map alias behind pte writable or read-only (always NX); invlpg on change. */
+void direct_alias_set(uint64_t *pte, uint64_t pa, bool writable);
+
 /* Map [pa, pa+len) at va with 2 MiB pages (direct map). */
 enum err vm_map_huge(uint64_t va, uint64_t pa, uint64_t len, unsigned prot) NS_MUST_CHECK;
 /* Make sure the page directory covering va exists (it is then never freed). */

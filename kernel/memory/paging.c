@@ -4,6 +4,8 @@
  * entries are always present+writable and leave permission to the leaf, so
  * a leaf's W and NX bits are the page's rights. A page table emptied by
  * vm_unmap is freed, so a map/unmap pair leaves the frame counters as they were.
+ * A frame mapped without write (code, read-only data) loses write on its
+ * direct-map alias too (direct.c), and gets it back when that mapping goes.
  */
 #include <console/console.h>
 #include <lib/string.h>
@@ -11,20 +13,7 @@
 #include <lib/x86.h>
 #include "memory_internal.h"
 
-#define TABLE_ENTRIES	512
-#define INTERMEDIATE	(PTE_PRESENT | PTE_WRITE)
-
 static uint64_t root_phys;
-
-static unsigned pt_index(uint64_t va, unsigned level)	/* level 3 = PML4 ... 0 = PT */
-{
-	return (va >> (PAGE_SHIFT + 9 * level)) & 0x1ff;
-}
-
-static uint64_t *table_at(uint64_t phys)
-{
-	return phys_to_virt(phys & PTE_ADDR_MASK);
-}
 
 static uint64_t leaf_flags(unsigned prot)
 {
@@ -58,9 +47,9 @@ uint64_t paging_root(void)
  * a table is missing (E_NOT_MAPPED), a huge page is in the way
  * (E_ALREADY_MAPPED) or no frame is left (E_NO_FRAMES).
  */
-static uint64_t *walk(uint64_t va, unsigned stop, bool create, enum err *e)
+uint64_t *paging_walk(uint64_t va, unsigned stop, bool create, enum err *e)
 {
-	uint64_t *table = table_at(root_phys);
+	uint64_t *table = pt_table_at(root_phys);
 
 	for (unsigned level = 3; level > stop; level--) {
 		uint64_t *entry = &table[pt_index(va, level)];
@@ -77,9 +66,9 @@ static uint64_t *walk(uint64_t va, unsigned stop, bool create, enum err *e)
 			*e = frame_alloc_table(&phys);
 			if (*e != E_OK)
 				return NULL;
-			*entry = phys | INTERMEDIATE;
+			*entry = phys | PT_INTERMEDIATE;
 		}
-		table = table_at(*entry);
+		table = pt_table_at(*entry);
 	}
 	return &table[pt_index(va, stop)];
 }
@@ -93,18 +82,40 @@ static enum err check_page(uint64_t va, uint64_t pa, unsigned prot)
 	return E_OK;
 }
 
+/* The direct-map alias of pa, split out of its 2 MiB page, for a mapping without write. */
+static enum err alias_for_readonly(uint64_t pa, unsigned prot, uint64_t **alias)
+{
+	*alias = NULL;
+	return prot & VM_WRITE ? E_OK : direct_alias_pte(pa, true, alias);
+}
+
+/* A mapping without write of pa went away or became writable: so does the alias's RO. */
+static void alias_restore_writable(uint64_t pa)
+{
+	uint64_t *alias;
+
+	if (direct_alias_pte(pa, false, &alias) == E_OK && alias)
+		direct_alias_set(alias, pa, true);
+}
+
 enum err vm_map(uint64_t va, uint64_t pa, unsigned prot)
 {
+	uint64_t *alias;
 	enum err e = check_page(va, pa, prot);
 
 	if (e != E_OK)
 		return e;
-	uint64_t *pte = walk(va, 0, true, &e);
+	e = alias_for_readonly(pa, prot, &alias);
+	if (e != E_OK)
+		return e;
+	uint64_t *pte = paging_walk(va, 0, true, &e);
 	if (!pte)
 		return e;
 	if (*pte & PTE_PRESENT)
 		return E_ALREADY_MAPPED;
 	*pte = pa | leaf_flags(prot);
+	if (alias)
+		direct_alias_set(alias, pa, false);
 	mem_counters.pages_mapped++;
 	return E_OK;
 }
@@ -113,10 +124,10 @@ enum err vm_map(uint64_t va, uint64_t pa, unsigned prot)
 static void free_table_if_empty(uint64_t va)
 {
 	enum err e;
-	uint64_t *pde = walk(va, 1, false, &e);
-	uint64_t *pt = table_at(*pde);
+	uint64_t *pde = paging_walk(va, 1, false, &e);
+	uint64_t *pt = pt_table_at(*pde);
 
-	for (unsigned i = 0; i < TABLE_ENTRIES; i++)
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
 		if (pt[i] & PTE_PRESENT)
 			return;
 	uint64_t phys = *pde & PTE_ADDR_MASK;
@@ -130,15 +141,18 @@ enum err vm_unmap(uint64_t va, uint64_t *pa)
 
 	if (!IS_ALIGNED(va, PAGE_SIZE))
 		return E_NOT_ALIGNED;
-	uint64_t *pte = walk(va, 0, false, &e);
+	uint64_t *pte = paging_walk(va, 0, false, &e);
 	if (!pte)
 		return e == E_ALREADY_MAPPED ? E_INVALID_ARG : E_NOT_MAPPED;
 	if (!(*pte & PTE_PRESENT))
 		return E_NOT_MAPPED;
+	uint64_t old = *pte, frame = old & PTE_ADDR_MASK;
 	if (pa)
-		*pa = *pte & PTE_ADDR_MASK;
+		*pa = frame;
 	*pte = 0;
 	invlpg(va);
+	if (!(old & PTE_WRITE))
+		alias_restore_writable(frame);
 	mem_counters.pages_mapped--;
 	free_table_if_empty(va);
 	return E_OK;
@@ -146,21 +160,30 @@ enum err vm_unmap(uint64_t va, uint64_t *pa)
 
 enum err vm_protect(uint64_t va, unsigned prot)
 {
+	uint64_t *alias;
 	enum err e = check_page(va, 0, prot);
 
 	if (e != E_OK)
 		return e;
-	uint64_t *pte = walk(va, 0, false, &e);
+	uint64_t *pte = paging_walk(va, 0, false, &e);
 	if (!pte || !(*pte & PTE_PRESENT))
 		return E_NOT_MAPPED;
-	*pte = (*pte & PTE_ADDR_MASK) | leaf_flags(prot);
+	uint64_t old = *pte, frame = old & PTE_ADDR_MASK;
+	e = alias_for_readonly(frame, prot, &alias);
+	if (e != E_OK)
+		return e;
+	*pte = frame | leaf_flags(prot);
 	invlpg(va);
+	if (alias)
+		direct_alias_set(alias, frame, false);
+	else if (!(old & PTE_WRITE))
+		alias_restore_writable(frame);
 	return E_OK;
 }
 
 enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags)
 {
-	uint64_t *table = table_at(root_phys);
+	uint64_t *table = pt_table_at(root_phys);
 
 	for (unsigned level = 3;; level--) {
 		uint64_t entry = table[pt_index(va, level)];
@@ -174,7 +197,7 @@ enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags)
 				*flags = entry & ~PTE_ADDR_MASK;
 			return E_OK;
 		}
-		table = table_at(entry);
+		table = pt_table_at(entry);
 	}
 }
 
@@ -214,7 +237,7 @@ enum err vm_map_huge(uint64_t va, uint64_t pa, uint64_t len, unsigned prot)
 
 	for (uint64_t off = 0; off < len; off += huge) {
 		enum err e;
-		uint64_t *pde = walk(va + off, 1, true, &e);
+		uint64_t *pde = paging_walk(va + off, 1, true, &e);
 		if (!pde)
 			return e;
 		*pde = (pa + off) | leaf_flags(prot) | PTE_HUGE;
@@ -226,33 +249,5 @@ enum err vm_prepare_pd(uint64_t va)
 {
 	enum err e;
 
-	return walk(va, 1, true, &e) ? E_OK : e;
-}
-
-/* Count leaves under one table; w and x are the rights granted by the levels above. */
-static void audit_table(uint64_t phys, unsigned level, bool w, bool x, struct vm_audit *out)
-{
-	uint64_t *table = table_at(phys);
-
-	out->table_frames++;
-	for (unsigned i = 0; i < TABLE_ENTRIES; i++) {
-		uint64_t entry = table[i];
-		if (!(entry & PTE_PRESENT))
-			continue;
-		bool ew = w && (entry & PTE_WRITE), ex = x && !(entry & PTE_NX);
-		if (level == 0 || (entry & PTE_HUGE)) {
-			uint64_t pages = 1UL << (9 * level);
-			out->pages += pages;
-			if (ew && ex)
-				out->wx_pages += pages;
-		} else {
-			audit_table(entry, level - 1, ew, ex, out);
-		}
-	}
-}
-
-void vm_audit(struct vm_audit *out)
-{
-	*out = (struct vm_audit){ 0 };
-	audit_table(read_cr3() & PTE_ADDR_MASK, 3, true, true, out);
+	return paging_walk(va, 1, true, &e) ? E_OK : e;
 }
