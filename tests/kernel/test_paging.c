@@ -2,7 +2,8 @@
  * Page-table tests: map/translate/unmap with the counters restored, data
  * written through a fresh mapping seen through the direct map, faults on
  * access after unmap, on executing an NX page and on writing read-only
- * memory, and a W^X audit of every page table.
+ * memory (also right after vm_protect took write away), and a W^X audit of
+ * every page table.
  */
 #include <interrupts/interrupts.h>
 #include <ktest/ktest.h>
@@ -129,6 +130,25 @@ KTEST(paging, write_readonly_faults)
 	KT_ASSERT(fault_catch(write_word, (void *)__text_start, &rec), "writing .text did not fault");
 }
 
+/* vm_protect to R takes write away at once: the TLB's writable entry goes (invlpg). */
+KTEST(paging, protect_readonly_write_faults)
+{
+	uint64_t va, pa;
+	struct trap_record rec;
+
+	KT_ASSERT(scratch_map(&va, &pa, VM_WRITE), "cannot map a scratch page");
+	write_word((void *)va);			/* caches the writable translation */
+	enum err e = vm_protect(va, 0);
+	bool faulted = fault_catch(write_word, (void *)va, &rec);
+	scratch_unmap(va, pa);
+	KT_ASSERT(e == E_OK, "protect R: %s", err_name(e));
+	KT_ASSERT(faulted, "writing a page just protected read-only did not fault");
+	KT_ASSERT_EQ(rec.vector, VEC_PAGE_FAULT);
+	KT_ASSERT_EQ(rec.cr2, va);
+	KT_ASSERT((rec.error & (PF_WRITE | PF_PRESENT)) == (PF_WRITE | PF_PRESENT),
+		  "error code %lx: expected a protection fault on write", rec.error);
+}
+
 /* Each output section of the image has the rights linker.ld's layout asks for. */
 KTEST(paging, kernel_sections_wx)
 {
@@ -174,6 +194,7 @@ KTEST(paging, wx_audit)
 	vm_audit(&a);
 	KT_ASSERT(a.pages > 1000, "only %lu pages mapped?", a.pages);
 	KT_ASSERT_EQ(a.wx_pages, 0);
+	KT_ASSERT_EQ(a.wx_alias_frames, 0);
 	KT_ASSERT(scratch_map(&va, &pa, VM_EXEC), "cannot map a scratch page");
 	uint64_t *pte = leaf_pte(va);
 	KT_ASSERT(pte != NULL, "no leaf entry for %lx", va);
