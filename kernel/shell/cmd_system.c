@@ -32,8 +32,9 @@ enum err cmd_mem(int argc, char **argv)
 	kprintf("module area: %lu pages (%lu KiB) reserved at %lx\n", m.vrange_pages,
 		m.vrange_pages * PAGE_SIZE / KiB, (uint64_t)MODULE_AREA_BASE);
 	kprintf("page tables: %lu frames (%lu counted by the allocator); %lu pages mapped "
-		"through vm_map, %lu present in all, %lu W+X\n", a.table_frames, m.table_frames,
-		m.pages_mapped, a.pages, a.wx_pages);
+		"through vm_map, %lu present in all, %lu W+X, %lu writable aliases of code\n",
+		a.table_frames, m.table_frames, m.pages_mapped, a.pages, a.wx_pages,
+		a.wx_alias_frames);
 	return E_OK;
 }
 
