@@ -48,7 +48,8 @@ LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
 module_dirs = $(if $(filter loader,$(1)),loader loader/x86_64,$(if \
 	$(filter nano_core_swap,$(1)),nano_core_swap,kernel/$(1))) \
 	$(if $(filter ktest,$(1)),tests/kernel)
-module_srcs = $(foreach d,$(call module_dirs,$(1)),$(wildcard $(d)/*.c $(d)/*.S))
+# sorted: the link order (and so the image) must not depend on the directory order
+module_srcs = $(foreach d,$(call module_dirs,$(1)),$(sort $(wildcard $(d)/*.c $(d)/*.S)))
 obj = $(patsubst %,$(BUILD)/obj/%.o,$(1))
 
 BOOT_OBJS   := $(call obj,$(wildcard boot/*.S boot/*.c))

@@ -105,7 +105,7 @@ static uint64_t lookup(const char *name)
 	return ld_lookup(crates_namespace(), name, &sym) == E_OK ? sym->addr : 0;
 }
 
-KTEST(alias, none_after_boot)
+KTEST(wx_alias, none_after_boot)
 {
 	struct vm_audit a;
 
@@ -119,7 +119,7 @@ KTEST(alias, none_after_boot)
  * them) is read-only and NX in the direct map, and so are the frames of the
  * code and rodata running this test, wherever they live; data stays writable.
  */
-KTEST(alias, kernel_code_readonly)
+KTEST(wx_alias, kernel_code_readonly)
 {
 	unsigned bad = 0;
 	uint64_t code = frame_of((uint64_t)rewrite_word), ro = frame_of((uint64_t)patch_ret_imm);
@@ -145,7 +145,7 @@ KTEST(alias, kernel_code_readonly)
 }
 
 /* A crate's text and rodata are read-only in the direct map until it is unloaded. */
-KTEST(alias, crate_code_readonly_until_unload)
+KTEST(wx_alias, crate_code_readonly_until_unload)
 {
 	struct ld_crate *c;
 	size_t n;
@@ -183,7 +183,7 @@ KTEST(alias, crate_code_readonly_until_unload)
  * vm_protect carries the alias with the page, with invlpg: each write below
  * comes right after an access that cached the alias's old rights.
  */
-KTEST(alias, protect_changes_alias)
+KTEST(wx_alias, protect_changes_alias)
 {
 	uint64_t va, pa;
 	bool nx;
@@ -205,7 +205,7 @@ KTEST(alias, protect_changes_alias)
 }
 
 /* The audit counts a writable alias of an executable frame, wherever it is. */
-KTEST(alias, audit_sees_forged_alias)
+KTEST(wx_alias, audit_sees_forged_alias)
 {
 	struct vm_audit a, b, c, d;
 	uint64_t va, pa, text_pa = frame_of((uint64_t)rewrite_word);	/* executable for sure */
@@ -234,7 +234,7 @@ KTEST(alias, audit_sees_forged_alias)
 }
 
 /* An alias of the running text reads the same bytes, leaves the text as it was, and goes. */
-KTEST(alias, map_running_text)
+KTEST(wx_alias, map_running_text)
 {
 	struct kt_snapshot s0, s1;
 	struct vm_audit during, after;
@@ -265,7 +265,7 @@ KTEST(alias, map_running_text)
 }
 
 /* Patch a loaded crate's function through an alias; the call sees it; the alias faults after. */
-KTEST(alias, patch_crate_text)
+KTEST(wx_alias, patch_crate_text)
 {
 	struct kt_snapshot s0 = { 0 }, s1 = { 0 };
 	struct trap_record rec;
@@ -308,7 +308,7 @@ KTEST(alias, patch_crate_text)
 }
 
 /* A range with an unmapped page, a misaligned start or no pages: refused, nothing left. */
-KTEST(alias, map_refusals_leave_nothing)
+KTEST(wx_alias, map_refusals_leave_nothing)
 {
 	struct kt_snapshot s0, s1;
 	uint64_t va, pa, alias = 0;
