@@ -19,13 +19,19 @@
  *      never one in bound data (that data is live);
  *  (5) check, before anything is committed, that every data section of the
  *      nano_core's copy has its counterpart (else the layout changed);
- *  (6) commit: the group's crates join the namespace at once, superseding
- *      the nano_core's definitions (or the module's last copy); record a
- *      report per module.
+ *  (6) plan the redirect (redirect.c): every reference into the old copies'
+ *      text/rodata from a section that stays live (modules not swapped,
+ *      every .data/.bss, crates loaded before) is computed against the new
+ *      copy, and a writable alias of each code page to patch is mapped;
+ *  (7) commit: the group's crates join the namespace at once, superseding
+ *      the nano_core's definitions (or the module's last copy); then the
+ *      redirect writes every planned field (a data word only if it still
+ *      holds its link-time value) and moves the edges; record a report per
+ *      module.
  *
- * Steps (3)-(6) are one ld_load_group call with the bind hook and the check
- * below: nothing is committed unless every step of every member succeeded,
- * so a failure leaves everything as it was.
+ * Steps (3)-(5) are ld_group_prepare with the bind hook and the check below,
+ * (6) can fail too, and only then does anything commit: a failure anywhere
+ * leaves everything as it was.
  */
 #include <bootinfo/bootinfo.h>
 #include <console/console.h>
@@ -220,10 +226,45 @@ static enum err swap_add_member(struct swap_group *g, uint32_t m, const void *im
 	return E_OK;
 }
 
-/* (3)-(6) Load the group, check it, commit it; fill one report per member. */
+/* Who replaces whom: per member, its old copy and its (built) new crate. */
+static void swap_plan_fill(const struct swap_group *g, struct swap_plan *p)
+{
+	*p = (struct swap_plan){ .n = g->n };
+	for (uint32_t m = 0; m < core.desc.h->nmodules && m < SWAP_MAX_MODULES; m++)
+		p->core_replaced[m] = provider[m] != NULL;
+	for (unsigned i = 0; i < g->n; i++) {
+		uint32_t m = g->sm[i].module;
+
+		p->module[i] = m;
+		p->old[i] = provider[m] ? provider[m] : core.crate;
+		p->new_[i] = g->members[i].crate;
+		p->core_replaced[m] = true;
+	}
+}
+
+/* (3)-(7) Load the group and check it, plan the redirect, then commit both;
+ * fill one report per member. */
 static enum err swap_group_load(struct swap_group *g, struct swap_report *reports)
 {
-	enum err e = ld_load_group(crates_namespace(), g->members, g->n, swap_check, g);
+	static struct swap_plan plan;
+	struct ld_redirect_stats rs = { 0 };
+	struct ld_group *lg;
+	enum err e = ld_group_prepare(crates_namespace(), g->members, g->n, swap_check, g,
+				      &lg);               /* (3)-(5) */
+
+	if (e == E_OK) {
+		swap_plan_fill(g, &plan);
+		e = swap_redirect_plan(&plan);            /* (6) */
+		if (e != E_OK)
+			ld_group_abort(lg);
+	}
+	if (e == E_OK) {
+		ld_group_commit(lg);                      /* (7) cannot fail */
+		swap_redirect_commit(&plan, &rs);
+		kprintf("swap: redirected %lu references (%lu edges, %lu code pages patched), "
+			"%lu data words changed at run time left as they are\n", rs.written,
+			rs.edges, rs.pages, rs.kept);
+	}
 
 	for (unsigned i = 0; i < g->n; i++) {
 		struct swap_member *sm = &g->sm[i];
@@ -234,7 +275,6 @@ static enum err swap_group_load(struct swap_group *g, struct swap_report *report
 		core_text_range(sm->module, &r->old_text_start, &r->old_text_end);
 		if (e != E_OK)
 			continue;
-		/* (6) committed */
 		r->cycles = st->validate + st->layout + st->copy + st->symbols + st->relocate +
 			    st->commit;
 		r->data_bytes_bound = sm->bind.bytes;
@@ -367,7 +407,7 @@ enum err swap_nano_core_crates(const char *list)
 		e = swap_add_member(g, m, phys_to_virt(obj->start), obj->end - obj->start);
 	}
 	if (e == E_OK && g->n)
-		e = swap_group_load(g, out);   /* (3)-(6) */
+		e = swap_group_load(g, out);   /* (3)-(7) */
 	if (g->n)
 		swap_print(out, g->n, e);
 	if (!boot_swap_done)

@@ -38,4 +38,22 @@ extern struct core_crate core;
 
 enum err core_crate_build(struct ld_namespace *ns) NS_MUST_CHECK;
 
+/* What one group swap replaces: per member, its module, old copy (the
+ * nano_core, or the module's last crate) and new crate; then the redirect
+ * planned between them (redirect.c). */
+struct swap_plan {
+	unsigned n;
+	uint32_t module[SWAP_MAX_MODULES];
+	struct ld_crate *old[SWAP_MAX_MODULES], *new_[SWAP_MAX_MODULES];
+	bool core_replaced[SWAP_MAX_MODULES + 1]; /* per description module: its
+						    * nano_core copy is being or
+						    * was replaced */
+	struct ld_redirect_pair *pairs;
+	size_t npairs;
+	struct ld_redirect *redirect;
+};
+enum err swap_redirect_plan(struct swap_plan *p) NS_MUST_CHECK;
+void swap_redirect_commit(struct swap_plan *p, struct ld_redirect_stats *st);
+void swap_redirect_abort(struct swap_plan *p);
+
 #endif

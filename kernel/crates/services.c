@@ -72,6 +72,22 @@ static uint64_t svc_clock(void *ctx)
 	return rdtsc();
 }
 
+/* A writable, non-executable alias of one page of code or rodata, for the
+ * redirect (memory/vm_alias.c); never a W+X page. */
+static void *svc_alias_map(void *ctx, uint64_t page)
+{
+	uint64_t alias;
+
+	(void)ctx;
+	return vm_alias_map(page, 1, &alias) == E_OK ? (void *)alias : NULL;
+}
+
+static void svc_alias_unmap(void *ctx, void *alias)
+{
+	(void)ctx;
+	vm_alias_unmap((uint64_t)alias, 1);
+}
+
 static void svc_log(void *ctx, const char *fmt, ...)
 {
 	va_list ap;
@@ -92,6 +108,8 @@ static const struct ld_services kernel_services = {
 	.vrange_unmap = svc_vrange_unmap,
 	.vrange_protect = svc_vrange_protect,
 	.vrange_writable = svc_vrange_writable,
+	.alias_map = svc_alias_map,
+	.alias_unmap = svc_alias_unmap,
 	.log = svc_log,
 	.clock = svc_clock,
 };

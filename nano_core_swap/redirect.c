@@ -1,0 +1,159 @@
+/*
+ * The swap's redirect (step 6 of swap.c): pair every text/rodata section of
+ * each swapped module's old copy (the nano_core's input section, or the
+ * module's last loaded copy) with the same-named section of its new copy,
+ * and have the loader re-apply every reference into an old section from a
+ * section that stays live: the nano_core's modules that are not swapped, all
+ * .data/.bss (shared, live), crates loaded before. The old copies' own text
+ * and rodata, and boot/'s, are retired instead, so they are not patched.
+ */
+#include <console/console.h>
+#include <crates/crates.h>
+#include <heap/heap.h>
+#include <lib/string.h>
+#include "swap_internal.h"
+
+/* Module index of a nano_core section. */
+static uint32_t core_module_of(const struct ld_section *s)
+{
+	return core.desc.secs[s - core.secs[0]].module;
+}
+
+/* Will `s` be retired with the old copies (so: not patched)? */
+static bool swap_retiring(void *ctx, const struct ld_section *s)
+{
+	const struct swap_plan *p = ctx;
+
+	if (s->kind == LD_KIND_DATA)
+		return false; /* shared and live */
+	if (s->crate == core.crate) {
+		uint32_t m = core_module_of(s);
+
+		return p->core_replaced[m] ||
+		       strcmp(ncd_str(&core.desc, core.desc.mods[m].name), "boot") == 0;
+	}
+	for (unsigned i = 0; i < p->n; i++)
+		if (s->crate == p->old[i])
+			return true;
+	return false;
+}
+
+/* FNV-1a of a section name, for the name index below. */
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+/* The new copy's sections by name: an open-addressing table of `cap`. */
+static const struct ld_section **index_sections(const struct ld_crate *c, size_t *cap)
+{
+	size_t n, k = 16;
+	const struct ld_section *s = ld_crate_sections(c, &n);
+	const struct ld_section **tab;
+
+	while (k < 2 * n)
+		k *= 2;
+	tab = kzalloc(k * sizeof(*tab));
+	for (size_t i = 0; tab && i < n; i++) {
+		size_t h = name_hash(s[i].name) & (k - 1);
+
+		while (tab[h])
+			h = (h + 1) & (k - 1);
+		tab[h] = &s[i];
+	}
+	*cap = k;
+	return tab;
+}
+
+static const struct ld_section *find_by_name(const struct ld_section **tab, size_t cap,
+					     const char *name)
+{
+	for (size_t h = name_hash(name) & (cap - 1); tab[h]; h = (h + 1) & (cap - 1))
+		if (strcmp(tab[h]->name, name) == 0)
+			return tab[h];
+	return NULL;
+}
+
+/* The old section's name as the new copy calls it ("memory:.text.x" -> ".text.x"). */
+static const char *plain_name(const struct ld_section *s)
+{
+	const char *colon = s->crate == core.crate ? strchr(s->name, ':') : NULL;
+
+	return colon ? colon + 1 : s->name;
+}
+
+/* Pair member i's old text/rodata sections with its new ones. */
+static enum err pair_member(struct swap_plan *p, unsigned i)
+{
+	size_t n, cap;
+	const struct ld_section *s = ld_crate_sections(p->old[i], &n);
+	const struct ld_section **tab = index_sections(p->new_[i], &cap);
+
+	if (!tab) {
+		pr_err("swap: out of heap to index %s's sections\n", ld_crate_name(p->new_[i]));
+		return E_NO_HEAP;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct ld_section *to;
+
+		if (s[k].kind == LD_KIND_DATA || (p->old[i] == core.crate &&
+						  core_module_of(&s[k]) != p->module[i]))
+			continue;
+		to = find_by_name(tab, cap, plain_name(&s[k]));
+		if (!to || to->size != s[k].size || to->kind != s[k].kind) {
+			pr_err("swap: %s: the new copy has no section %s of %lu bytes like the old "
+			       "one: the object is not the one that was linked\n",
+			       ld_crate_name(p->new_[i]), s[k].name, s[k].size);
+			kfree(tab);
+			return E_SWAP_LAYOUT_CHANGED;
+		}
+		p->pairs[p->npairs++] = (struct ld_redirect_pair){ .old = &s[k], .new_ = to };
+	}
+	kfree(tab);
+	return E_OK;
+}
+
+enum err swap_redirect_plan(struct swap_plan *p)
+{
+	size_t total = 0, n;
+	enum err e = E_OK;
+
+	for (unsigned i = 0; i < p->n; i++) {
+		ld_crate_sections(p->old[i], &n);
+		total += n;
+	}
+	p->npairs = 0;
+	p->pairs = kmalloc((total ? total : 1) * sizeof(*p->pairs));
+	if (!p->pairs) {
+		pr_err("swap: out of heap for %zu section pairs\n", total);
+		return E_NO_HEAP;
+	}
+	for (unsigned i = 0; i < p->n && e == E_OK; i++)
+		e = pair_member(p, i);
+	if (e == E_OK)
+		e = ld_redirect_plan(crates_namespace(), p->pairs, p->npairs, swap_retiring, p,
+				     &p->redirect);
+	if (e != E_OK) {
+		kfree(p->pairs);
+		p->pairs = NULL;
+	}
+	return e;
+}
+
+void swap_redirect_commit(struct swap_plan *p, struct ld_redirect_stats *st)
+{
+	ld_redirect_commit(p->redirect, st);
+	kfree(p->pairs);
+	p->pairs = NULL;
+	p->redirect = NULL;
+}
+
+void swap_redirect_abort(struct swap_plan *p)
+{
+	kfree(p->pairs);
+	p->pairs = NULL;
+}
