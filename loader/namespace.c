@@ -24,6 +24,16 @@ enum err ld_namespace_create(const struct ld_services *svc, struct ld_namespace 
 	return E_OK;
 }
 
+void ld_namespace_set_services(struct ld_namespace *ns, const struct ld_services *svc)
+{
+	ns->svc = svc;
+}
+
+const struct ld_services *ld_namespace_services(const struct ld_namespace *ns)
+{
+	return ns->svc;
+}
+
 /* Remove a committed crate from the namespace and free it. */
 static void ld_crate_remove(struct ld_namespace *ns, struct ld_crate *c)
 {

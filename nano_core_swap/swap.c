@@ -27,7 +27,10 @@
  *      the nano_core's definitions (or the module's last copy); then the
  *      redirect writes every planned field (a data word only if it still
  *      holds its link-time value) and moves the edges; record a report per
- *      module.
+ *      module;
+ *  (8) run the swap hooks of each new copy (SWAP_HOOK, hooks.c): the new
+ *      code re-installs what the old installed at run time (IDT gates, the
+ *      loader's services table).
  *
  * Steps (3)-(5) are ld_group_prepare with the bind hook and the check below,
  * (6) can fail too, and only then does anything commit: a failure anywhere
@@ -249,6 +252,7 @@ static enum err swap_group_load(struct swap_group *g, struct swap_report *report
 	static struct swap_plan plan;
 	struct ld_redirect_stats rs = { 0 };
 	struct ld_group *lg;
+	unsigned hooks = 0;
 	enum err e = ld_group_prepare(crates_namespace(), g->members, g->n, swap_check, g,
 				      &lg);               /* (3)-(5) */
 
@@ -264,6 +268,9 @@ static enum err swap_group_load(struct swap_group *g, struct swap_report *report
 		kprintf("swap: redirected %lu references (%lu edges, %lu code pages patched), "
 			"%lu data words changed at run time left as they are\n", rs.written,
 			rs.edges, rs.pages, rs.kept);
+		for (unsigned i = 0; i < g->n; i++)       /* (8) */
+			hooks += swap_run_hooks(g->members[i].crate);
+		kprintf("swap: %u hooks ran in the new copies\n", hooks);
 	}
 
 	for (unsigned i = 0; i < g->n; i++) {

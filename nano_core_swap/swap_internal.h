@@ -53,6 +53,8 @@ struct swap_plan {
 	struct ld_redirect *redirect;
 };
 enum err swap_redirect_plan(struct swap_plan *p) NS_MUST_CHECK;
+/* (8) Run the swap hooks of new crate c; how many ran (hooks.c). */
+unsigned swap_run_hooks(struct ld_crate *c);
 void swap_redirect_commit(struct swap_plan *p, struct ld_redirect_stats *st);
 void swap_redirect_abort(struct swap_plan *p);
 

@@ -161,6 +161,10 @@ struct ld_load_opts {
 /* Create an empty namespace that will use `svc` (which must outlive it). */
 NS_MUST_CHECK enum err ld_namespace_create(const struct ld_services *svc,
 					   struct ld_namespace **out);
+/* Use `svc` from now on (another copy of the same services: a swap's hook). */
+void ld_namespace_set_services(struct ld_namespace *ns, const struct ld_services *svc);
+const struct ld_services *ld_namespace_services(const struct ld_namespace *ns);
+
 /* Unload every crate (newest first) and free the namespace. */
 void ld_namespace_destroy(struct ld_namespace *ns);
 

@@ -9,10 +9,19 @@
 #include <crates/crates.h>
 #include <memory/memory.h>
 #include <nanoswap/probe.h>
+#include <nanoswap/swap_hook.h>
 
 MODULE_PROBE(crates)
 
 static struct ld_namespace *kernel_ns;
+
+/* After a swap, the namespace uses the new copy's services table (and so
+ * the new heap, memory and console code). */
+static void crates_swapped(void)
+{
+	ld_namespace_set_services(kernel_ns, crates_services());
+}
+SWAP_HOOK(crates_swapped);
 
 void crates_init(void)
 {

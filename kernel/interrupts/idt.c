@@ -3,6 +3,7 @@
  * double fault and NMI run on their own IST stacks.
  */
 #include <interrupts/interrupts.h>
+#include <nanoswap/swap_hook.h>
 #include "interrupts_internal.h"
 
 struct idt_gate {
@@ -44,3 +45,10 @@ void idt_init(void)
 	idt_set(VEC_NMI, isr_stub_table[VEC_NMI], IST_NMI);
 	__asm__ volatile("lidt %0" : : "m"(ptr));
 }
+
+/* After a swap, the new copy points every gate at its own stubs. */
+static void idt_swapped(void)
+{
+	idt_init();
+}
+SWAP_HOOK(idt_swapped);

@@ -173,6 +173,44 @@ KTEST(swap, test_table_is_the_new_copys)
 			  k[i].name);
 }
 
+/* The crate whose code or data holds addr, by name ("" if none). */
+static const char *crate_at(uint64_t addr)
+{
+	const struct ld_symbol *s;
+
+	return ld_symbolize(crates_namespace(), addr, &s) == E_OK ? ld_crate_name(s->crate) : "";
+}
+
+/* The swap hooks re-installed what was set at run time: every exception
+ * gate enters the new interrupts copy, and the loader runs on the new
+ * crates copy's services (so on the new heap and memory code). */
+KTEST(swap, hooks_reinstalled)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) idtr;
+	const struct ld_services *svc = ld_namespace_services(crates_namespace());
+
+	if (!requested("interrupts") || !requested("crates")) {
+		kprintf("  (swap= did not ask for interrupts and crates)\n");
+		return;
+	}
+	__asm__ volatile("sidt %0" : "=m"(idtr));
+	for (unsigned v = 0; v < 32; v++) {
+		const uint8_t *g = (const uint8_t *)idtr.base + 16 * v;
+		uint64_t h = (uint64_t)(g[0] | g[1] << 8) | (uint64_t)(g[6] | g[7] << 8) << 16 |
+			     (uint64_t)(g[8] | g[9] << 8 | g[10] << 16 | (uint32_t)g[11] << 24) << 32;
+		KT_ASSERT(strcmp(crate_at(h), "interrupts") == 0, "vector %u enters %lx in '%s'",
+			  v, h, crate_at(h));
+	}
+	KT_ASSERT(strcmp(crate_at((uint64_t)svc), "crates") == 0, "services at %lx in '%s'",
+		  (uint64_t)svc, crate_at((uint64_t)svc));
+	KT_ASSERT(strcmp(crate_at((uint64_t)svc->heap_alloc), "crates") == 0,
+		  "heap_alloc at %lx in '%s'", (uint64_t)svc->heap_alloc,
+		  crate_at((uint64_t)svc->heap_alloc));
+}
+
 /* Each module's functions and probe: the new copy if swapped, else the nano_core's. */
 KTEST(swap, functions_and_probes)
 {
