@@ -30,7 +30,10 @@
  *      module;
  *  (8) run the swap hooks of each new copy (SWAP_HOOK, hooks.c): the new
  *      code re-installs what the old installed at run time (IDT gates, the
- *      loader's services table).
+ *      loader's services table);
+ *  (9) the caller leaves the old code for good: kernel_main continues in
+ *      the live copy of kernel_continue (the new init's), on a fresh stack,
+ *      and wipes the boot stack's dead frames (kernel/init/main.c).
  *
  * Steps (3)-(5) are ld_group_prepare with the bind hook and the check below,
  * (6) can fail too, and only then does anything commit: a failure anywhere

@@ -35,6 +35,18 @@ struct trap_record {
 /* Load our GDT (with TSS) and IDT; exceptions are reported from here on. */
 void interrupts_init(void);
 
+/* The stacks the kernel runs on: [lo, hi), named. */
+struct stack_range {
+	const char *name;
+	uint64_t lo, hi;
+};
+#define INTERRUPTS_MAX_STACKS 4
+/* Fill out[] (INTERRUPTS_MAX_STACKS entries) with the known stacks: the boot
+ * stack, the IST stacks, and the kernel stack once one is set; how many. */
+unsigned interrupts_stacks(struct stack_range *out);
+/* The stack init continues on (backtraces walk it; a retire scans it). */
+void interrupts_set_kernel_stack(uint64_t lo, uint64_t hi);
+
 /* The most recent exception (for tests that provoke one and continue). */
 const struct trap_record *trap_last(void);
 

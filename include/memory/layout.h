@@ -28,5 +28,7 @@
 #define MODULE_AREA_SIZE	_UL(0x3F000000)		/* 1008 MiB */
 
 #define BOOT_STACK_SIZE		(16 * 1024)
+/* The stack init continues on after the swap (pages, above a guard page). */
+#define KERNEL_STACK_PAGES	4
 
 #endif

@@ -11,6 +11,7 @@
 #include <init/cmdline.h>
 #include <interrupts/interrupts.h>
 #include <ktest/ktest.h>
+#include <lib/string.h>
 #include <lib/util.h>
 #include <lib/x86.h>
 #include <memory/memory.h>
@@ -99,6 +100,48 @@ static __attribute__((noreturn)) void run_shell(void)
 	shell_run();	/* no namespace entry: the nano_core's copy */
 }
 
+/* The rest of boot, after the swap: entered through the namespace (so the
+ * live copy of init runs, on a stack of its own), never returning into the
+ * frames the swap left behind. */
+__attribute__((noreturn)) void kernel_continue(void);
+void kernel_continue(void)
+{
+	extern uint8_t boot_stack_bottom[];
+
+	memset(boot_stack_bottom, 0, BOOT_STACK_SIZE);	/* its frames are dead: wipe them */
+	print_boot_summary();
+	kprintf("nanoswap: init done at tsc %lu\n", rdtsc());
+	if (cmdline.test)
+		run_tests_and_exit();
+	if (cmdline.bench)
+		run_bench_and_exit();
+	run_shell();				/* nanoswap> (halt leaves QEMU) */
+}
+
+/* A fresh stack: KERNEL_STACK_PAGES mapped pages above an unmapped guard. */
+static uint64_t init_stack_alloc(void)
+{
+	uint64_t base;
+
+	if (vrange_alloc(KERNEL_STACK_PAGES + 1, &base) != E_OK ||
+	    vm_map_fresh(base + PAGE_SIZE, KERNEL_STACK_PAGES, VM_WRITE) != E_OK)
+		panic("init: no memory for a %u-page kernel stack", KERNEL_STACK_PAGES);
+	interrupts_set_kernel_stack(base + PAGE_SIZE, base + (KERNEL_STACK_PAGES + 1) * PAGE_SIZE);
+	return base + (KERNEL_STACK_PAGES + 1) * PAGE_SIZE;
+}
+
+/* (9) of the swap: leave the old code for good. The live copy of
+ * kernel_continue (the new init's, after a swap) runs on a fresh stack. */
+static __attribute__((noreturn)) void continue_in_live_copy(void)
+{
+	const struct ld_symbol *s;
+	void (*cont)(void) = kernel_continue;
+
+	if (ld_lookup(crates_namespace(), "kernel_continue", &s) == E_OK && s->type == STT_FUNC)
+		cont = (void (*)(void))s->addr;
+	cpu_switch_stack(init_stack_alloc(), cont);
+}
+
 void kernel_main(uint32_t magic, uint64_t info_phys)
 {
 	uint64_t tsc_entry = rdtsc();
@@ -118,12 +161,5 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 	e = swap_nano_core_crates(cmdline.swap);	/* re-load the modules, memory first */
 	if (e != E_OK)
 		pr_warn("swap: not every module was swapped (%s); booting on\n", err_name(e));
-	print_boot_summary();
-	kprintf("nanoswap: init done at tsc %lu\n", rdtsc());
-
-	if (cmdline.test)
-		run_tests_and_exit();
-	if (cmdline.bench)
-		run_bench_and_exit();
-	run_shell();				/* nanoswap> (halt leaves QEMU) */
+	continue_in_live_copy();		/* the rest of boot, in the new copy */
 }

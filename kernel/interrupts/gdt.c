@@ -3,6 +3,7 @@
  * the double-fault and NMI handlers a known-good stack even when the kernel
  * stack is gone. Replaces the boot stub's GDT.
  */
+#include <interrupts/interrupts.h>
 #include <lib/string.h>
 #include "interrupts_internal.h"
 
@@ -30,16 +31,33 @@ static uint8_t ist_nmi_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
 
 extern uint8_t boot_stack_bottom[], boot_stack_top[];
 
+/* The stack init runs on after the swap (interrupts_set_kernel_stack). */
+static uint64_t kernel_stack_lo, kernel_stack_hi;
+
+void interrupts_set_kernel_stack(uint64_t lo, uint64_t hi)
+{
+	kernel_stack_lo = lo;
+	kernel_stack_hi = hi;
+}
+
+unsigned interrupts_stacks(struct stack_range *out)
+{
+	out[0] = (struct stack_range){ "boot", (uint64_t)boot_stack_bottom, (uint64_t)boot_stack_top };
+	out[1] = (struct stack_range){ "double fault", (uint64_t)ist_double_stack,
+				       (uint64_t)ist_double_stack + IST_STACK_SIZE };
+	out[2] = (struct stack_range){ "NMI", (uint64_t)ist_nmi_stack,
+				       (uint64_t)ist_nmi_stack + IST_STACK_SIZE };
+	out[3] = (struct stack_range){ "kernel", kernel_stack_lo, kernel_stack_hi };
+	return kernel_stack_hi ? 4 : 3;
+}
+
 int stack_contains(uint64_t addr, uint64_t len)
 {
-	const struct { uint8_t *lo, *hi; } stacks[] = {
-		{ boot_stack_bottom, boot_stack_top },
-		{ ist_double_stack, ist_double_stack + IST_STACK_SIZE },
-		{ ist_nmi_stack, ist_nmi_stack + IST_STACK_SIZE },
-	};
+	struct stack_range stacks[INTERRUPTS_MAX_STACKS];
+	unsigned n = interrupts_stacks(stacks);
 
-	for (unsigned i = 0; i < sizeof(stacks) / sizeof(stacks[0]); i++)
-		if (addr >= (uint64_t)stacks[i].lo && addr + len <= (uint64_t)stacks[i].hi)
+	for (unsigned i = 0; i < n; i++)
+		if (addr >= stacks[i].lo && addr + len <= stacks[i].hi)
 			return 1;
 	return 0;
 }
