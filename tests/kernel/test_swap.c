@@ -173,6 +173,47 @@ KTEST(swap, test_table_is_the_new_copys)
 			  k[i].name);
 }
 
+/* A function that says where it runs, called through a table in .data and
+ * one in .rodata; a string pointer in .data that names a string of .rodata.
+ * Globals, so that the compiler cannot fold them. */
+__attribute__((noinline)) uint64_t swap_test_where(void)
+{
+	return (uint64_t)swap_test_where;
+}
+uint64_t (*swap_test_data_table[1])(void) = { swap_test_where };
+uint64_t (*const swap_test_rodata_table[1])(void) = { swap_test_where };
+const char swap_test_marker[] = "stored before the swap";
+const char *swap_test_stored_marker = swap_test_marker;
+
+/* Whether a function pointer table is writable or not, its entries call the
+ * new copy after a swap: the one in .data (bound, live) was redirected, the
+ * one in .rodata was relocated fresh. */
+KTEST(swap, data_and_rodata_tables_call_the_new_copy)
+{
+	uint64_t here = swap_test_where();
+
+	if (!requested("ktest")) {
+		kprintf("  (swap= did not ask for ktest)\n");
+		return;
+	}
+	KT_ASSERT(here >= MODULE_AREA_BASE, "this test runs the nano_core's copy (%lx)", here);
+	KT_ASSERT_EQ(swap_test_data_table[0](), here);
+	KT_ASSERT_EQ(swap_test_rodata_table[0](), here);
+}
+
+/* A pointer into .rodata stored in .data before the swap still names the
+ * same string as the code that runs now sees. */
+KTEST(swap, string_pointer_stored_before_is_recognized)
+{
+	if (!requested("ktest")) {
+		kprintf("  (swap= did not ask for ktest)\n");
+		return;
+	}
+	KT_ASSERT((uint64_t)swap_test_marker >= MODULE_AREA_BASE, "the marker is the nano_core's");
+	KT_ASSERT(swap_test_stored_marker == swap_test_marker, "stored %p, the string is at %p",
+		  swap_test_stored_marker, swap_test_marker);
+}
+
 /* The crate whose code or data holds addr, by name ("" if none). */
 static const char *crate_at(uint64_t addr)
 {
