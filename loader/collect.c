@@ -123,6 +123,18 @@ size_t ld_collect_nsymbols(const struct ld_build *b)
 	return n;
 }
 
+/* Copy `name` to the crate's own buffer at *at (the caller's string may not
+ * outlive the crate: a swap's lives in the code it retires). */
+static const char *ld_collect_name(struct ld_crate *c, size_t *at, const char *name)
+{
+	size_t n = ld_strlen(name) + 1;
+	char *dst = c->coll_names + *at;
+
+	ld_memcpy(dst, name, n);
+	*at += n;
+	return dst;
+}
+
 static void ld_collect_symbol(struct ld_build *b, struct ld_symbol *s, const char *name,
 			      uint64_t addr, const struct ld_section *sec)
 {
@@ -134,19 +146,35 @@ static void ld_collect_symbol(struct ld_build *b, struct ld_symbol *s, const cha
 				 .hash = k.hash, .name_len = k.len };
 }
 
-/* Append the start and end symbols of each collection to the crate's. */
-void ld_collect_define(struct ld_build *b)
+/* Append the start and end symbols of each collection to the crate's, their
+ * names copied into one buffer the crate owns. */
+enum err ld_collect_define(struct ld_build *b)
 {
 	struct ld_crate *c = b->crate;
+	size_t bytes = 0, at = 0;
 
+	for (unsigned k = 0; b->opts && k < b->opts->ncollections; k++)
+		if (b->coll_first[k])
+			bytes += ld_strlen(b->opts->collections[k].start) +
+				 ld_strlen(b->opts->collections[k].end) + 2;
+	if (!bytes)
+		return E_OK;
+	c->coll_names = ld_alloc_raw(b->svc, bytes);
+	if (!c->coll_names) {
+		LD_LOG(b->svc, "%s: out of heap for collection names", c->name);
+		return E_NO_HEAP;
+	}
 	for (unsigned k = 0; b->opts && k < b->opts->ncollections; k++) {
 		const struct ld_section *first = b->coll_first[k], *last = b->coll_last[k];
 
 		if (!first)
 			continue;
-		ld_collect_symbol(b, &c->symbols[c->nsymbols++], b->opts->collections[k].start,
+		ld_collect_symbol(b, &c->symbols[c->nsymbols++],
+				  ld_collect_name(c, &at, b->opts->collections[k].start),
 				  first->addr, first);
-		ld_collect_symbol(b, &c->symbols[c->nsymbols++], b->opts->collections[k].end,
+		ld_collect_symbol(b, &c->symbols[c->nsymbols++],
+				  ld_collect_name(c, &at, b->opts->collections[k].end),
 				  last->addr + last->size, last);
 	}
+	return E_OK;
 }

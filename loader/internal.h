@@ -122,6 +122,7 @@ struct ld_crate {
 	/* hand-built crates: records, sorted by source section at commit */
 	struct ld_reloc *recs;
 	struct ld_dep_chunk *dep_chunks;
+	char *coll_names; /* names of the collections' symbols (collect.c) */
 	const char *strtab; /* symbol and section names: heap copies, or the */
 	const char *shstrtab; /* kept image's own tables (owns_strings false) */
 	bool owns_strings;
@@ -251,7 +252,7 @@ void *ld_section_writable(const struct ld_services *svc,
 /* collect.c */
 NS_MUST_CHECK enum err ld_collect_plan(struct ld_build *b);
 size_t ld_collect_nsymbols(const struct ld_build *b);
-void ld_collect_define(struct ld_build *b);
+NS_MUST_CHECK enum err ld_collect_define(struct ld_build *b);
 NS_MUST_CHECK enum err ld_plan_section(struct ld_build *b, uint32_t i, struct ld_section *sec);
 
 /* symbols.c */

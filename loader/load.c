@@ -55,6 +55,7 @@ void ld_crate_free(const struct ld_services *svc, struct ld_crate *c)
 	if (c->reserved)
 		svc->vrange_release(svc->ctx, c->base, c->span);
 	svc->heap_free(svc->ctx, c->recs);
+	svc->heap_free(svc->ctx, c->coll_names);
 	svc->heap_free(svc->ctx, c->bindings);
 	svc->heap_free(svc->ctx, c->groups);
 	svc->heap_free(svc->ctx, c->rela_copy);

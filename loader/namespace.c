@@ -102,6 +102,37 @@ enum err ld_unload(struct ld_namespace *ns, struct ld_crate *crate)
 	return E_OK;
 }
 
+/* Is crate u one of the n crates of set? */
+static bool ld_in_set(struct ld_crate *const *set, size_t n, const struct ld_crate *u)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == u)
+			return true;
+	return false;
+}
+
+enum err ld_unload_group(struct ld_namespace *ns, struct ld_crate *const *set, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (!set[k] || set[k]->ns != ns || !set[k]->live)
+			return E_INVALID_ARG;
+		for (size_t i = 0; i < set[k]->nsections; i++)
+			for (const struct ld_dep *d = set[k]->sections[i].dependents; d;
+			     d = d->next_dependent) {
+				if (ld_in_set(set, n, d->source->crate))
+					continue;
+				LD_LOG(ns->svc, "%s: cannot unload, crate '%s' depends on it",
+				       set[k]->name, ld_crate_name(d->source->crate));
+				return E_LD_IN_USE;
+			}
+	}
+	for (size_t k = 0; k < n; k++) /* edges between members: unlinked first */
+		ld_deps_unlink_dependents(set[k]);
+	for (size_t k = 0; k < n; k++)
+		ld_crate_remove(ns, set[k]);
+	return E_OK;
+}
+
 enum err ld_lookup(const struct ld_namespace *ns, const char *name,
 		   const struct ld_symbol **out)
 {

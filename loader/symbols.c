@@ -406,8 +406,9 @@ enum err ld_symbols_build(struct ld_build *b)
 		}
 		ld_bind_defined(b, i, s);
 	}
-	ld_collect_define(b);
-	e = ld_symbols_check_unique(b);
+	e = ld_collect_define(b);
+	if (e == E_OK)
+		e = ld_symbols_check_unique(b);
 	if (e != E_OK)
 		return e;
 	dups = ld_symbols_clashes(b->ns, c, b->opts ? b->opts->supersedes : NULL);

@@ -1,7 +1,8 @@
 /*
  * The swap's redirect (step 6 of swap.c): pair every text/rodata section of
- * each swapped module's old copy (the nano_core's input section, or the
- * module's last loaded copy) with the same-named section of its new copy,
+ * each swapped module's old copy (the nano_core's input section; for the
+ * module's last loaded copy, every section, its bound data included) with
+ * the same-named section of its new copy,
  * and have the loader re-apply every reference into an old section from a
  * section that stays live: the nano_core's modules that are not swapped, all
  * .data/.bss (shared, live), crates loaded before. The old copies' own text
@@ -24,16 +25,16 @@ static bool swap_retiring(void *ctx, const struct ld_section *s)
 {
 	const struct swap_plan *p = ctx;
 
-	if (s->kind == LD_KIND_DATA)
-		return false; /* shared and live */
 	if (s->crate == core.crate) {
 		uint32_t m = core_module_of(s);
 
+		if (s->kind == LD_KIND_DATA)
+			return false; /* the real data: shared and live */
 		return p->core_replaced[m] ||
 		       strcmp(ncd_str(&core.desc, core.desc.mods[m].name), "boot") == 0;
 	}
-	for (unsigned i = 0; i < p->n; i++)
-		if (s->crate == p->old[i])
+	for (unsigned i = 0; i < p->n; i++) /* a last copy goes whole: its data */
+		if (s->crate == p->old[i])  /* sections only name the nano_core's */
 			return true;
 	return false;
 }
@@ -100,8 +101,10 @@ static enum err pair_member(struct swap_plan *p, unsigned i)
 	for (size_t k = 0; k < n; k++) {
 		const struct ld_section *to;
 
-		if (s[k].kind == LD_KIND_DATA || (p->old[i] == core.crate &&
-						  core_module_of(&s[k]) != p->module[i]))
+		/* the nano_core's text/rodata of the module; a last copy's every
+		 * section (its data sections are bound: references to them move too) */
+		if (p->old[i] == core.crate &&
+		    (s[k].kind == LD_KIND_DATA || core_module_of(&s[k]) != p->module[i]))
 			continue;
 		to = find_by_name(tab, cap, plain_name(&s[k]));
 		if (!to || to->size != s[k].size || to->kind != s[k].kind) {

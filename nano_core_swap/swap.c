@@ -33,7 +33,12 @@
  *      loader's services table);
  *  (9) the caller leaves the old code for good: kernel_main continues in
  *      the live copy of kernel_continue (the new init's), on a fresh stack,
- *      and wipes the boot stack's dead frames (kernel/init/main.c).
+ *      and wipes the boot stack's dead frames (kernel/init/main.c);
+ * (10) retire (retire.c, swap_retire_old_code): each old copy, and boot/'s
+ *      long-mode code, is proven unused (no edge from a live section, no
+ *      word in any stack or writable memory pointing into it) and its pages
+ *      are unmapped and their frames given back; a copy that fails a proof
+ *      stays mapped and every offending word is logged.
  *
  * Steps (3)-(5) are ld_group_prepare with the bind hook and the check below,
  * (6) can fail too, and only then does anything commit: a failure anywhere
@@ -55,6 +60,9 @@ MODULE_PROBE(nano_core_swap)
 static struct swap_report reports[SWAP_MAX_MODULES];	/* the first call's (boot) */
 static unsigned nreports;
 static bool boot_swap_done;	/* later calls (the shell's) only print their reports */
+/* Old copies waiting for step (10) (kept ones stay listed and are tried again). */
+static struct swap_retiring retiring[2 * SWAP_MAX_MODULES + 1];
+static unsigned nretiring;
 /* Per description module: the crate that provides it now (NULL: the
  * nano_core) and how many times it was swapped. */
 static struct ld_crate *provider[SWAP_MAX_MODULES];
@@ -248,6 +256,55 @@ static void swap_plan_fill(const struct swap_group *g, struct swap_plan *p)
 	}
 }
 
+/* Queue the old copies of a committed swap for step (10), and boot/'s
+ * long-mode code with the first (it never runs again). */
+static void swap_queue_retire(const struct swap_plan *p)
+{
+	uint32_t boot = ncd_find_module(&core.desc, "boot");
+
+	if (!boot_swap_done && boot != NCD_NONE) /* (names from the description, not rodata) */
+		retiring[nretiring++] = (struct swap_retiring){
+			.name = ncd_str(&core.desc, core.desc.mods[boot].name), .module = boot,
+			.crate = core.crate };
+	for (unsigned i = 0; i < p->n && nretiring < ARRAY_SIZE(retiring); i++)
+		retiring[nretiring++] = (struct swap_retiring){
+			.name = ncd_str(&core.desc, core.desc.mods[p->module[i]].name),
+			.module = p->module[i], .crate = p->old[i],
+		};
+}
+
+/* How many constituent modules run on a re-loaded copy. */
+static unsigned swap_count_swapped(void)
+{
+	unsigned n = 0;
+
+	for (uint32_t m = 0; m < core.desc.h->nmodules && m < SWAP_MAX_MODULES; m++)
+		n += provider[m] != NULL;
+	return n;
+}
+
+void swap_retire_old_code(void)
+{
+	struct swap_retire_result r;
+	unsigned k = 0;
+
+	if (!nretiring)
+		return;
+	swap_retire(retiring, nretiring, &r);                  /* (10) */
+	for (unsigned i = 0; i < nretiring; i++) {
+		if (!retiring[i].kept) {
+			kprintf("retire: %-14s old text and rodata unmapped\n", retiring[i].name);
+			continue;
+		}
+		kprintf("retire: %-14s kept mapped (see above why)\n", retiring[i].name);
+		retiring[k] = retiring[i];
+		retiring[k++].kept = false; /* tried again after the next swap */
+	}
+	nretiring = k;
+	kprintf("swap: %u modules swapped, %u of %u original text pages mapped, %lu KiB "
+		"returned\n", swap_count_swapped(), r.text_mapped, r.text_pages, r.kib);
+}
+
 /* (3)-(7) Load the group and check it, plan the redirect, then commit both;
  * fill one report per member. */
 static enum err swap_group_load(struct swap_group *g, struct swap_report *reports)
@@ -274,7 +331,9 @@ static enum err swap_group_load(struct swap_group *g, struct swap_report *report
 		for (unsigned i = 0; i < g->n; i++)       /* (8) */
 			hooks += swap_run_hooks(g->members[i].crate);
 		kprintf("swap: %u hooks ran in the new copies\n", hooks);
+		swap_queue_retire(&plan);
 	}
+	memset(&plan, 0, sizeof(plan)); /* no stale pointer into code stays behind */
 
 	for (unsigned i = 0; i < g->n; i++) {
 		struct swap_member *sm = &g->sm[i];
@@ -312,6 +371,7 @@ enum err swap_module(const char *module, const void *image, size_t size, struct 
 	e = swap_add_member(g, m, image, size);
 	if (e == E_OK)
 		e = swap_group_load(g, r);
+	memset(g, 0, sizeof(*g)); /* its options point at this copy's code: not kept */
 	return r->result = e;
 }
 
@@ -423,6 +483,9 @@ enum err swap_nano_core_crates(const char *list)
 	if (!boot_swap_done)
 		nreports = g->n;
 	first = first == E_OK ? e : first;
+	memset(g, 0, sizeof(*g)); /* its options point at this copy's code: not kept */
+	if (boot_swap_done)
+		swap_retire_old_code(); /* later swaps: at once (a caller's old frames keep theirs) */
 	boot_swap_done = true;
 	return first;
 }

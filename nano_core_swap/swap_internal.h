@@ -53,6 +53,24 @@ struct swap_plan {
 	struct ld_redirect *redirect;
 };
 enum err swap_redirect_plan(struct swap_plan *p) NS_MUST_CHECK;
+/* An old copy waiting to be retired (retire.c): module `name` (description
+ * index `module`) in `crate` (the nano_core, or the module's last crate). */
+struct swap_retiring {
+	const char *name;
+	uint32_t module;
+	struct ld_crate *crate;
+	bool kept;	/* a proof failed: it stays mapped */
+};
+struct swap_retire_result {
+	unsigned retired, kept;
+	uint64_t pages, kib;		/* image pages unmapped; KiB given back */
+	unsigned text_pages, text_mapped; /* the image's .text: pages, still mapped */
+};
+/* The section of the swap's reports (they describe old code by address). */
+#define SWAP_REPORTS_SECTION "nano_core_swap:.bss.reports"
+/* (10) Prove each candidate unused and unmap it, or keep it and say why. */
+void swap_retire(struct swap_retiring *cands, unsigned ncands, struct swap_retire_result *out);
+
 /* (8) Run the swap hooks of new crate c; how many ran (hooks.c). */
 unsigned swap_run_hooks(struct ld_crate *c);
 void swap_redirect_commit(struct swap_plan *p, struct ld_redirect_stats *st);

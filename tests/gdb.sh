@@ -52,7 +52,7 @@ grep -q '^shell_exec_line in section \.text\.shell_exec_line of .*/modules/shell
 	why="${why:+$why; }'info symbol \$pc' does not name shell_exec_line in shell.o"
 bt=$(sed -n '/^#0 /,/^gdb-test: kmalloc/p' "$log")
 echo "$bt" | grep -q '^#0 .*shell_exec_line' || why="${why:+$why; }bt does not start in shell_exec_line"
-echo "$bt" | grep -q ' kernel_main ' || why="${why:+$why; }bt does not reach kernel_main"
+echo "$bt" | grep -q ' kernel_continue ' || why="${why:+$why; }bt does not reach kernel_continue"
 echo "$bt" | grep -q '??' && why="${why:+$why; }bt has a ?? frame"
 kmalloc=$(sed -n 's/^gdb-test: kmalloc \([0-9a-f]*\)$/\1/p' "$log")
 [ -n "$kmalloc" ] && [ $((0x$kmalloc >= 0xffffffffc0000000)) = 1 ] ||

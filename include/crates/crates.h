@@ -54,4 +54,9 @@ bool crates_resolve_kernel_symbol(void *ctx, const char *name, uint64_t *value);
  */
 bool crates_symbolize(uint64_t addr, const char **name, uint64_t *offset);
 
+/* The section holding (or nearest below) addr in the namespace: its crate's
+ * and its own name, and addr's offset in it. False if none. */
+bool crates_section_at(uint64_t addr, const char **crate, const char **section,
+		       uint64_t *offset);
+
 #endif

@@ -6,6 +6,7 @@
 #define HEAP_HEAP_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define HEAP_MIN_ALIGN	16
@@ -25,6 +26,13 @@ struct heap_stats {
 	uint64_t bytes_mapped;	/* heap pages mapped so far */
 };
 void heap_get_stats(struct heap_stats *out);
+
+/* Mark block p (from kmalloc*) as metadata: it describes memory (the
+ * loader's bookkeeping), and a scan for references to code may skip it. */
+void heap_mark_metadata(void *p);
+/* Call fn for every allocated block, in address order. */
+void heap_for_each_block(void (*fn)(void *ctx, const void *p, size_t size, bool metadata),
+			 void *ctx);
 
 void heap_init(void);
 

@@ -30,6 +30,7 @@ struct trap_record {
 	uint64_t pcs[8];	/* rip, then the return addresses of the backtrace */
 	unsigned npcs;
 	unsigned count;		/* exceptions taken since boot */
+	bool retired;		/* a page fault on the image's retired code or rodata */
 };
 
 /* Load our GDT (with TSS) and IDT; exceptions are reported from here on. */

@@ -47,8 +47,9 @@ static inline void invlpg(uint64_t va)
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
-/* Run fn on the stack whose top is `top` (16-byte aligned), never to return:
- * the frames of the caller are abandoned (rbp 0 ends backtraces there). */
+/* Call fn on the stack whose top is `top` (16-byte aligned), never to
+ * return: the caller's frames are abandoned (rbp 0 ends backtraces); the
+ * only return address on the new stack points into the caller itself. */
 __attribute__((noreturn)) static inline void cpu_switch_stack(uint64_t top, void (*fn)(void))
 {
 	__asm__ volatile("mov %0, %%rsp\n\txor %%ebp, %%ebp\n\tcall *%1\n\tud2"

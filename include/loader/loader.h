@@ -121,8 +121,8 @@ struct ld_load_stats {
 
 /* A table the linker script would build: every section whose name starts
  * with `prefix`, laid out together in name order, between the symbols
- * `start` and `end` (which the crate defines). The strings must outlive the
- * crate. */
+ * `start` and `end` (which the crate defines, with its own copies of the
+ * names). */
 struct ld_collection {
 	const char *prefix, *start, *end;
 };
@@ -242,6 +242,12 @@ void ld_redirect_abort(struct ld_redirect *r);
  * other crates depend on it; else withdraws its symbols, unlinks its
  * dependencies, unmaps its memory and frees everything it held. */
 NS_MUST_CHECK enum err ld_unload(struct ld_namespace *ns, struct ld_crate *crate);
+
+/* Remove the n crates of `set` together (they may depend on each other, in
+ * cycles): refuses with E_LD_IN_USE, naming it, while a crate outside the
+ * set depends on one of them; else as ld_unload for each. */
+NS_MUST_CHECK enum err ld_unload_group(struct ld_namespace *ns, struct ld_crate *const *set,
+				       size_t n);
 
 /* The namespace's definition of global `name` (see the symbol rule above);
  * E_LD_NOT_FOUND if none. Does not log. */

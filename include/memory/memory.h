@@ -33,13 +33,16 @@ static inline uint64_t direct_virt_to_phys(const void *virt)
 
 struct phys_range {
 	uint64_t start, end;	/* [start, end), page-aligned outward */
-	const char *what;
+	char what[24];		/* a copy (no pointer into code or rodata to keep alive) */
 };
 
 /* Allocate one 4 KiB frame (contents undefined). E_NO_FRAMES when none is left. */
 enum err frame_alloc(uint64_t *phys) NS_MUST_CHECK;
 /* Return a frame from frame_alloc. Freeing anything else panics with "BUG:". */
 void frame_free(uint64_t phys);
+/* Hand [start, end) (page-aligned, inside one reserved range, e.g. retired
+ * kernel code) to the allocator: no longer reserved, free. */
+void frame_release_reserved(uint64_t start, uint64_t end);
 /* The ranges the allocator never hands out (kernel, boot info, modules, ...). */
 const struct phys_range *frame_reserved(unsigned *count);
 /* Is phys inside a frame that an available memory-map entry covers? */
@@ -82,6 +85,9 @@ enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags) NS_MUST_CHECK;
 enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot) NS_MUST_CHECK;
 /* Unmap npages at va and free their frames (which vm_map_fresh allocated). */
 void vm_unmap_free(uint64_t va, size_t npages);
+/* Unmap npages of the kernel image at va (link address: the frames are the
+ * image's, reserved since boot) and give the frames to the allocator. */
+void vm_retire_image(uint64_t va, size_t npages);
 
 /*
  * Temporary writable alias, for patching code or read-only data in place:

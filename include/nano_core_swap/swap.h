@@ -47,6 +47,16 @@ enum err swap_nano_core_crates(const char *list) NS_MUST_CHECK;
 enum err swap_module(const char *module, const void *image, size_t size,
 		     struct swap_report *report) NS_MUST_CHECK;
 
+/*
+ * Step (10): retire the old copies of the swaps so far (and boot/'s code):
+ * each one proven unused is unmapped and its frames given back; one that is
+ * not stays mapped, its offending words logged. Prints one "retire:" line
+ * per old copy and "swap: N modules swapped, M of P original text pages
+ * mapped, K KiB returned". The boot calls it from the new init, on a fresh
+ * stack; later swaps call it themselves.
+ */
+void swap_retire_old_code(void);
+
 /* The reports of the first swap_nano_core_crates call (the boot's), in swap
  * order; later calls (the shell's `swap`) only print theirs. */
 const struct swap_report *swap_reports(unsigned *count);

@@ -94,6 +94,19 @@ enum err crates_load_boot_module_opts(const char *module_name, const struct ld_l
 		       &o, out);
 }
 
+bool crates_section_at(uint64_t addr, const char **crate, const char **section,
+		       uint64_t *offset)
+{
+	const struct ld_symbol *sym;
+
+	if (!kernel_ns || ld_symbolize(kernel_ns, addr, &sym) != E_OK || !sym->section)
+		return false;
+	*crate = ld_crate_name(sym->crate);
+	*section = sym->section->name;
+	*offset = addr - sym->section->addr;
+	return true;
+}
+
 bool crates_symbolize(uint64_t addr, const char **name, uint64_t *offset)
 {
 	const struct ld_symbol *sym;

@@ -10,10 +10,16 @@
 #include <lib/x86.h>
 #include <memory/memory.h>
 
+/* The loader's allocations are its bookkeeping: they describe code (section
+ * addresses, relocation records), they never call it, so they are marked as
+ * metadata for the swap's retire scan. */
 static void *svc_heap_alloc(void *ctx, size_t size)
 {
+	void *p = kmalloc(size);
+
 	(void)ctx;
-	return kmalloc(size);
+	heap_mark_metadata(p);
+	return p;
 }
 
 static void svc_heap_free(void *ctx, void *p)

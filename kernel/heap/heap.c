@@ -18,6 +18,7 @@ MODULE_PROBE(heap)
 #define GROW_MIN	(64 * KiB)
 #define MAGIC_USED	0x6b6d616c6c6f6321UL
 #define MAGIC_FREE	0x667265656672650aUL
+#define MAGIC_META	0x6d6574616461740aUL	/* used, and heap_mark_metadata'd */
 
 struct block {
 	uint64_t size;			/* whole block, header included, multiple of 16 */
@@ -137,6 +138,31 @@ static void merge_next(struct block *b)
 	}
 }
 
+void heap_mark_metadata(void *p)
+{
+	struct block *b = (struct block *)((uint8_t *)p - HDR);
+
+	if (!p)
+		return;
+	if (b->magic != MAGIC_USED && b->magic != MAGIC_META)
+		panic("BUG: heap_mark_metadata(%p): not an allocated block", p);
+	b->magic = MAGIC_META;
+}
+
+void heap_for_each_block(void (*fn)(void *ctx, const void *p, size_t size, bool metadata),
+			 void *ctx)
+{
+	for (uint64_t a = HEAP_BASE; a < heap_end;) {
+		const struct block *b = (const struct block *)a;
+
+		if (b->size < MIN_BLOCK || a + b->size > heap_end)
+			panic("BUG: heap: block at %lx has size %lx", a, b->size);
+		if (b->magic != MAGIC_FREE)
+			fn(ctx, (const uint8_t *)b + HDR, b->size - HDR, b->magic == MAGIC_META);
+		a += b->size;
+	}
+}
+
 void kfree(void *p)
 {
 	if (!p)
@@ -144,7 +170,7 @@ void kfree(void *p)
 	struct block *b = (struct block *)((uint8_t *)p - HDR);
 	if ((uint64_t)b < HEAP_BASE || (uint64_t)p >= heap_end || !IS_ALIGNED((uint64_t)p, 16))
 		panic("BUG: kfree(%p): not a heap address", p);
-	if (b->magic != MAGIC_USED)
+	if (b->magic != MAGIC_USED && b->magic != MAGIC_META)
 		panic("BUG: kfree(%p): %s", p,
 		      b->magic == MAGIC_FREE ? "double free" : "no block header (corrupt or foreign)");
 	stats.bytes_used -= b->size;

@@ -18,6 +18,7 @@
 #include <loader/elf.h>
 #include <nano_core_swap/swap.h>
 #include <nanoswap/probe.h>
+#include <nanoswap/swap_hook.h>
 #include <shell/shell.h>
 
 MODULE_PROBE(init)
@@ -35,6 +36,19 @@ static void cmdline_warn(const char *fmt, ...)
 	kvprintf(fmt, ap);
 	va_end(ap);
 }
+
+static void cmdline_quiet(const char *fmt, ...)
+{
+	(void)fmt;
+}
+
+/* After a swap, the new copy parses the command line again: the parsed
+ * struct then points at the new copy's defaults, not the old rodata. */
+static void cmdline_swapped(void)
+{
+	cmdline_parse(boot_info.cmdline, &cmdline, cmdline_quiet);
+}
+SWAP_HOOK(cmdline_swapped);
 
 static void apply_cmdline(void)
 {
@@ -109,6 +123,7 @@ void kernel_continue(void)
 	extern uint8_t boot_stack_bottom[];
 
 	memset(boot_stack_bottom, 0, BOOT_STACK_SIZE);	/* its frames are dead: wipe them */
+	swap_retire_old_code();			/* (10) unmap what is proven unused */
 	print_boot_summary();
 	kprintf("nanoswap: init done at tsc %lu\n", rdtsc());
 	if (cmdline.test)
@@ -130,16 +145,25 @@ static uint64_t init_stack_alloc(void)
 	return base + (KERNEL_STACK_PAGES + 1) * PAGE_SIZE;
 }
 
-/* (9) of the swap: leave the old code for good. The live copy of
- * kernel_continue (the new init's, after a swap) runs on a fresh stack. */
+/* (9) of the swap, in the live copy of init (entered through the namespace):
+ * continue boot on a fresh stack, whose only return address is this
+ * function's own, so no frame of the old code stays on any live stack. */
+__attribute__((noreturn)) void kernel_enter_live_copy(void);
+void kernel_enter_live_copy(void)
+{
+	cpu_switch_stack(init_stack_alloc(), kernel_continue);
+}
+
+/* Leave the old code for good: the new init's kernel_enter_live_copy after
+ * a swap (the nano_core's when init was not swapped). */
 static __attribute__((noreturn)) void continue_in_live_copy(void)
 {
 	const struct ld_symbol *s;
-	void (*cont)(void) = kernel_continue;
 
-	if (ld_lookup(crates_namespace(), "kernel_continue", &s) == E_OK && s->type == STT_FUNC)
-		cont = (void (*)(void))s->addr;
-	cpu_switch_stack(init_stack_alloc(), cont);
+	if (ld_lookup(crates_namespace(), "kernel_enter_live_copy", &s) == E_OK &&
+	    s->type == STT_FUNC)
+		((void (*)(void))s->addr)();
+	kernel_enter_live_copy();
 }
 
 void kernel_main(uint32_t magic, uint64_t info_phys)

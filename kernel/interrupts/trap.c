@@ -4,8 +4,10 @@
  * either resume (a breakpoint, or a fault that fault_catch expected) or panic.
  */
 #include <console/console.h>
+#include <crates/crates.h>
 #include <interrupts/backtrace.h>
 #include <interrupts/interrupts.h>
+#include <lib/string.h>
 #include <lib/x86.h>
 #include <stddef.h>
 #include "interrupts_internal.h"
@@ -36,6 +38,35 @@ const struct trap_record *trap_last(void)
 	return &last;
 }
 
+/* A fault on a non-present page of the image's text or rodata: code that
+ * a swap retired (nothing else unmaps the image). */
+static bool retired_code(uint64_t error, uint64_t cr2)
+{
+	extern char __text_start[], __rodata_end[];
+
+	return !(error & PF_PRESENT) && cr2 >= (uint64_t)__text_start &&
+	       cr2 < (uint64_t)__rodata_end;
+}
+
+/* "executing retired text of memory (.text.vm_map+0x12)" */
+static void print_retired(uint64_t error, uint64_t cr2)
+{
+	const char *crate, *section, *colon;
+	uint64_t off;
+
+	if (!crates_section_at(cr2, &crate, &section, &off)) {
+		kprintf("  %s retired code at %p\n", error & PF_FETCH ? "executing" : "reading",
+			(void *)cr2);
+		return;
+	}
+	colon = strchr(section, ':'); /* the nano_core's: "module:section" */
+	kprintf("  %s retired %s of %.*s (%s+0x%lx)\n",
+		error & PF_FETCH ? "executing" : "reading",
+		strncmp(colon ? colon + 1 : section, ".text", 5) == 0 ? "text" : "rodata",
+		colon ? (int)(colon - section) : (int)strlen(crate), colon ? section : crate,
+		colon ? colon + 1 : section, off);
+}
+
 static void print_page_fault(uint64_t error, uint64_t cr2)
 {
 	kprintf("  CR2 %p: %s %s, %s mode%s\n", (void *)cr2,
@@ -44,6 +75,8 @@ static void print_page_fault(uint64_t error, uint64_t cr2)
 		error & PF_PRESENT ? "a page it may not access (protection)" : "a non-present page",
 		error & PF_USER ? "user" : "kernel",
 		error & PF_RESERVED ? ", reserved bit set in a page-table entry" : "");
+	if (retired_code(error, cr2))
+		print_retired(error, cr2);
 }
 
 static void print_registers(const struct trap_frame *tf)
@@ -62,6 +95,7 @@ static void record(const struct trap_frame *tf, uint64_t cr2)
 	last = (struct trap_record){
 		.vector = tf->vector, .error = tf->error, .rip = tf->rip,
 		.rsp = tf->rsp, .rbp = tf->rbp, .cr2 = cr2, .count = count,
+		.retired = tf->vector == VEC_PAGE_FAULT && retired_code(tf->error, cr2),
 	};
 	last.pcs[0] = tf->rip;
 	last.npcs = 1 + backtrace_collect(tf->rbp, last.pcs + 1, 7);

@@ -77,7 +77,10 @@ static void reserve(uint64_t start, uint64_t end, const char *what)
 		panic("memory: more than FRAME_MAX_RESERVED (%d) reserved ranges", FRAME_MAX_RESERVED);
 	start = ALIGN_DOWN(start, PAGE_SIZE);
 	end = ALIGN_UP(end, PAGE_SIZE);
-	reserved[reserved_count++] = (struct phys_range){ start, end, what };
+	reserved[reserved_count] = (struct phys_range){ .start = start, .end = end };
+	memcpy(reserved[reserved_count].what, what,
+	       strnlen(what, sizeof(reserved[0].what) - 1)); /* the rest stays zero */
+	reserved_count++;
 	for (uint64_t f = start / PAGE_SIZE; f < end / PAGE_SIZE && f < FRAME_COUNT; f++) {
 		if (!bit_test(frame_bitmap, f)) {
 			bit_set(frame_bitmap, f);
@@ -148,6 +151,34 @@ void frame_free(uint64_t phys)
 			panic("BUG: frame_free(%lx): frame is reserved (%s)", phys, reserved[i].what);
 	bit_clear(frame_bitmap, frame);
 	mem_counters.frames_used--;
+}
+
+void frame_release_reserved(uint64_t start, uint64_t end)
+{
+	unsigned i;
+
+	for (i = 0; i < reserved_count; i++)
+		if (start >= reserved[i].start && end <= reserved[i].end && start < end)
+			break;
+	if (i == reserved_count || !IS_ALIGNED(start, PAGE_SIZE) || !IS_ALIGNED(end, PAGE_SIZE))
+		panic("BUG: frame_release_reserved(%lx, %lx): not inside one reserved range",
+		      start, end);
+	if (start > reserved[i].start && end < reserved[i].end) { /* a hole: split */
+		if (reserved_count == FRAME_MAX_RESERVED)
+			panic("memory: more than FRAME_MAX_RESERVED (%d) reserved ranges",
+			      FRAME_MAX_RESERVED);
+		reserved[reserved_count] = reserved[i];
+		reserved[reserved_count++].start = end;
+		reserved[i].end = start;
+	} else if (start == reserved[i].start) {
+		reserved[i].start = end;
+	} else {
+		reserved[i].end = start;
+	}
+	for (uint64_t f = start / PAGE_SIZE; f < end / PAGE_SIZE; f++) {
+		bit_clear(frame_bitmap, f);
+		mem_counters.frames_reserved--;
+	}
 }
 
 enum err frame_alloc_table(uint64_t *phys)

@@ -221,6 +221,17 @@ enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot)
 	return E_OK;
 }
 
+void vm_retire_image(uint64_t va, size_t npages)
+{
+	for (size_t i = 0; i < npages; i++) {
+		uint64_t pa;
+
+		if (vm_unmap(va + i * PAGE_SIZE, &pa) != E_OK || pa != va + i * PAGE_SIZE - KERNEL_VMA)
+			panic("BUG: vm_retire_image: %lx is not the image's page", va + i * PAGE_SIZE);
+	}
+	frame_release_reserved(va - KERNEL_VMA, va - KERNEL_VMA + npages * PAGE_SIZE);
+}
+
 void vm_unmap_free(uint64_t va, size_t npages)
 {
 	for (size_t i = 0; i < npages; i++) {

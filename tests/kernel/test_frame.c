@@ -81,13 +81,24 @@ static bool covers(uint64_t start, uint64_t end)
 	return false;
 }
 
-/* The kernel image, the boot information and every boot module are reserved. */
+/* The kernel image (but the code a swap retired), the boot information and
+ * every boot module are reserved. */
 KTEST(frame, boot_data_reserved)
 {
-	extern char __kernel_phys_start[], __kernel_phys_end[];
+	extern char __kernel_phys_start[], __text_start[], __rodata_end[], __data_start[],
+		__kernel_phys_end[];
+	uint64_t pa, flags;
 
-	KT_ASSERT(covers((uint64_t)__kernel_phys_start, (uint64_t)__kernel_phys_end),
-		  "kernel image not reserved");
+	KT_ASSERT(covers((uint64_t)__kernel_phys_start, (uint64_t)__text_start - KERNEL_VMA),
+		  "the image's boot part is not reserved");
+	KT_ASSERT(covers((uint64_t)__data_start - KERNEL_VMA, (uint64_t)__kernel_phys_end),
+		  "the image's data is not reserved");
+	for (uint64_t va = (uint64_t)__text_start; va < (uint64_t)__rodata_end; va += PAGE_SIZE) {
+		bool mapped = vm_translate(va, &pa, &flags) == E_OK;	/* else: retired */
+		KT_ASSERT(covers(va - KERNEL_VMA, va - KERNEL_VMA + PAGE_SIZE) == mapped,
+			  "image page %lx is %smapped but %sreserved", va, mapped ? "" : "not ",
+			  mapped ? "not " : "");
+	}
 	KT_ASSERT(covers(boot_info.info_phys, boot_info.info_phys + boot_info.info_size),
 		  "multiboot2 info not reserved");
 	KT_ASSERT(boot_info.module_count > 0, "no boot modules");

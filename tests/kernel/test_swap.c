@@ -11,6 +11,7 @@
 #include <bootinfo/bootinfo.h>
 #include <crates/crates.h>
 #include <heap/heap.h>
+#include <interrupts/interrupts.h>
 #include <console/console.h>
 #include <console/format.h>
 #include <ktest/ktest.h>
@@ -212,6 +213,59 @@ KTEST(swap, string_pointer_stored_before_is_recognized)
 	KT_ASSERT((uint64_t)swap_test_marker >= MODULE_AREA_BASE, "the marker is the nano_core's");
 	KT_ASSERT(swap_test_stored_marker == swap_test_marker, "stored %p, the string is at %p",
 		  swap_test_stored_marker, swap_test_marker);
+}
+
+/* Pages of [lo, hi) mapped. */
+static unsigned mapped_pages(uint64_t lo, uint64_t hi)
+{
+	unsigned n = 0;
+	uint64_t pa, flags;
+
+	for (uint64_t va = lo & ~(PAGE_SIZE - 1); va < hi; va += PAGE_SIZE)
+		n += vm_translate(va, &pa, &flags) == E_OK;
+	return n;
+}
+
+static void call_addr(void *fn)
+{
+	((void (*)(void))fn)();
+}
+
+/* The old copy of every swapped module is gone: its text and rodata pages
+ * are unmapped (all of the image's, after swap=all), and calling an old
+ * function faults with the retired-code report. A module not swapped keeps
+ * its pages. */
+KTEST(swap, original_code_retired)
+{
+	extern char __text_start[], __rodata_end[];
+	bool all = true;
+
+	for (unsigned i = 0; i < NMODULES; i++) {
+		const char *m = module_names[i];
+		char probe[48];
+		fmt_snprintf(probe, sizeof(probe), "%s_probe", m);
+		const struct ld_symbol *old = core_symbol(m, probe);
+		struct trap_record rec;
+
+		KT_ASSERT(old, "no nano_core %s", probe);
+		all &= requested(m);
+		if (!requested(m)) {
+			KT_ASSERT(mapped_pages(old->addr, old->addr + 1) == 1,
+				  "%s was not swapped, yet its code is unmapped", m);
+			continue;
+		}
+		KT_ASSERT(swapped(m), "%s was asked for but not swapped", m);
+		KT_ASSERT(mapped_pages(old->addr, old->addr + 1) == 0, "%s's old %s is mapped",
+			  m, probe);
+		KT_ASSERT(fault_catch(call_addr, (void *)old->addr, &rec), "calling %s's old copy "
+			  "did not fault", m);
+		KT_ASSERT(rec.vector == VEC_PAGE_FAULT && rec.cr2 == old->addr && rec.retired,
+			  "vector %lu cr2 %lx retired %d", rec.vector, rec.cr2, rec.retired);
+	}
+	if (all)
+		KT_ASSERT(mapped_pages((uint64_t)__text_start, (uint64_t)__rodata_end) == 0,
+			  "%u pages of the image's text and rodata are mapped",
+			  mapped_pages((uint64_t)__text_start, (uint64_t)__rodata_end));
 }
 
 /* The crate whose code or data holds addr, by name ("" if none). */

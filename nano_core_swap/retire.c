@@ -1,0 +1,332 @@
+/*
+ * Step (10) of the swap: retire the old copies. An old copy (a swapped
+ * module's text and rodata in the nano_core image, boot/'s long-mode code,
+ * or a module's previous loaded crate) is unmapped only when it is proven
+ * unused: no dependency edge from a section that stays reaches it, and a
+ * conservative scan of every stack and of all writable memory (the image's
+ * .data/.bss, the heap, the loaded crates' own data) finds no word pointing
+ * into it. The scan skips what only describes code: the loader's bookkeeping
+ * (heap blocks marked as metadata), the swap's reports (old text ranges, as
+ * numbers), and the running retire's own frame. A copy that fails a proof stays mapped, and
+ * every offending word is logged, both ends symbolized.
+ */
+#include <console/console.h>
+#include <crates/crates.h>
+#include <heap/heap.h>
+#include <interrupts/interrupts.h>
+#include <lib/string.h>
+#include <lib/util.h>
+#include <memory/memory.h>
+#include "swap_internal.h"
+
+/* Each retiring section's address range, and which candidate it belongs to. */
+struct retire_range {
+	uint64_t lo, hi;
+	unsigned cand;
+	const struct ld_section *sec;
+};
+
+struct retire_scan {
+	struct retire_range *r;
+	size_t n;
+	uint64_t lo, hi;               /* the span of every range */
+	struct swap_retiring *cands;
+	unsigned ncands;
+	unsigned logged[SWAP_MAX_MODULES + 1];
+	const char *where;             /* what is being scanned, for messages */
+	uint64_t base;
+};
+
+/* Is `s` a section a candidate retires (text or rodata of an old copy)? */
+static int retire_cand_of(const struct retire_scan *sc, const struct ld_section *s)
+{
+	if (s->kind == LD_KIND_DATA)
+		return -1;
+	for (unsigned c = 0; c < sc->ncands; c++) {
+		const struct swap_retiring *k = &sc->cands[c];
+
+		if (s->crate != k->crate)
+			continue;
+		if (k->crate != core.crate || core.desc.secs[s - core.secs[0]].module == k->module)
+			return (int)c;
+	}
+	return -1;
+}
+
+/* Fill sc->r with every candidate section's range, sorted by address. */
+static enum err retire_ranges(struct retire_scan *sc)
+{
+	extern char __text_start[];
+	size_t total = 0, n;
+
+	for (unsigned c = 0; c < sc->ncands; c++) {
+		ld_crate_sections(sc->cands[c].crate, &n);
+		total += n;
+	}
+	sc->r = kmalloc((total ? total : 1) * sizeof(*sc->r));
+	if (!sc->r) {
+		pr_err("retire: out of heap for %zu section ranges\n", total);
+		return E_NO_HEAP;
+	}
+	heap_mark_metadata(sc->r); /* it names old code: the scan must not see it */
+	sc->lo = ~0ull, sc->hi = 0, sc->n = 0;
+	for (unsigned c = 0; c < sc->ncands; c++) {
+		const struct ld_section *s = ld_crate_sections(sc->cands[c].crate, &n);
+
+		for (size_t i = 0; i < n; i++) {
+			if (retire_cand_of(sc, &s[i]) != (int)c || !s[i].size ||
+			    s[i].addr < (uint64_t)__text_start)
+				continue; /* (boot/'s 32-bit code: at its physical address, unmapped) */
+			sc->r[sc->n++] = (struct retire_range){ s[i].addr, s[i].addr + s[i].size, c,
+								&s[i] };
+			sc->lo = MIN(sc->lo, s[i].addr);
+			sc->hi = MAX(sc->hi, s[i].addr + s[i].size);
+		}
+	}
+	for (size_t i = 1; i < sc->n; i++) { /* insertion sort: mostly in order already */
+		struct retire_range v = sc->r[i];
+		size_t k = i;
+
+		for (; k > 0 && sc->r[k - 1].lo > v.lo; k--)
+			sc->r[k] = sc->r[k - 1];
+		sc->r[k] = v;
+	}
+	return E_OK;
+}
+
+/* The candidate range holding address a, or NULL. */
+static const struct retire_range *retire_find(const struct retire_scan *sc, uint64_t a)
+{
+	size_t lo = 0, hi = sc->n;
+
+	if (a < sc->lo || a >= sc->hi)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (sc->r[mid].hi <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < sc->n && a >= sc->r[lo].lo ? &sc->r[lo] : NULL;
+}
+
+/* Proof 1: every edge into a candidate comes from a retiring section. */
+static void retire_check_edges(struct retire_scan *sc)
+{
+	for (size_t i = 0; i < sc->n; i++) {
+		struct swap_retiring *k = &sc->cands[sc->r[i].cand];
+
+		for (const struct ld_dep *d = sc->r[i].sec->dependents; d; d = d->next_dependent) {
+			if (!d->nrelocs || retire_cand_of(sc, d->source) >= 0)
+				continue;
+			k->kept = true;
+			pr_warn("retire: %s kept: %s's %s still refers to %s\n", k->name,
+				ld_crate_name(d->source->crate), d->source->name, sc->r[i].sec->name);
+		}
+	}
+}
+
+/* Proof 2 and 3: scan [p, p + len) for words pointing into a candidate. */
+static void retire_scan_words(struct retire_scan *sc, const void *p, size_t len)
+{
+	const uint64_t *w = p, *end = (const uint64_t *)((uintptr_t)p + (len & ~7ull));
+
+	for (; w < end; w++) {
+		const struct retire_range *r = *w >= sc->lo && *w < sc->hi ? retire_find(sc, *w) : NULL;
+		struct swap_retiring *k;
+
+		if (!r)
+			continue;
+		k = &sc->cands[r->cand];
+		k->kept = true;
+		if (sc->logged[r->cand]++ < 4)
+			pr_warn("retire: %s kept: %s+0x%lx (%lx) -> %s:%s+0x%lx\n", k->name,
+				sc->where, (uint64_t)w - sc->base, (uint64_t)w, ld_crate_name(r->sec->crate),
+				r->sec->name, *w - r->lo);
+	}
+}
+
+static void retire_scan_region(struct retire_scan *sc, const char *where, uint64_t lo,
+			       uint64_t hi)
+{
+	sc->where = where;
+	sc->base = lo;
+	retire_scan_words(sc, (const void *)lo, hi - lo);
+}
+
+static void retire_scan_block(void *ctx, const void *p, size_t size, bool metadata)
+{
+	struct retire_scan *sc = ctx;
+
+	if (metadata)
+		return; /* the loader's bookkeeping: describes code, never calls it */
+	sc->where = "heap";
+	sc->base = HEAP_BASE;
+	retire_scan_words(sc, p, size);
+}
+
+/* Every stack (the running one above this frame), the image's data but the
+ * swap's reports, the crates' own data, and every heap block but the
+ * loader's. */
+static void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
+{
+	extern char __data_start[], __bss_end[];
+	struct stack_range st[INTERRUPTS_MAX_STACKS];
+	unsigned nst = interrupts_stacks(st);
+	size_t n;
+
+	for (unsigned i = 0; i < nst; i++) {
+		uint64_t lo = st[i].lo;
+
+		if (frame >= st[i].lo && frame < st[i].hi)
+			lo = frame; /* the running stack: from the caller's frames up */
+		retire_scan_region(sc, st[i].name, lo, st[i].hi);
+	}
+	for (const struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c)) {
+		const struct ld_section *s = ld_crate_sections(c, &n);
+
+		for (size_t i = 0; i < n; i++) {
+			if (s[i].kind != LD_KIND_DATA || s[i].bound || !s[i].size ||
+			    (c == core.crate && strcmp(s[i].name, SWAP_REPORTS_SECTION) == 0) ||
+			    (c == core.crate && (s[i].addr < (uint64_t)__data_start ||
+						 s[i].addr >= (uint64_t)__bss_end)))
+				continue; /* (boot/'s data lies at its physical address, unmapped) */
+			retire_scan_region(sc, s[i].name, s[i].addr, s[i].addr + s[i].size);
+		}
+	}
+	heap_for_each_block(retire_scan_block, sc);
+	/* the one pointer to code the loader's bookkeeping holds: its services
+	 * table (which a swap hook re-installs), and the table's own entries */
+	const struct ld_services *svc = ld_namespace_services(crates_namespace());
+	uint64_t at = (uint64_t)&svc;
+
+	retire_scan_region(sc, "the loader's services pointer", at, at + sizeof(svc));
+	retire_scan_region(sc, "the loader's services", (uint64_t)svc, (uint64_t)(svc + 1));
+}
+
+/* The image's pages to unmap: those whose every text/rodata section belongs
+ * to a proven candidate (a page shared with anything live stays). Returns
+ * the pages unmapped; the frames go back to the allocator. */
+static uint64_t retire_unmap_image(struct retire_scan *sc)
+{
+	extern char __text_start[];
+	size_t n;
+	const struct ld_section *s = ld_crate_sections(core.crate, &n);
+	uint64_t lo = ~0ull, hi = 0, npages, done = 0, run = 0;
+	int8_t *state;	/* per page: 0 nothing, 1 only retired sections, -1 keep */
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i].kind != LD_KIND_DATA && s[i].size && s[i].addr >= (uint64_t)__text_start)
+			lo = MIN(lo, s[i].addr), hi = MAX(hi, s[i].addr + s[i].size);
+	if (lo >= hi)
+		return 0;
+	lo = ALIGN_DOWN(lo, PAGE_SIZE);
+	npages = (ALIGN_UP(hi, PAGE_SIZE) - lo) / PAGE_SIZE;
+	state = kzalloc(npages);
+	if (!state) {
+		pr_err("retire: out of heap for %lu page states: nothing unmapped\n", npages);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int c = s[i].size ? retire_cand_of(sc, &s[i]) : -2;
+		int8_t v = c >= 0 && !sc->cands[c].kept ? 1 : -1;
+
+		if (s[i].kind == LD_KIND_DATA || c == -2 || s[i].addr < (uint64_t)__text_start)
+			continue;
+		for (uint64_t p = (s[i].addr - lo) / PAGE_SIZE;
+		     p <= (s[i].addr + s[i].size - 1 - lo) / PAGE_SIZE; p++)
+			state[p] = state[p] < 0 ? -1 : v;
+	}
+	for (uint64_t p = 0; p <= npages; p++) { /* unmap runs of 1s */
+		if (p < npages && state[p] == 1) {
+			run++;
+			continue;
+		}
+		if (run)
+			vm_retire_image(lo + (p - run) * PAGE_SIZE, run);
+		done += run;
+		run = 0;
+	}
+	kfree(state);
+	return done;
+}
+
+/* The pages a loaded crate maps of its own: each region's span. */
+static uint64_t retire_crate_pages(const struct ld_crate *c)
+{
+	uint64_t lo[3] = { ~0ull, ~0ull, ~0ull }, hi[3] = { 0 }, pages = 0;
+	size_t n;
+	const struct ld_section *s = ld_crate_sections(c, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].bound || !s[i].size)
+			continue;
+		lo[s[i].kind] = MIN(lo[s[i].kind], s[i].addr);
+		hi[s[i].kind] = MAX(hi[s[i].kind], s[i].addr + s[i].size);
+	}
+	for (unsigned k = 0; k < 3; k++)
+		if (hi[k])
+			pages += (ALIGN_UP(hi[k], PAGE_SIZE) - ALIGN_DOWN(lo[k], PAGE_SIZE)) / PAGE_SIZE;
+	return pages;
+}
+
+/* Pages of [lo, hi) still mapped. */
+static unsigned retire_count_mapped(uint64_t lo, uint64_t hi)
+{
+	unsigned n = 0;
+
+	for (uint64_t va = lo; va < hi; va += PAGE_SIZE) {
+		uint64_t pa, flags;
+
+		n += vm_translate(va, &pa, &flags) == E_OK;
+	}
+	return n;
+}
+
+void swap_retire(struct swap_retiring *cands, unsigned ncands, struct swap_retire_result *out)
+{
+	struct retire_scan sc = { .cands = cands, .ncands = ncands };
+	extern char __text_start[], __text_end[];
+	struct ld_crate *unload[2 * SWAP_MAX_MODULES + 1];
+	unsigned nunload = 0;
+	uint64_t unloaded = 0;
+
+	*out = (struct swap_retire_result){ .text_pages = (__text_end - __text_start) / PAGE_SIZE };
+	if (retire_ranges(&sc) != E_OK) {
+		for (unsigned c = 0; c < ncands; c++)
+			cands[c].kept = true;
+		return;
+	}
+	retire_check_edges(&sc);                                        /* proof 1 */
+	retire_scan_memory(&sc, (uint64_t)__builtin_frame_address(0)); /* proofs 2, 3 */
+	out->pages = retire_unmap_image(&sc);
+	for (unsigned c = 0; c < ncands; c++) {
+		struct swap_retiring *k = &cands[c];
+		size_t n;
+
+		if (k->kept) {
+			out->kept++;
+			continue;
+		}
+		out->retired++;
+		if (k->crate == core.crate)
+			continue; /* its pages went with retire_unmap_image */
+		unloaded += retire_crate_pages(k->crate);
+		unload[nunload++] = k->crate;
+	}
+	/* old crates may use each other (in cycles): unloaded together */
+	if (nunload && ld_unload_group(crates_namespace(), unload, nunload) != E_OK) {
+		pr_warn("retire: the last copies could not be unloaded (logged above)\n");
+		unloaded = 0;
+		for (unsigned c = 0; c < ncands; c++) /* they stay: kept */
+			if (!cands[c].kept && cands[c].crate != core.crate)
+				cands[c].kept = true, out->kept++, out->retired--;
+	} else if (nunload) {
+		crates_changed();
+	}
+	out->kib = (out->pages + unloaded) * PAGE_SIZE / KiB;
+	out->text_mapped = retire_count_mapped((uint64_t)__text_start, (uint64_t)__text_end);
+	kfree(sc.r);
+}
