@@ -304,7 +304,6 @@ void swap_retire(struct swap_retiring *cands, unsigned ncands, struct swap_retir
 	out->pages = retire_unmap_image(&sc);
 	for (unsigned c = 0; c < ncands; c++) {
 		struct swap_retiring *k = &cands[c];
-		size_t n;
 
 		if (k->kept) {
 			out->kept++;
