@@ -167,8 +167,38 @@ static void retire_scan_block(void *ctx, const void *p, size_t size, bool metada
 	retire_scan_words(sc, p, size);
 }
 
-/* Every stack (the running one above this frame), the image's data but the
- * swap's reports, the crates' own data, and every heap block but the
+/* Is `pc` code of the swap itself (this module, any copy)? */
+static bool retire_is_swap_code(uint64_t pc)
+{
+	const char *crate, *section;
+	uint64_t off;
+
+	return crates_section_at(pc, &crate, &section, &off) &&
+	       (strncmp(crate, "nano_core_swap", 14) == 0 ||
+		strncmp(section, "nano_core_swap:", 15) == 0);
+}
+
+/* The running stack from `frame` (this function's): the swap's own frames
+ * are walked precisely (their return addresses checked, their slots, which
+ * hold residue of the swap's work, not scanned); from its caller's frame up,
+ * every word is scanned. Returns where the conservative scan starts. */
+static uint64_t retire_skip_swap_frames(struct retire_scan *sc, uint64_t frame, uint64_t hi)
+{
+	uint64_t rbp = frame;
+
+	while (rbp && rbp + 16 <= hi && !(rbp & 7)) {
+		const uint64_t *f = (const uint64_t *)rbp;
+
+		retire_scan_region(sc, "a return address", rbp + 8, rbp + 16);
+		if (!retire_is_swap_code(f[1]) || f[0] <= rbp)
+			return rbp + 16; /* the caller's frame, and all above it */
+		rbp = f[0];
+	}
+	return frame;
+}
+
+/* Every stack (the running one above the swap's frames), the image's data but
+ * the swap's reports, the crates' own data, and every heap block but the
  * loader's. */
 static void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
 {
@@ -181,7 +211,7 @@ static void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
 		uint64_t lo = st[i].lo;
 
 		if (frame >= st[i].lo && frame < st[i].hi)
-			lo = frame; /* the running stack: from the caller's frames up */
+			lo = retire_skip_swap_frames(sc, frame, st[i].hi); /* the running stack */
 		retire_scan_region(sc, st[i].name, lo, st[i].hi);
 	}
 	for (const struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c)) {

@@ -50,7 +50,9 @@ test: $(TEST_ISOS) $(BUILD)/test-shell.iso $(HOST_TEST_BINS) $(BUILD)/tools/elfc
 	@$(QEMU_TEST) ktest $(BUILD)/test-ktest.iso 33 $(RESULTS) --ktest \
 		--expect "warning: cmdline: unknown option 'bogus_option' (ignored)" \
 		--expect 'command line: "test swap=all bogus_option=1"' --expect 'boot modules: $(words nano_core nano_core_desc $(NC_MODULES) $(TESTMODS))' \
-		$(foreach m,$(NC_MODULES),--expect 'swap: $(m) ')
+		$(foreach m,$(NC_MODULES),--expect 'swap: $(m) ') \
+		--expect 'swap: $(words $(NC_MODULES)) modules swapped, 0 of ' \
+		--expect 'retire: memory kept: ktest:.bss.swap_test_held_pointer+0x0'
 	@$(QEMU_TEST) swap_memory $(BUILD)/test-swap_memory.iso 33 $(RESULTS) --ktest \
 		--expect 'swap: memory ' \
 		--expect 'swap: memory: data section .data.layout_extra_state (4 bytes) has no counterpart' \

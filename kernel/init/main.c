@@ -133,12 +133,14 @@ void kernel_continue(void)
 	run_shell();				/* nanoswap> (halt leaves QEMU) */
 }
 
-/* A fresh stack: KERNEL_STACK_PAGES mapped pages above an unmapped guard. */
+/* A fresh stack: KERNEL_STACK_PAGES mapped pages between two unmapped guard
+ * pages (the top one also keeps the stack's end address from naming the
+ * next range of the module area). */
 static uint64_t init_stack_alloc(void)
 {
 	uint64_t base;
 
-	if (vrange_alloc(KERNEL_STACK_PAGES + 1, &base) != E_OK ||
+	if (vrange_alloc(KERNEL_STACK_PAGES + 2, &base) != E_OK ||
 	    vm_map_fresh(base + PAGE_SIZE, KERNEL_STACK_PAGES, VM_WRITE) != E_OK)
 		panic("init: no memory for a %u-page kernel stack", KERNEL_STACK_PAGES);
 	interrupts_set_kernel_stack(base + PAGE_SIZE, base + (KERNEL_STACK_PAGES + 1) * PAGE_SIZE);

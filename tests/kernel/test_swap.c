@@ -463,6 +463,11 @@ KTEST(swap, layout_extra_variable_refused)
 	expect_refused(t, "memory_extra", E_SWAP_LAYOUT_CHANGED);
 }
 
+KTEST(swap, layout_missing_section_refused)
+{
+	expect_refused(t, "memory_missing", E_SWAP_LAYOUT_CHANGED);
+}
+
 KTEST(swap, layout_grown_section_refused)
 {
 	expect_refused(t, "memory_grown", E_LD_BAD_BINDING);
@@ -512,4 +517,62 @@ KTEST(swap, suite_reruns_on_new_copies)
 	}
 	KT_ASSERT(ran > 30, "only %u tests re-ran", ran);
 	KT_ASSERT(failed == 0, "%u of %u tests failed on the swapped kernel", failed, ran);
+}
+
+/*
+ * Swap memory again (after the boot's swap): the newest copy is the one that
+ * runs, the copy it replaced is unloaded and its address no longer mapped,
+ * and the frame allocator's state carried over. (Its own suite: it changes
+ * which crate provides memory, so it runs after the swap.* tests.)
+ */
+KTEST(swap_again, memory_twice)
+{
+	const struct ld_symbol *before = lookup("memory_probe"), *after;
+	/* kept scrambled: a plain pointer into the old copy on this stack would
+	 * (rightly) stop the swap from retiring it */
+	uint64_t old = before->addr ^ ~0ull, frame;
+	const struct ld_crate *old_crate = before->crate;
+	struct trap_record rec;
+	struct mem_stats m0, m1;
+
+	mem_get_stats(&m0);
+	KT_ASSERT(swap_nano_core_crates("memory") == E_OK, "swapping memory again failed");
+	after = lookup("memory_probe");
+	KT_ASSERT(after && after->crate != old_crate, "memory_probe still in crate %s",
+		  ld_crate_name(before->crate));
+	KT_ASSERT_EQ(((uint64_t (*)(void))after->addr)(), after->addr);
+	for (struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
+		KT_ASSERT(c != old_crate || c == nano_core_crate(), "the replaced copy is still loaded");
+	KT_ASSERT(fault_catch(call_addr, (void *)(old ^ ~0ull), &rec), "the replaced copy still runs");
+	KT_ASSERT(frame_alloc(&frame) == E_OK, "no frame from the new copy");
+	frame_free(frame);
+	mem_get_stats(&m1);
+	KT_ASSERT(m1.frames_used == m0.frames_used, "frames used %lu -> %lu", m0.frames_used,
+		  m1.frames_used);
+}
+
+/* A word in writable data that points into the copy being replaced keeps
+ * it mapped (the retire logs the word); once the word is gone, the next
+ * retire unmaps it. */
+uint64_t swap_test_held_pointer;
+
+KTEST(swap_again, kept_while_referenced)
+{
+	const struct ld_symbol *before = lookup("memory_probe"), *after;
+	const struct ld_crate *old_crate = before->crate;
+	bool loaded = false;
+
+	swap_test_held_pointer = before->addr;	/* a live reference to the old copy */
+	KT_ASSERT(swap_nano_core_crates("memory") == E_OK, "swapping memory again failed");
+	after = lookup("memory_probe");
+	KT_ASSERT(after && after->crate != old_crate, "memory was not swapped");
+	for (struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
+		loaded |= c == old_crate;
+	KT_ASSERT(loaded || old_crate == nano_core_crate(), "a referenced copy was unloaded");
+	/* still there: the held pointer still runs the old copy */
+	KT_ASSERT_EQ(((uint64_t (*)(void))swap_test_held_pointer)(), swap_test_held_pointer);
+	swap_test_held_pointer = 0;
+	swap_retire_old_code();
+	for (struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
+		KT_ASSERT(c != old_crate || c == nano_core_crate(), "the copy stayed after the word went");
 }

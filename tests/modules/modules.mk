@@ -5,7 +5,7 @@
 # tm_corrupt is tm_hello with a broken e_shstrndx.
 
 TESTMODS := tm_hello tm_data tm_dep tm_unresolved tm_far tm_corrupt tm_mem \
-	memory_extra memory_grown
+	memory_extra memory_grown memory_missing
 TESTMOD_OBJS := $(patsubst %,$(BUILD)/testmods/%.o,$(TESTMODS))
 TESTMOD_CFLAGS := $(filter-out -MMD -MP,$(KCFLAGS))
 
@@ -27,3 +27,7 @@ $(BUILD)/testmods/tm_corrupt.o: $(BUILD)/testmods/tm_hello.o
 
 $(BUILD)/testmods/memory_%.o: $(BUILD)/modules/memory.o $(BUILD)/testmods/layout_%.c.o
 	$(Q)$(LD) -r -o $@ $^
+
+# memory.o with one data section made read-only: it lacks that data section.
+$(BUILD)/testmods/memory_missing.o: $(BUILD)/modules/memory.o
+	$(Q)$(OBJCOPY) --set-section-flags .bss.frame_hint=alloc,readonly $< $@
