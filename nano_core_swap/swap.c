@@ -483,8 +483,10 @@ enum err swap_nano_core_crates(const char *list)
 	if (!boot_swap_done)
 		nreports = g->n;
 	first = first == E_OK ? e : first;
+	unsigned g_n = g->n;
+
 	memset(g, 0, sizeof(*g)); /* its options point at this copy's code: not kept */
-	if (boot_swap_done)
+	if (boot_swap_done && e == E_OK && g_n)
 		swap_retire_old_code(); /* later swaps: at once (a caller's old frames keep theirs) */
 	boot_swap_done = true;
 	return first;

@@ -12,10 +12,11 @@ RESULTS := $(BUILD)/results
 host-test: $(BUILD)/nano_core.desc	# test_ncdparse reads the real description
 
 # In-kernel suites: one boot per command line.
-KTEST_BOOTS := ktest swap_memory swap_none nomatch
+KTEST_BOOTS := ktest swap_memory swap_none nomatch swap_fail
 KTEST_CMDLINE_ktest := test swap=all bogus_option=1
 KTEST_CMDLINE_swap_memory := test swap=memory
 KTEST_CMDLINE_swap_none := test swap=none
+KTEST_CMDLINE_swap_fail := test=swap_boot_failed swap_fail=map:3
 KTEST_CMDLINE_nomatch := test=nosuchprefix swap=foo,,memory
 TEST_ISOS := $(patsubst %,$(BUILD)/test-%.iso,$(KTEST_BOOTS))
 
@@ -58,6 +59,9 @@ test: $(TEST_ISOS) $(BUILD)/test-shell.iso $(HOST_TEST_BINS) $(BUILD)/tools/elfc
 		--expect 'swap: memory: data section .data.layout_extra_state (4 bytes) has no counterpart' \
 		--expect "section '.bss.mem_counters' (56 bytes) cannot be bound to 'memory:.bss.mem_counters' of crate 'nano_core' (48 bytes)"
 	@$(QEMU_TEST) swap_none $(BUILD)/test-swap_none.iso 33 $(RESULTS) --ktest
+	@$(QEMU_TEST) swap_fail $(BUILD)/test-swap_fail.iso 33 $(RESULTS) --ktest \
+		--expect "swap: the swap's map call 3 will fail (swap_fail=)" \
+		--expect 'swap: memory: not swapped: NO_FRAMES'
 	@$(QEMU_TEST) nomatch $(BUILD)/test-nomatch.iso 35 $(RESULTS) \
 		--expect "ktest: no test matched 'nosuchprefix'; the suites are: boot exception" \
 		--expect "swap: 'foo' is not a constituent module" \

@@ -45,6 +45,23 @@ enum err crates_unload(struct ld_crate *crate) NS_MUST_CHECK;
  */
 void crates_changed(void);
 
+/*
+ * Fault injection (tests, and the swap_fail= command line key): the n-th
+ * call from now of one kind of the loader's services fails (n = 0: never):
+ * a heap allocation (NULL), a module-area reservation (E_NO_VSPACE), a
+ * mapping (E_NO_FRAMES), a protection change (E_NOT_MAPPED) or a writable
+ * alias for the redirect (NULL). crates_fail_calls tells how many calls of
+ * that kind were made since it was armed.
+ */
+enum crates_fault {
+	CRATES_FAIL_ALLOC, CRATES_FAIL_RESERVE, CRATES_FAIL_MAP, CRATES_FAIL_PROTECT,
+	CRATES_FAIL_ALIAS, CRATES_FAIL_KINDS,
+};
+void crates_fail_at(enum crates_fault kind, unsigned long n);
+unsigned long crates_fail_calls(enum crates_fault kind);
+/* The kind named `name` ("alloc", "reserve", "map", "protect", "alias"). */
+enum err crates_fault_parse(const char *name, enum crates_fault *out) NS_MUST_CHECK;
+
 /* Resolve name against the nano_core's global symbols (ld_load_opts hook). */
 bool crates_resolve_kernel_symbol(void *ctx, const char *name, uint64_t *value);
 

@@ -3,7 +3,9 @@
  * Known keys: test[=PREFIX] (run the in-kernel tests, only those whose name
  * starts with PREFIX if given, then exit QEMU), bench (run the benchmarks,
  * then exit QEMU), swap=all|none|memory,heap,... (which constituent modules
- * swap_nano_core_crates re-loads; all by default), loglevel=err|warn|info|debug.
+ * swap_nano_core_crates re-loads; all by default), loglevel=err|warn|info|debug,
+ * swap_fail=alloc|reserve|map|protect|alias:N (the boot swap's N-th call of
+ * that loader service fails: the kernel must boot on as before).
  * Unknown keys get a warning and are otherwise ignored.
  */
 #ifndef INIT_CMDLINE_H
@@ -20,6 +22,7 @@ struct cmdline {
 	const char *test_filter;	/* "" runs them all */
 	const char *loglevel;		/* NULL unless given */
 	const char *swap;		/* modules to re-load: "all" (default), "none", "a,b" */
+	const char *swap_fail;		/* "KIND:N": the boot swap's N-th KIND call fails */
 	unsigned unknown;		/* keys we warned about */
 };
 

@@ -7,15 +7,57 @@
 #include <console/console.h>
 #include <crates/crates.h>
 #include <heap/heap.h>
+#include <lib/string.h>
 #include <lib/x86.h>
 #include <memory/memory.h>
 
 /* The loader's allocations are its bookkeeping: they describe code (section
  * addresses, relocation records), they never call it, so they are marked as
  * metadata for the swap's retire scan. */
+/* Armed failures: per kind, the call that fails (0: none) and the calls made. */
+static unsigned long fail_at[CRATES_FAIL_KINDS], fail_calls[CRATES_FAIL_KINDS];
+static const char *const fault_names[CRATES_FAIL_KINDS] = {
+	[CRATES_FAIL_ALLOC] = "alloc", [CRATES_FAIL_RESERVE] = "reserve",
+	[CRATES_FAIL_MAP] = "map", [CRATES_FAIL_PROTECT] = "protect",
+	[CRATES_FAIL_ALIAS] = "alias",
+};
+
+void crates_fail_at(enum crates_fault kind, unsigned long n)
+{
+	fail_at[kind] = n;
+	fail_calls[kind] = 0;
+}
+
+unsigned long crates_fail_calls(enum crates_fault kind)
+{
+	return fail_calls[kind];
+}
+
+enum err crates_fault_parse(const char *name, enum crates_fault *out)
+{
+	for (unsigned k = 0; k < CRATES_FAIL_KINDS; k++) {
+		if (strcmp(name, fault_names[k]) == 0) {
+			*out = k;
+			return E_OK;
+		}
+	}
+	return E_INVALID_ARG;
+}
+
+/* Count a call of `kind`; true when it is the one armed to fail. */
+static bool svc_fails(enum crates_fault kind)
+{
+	if (++fail_calls[kind] != fail_at[kind])
+		return false;
+	fail_at[kind] = 0;
+	pr_info("crates: injected failure of %s call %lu\n", fault_names[kind],
+		fail_calls[kind]);
+	return true;
+}
+
 static void *svc_heap_alloc(void *ctx, size_t size)
 {
-	void *p = kmalloc(size);
+	void *p = svc_fails(CRATES_FAIL_ALLOC) ? NULL : kmalloc(size);
 
 	(void)ctx;
 	heap_mark_metadata(p);
@@ -31,6 +73,8 @@ static void svc_heap_free(void *ctx, void *p)
 static enum err svc_vrange_reserve(void *ctx, uint64_t size, uint64_t *base)
 {
 	(void)ctx;
+	if (svc_fails(CRATES_FAIL_RESERVE))
+		return E_NO_VSPACE;
 	return vrange_alloc(size / PAGE_SIZE, base);
 }
 
@@ -43,6 +87,8 @@ static void svc_vrange_release(void *ctx, uint64_t base, uint64_t size)
 static enum err svc_vrange_map(void *ctx, uint64_t base, uint64_t size)
 {
 	(void)ctx;
+	if (svc_fails(CRATES_FAIL_MAP))
+		return E_NO_FRAMES;
 	return vm_map_fresh(base, size / PAGE_SIZE, VM_WRITE | VM_UNINIT);
 }
 
@@ -57,6 +103,8 @@ static enum err svc_vrange_protect(void *ctx, uint64_t base, uint64_t size, enum
 	unsigned vm_prot = prot == LD_PROT_RX ? VM_EXEC : prot == LD_PROT_RW ? VM_WRITE : 0;
 
 	(void)ctx;
+	if (svc_fails(CRATES_FAIL_PROTECT))
+		return E_NOT_MAPPED;
 	for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
 		enum err e = vm_protect(base + off, vm_prot);
 		if (e != E_OK)
@@ -85,6 +133,8 @@ static void *svc_alias_map(void *ctx, uint64_t page)
 	uint64_t alias;
 
 	(void)ctx;
+	if (svc_fails(CRATES_FAIL_ALIAS))
+		return NULL;
 	return vm_alias_map(page, 1, &alias) == E_OK ? (void *)alias : NULL;
 }
 

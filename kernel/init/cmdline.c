@@ -31,7 +31,10 @@ static void apply_token(char *tok, struct cmdline *out, void (*warn)(const char 
 		out->swap = value;
 	} else if (strcmp(tok, "loglevel") == 0 && value && *value) {
 		out->loglevel = value;
-	} else if (strcmp(tok, "loglevel") == 0 || strcmp(tok, "swap") == 0) {
+	} else if (strcmp(tok, "swap_fail") == 0 && value && *value) {
+		out->swap_fail = value;
+	} else if (strcmp(tok, "loglevel") == 0 || strcmp(tok, "swap") == 0 ||
+		   strcmp(tok, "swap_fail") == 0) {
 		WARN("cmdline: '%s' needs a value\n", tok);
 		out->unknown++;
 	} else {

@@ -50,11 +50,37 @@ static void cmdline_swapped(void)
 }
 SWAP_HOOK(cmdline_swapped);
 
+/* swap_fail=KIND:N: the N-th call of that loader service will fail. */
+static void arm_swap_failure(const char *spec)
+{
+	char kind[16];
+	const char *colon = strchr(spec, ':');
+	enum crates_fault k;
+	unsigned long n = 0;
+
+	if (colon && (size_t)(colon - spec) < sizeof(kind)) {
+		memcpy(kind, spec, colon - spec);
+		kind[colon - spec] = '\0';
+		for (const char *p = colon + 1; *p >= '0' && *p <= '9'; p++)
+			n = n * 10 + (unsigned long)(*p - '0');
+	}
+	if (!colon || n == 0 || (size_t)(colon - spec) >= sizeof(kind) ||
+	    crates_fault_parse(kind, &k) != E_OK) {
+		pr_warn("cmdline: swap_fail=%s: want KIND:N (alloc, reserve, map, protect, "
+			"alias; N from 1)\n", spec);
+		return;
+	}
+	crates_fail_at(k, n);
+	kprintf("swap: the swap's %s call %lu will fail (swap_fail=)\n", kind, n);
+}
+
 static void apply_cmdline(void)
 {
 	enum log_level level;
 
 	cmdline_parse(boot_info.cmdline, &cmdline, cmdline_warn);
+	if (cmdline.swap_fail)
+		arm_swap_failure(cmdline.swap_fail);
 	if (cmdline.loglevel) {
 		if (console_parse_level(cmdline.loglevel, &level) == 0)
 			console_set_level(level);

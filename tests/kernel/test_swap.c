@@ -37,6 +37,17 @@ static const struct swap_report *swapped(const char *module)
 	return NULL;
 }
 
+/* Does the boot's command line hold `what`? */
+static bool strstr_cmdline(const char *what)
+{
+	size_t n = strlen(what);
+
+	for (const char *p = boot_info.cmdline; *p; p++)
+		if (strncmp(p, what, n) == 0)
+			return true;
+	return false;
+}
+
 /* Did the boot's command line ask for module to be swapped (swap=, default all)? */
 static bool requested(const char *module)
 {
@@ -575,4 +586,92 @@ KTEST(swap_again, kept_while_referenced)
 	swap_retire_old_code();
 	for (struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
 		KT_ASSERT(c != old_crate || c == nano_core_crate(), "the copy stayed after the word went");
+}
+
+/*
+ * Failure atomicity, one test per step that can fail: the k-th call of one
+ * of the loader's services fails during a swap of memory, for k = 1, 2, ...
+ * until the swap gets through. After each failure the namespace, page
+ * tables, frames and heap are exactly as before and the same copy of memory
+ * runs. (The hooks run after the commit and cannot fail; the redirect's
+ * writes cannot fail once its aliases are mapped: the alias step covers it.)
+ */
+static void swap_fail_each(struct ktest_ctx *t, enum crates_fault kind)
+{
+	unsigned long k, calls = 0;
+
+	for (k = 1; k < 4000; k++) {
+		struct kt_snapshot s0, s1;
+		const struct ld_symbol *before = lookup("frame_alloc"), *after;
+		uint64_t addr = before->addr ^ ~0ull;	/* scrambled: see memory_twice */
+		enum err e;
+
+		kt_snapshot(&s0);
+		crates_fail_at(kind, k);
+		e = swap_nano_core_crates("memory");
+		calls = crates_fail_calls(kind);
+		crates_fail_at(kind, 0);
+		if (e == E_OK)
+			break;
+		kt_snapshot(&s1);
+		KT_ASSERT_SNAPSHOT_EQ(s1, s0);
+		after = lookup("frame_alloc");
+		KT_ASSERT(after == before && (after->addr ^ ~0ull) == addr,
+			  "call %lu failed, yet frame_alloc moved", k);
+	}
+	KT_ASSERT(k > 1 && calls >= k - 1, "the swap made %lu calls of this kind", calls);
+	kprintf("  %lu failing calls, each left everything as it was\n", k - 1);
+}
+
+KTEST(swap_fail, each_allocation)
+{
+	swap_fail_each(t, CRATES_FAIL_ALLOC);
+}
+
+KTEST(swap_fail, each_reservation)
+{
+	swap_fail_each(t, CRATES_FAIL_RESERVE);
+}
+
+KTEST(swap_fail, each_mapping)
+{
+	swap_fail_each(t, CRATES_FAIL_MAP);
+}
+
+KTEST(swap_fail, each_protection)
+{
+	swap_fail_each(t, CRATES_FAIL_PROTECT);
+}
+
+KTEST(swap_fail, each_code_alias)
+{
+	swap_fail_each(t, CRATES_FAIL_ALIAS);
+}
+
+/*
+ * Booted with swap_fail=KIND:N (tests.mk's swap_fail boot, which runs only
+ * this suite): the boot's swap failed, so nothing was swapped, retired or
+ * left behind, and the kernel runs on the nano_core's own code.
+ */
+KTEST(swap_boot_failed, kernel_runs_on_the_nano_core)
+{
+	extern char __text_start[], __text_end[];
+	unsigned n;
+
+	if (!strstr_cmdline("swap_fail=")) {
+		kprintf("  (not the swap_fail= boot)\n");
+		return;
+	}
+	swap_reports(&n);
+	for (unsigned i = 0; i < NMODULES; i++) {
+		char probe[48];
+		fmt_snprintf(probe, sizeof(probe), "%s_probe", module_names[i]);
+		const struct ld_symbol *s = lookup(probe);
+		KT_ASSERT(s && s->crate == nano_core_crate(), "%s runs crate %s", probe,
+			  s ? ld_crate_name(s->crate) : "?");
+		KT_ASSERT(!swapped(module_names[i]), "%s reported swapped", module_names[i]);
+	}
+	KT_ASSERT_EQ(mapped_pages((uint64_t)__text_start, (uint64_t)__text_end),
+		     (uint64_t)(__text_end - __text_start) / PAGE_SIZE);
+	KT_ASSERT(crates_fail_calls(CRATES_FAIL_ALLOC) > 0, "the loader was never asked");
 }
