@@ -152,6 +152,8 @@ enum err ld_group_prepare(struct ld_namespace *ns, struct ld_group_member *m, si
 void ld_group_commit(struct ld_group *g)
 {
 	for (size_t i = 0; i < g->n; i++) {
+		if (g->b[i].stats)
+			g->b[i].clock = g->ns->svc->clock(g->ns->svc->ctx);
 		ld_commit(g->ns, g->b[i].crate);     /* (12) cannot fail */
 		if (g->b[i].stats)
 			ld_build_stage_end(&g->b[i], &g->b[i].stats->commit);

@@ -151,6 +151,8 @@ enum err ld_build_front(struct ld_build *b, const char *name, const void *image,
 	struct ld_load_stats *st = b->stats;
 	enum err e;
 
+	if (st) /* a group's members are built one after the other */
+		b->clock = b->svc->clock(b->svc->ctx);
 	e = elf_validate(&b->f, b->svc, name, image, size); /* (1) trust nothing */
 	if (st)
 		ld_build_stage_end(b, &st->validate);

@@ -132,11 +132,15 @@ static void retire_check_edges(struct retire_scan *sc)
 static void retire_scan_words(struct retire_scan *sc, const void *p, size_t len)
 {
 	const uint64_t *w = p, *end = (const uint64_t *)((uintptr_t)p + (len & ~7ull));
+	uint64_t lo = sc->lo, span = sc->hi - sc->lo;
 
 	for (; w < end; w++) {
-		const struct retire_range *r = *w >= sc->lo && *w < sc->hi ? retire_find(sc, *w) : NULL;
+		const struct retire_range *r;
 		struct swap_retiring *k;
 
+		if (*w - lo >= span) /* one compare: outside every old copy */
+			continue;
+		r = retire_find(sc, *w);
 		if (!r)
 			continue;
 		k = &sc->cands[r->cand];

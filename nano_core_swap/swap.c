@@ -63,6 +63,13 @@ static bool boot_swap_done;	/* later calls (the shell's) only print their report
 /* Old copies waiting for step (10) (kept ones stay listed and are tried again). */
 static struct swap_retiring retiring[2 * SWAP_MAX_MODULES + 1];
 static unsigned nretiring;
+static struct swap_phases phases, boot_phases; /* the last swap's; the boot's */
+static bool boot_retired;
+
+const struct swap_phases *swap_boot_phases(void)
+{
+	return &boot_phases;
+}
 /* Per description module: the crate that provides it now (NULL: the
  * nano_core) and how many times it was swapped. */
 static struct ld_crate *provider[SWAP_MAX_MODULES];
@@ -288,9 +295,15 @@ void swap_retire_old_code(void)
 	struct swap_retire_result r;
 	unsigned k = 0;
 
+	uint64_t t0 = rdtsc();
+
 	if (!nretiring)
 		return;
 	swap_retire(retiring, nretiring, &r);                  /* (10) */
+	if (!boot_retired) {
+		boot_phases.retire = rdtsc() - t0;
+		boot_retired = true;
+	}
 	for (unsigned i = 0; i < nretiring; i++) {
 		if (!retiring[i].kept) {
 			kprintf("retire: %-14s old text and rodata unmapped\n", retiring[i].name);
@@ -313,23 +326,31 @@ static enum err swap_group_load(struct swap_group *g, struct swap_report *report
 	struct ld_redirect_stats rs = { 0 };
 	struct ld_group *lg;
 	unsigned hooks = 0;
+	uint64_t t0 = rdtsc(), t1, t2, t3;
 	enum err e = ld_group_prepare(crates_namespace(), g->members, g->n, swap_check, g,
 				      &lg);               /* (3)-(5) */
 
+	t1 = rdtsc();
 	if (e == E_OK) {
 		swap_plan_fill(g, &plan);
 		e = swap_redirect_plan(&plan);            /* (6) */
 		if (e != E_OK)
 			ld_group_abort(lg);
 	}
+	t2 = rdtsc();
 	if (e == E_OK) {
 		ld_group_commit(lg);                      /* (7) cannot fail */
+		t3 = rdtsc();
 		swap_redirect_commit(&plan, &rs);
+		phases.load += t1 - t0 + t3 - t2;
+		phases.redirect += t2 - t1 + rdtsc() - t3;
+		t3 = rdtsc();
 		kprintf("swap: redirected %lu references (%lu edges, %lu code pages patched), "
 			"%lu data words changed at run time left as they are\n", rs.written,
 			rs.edges, rs.pages, rs.kept);
 		for (unsigned i = 0; i < g->n; i++)       /* (8) */
 			hooks += swap_run_hooks(g->members[i].crate);
+		phases.hooks += rdtsc() - t3;
 		kprintf("swap: %u hooks ran in the new copies\n", hooks);
 		swap_queue_retire(&plan);
 	}
@@ -445,6 +466,7 @@ static enum err core_init(void)
 
 enum err swap_nano_core_crates(const char *list)
 {
+	uint64_t t_start = rdtsc();
 	struct swap_group *g = &group;
 	static struct swap_report later[SWAP_MAX_MODULES];
 	struct swap_report *out = boot_swap_done ? later : reports;
@@ -454,6 +476,7 @@ enum err swap_nano_core_crates(const char *list)
 	if (e != E_OK)
 		return e;
 	g->n = 0;
+	phases = (struct swap_phases){ .load = rdtsc() - t_start };
 	if (core.desc.h->nmodules > SWAP_MAX_MODULES) {
 		pr_err("swap: %u modules exceed SWAP_MAX_MODULES (%d)\n", core.desc.h->nmodules,
 		       SWAP_MAX_MODULES);
@@ -480,8 +503,10 @@ enum err swap_nano_core_crates(const char *list)
 		e = swap_group_load(g, out);   /* (3)-(7) */
 	if (g->n)
 		swap_print(out, g->n, e);
-	if (!boot_swap_done)
+	if (!boot_swap_done) {
 		nreports = g->n;
+		boot_phases = phases; /* (retire: measured when the boot runs it) */
+	}
 	first = first == E_OK ? e : first;
 	unsigned g_n = g->n;
 

@@ -48,9 +48,13 @@ $2 == "lookup" {
 		before("symbols,"), before("instructions"))
 }
 $2 == "swap" && $3 == "memory:" { swap_memory = before("instructions,") }
-$2 == "swap" && $3 == "all" { swap_all = before("instructions,") }
+$2 == "swap" && $3 == "all" {
+	swap_all = before("instructions,")
+	swap_phases = sprintf("{\"load\": %s, \"redirect\": %s, \"hooks\": %s, \"retire\": %s}",
+		before("redirect") + 0, before("hooks") + 0, before("retire") + 0, $NF + 0)
+}
 END {
-	printf "{\"loads\": [%s],\n \"scaling\": [%s],\n \"lookup\": [%s],\n \"swap\": {\"memory\": %s, \"all\": %s}}\n",
-		loads, scaling, lookup, swap_memory + 0, swap_all + 0
+	printf "{\"loads\": [%s],\n \"scaling\": [%s],\n \"lookup\": [%s],\n \"swap\": {\"memory\": %s, \"all\": %s, \"phases\": %s}}\n",
+		loads, scaling, lookup, swap_memory + 0, swap_all + 0, swap_phases ? swap_phases : "{}"
 }' "$log.bench" > "$json.tmp" && mv "$json.tmp" "$json"
 echo "bench: wrote $json"

@@ -61,6 +61,16 @@ void swap_retire_old_code(void);
  * order; later calls (the shell's `swap`) only print theirs. */
 const struct swap_report *swap_reports(unsigned *count);
 
+/* The cost of each step of the boot's swap (rdtsc: guest instructions under
+ * -icount), for make bench. */
+struct swap_phases {
+	uint64_t load;     /* (1)-(5) and the group's commit: the description, the group */
+	uint64_t redirect; /* (6) plan and (7) commit of the redirect */
+	uint64_t hooks;    /* (8) */
+	uint64_t retire;   /* (10) */
+};
+const struct swap_phases *swap_boot_phases(void);
+
 /* The nano_core crate (NULL before swap_nano_core_crates built it). */
 struct ld_crate *nano_core_crate(void);
 

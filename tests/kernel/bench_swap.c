@@ -23,7 +23,10 @@ KBENCH(swap, boot_swap)
 		relocs += r[i].relocs_applied;
 		bytes += r[i].fresh_bytes;
 	}
-	kprintf("bench: swap all (%u modules): %lu instructions, %lu relocations, %lu fresh bytes\n",
-		n, total, relocs, bytes);
-	return n > 0;
+	const struct swap_phases *p = swap_boot_phases();
+	total = p->load + p->redirect + p->hooks + p->retire;
+	kprintf("bench: swap all (%u modules): %lu instructions, %lu relocations, %lu fresh bytes; "
+		"phases load %lu redirect %lu hooks %lu retire %lu\n", n, total, relocs, bytes,
+		p->load, p->redirect, p->hooks, p->retire);
+	return n > 0 && p->retire > 0;
 }
