@@ -8,7 +8,7 @@ set -u
 iso=$1 build=$2 results=$3
 input=$results/shell.in
 
-# the nano_core's (old) copy of kmalloc: `addr` must call it superseded
+# the nano_core's (old) copy of kmalloc: `addr` must call it retired (unmapped)
 old_kmalloc=$(nm "$build/nano_core.elf" | awk '$3 == "kmalloc" { print $1 }')
 old_kmalloc_4=$(printf '%x' $((0x$old_kmalloc + 4)))
 long_line=$(printf 'x%.0s' $(seq 300))
@@ -53,7 +53,7 @@ exec tools/qemu-test.sh shell "$iso" 33 "$results" --input "$input" \
 	--expect 'global function in crate heap, section heap:.text.kmalloc+0' \
 	--expect 'supersedes: ffffffff80' \
 	--expect "$old_kmalloc_4: crate nano_core, section heap:.text.kmalloc+4, kmalloc+4" \
-	--expect 'old code: superseded; kmalloc now lives at ffffffffc' \
+	--expect 'old code: retired (unmapped); kmalloc now lives at ffffffffc' \
 	--expect 'load: crate ext_hello: ' \
 	--expect 'global function in crate ext_hello, section ext_hello:.text+0' \
 	--expect '-> console:.text.kprintf' --expect '-> heap:.text.kmalloc' \

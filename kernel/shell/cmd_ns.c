@@ -8,6 +8,7 @@
 #include <crates/crates.h>
 #include <lib/string.h>
 #include <loader/elf.h>
+#include <memory/memory.h>
 #include "shell_internal.h"
 
 #define NS_MAX_DEPENDENTS	64	/* distinct dependent crates listed per crate */
@@ -217,7 +218,7 @@ static const struct ld_section *find_section(uint64_t addr)
 enum err cmd_addr(int argc, char **argv)
 {
 	const struct ld_symbol *sym, *live;
-	uint64_t addr;
+	uint64_t addr, pa, flags;
 	enum err e = shell_parse_addr(argv[1], &addr);
 
 	(void)argc;
@@ -237,8 +238,10 @@ enum err cmd_addr(int argc, char **argv)
 	}
 	kprintf(", %s+%lx\n", sym->name, addr - sym->addr);
 	if (sym->bind != STB_LOCAL && ld_lookup(ns(), sym->name, &live) == E_OK && live != sym)
-		kprintf("  old code: superseded; %s now lives at %lx in crate %s\n", sym->name,
-			live->addr, ld_crate_name(live->crate));
+		kprintf("  old code: %s; %s now lives at %lx in crate %s\n",
+			vm_translate(addr, &pa, &flags) == E_OK ? "superseded, still mapped"
+								 : "retired (unmapped)",
+			sym->name, live->addr, ld_crate_name(live->crate));
 	return E_OK;
 }
 
