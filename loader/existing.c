@@ -29,8 +29,9 @@ enum err ld_existing_begin(struct ld_namespace *ns, const char *name,
 	c->cap_relocs = max_relocs;
 	c->name = ld_strdup(svc, name);
 	c->sections = ld_alloc(svc, (max_sections + 1) * sizeof(*c->sections));
-	c->symbols = ld_alloc(svc, (max_symbols + 1) * sizeof(*c->symbols));
-	c->recs = ld_alloc(svc, (max_relocs + 1) * sizeof(*c->recs));
+	/* symbols and records are written whole as they are added: not zeroed */
+	c->symbols = ld_alloc_raw(svc, (max_symbols + 1) * sizeof(*c->symbols));
+	c->recs = ld_alloc_raw(svc, (max_relocs + 1) * sizeof(*c->recs));
 	if (!c->name || !c->sections || !c->symbols || !c->recs) {
 		LD_LOG(svc, "%s: out of heap for %lu sections, %lu symbols, %lu relocations",
 		       name, (unsigned long)max_sections, (unsigned long)max_symbols,
@@ -40,6 +41,33 @@ enum err ld_existing_begin(struct ld_namespace *ns, const char *name,
 	}
 	*out = c;
 	return E_OK;
+}
+
+/* A copy of the name `a` followed by `b` (may be NULL) in the crate's arena. */
+static const char *ld_existing_name(struct ld_crate *c, const char *a, const char *b)
+{
+	size_t la = ld_strlen(a), lb = b ? ld_strlen(b) : 0, need = la + lb + 1;
+	struct ld_name_chunk *k = c->names;
+	char *dst;
+
+	if (!k || k->cap - k->used < need) {
+		size_t cap = need > 4000 ? need : 4000;
+
+		k = ld_alloc_raw(c->ns->svc, sizeof(*k) + cap);
+		if (!k)
+			return NULL;
+		k->next = c->names;
+		k->used = 0;
+		k->cap = cap;
+		c->names = k;
+	}
+	dst = k->bytes + k->used;
+	ld_memcpy(dst, a, la);
+	if (lb)
+		ld_memcpy(dst + la, b, lb);
+	dst[la + lb] = '\0';
+	k->used += need;
+	return dst;
 }
 
 /* A hand-built crate still being built, with room for one more `what`. */
@@ -73,9 +101,11 @@ enum err ld_existing_add_section(struct ld_crate *c, const char *name, enum ld_k
 	if (!name || kind > LD_KIND_DATA || !ld_is_pow2(align) || addr + size < addr)
 		return E_INVALID_ARG;
 	s = &c->sections[c->nsections];
-	s->name = ld_strdup(c->ns->svc, name);
-	if (!s->name)
+	s->name = ld_existing_name(c, name, NULL);
+	if (!s->name) {
+		LD_LOG(c->ns->svc, "%s: out of heap for section names", c->name);
 		return E_NO_HEAP;
+	}
 	c->nsections++;
 	s->crate = c;
 	s->kind = kind;
@@ -100,16 +130,14 @@ enum err ld_existing_add_symbol(struct ld_crate *c, const char *name, uint64_t a
 	    (bind != STB_LOCAL && bind != STB_GLOBAL && bind != STB_WEAK))
 		return E_INVALID_ARG;
 	s = &c->symbols[c->nsymbols];
-	s->name = ld_strdup(c->ns->svc, name);
-	if (!s->name)
+	*s = (struct ld_symbol){ .name = ld_existing_name(c, name, NULL), .addr = addr,
+				 .size = size, .crate = c, .section = sec, .bind = bind,
+				 .type = type };
+	if (!s->name) {
+		LD_LOG(c->ns->svc, "%s: out of heap for symbol names", c->name);
 		return E_NO_HEAP;
+	}
 	c->nsymbols++;
-	s->addr = addr;
-	s->size = size;
-	s->crate = c;
-	s->section = sec;
-	s->bind = bind;
-	s->type = type;
 	if (bind != STB_LOCAL) {
 		struct ld_name k;
 
@@ -139,6 +167,29 @@ enum err ld_existing_add_reloc(struct ld_crate *c, const struct ld_section *sour
 	return E_OK;
 }
 
+/* Count the edges of each section's run of records (c->recs sorted). */
+static enum err ld_existing_count_edges(struct ld_crate *c)
+{
+	uint64_t at = 0;
+
+	for (size_t k = 0; k < c->nsections; k++) {
+		struct ld_section *s = &c->sections[k];
+		uint64_t stamp = ld_deps_stamp(c->ns);
+
+		s->recs = c->recs + at;
+		at += s->nrelocs;
+		for (uint64_t i = 0; i < s->nrelocs; i++) {
+			enum err e = ld_deps_note(c, s, stamp, s->recs[i].target);
+
+			if (e != E_OK) {
+				ld_deps_free(c->ns->svc, c); /* a retried commit counts again */
+				return e;
+			}
+		}
+	}
+	return E_OK;
+}
+
 /* Sort the records by source section (counting sort on each section's
  * nrelocs), hang each section's run on it and count the edges. */
 static enum err ld_existing_sort_relocs(struct ld_crate *c)
@@ -147,10 +198,13 @@ static enum err ld_existing_sort_relocs(struct ld_crate *c)
 	struct ld_reloc *sorted;
 	uint64_t at = 0, i;
 	size_t k;
-	enum err e;
 
 	if (c->nrelocs == 0)
 		return E_OK;
+	for (i = 1; i < c->nrelocs && c->recs[i - 1].source <= c->recs[i].source; i++)
+		;
+	if (i == c->nrelocs) /* already grouped by source, in section order: in place */
+		return ld_existing_count_edges(c);
 	sorted = ld_alloc_raw(svc, c->nrelocs * sizeof(*sorted));
 	if (!sorted) {
 		LD_LOG(svc, "%s: out of heap to sort %lu relocations", c->name,
@@ -169,20 +223,7 @@ static enum err ld_existing_sort_relocs(struct ld_crate *c)
 	}
 	svc->heap_free(svc->ctx, c->recs);
 	c->recs = sorted;
-	for (k = 0; k < c->nsections; k++) {
-		struct ld_section *s = &c->sections[k];
-		uint64_t stamp = ld_deps_stamp(c->ns);
-
-		s->recs -= s->nrelocs;
-		for (i = 0; i < s->nrelocs; i++) {
-			e = ld_deps_note(c, s, stamp, s->recs[i].target);
-			if (e != E_OK) {
-				ld_deps_free(svc, c); /* a retried commit counts again */
-				return e;
-			}
-		}
-	}
-	return E_OK;
+	return ld_existing_count_edges(c);
 }
 
 enum err ld_existing_commit(struct ld_crate *c)

@@ -89,6 +89,14 @@ struct ld_rela_group {
 	struct ld_rela_group *next;
 };
 
+/* A hand-built crate's names are copied into chunks it owns (no allocation
+ * per name). */
+struct ld_name_chunk {
+	struct ld_name_chunk *next;
+	size_t used, cap;
+	char bytes[];
+};
+
 /* Dependency edges are carved out of chunks owned by their source crate. */
 struct ld_dep_chunk {
 	struct ld_dep_chunk *next;
@@ -131,7 +139,8 @@ struct ld_crate {
 	bool mapped;                  /* ... and mapped */
 	uint64_t region_off[LD_NREGIONS], region_size[LD_NREGIONS];
 	bool live;       /* committed into the namespace */
-	bool owns_names; /* hand-built: each section/symbol name is a heap copy */
+	bool owns_names; /* hand-built: section/symbol names are copies in the arena */
+	struct ld_name_chunk *names; /* hand-built: the arena of name copies */
 	size_t cap_sections, cap_symbols, cap_relocs; /* hand-built capacities */
 };
 

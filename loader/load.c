@@ -46,10 +46,10 @@ void ld_crate_free(const struct ld_services *svc, struct ld_crate *c)
 	if (!c)
 		return;
 	ld_deps_free(svc, c);
-	for (size_t i = 0; c->owns_names && i < c->nsections; i++)
-		svc->heap_free(svc->ctx, (char *)c->sections[i].name);
-	for (size_t i = 0; c->owns_names && i < c->nsymbols; i++)
-		svc->heap_free(svc->ctx, (char *)c->symbols[i].name);
+	for (struct ld_name_chunk *k = c->names, *next; k; k = next) {
+		next = k->next;
+		svc->heap_free(svc->ctx, k);
+	}
 	if (c->mapped)
 		svc->vrange_unmap(svc->ctx, c->base, c->span);
 	if (c->reserved)

@@ -9,6 +9,7 @@
 #include <console/console.h>
 #include <console/format.h>
 #include <heap/heap.h>
+#include <lib/string.h>
 #include "swap_internal.h"
 
 struct core_crate core;
@@ -24,12 +25,17 @@ static enum err add_sections(void)
 
 	for (uint32_t i = 0; i < v->h->nsections; i++) {
 		const struct ncd_section *s = &v->secs[i];
-		if (fmt_snprintf(name, sizeof(name), "%s:%s", ncd_str(v, v->mods[s->module].name),
-				 ncd_str(v, s->name)) >= sizeof(name)) {
+		const char *mod = ncd_str(v, v->mods[s->module].name), *sec = ncd_str(v, s->name);
+		size_t lm = strlen(mod), ls = strlen(sec);
+
+		if (lm + 1 + ls >= sizeof(name)) {
 			pr_err("swap: section name %s is longer than the %zu bytes allowed\n",
-			       ncd_str(v, s->name), sizeof(name) - 1);
+			       sec, sizeof(name) - 1);
 			return E_LIMIT;
 		}
+		memcpy(name, mod, lm); /* "module:section" */
+		name[lm] = ':';
+		memcpy(name + lm + 1, sec, ls + 1);
 		enum err e = ld_existing_add_section(core.crate, name, kinds[s->kind], s->addr,
 						     s->size, s->align, &core.secs[i]);
 		if (e != E_OK)

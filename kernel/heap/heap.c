@@ -39,7 +39,8 @@ static enum err heap_grow(size_t min_bytes)
 		       bytes, HEAP_MAX_SIZE / MiB);
 		return E_NO_HEAP;
 	}
-	enum err e = vm_map_fresh(heap_end, bytes / PAGE_SIZE, VM_WRITE);
+	/* kmalloc promises no contents (kzalloc zeroes its own block) */
+	enum err e = vm_map_fresh(heap_end, bytes / PAGE_SIZE, VM_WRITE | VM_UNINIT);
 	if (e != E_OK)
 		return e;
 	struct block *b = (struct block *)heap_end;
