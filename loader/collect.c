@@ -16,38 +16,12 @@ static bool ld_has_prefix(const char *name, const char *prefix)
 	return true;
 }
 
-/* Sift-down of a heap of section indexes ordered by name. */
-static void ld_sift_by_name(const struct ld_build *b, uint32_t *a, size_t n, size_t i)
+/* Section x's name sorts before section y's. */
+static bool ld_name_less(const void *ctx, uint32_t x, uint32_t y)
 {
-	for (;;) {
-		size_t m = i, l = 2 * i + 1, r = l + 1;
-		uint32_t t;
+	const struct ld_build *b = ctx;
 
-		if (l < n && ld_strcmp(elf_section_name(&b->f, a[l]),
-				       elf_section_name(&b->f, a[m])) > 0)
-			m = l;
-		if (r < n && ld_strcmp(elf_section_name(&b->f, a[r]),
-				       elf_section_name(&b->f, a[m])) > 0)
-			m = r;
-		if (m == i)
-			return;
-		t = a[i], a[i] = a[m], a[m] = t;
-		i = m;
-	}
-}
-
-static void ld_sort_by_name(const struct ld_build *b, uint32_t *a, size_t n)
-{
-	size_t i;
-
-	for (i = n / 2; i-- > 0;)
-		ld_sift_by_name(b, a, n, i);
-	for (i = n; i-- > 1;) {
-		uint32_t t = a[0];
-
-		a[0] = a[i], a[i] = t;
-		ld_sift_by_name(b, a, i, 0);
-	}
+	return ld_strcmp(elf_section_name(&b->f, x), elf_section_name(&b->f, y)) < 0;
 }
 
 /* Place collection k's sections (indexes in idx[0..n)), in name order. */
@@ -57,7 +31,7 @@ static enum err ld_collect_place(struct ld_build *b, unsigned k, uint32_t *idx, 
 	enum ld_kind kind = ld_kind_of(&b->f.sh[idx[0]]);
 	enum err e;
 
-	ld_sort_by_name(b, idx, n);
+	ld_sort_u32(idx, n, ld_name_less, b);
 	for (size_t i = 0; i < n; i++) {
 		if (ld_kind_of(&b->f.sh[idx[i]]) != kind) {
 			LD_LOG(b->svc, "%s: sections %s and %s of collection '%s' are of different "

@@ -49,6 +49,10 @@ static inline uint64_t ld_align_up(uint64_t x, uint64_t a)
 	return (x + a - 1) & ~(a - 1);
 }
 
+/* sort.c: heapsort of n indexes in a, by less(ctx, x, y) ("x before y"). */
+typedef bool (*ld_less_fn)(const void *ctx, uint32_t x, uint32_t y);
+void ld_sort_u32(uint32_t *a, size_t n, ld_less_fn less, const void *ctx);
+
 void *ld_alloc(const struct ld_services *svc, size_t size); /* zeroed */
 void *ld_alloc_raw(const struct ld_services *svc, size_t size); /* not zeroed */
 char *ld_strdup(const struct ld_services *svc, const char *s);

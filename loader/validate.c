@@ -213,37 +213,12 @@ static bool elf_is_table(const Elf64_Shdr *s)
 		s->sh_type == SHT_RELA) && s->sh_size != 0;
 }
 
-/* Sift-down of a heap of section indexes ordered by sh_offset. */
-static void elf_sift(const struct elf_file *f, uint32_t *a, size_t n, size_t i)
+/* Section x lies before section y in the file. */
+static bool elf_offset_less(const void *ctx, uint32_t x, uint32_t y)
 {
-	for (;;) {
-		size_t m = i, l = 2 * i + 1, r = l + 1;
-		uint32_t t;
+	const struct elf_file *f = ctx;
 
-		if (l < n && f->sh[a[l]].sh_offset > f->sh[a[m]].sh_offset)
-			m = l;
-		if (r < n && f->sh[a[r]].sh_offset > f->sh[a[m]].sh_offset)
-			m = r;
-		if (m == i)
-			return;
-		t = a[i], a[i] = a[m], a[m] = t;
-		i = m;
-	}
-}
-
-/* Sort section indexes by file offset (heapsort: O(n log n), no recursion). */
-static void elf_sort_by_offset(const struct elf_file *f, uint32_t *a, size_t n)
-{
-	size_t i;
-
-	for (i = n / 2; i-- > 0;)
-		elf_sift(f, a, n, i);
-	for (i = n; i-- > 1;) {
-		uint32_t t = a[0];
-
-		a[0] = a[i], a[i] = t;
-		elf_sift(f, a, i, 0);
-	}
+	return f->sh[x].sh_offset < f->sh[y].sh_offset;
 }
 
 /* No two tables share a byte: sort them by offset, compare neighbours. */
@@ -262,7 +237,7 @@ static enum err elf_check_tables_disjoint(struct elf_file *f)
 	for (i = 1, n = 0; i < f->shnum; i++)
 		if (elf_is_table(&f->sh[i]))
 			order[n++] = i;
-	elf_sort_by_offset(f, order, n);
+	ld_sort_u32(order, n, elf_offset_less, f);
 	for (i = 1; i < n && e == E_OK; i++) {
 		const Elf64_Shdr *a = &f->sh[order[i - 1]], *b = &f->sh[order[i]];
 

@@ -10,29 +10,10 @@
 #include <lib/string.h>
 #include <lib/x86.h>
 #include <memory/memory.h>
+#include "scratch.h"
 
 extern char __text_start[], __rodata_start[], __data_start[], __bss_start[];
 
-/* A scratch page in the module area: reserve, then map a fresh frame with prot. */
-static bool scratch_map(uint64_t *va, uint64_t *pa, unsigned prot)
-{
-	if (vrange_alloc(1, va) != E_OK)
-		return false;
-	if (frame_alloc(pa) == E_OK) {
-		if (vm_map(*va, *pa, prot) == E_OK)
-			return true;
-		frame_free(*pa);
-	}
-	vrange_free(*va, 1);
-	return false;
-}
-
-static void scratch_unmap(uint64_t va, uint64_t pa)
-{
-	if (vm_unmap(va, NULL) == E_OK)
-		frame_free(pa);
-	vrange_free(va, 1);
-}
 
 KTEST(paging, map_translate_unmap)
 {

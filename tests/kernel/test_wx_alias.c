@@ -14,6 +14,7 @@
 #include <lib/x86.h>
 #include <memory/memory.h>
 #include "snapshot.h"
+#include "scratch.h"
 
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[], __data_start[];
 
@@ -63,26 +64,6 @@ static uint64_t frame_of(uint64_t va)
 	return vm_translate(va, &pa, NULL) == E_OK ? pa & ~(PAGE_SIZE - 1) : ~0UL;
 }
 
-/* A scratch page in the module area: reserve, then map a fresh frame with prot. */
-static bool scratch_map(uint64_t *va, uint64_t *pa, unsigned prot)
-{
-	if (vrange_alloc(1, va) != E_OK)
-		return false;
-	if (frame_alloc(pa) == E_OK) {
-		if (vm_map(*va, *pa, prot) == E_OK)
-			return true;
-		frame_free(*pa);
-	}
-	vrange_free(*va, 1);
-	return false;
-}
-
-static void scratch_unmap(uint64_t va, uint64_t pa)
-{
-	if (vm_unmap(va, NULL) == E_OK)
-		frame_free(pa);
-	vrange_free(va, 1);
-}
 
 /* The leaf PTE of va, found by walking the tables by hand (not through vm_*). */
 static uint64_t *leaf_pte(uint64_t va)
