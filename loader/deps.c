@@ -8,8 +8,8 @@
  */
 #include "internal.h"
 
-/* The first chunk holds this many edges; each next one twice as many. */
-#define LD_DEP_CHUNK_MIN 16u
+/* The first chunk holds this many edges; each next one four times as many. */
+#define LD_DEP_CHUNK_MIN 32u
 #define LD_DEP_CHUNK_MAX 4096u
 
 uint64_t ld_deps_stamp(struct ld_namespace *ns)
@@ -23,7 +23,7 @@ static struct ld_dep *ld_deps_alloc(struct ld_crate *c)
 	struct ld_dep_chunk *k = c->dep_chunks;
 
 	if (!k || k->used == k->cap) {
-		uint32_t cap = k ? k->cap * 2 : LD_DEP_CHUNK_MIN;
+		uint32_t cap = k ? k->cap * 4 : LD_DEP_CHUNK_MIN;
 
 		if (cap > LD_DEP_CHUNK_MAX)
 			cap = LD_DEP_CHUNK_MAX;

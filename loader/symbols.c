@@ -238,7 +238,7 @@ static void ld_bind_defined(struct ld_build *b, uint32_t i, const struct ld_symb
 	struct ld_binding *bd = &b->bindings[i];
 	const struct ld_symbol *strong;
 
-	bd->section = NULL;
+	*bd = (struct ld_binding){ 0 };
 	if (sym->st_shndx == SHN_ABS) {
 		bd->value = sym->st_value;
 	} else if (b->secmap[sym->st_shndx]) {
@@ -430,6 +430,7 @@ static enum err ld_bind_undefined(struct ld_build *b, uint32_t i)
 	uint64_t value;
 	enum err e = ld_object_name_key(b, name, &k);
 
+	*bd = (struct ld_binding){ 0 };
 	if (e != E_OK)
 		return e;
 	def = b->group ? ld_symbols_find_key(b->group, &k) : NULL;

@@ -279,20 +279,32 @@ static enum err arch_count_relas(struct arch_rela_job *j, const struct arch_limi
 	return E_OK;
 }
 
-/* The first entry from this section to `target`: a new edge (counted by
- * the caller), unless the target is a section that is not loaded. */
-static __attribute__((noinline)) enum err arch_new_edge(struct arch_rela_job *j,
-							const struct ld_section *target,
-							const Elf64_Rela *r)
+/* The first reference from this section through binding bd: find (or make)
+ * the edge to its target and remember it in bd for the next ones. A
+ * reference to no section counts on the job's scratch edge; one to a section
+ * that is not loaded is refused. */
+static __attribute__((noinline)) enum err arch_first_ref(struct arch_rela_job *j,
+							 struct ld_binding *bd,
+							 const Elf64_Rela *r)
 {
+	struct ld_section *t = (struct ld_section *)bd->section;
 	enum err e;
 
-	if (target == &ld_unloaded_section)
+	if (t == &ld_unloaded_section)
 		return arch_bad_entry(j, r - j->group->entries);
-	e = ld_deps_new_edge(j->crate, j->src, (struct ld_section *)target, j->stamp);
-	if (e == E_OK)
-		target->dep_last->nrelocs--; /* the loop counts this entry */
-	return e;
+	bd->stamp = j->stamp;
+	if (!t) {
+		bd->dep = &j->scratch;
+		return E_OK;
+	}
+	if (t->dep_stamp != j->stamp) {
+		e = ld_deps_new_edge(j->crate, j->src, t, j->stamp);
+		if (e != E_OK)
+			return e;
+		t->dep_last->nrelocs--; /* the loop counts this entry */
+	}
+	bd->dep = t->dep_last;
+	return E_OK;
 }
 
 /*
@@ -306,10 +318,8 @@ static __attribute__((noinline)) enum err arch_new_edge(struct arch_rela_job *j,
 enum err arch_apply_relas(struct arch_rela_job *j)
 {
 	const Elf64_Rela *r = j->group->entries, *end = r + j->group->count;
-	const struct ld_binding *bindings = j->bindings;
-	const struct ld_section *last_target = NULL;
-	struct ld_dep *last_dep = NULL;
-	uint64_t addr = j->src->addr, size = j->src->size;
+	struct ld_binding *bindings = (struct ld_binding *)j->bindings;
+	uint64_t addr = j->src->addr, size = j->src->size, stamp = j->stamp;
 	uint64_t last4 = size >= 4 ? size - 4 : 0; /* last offset of a 4-byte field */
 	uint32_t nsyms = j->nsyms;
 	uint8_t *base = j->base;
@@ -324,12 +334,12 @@ enum err arch_apply_relas(struct arch_rela_job *j)
 	for (; r < end; r++) {
 		uint32_t type = ELF64_R_TYPE(r->r_info), sym = ELF64_R_SYM(r->r_info);
 		uint64_t off = r->r_offset, v;
-		const struct ld_section *target;
+		struct ld_binding *bd;
 
 		if (sym >= nsyms)
 			return arch_bad_entry(j, r - j->group->entries);
-		target = bindings[sym].section;
-		v = bindings[sym].value + (uint64_t)r->r_addend; /* S + A */
+		bd = &bindings[sym];
+		v = bd->value + (uint64_t)r->r_addend; /* S + A */
 		if (type == R_X86_64_PLT32 || type == R_X86_64_PC32) {
 			/* S + A - P (PLT32: L + A - P with L = S, no PLT), signed 32 bits */
 			v -= addr + off;
@@ -348,28 +358,33 @@ enum err arch_apply_relas(struct arch_rela_job *j)
 			if (off > last4 - 4) /* exact from 8 bytes up */
 				return arch_bad_entry(j, r - j->group->entries);
 			arch_put64(base + off, v);
-		} else {
+		} else { /* the others count their own edge (a GOT form may target the GOT) */
+			const struct ld_section *target = bd->section;
 			struct arch_limits l = { .size = size, .last4 = last4,
 						 .last8 = size >= 8 ? size - 8 : 0 };
 
+			if (target == &ld_unloaded_section)
+				return arch_bad_entry(j, r - j->group->entries);
 			e = arch_apply_rare(j, &l, r - j->group->entries, r, v, &target);
+			if (e == E_OK && type != R_X86_64_NONE)
+				e = ld_deps_note(j->crate, j->src, stamp, target);
 			if (e != E_OK)
 				return e;
-			if (type == R_X86_64_NONE)
-				continue;
+			continue;
 		}
-		if (!target)
-			continue; /* absolute or undefined weak: no edge */
-		if (target != last_target) { /* else: the edge found last */
-			if (target->dep_stamp != j->stamp) {
-				e = arch_new_edge(j, target, r);
+		if (bd->stamp != stamp) { /* the symbol's first reference from here */
+			struct ld_section *t = (struct ld_section *)bd->section;
+
+			if (t && t->dep_stamp == stamp) { /* its target's edge exists */
+				bd->stamp = stamp;
+				bd->dep = t->dep_last;
+			} else {
+				e = arch_first_ref(j, bd, r);
 				if (e != E_OK)
 					return e;
 			}
-			last_target = target;
-			last_dep = target->dep_last;
 		}
-		last_dep->nrelocs++;
+		bd->dep->nrelocs++;
 	}
 	return E_OK;
 }
