@@ -30,8 +30,7 @@ static bool swap_retiring(void *ctx, const struct ld_section *s)
 
 		if (s->kind == LD_KIND_DATA)
 			return false; /* the real data: shared and live */
-		return p->core_replaced[m] ||
-		       strcmp(ncd_str(&core.desc, core.desc.mods[m].name), "boot") == 0;
+		return p->core_replaced[m] || m == p->boot_module;
 	}
 	for (unsigned i = 0; i < p->n; i++) /* a last copy goes whole: its data */
 		if (s->crate == p->old[i])  /* sections only name the nano_core's */
@@ -79,45 +78,52 @@ static const struct ld_section *find_by_name(const struct ld_section **tab, size
 	return NULL;
 }
 
-/* The old section's name as the new copy calls it ("memory:.text.x" -> ".text.x"). */
-static const char *plain_name(const struct ld_section *s)
+/* Pair old section `s` (called `name` in the new copy) with its new one. */
+static enum err pair_one(struct swap_plan *p, unsigned i, const struct ld_section **tab,
+			 size_t cap, const struct ld_section *s, const char *name)
 {
-	const char *colon = s->crate == core.crate ? strchr(s->name, ':') : NULL;
+	const struct ld_section *to = find_by_name(tab, cap, name);
 
-	return colon ? colon + 1 : s->name;
+	if (!to || to->size != s->size || to->kind != s->kind) {
+		pr_err("swap: %s: the new copy has no section %s of %lu bytes like the old "
+		       "one: the object is not the one that was linked\n",
+		       ld_crate_name(p->new_[i]), s->name, s->size);
+		return E_SWAP_LAYOUT_CHANGED;
+	}
+	p->pairs[p->npairs++] = (struct ld_redirect_pair){ .old = s, .new_ = to };
+	return E_OK;
 }
 
-/* Pair member i's old text/rodata sections with its new ones. */
+/* Pair member i's old sections with its new ones: the nano_core's text and
+ * rodata of the module (its description range: the input sections' own
+ * names), or a last copy's every section (its data sections are bound:
+ * references to them move too). */
 static enum err pair_member(struct swap_plan *p, unsigned i)
 {
 	size_t n, cap;
-	const struct ld_section *s = ld_crate_sections(p->old[i], &n);
 	const struct ld_section **tab = index_sections(p->new_[i], &cap);
+	enum err e = E_OK;
 
 	if (!tab) {
 		pr_err("swap: out of heap to index %s's sections\n", ld_crate_name(p->new_[i]));
 		return E_NO_HEAP;
 	}
-	for (size_t k = 0; k < n; k++) {
-		const struct ld_section *to;
+	if (p->old[i] == core.crate) {
+		const struct ncd_module *m = &core.desc.mods[p->module[i]];
 
-		/* the nano_core's text/rodata of the module; a last copy's every
-		 * section (its data sections are bound: references to them move too) */
-		if (p->old[i] == core.crate &&
-		    (s[k].kind == LD_KIND_DATA || core_module_of(&s[k]) != p->module[i]))
-			continue;
-		to = find_by_name(tab, cap, plain_name(&s[k]));
-		if (!to || to->size != s[k].size || to->kind != s[k].kind) {
-			pr_err("swap: %s: the new copy has no section %s of %lu bytes like the old "
-			       "one: the object is not the one that was linked\n",
-			       ld_crate_name(p->new_[i]), s[k].name, s[k].size);
-			kfree(tab);
-			return E_SWAP_LAYOUT_CHANGED;
-		}
-		p->pairs[p->npairs++] = (struct ld_redirect_pair){ .old = &s[k], .new_ = to };
+		for (uint32_t k = m->first_section; k < m->first_section + m->nsections &&
+						     e == E_OK; k++)
+			if (core.secs[k]->kind != LD_KIND_DATA)
+				e = pair_one(p, i, tab, cap, core.secs[k],
+					     ncd_str(&core.desc, core.desc.secs[k].name));
+	} else {
+		const struct ld_section *s = ld_crate_sections(p->old[i], &n);
+
+		for (size_t k = 0; k < n && e == E_OK; k++)
+			e = pair_one(p, i, tab, cap, &s[k], s[k].name);
 	}
 	kfree(tab);
-	return E_OK;
+	return e;
 }
 
 enum err swap_redirect_plan(struct swap_plan *p)

@@ -32,7 +32,8 @@ struct retire_scan {
 	uint64_t lo, hi;               /* the span of every range */
 	struct swap_retiring *cands;
 	unsigned ncands;
-	unsigned logged[SWAP_MAX_MODULES + 1];
+	int core_cand[SWAP_MAX_MODULES + 1]; /* nano_core module -> candidate, or -1 */
+	unsigned logged[2 * SWAP_MAX_MODULES + 1]; /* per candidate */
 	const char *where;             /* what is being scanned, for messages */
 	uint64_t base;
 };
@@ -42,14 +43,11 @@ static int retire_cand_of(const struct retire_scan *sc, const struct ld_section 
 {
 	if (s->kind == LD_KIND_DATA)
 		return -1;
-	for (unsigned c = 0; c < sc->ncands; c++) {
-		const struct swap_retiring *k = &sc->cands[c];
-
-		if (s->crate != k->crate)
-			continue;
-		if (k->crate != core.crate || core.desc.secs[s - core.secs[0]].module == k->module)
+	if (s->crate == core.crate)
+		return sc->core_cand[core.desc.secs[s - core.secs[0]].module];
+	for (unsigned c = 0; c < sc->ncands; c++)
+		if (s->crate == sc->cands[c].crate)
 			return (int)c;
-	}
 	return -1;
 }
 
@@ -322,6 +320,12 @@ static unsigned retire_count_mapped(uint64_t lo, uint64_t hi)
 void swap_retire(struct swap_retiring *cands, unsigned ncands, struct swap_retire_result *out)
 {
 	struct retire_scan sc = { .cands = cands, .ncands = ncands };
+
+	for (uint32_t m = 0; m <= SWAP_MAX_MODULES; m++)
+		sc.core_cand[m] = -1;
+	for (unsigned c = 0; c < ncands; c++)
+		if (cands[c].crate == core.crate && cands[c].module <= SWAP_MAX_MODULES)
+			sc.core_cand[cands[c].module] = (int)c;
 	extern char __text_start[], __text_end[];
 	struct ld_crate *unload[2 * SWAP_MAX_MODULES + 1];
 	unsigned nunload = 0;

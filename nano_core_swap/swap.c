@@ -250,7 +250,7 @@ static enum err swap_add_member(struct swap_group *g, uint32_t m, const void *im
 /* Who replaces whom: per member, its old copy and its (built) new crate. */
 static void swap_plan_fill(const struct swap_group *g, struct swap_plan *p)
 {
-	*p = (struct swap_plan){ .n = g->n };
+	*p = (struct swap_plan){ .n = g->n, .boot_module = ncd_find_module(&core.desc, "boot") };
 	for (uint32_t m = 0; m < core.desc.h->nmodules && m < SWAP_MAX_MODULES; m++)
 		p->core_replaced[m] = provider[m] != NULL;
 	for (unsigned i = 0; i < g->n; i++) {

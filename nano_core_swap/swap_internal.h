@@ -48,6 +48,7 @@ struct swap_plan {
 	bool core_replaced[SWAP_MAX_MODULES + 1]; /* per description module: its
 						    * nano_core copy is being or
 						    * was replaced */
+	uint32_t boot_module;	/* boot/'s description index (retired, never patched) */
 	struct ld_redirect_pair *pairs;
 	size_t npairs;
 	struct ld_redirect *redirect;
