@@ -171,6 +171,7 @@ struct elf_file {
 	uint32_t symtab; /* section index of the SHT_SYMTAB */
 	const Elf64_Sym *syms;
 	uint32_t nsyms;
+	uint32_t first_global; /* symbols before it are local (sh_info), the rest not */
 	const char *str;
 	uint64_t str_size;
 	uint64_t nrelocs; /* entries in RELA sections that will be applied */

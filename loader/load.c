@@ -187,8 +187,12 @@ enum err ld_build_back(struct ld_build *b)
 	if (st)
 		b->clock = b->svc->clock(b->svc->ctx);
 	e = ld_symbols_resolve(b);             /* (8) undefined symbols, all at once */
-	if (st)
+	if (st) {
+		uint64_t before = st->symbols;
+
 		ld_build_stage_end(b, &st->symbols);
+		st->resolve = st->symbols - before;
+	}
 	if (e == E_OK)
 		e = ld_relocate(b);            /* (9) apply, count dependency edges */
 	if (st)

@@ -18,21 +18,21 @@ const struct ld_section ld_unloaded_section = { .name = "(section not loaded)" }
 /* One 8-byte chunk (zero-padded past the name's end) into the hash. */
 static inline uint64_t ld_hash_mix(uint64_t h, uint64_t w)
 {
-	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
+	return (h ^ w) * 0x9e3779b97f4a7c15ull; /* the finalizer below spreads it */
 }
 
 /*
  * The key of the NUL-terminated `name`: its length and a hash of its bytes
- * taken as zero-padded little-endian 8-byte chunks, seeded per namespace and
- * finished so that every bit reaches the bucket index. Bytes before `end`
+ * taken as zero-padded little-endian 8-byte chunks, each xored in and
+ * multiplied, seeded per namespace, and finished so that every bit reaches
+ * the bucket index. Bytes before `end`
  * may be read 8 at a time (a validated string table: the NUL is found a word
  * at a time); with end NULL the length is taken first and only the name's
  * own bytes are read. Both give the same key; either touches only the name's
  * bytes (and, from a table, at most 7 more inside it).
  */
-void ld_name_key(const struct ld_namespace *ns, const char *name, const char *end,
-		 struct ld_name *k)
+static inline __attribute__((always_inline)) void ld_name_key_inline(
+	const struct ld_namespace *ns, const char *name, const char *end, struct ld_name *k)
 {
 	uint64_t h = 0xcbf29ce484222325ull ^ ns->hash_seed, w, z;
 	const char *p = name;
@@ -81,26 +81,38 @@ done:
 	k->s = name;
 	k->len = (uint64_t)(p - name);
 	h = ld_hash_mix(h, k->len);
-	h ^= h >> 33;
+	h ^= h >> 33; /* every bit reaches the low ones the bucket index uses */
 	h *= 0xff51afd7ed558ccdull;
 	k->hash = h ^ (h >> 33);
 }
 
-/* Do two names of `len` bytes match? Read 8 bytes at a time, within them. */
+void ld_name_key(const struct ld_namespace *ns, const char *name, const char *end,
+		 struct ld_name *k)
+{
+	ld_name_key_inline(ns, name, end, k);
+}
+
+/* Do two names of `len` bytes match? Read 8 bytes at a time, within them
+ * (the last word overlaps the one before it). */
 static bool ld_bytes_equal(const char *a, const char *b, uint64_t len)
 {
-	uint64_t x, y;
+	uint64_t x, y, i;
 
-	for (; len >= 8; a += 8, b += 8, len -= 8) {
-		ld_memcpy(&x, a, 8);
-		ld_memcpy(&y, b, 8);
+	if (len < 8) {
+		while (len--)
+			if (*a++ != *b++)
+				return false;
+		return true;
+	}
+	for (i = 0; i + 8 < len; i += 8) {
+		ld_memcpy(&x, a + i, 8);
+		ld_memcpy(&y, b + i, 8);
 		if (x != y)
 			return false;
 	}
-	while (len--)
-		if (*a++ != *b++)
-			return false;
-	return true;
+	ld_memcpy(&x, a + len - 8, 8);
+	ld_memcpy(&y, b + len - 8, 8);
+	return x == y;
 }
 
 static bool ld_same_name(const struct ld_symbol *s, const struct ld_name *k)
@@ -292,7 +304,7 @@ unsigned long ld_symbols_clashes(struct ld_namespace *ns, const struct ld_crate 
  */
 static enum err ld_object_name_key(struct ld_build *b, const char *name, struct ld_name *k)
 {
-	ld_name_key(b->ns, name, b->crate->strtab + b->f.str_size, k);
+	ld_name_key_inline(b->ns, name, b->crate->strtab + b->f.str_size, k);
 	if (k->len > b->name_budget) {
 		LD_LOG(b->svc, "%s: the names of global symbols, up to '%.40s', add up to more "
 		       "than twice the %lu-byte string table: they overlap", b->crate->name,
@@ -470,7 +482,7 @@ enum err ld_symbols_resolve(struct ld_build *b)
 	uint32_t i;
 	enum err e;
 
-	for (i = 1; i < b->f.nsyms; i++) {
+	for (i = b->f.first_global; i < b->f.nsyms; i++) { /* undefined: never local */
 		if (b->f.syms[i].st_shndx != SHN_UNDEF)
 			continue;
 		e = ld_bind_undefined(b, i);

@@ -195,6 +195,7 @@ static enum err elf_check_symtab(struct elf_file *f)
 	f->symtab = found;
 	f->syms = (const Elf64_Sym *)(f->data + s->sh_offset);
 	f->nsyms = (uint32_t)(s->sh_size / sizeof(Elf64_Sym));
+	f->first_global = s->sh_info ? s->sh_info : 1; /* checked: <= nsyms */
 	f->str = (const char *)f->data + str->sh_offset;
 	f->str_size = str->sh_size;
 	return E_OK;

@@ -96,6 +96,13 @@ enum err elf_check_symbols(struct elf_file *f)
 				"symbol 0 is not the null symbol (shndx %u info %u)",
 				f->syms[0].st_shndx, f->syms[0].st_info);
 	for (i = 1; i < f->nsyms; i++) {
+		bool local = ELF64_ST_BIND(f->syms[i].st_info) == STB_LOCAL;
+
+		if (local != (i < f->first_global)) /* the ELF rule: locals first */
+			return ELF_FAIL(f, E_ELF_BAD_SYMTAB,
+					"symbol %u '%s' is %s, but the symbol table's sh_info "
+					"says the locals end before %u", i, elf_symbol_name(f, i),
+					local ? "local" : "global", f->first_global);
 		if (elf_symbol_is_plain(f, &f->syms[i]))
 			continue;
 		if (f->syms[i].st_name >= f->str_size)

@@ -117,6 +117,7 @@ struct ld_load_stats {
 	uint64_t symbols;  /* own symbols, undefined ones resolved */
 	uint64_t relocate; /* relocations applied, dependency edges counted */
 	uint64_t commit;   /* W^X protection, publication */
+	uint64_t resolve;  /* of `symbols`: the undefined ones resolved */
 };
 
 /* A table the linker script would build: every section whose name starts

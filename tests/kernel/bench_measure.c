@@ -140,6 +140,8 @@ void bench_print_load(const char *name, const struct bench_load *r)
 		"%lu bytes (x", name, r->best, r->first, r->rounds, r->memcpy, r->bytes);
 	bench_print_ratio(r->best, r->memcpy);
 	kprintf("), %lu relocations, %lu symbols resolved; phases validate %lu layout %lu "
-		"copy %lu symbols %lu relocate %lu commit %lu\n", r->nrelocs, r->nimports,
-		p->validate, p->layout, p->copy, p->symbols, p->relocate, p->commit);
+		"copy %lu symbols %lu relocate %lu commit %lu; of symbols, resolving %lu (%lu per "
+		"import), relocate %lu per relocation\n", r->nrelocs, r->nimports,
+		p->validate, p->layout, p->copy, p->symbols, p->relocate, p->commit, p->resolve,
+		r->nimports ? p->resolve / r->nimports : 0, r->nrelocs ? p->relocate / r->nrelocs : 0);
 }

@@ -80,6 +80,14 @@ static void p_sizes_exceed(struct blob *b)
 	SH(k)->sh_offset = 0;
 	SH(k)->sh_size = b->size;
 }
+/* The last symbol (a global) becomes local: locals no longer all come first. */
+static void p_local_late(struct blob *b)
+{
+	unsigned n;
+	Elf64_Sym *s = eu_syms(b, &n);
+
+	s[n - 1].st_info = ELF64_ST_INFO(STB_LOCAL, ELF64_ST_TYPE(s[n - 1].st_info));
+}
 static void p_sym_reserved(struct blob *b) { tglobal(b)->st_shndx = 0xff02; /* LARGE_COMMON */ }
 /* The second defined global takes the first one's name. */
 static void p_dup_global(struct blob *b)
@@ -181,6 +189,7 @@ static void p_symalign(struct blob *b) { SH(eu_symtab(b))->sh_offset += 4; }
 	X(shnum_reserved, p_shnum_reserved, E_ELF_TOO_MANY_SECTIONS, "indexes from 65280 on") \
 	X(rela_alias, p_rela_alias, E_ELF_TABLES_OVERLAP, "share bytes") \
 	X(sizes_exceed, p_sizes_exceed, E_ELF_SECTIONS_EXCEED_FILE, "add up to") \
+	X(local_late, p_local_late, E_ELF_BAD_SYMTAB, "says the locals end before") \
 	X(sym_reserved, p_sym_reserved, E_ELF_BAD_SHNDX, "ff02 is a reserved index") \
 	X(dup_global, p_dup_global, E_ELF_DUPLICATE_GLOBAL, "is defined twice in the object") \
 	X(long_names, p_long_names, E_ELF_NAMES_OVERLAP, "twice the") \
