@@ -15,7 +15,7 @@ void *ld_alloc_raw(const struct ld_services *svc, size_t size)
 
 void *ld_alloc(const struct ld_services *svc, size_t size)
 {
-	void *p = svc->heap_alloc(svc->ctx, size);
+	void *p = svc->heap_alloc(svc->ctx, size ? size : 1);
 
 	if (p)
 		ld_memset(p, 0, size);

@@ -1,0 +1,158 @@
+/*
+ * The swap after boot: memory swapped again (the newest copy runs, the one
+ * it replaced is retired), a copy kept while a word points into it, each
+ * failing step of a swap leaving everything as it was, and a boot whose swap
+ * was made to fail running on the nano_core.
+ */
+#include <console/console.h>
+#include <console/format.h>
+#include <interrupts/interrupts.h>
+#include <ktest/ktest.h>
+#include "snapshot.h"
+#include "swap_helpers.h"
+
+/*
+ * Swap memory again (after the boot's swap): the newest copy is the one that
+ * runs, the copy it replaced is unloaded and its address no longer mapped,
+ * and the frame allocator's state carried over. (Its own suite: it changes
+ * which crate provides memory, so it runs after the swap.* tests.)
+ */
+KTEST(swap_again, memory_twice)
+{
+	const struct ld_symbol *before = lookup("memory_probe"), *after;
+	/* kept scrambled: a plain pointer into the old copy on this stack would
+	 * (rightly) stop the swap from retiring it */
+	uint64_t old = before->addr ^ ~0ull, frame;
+	const struct ld_crate *old_crate = before->crate;
+	struct trap_record rec;
+	struct mem_stats m0, m1;
+
+	mem_get_stats(&m0);
+	KT_ASSERT(swap_nano_core_crates("memory") == E_OK, "swapping memory again failed");
+	after = lookup("memory_probe");
+	KT_ASSERT(after && after->crate != old_crate, "memory_probe still in crate %s",
+		  ld_crate_name(before->crate));
+	KT_ASSERT_EQ(((uint64_t (*)(void))after->addr)(), after->addr);
+	for (struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
+		KT_ASSERT(c != old_crate || c == nano_core_crate(), "the replaced copy is still loaded");
+	KT_ASSERT(fault_catch(call_addr, (void *)(old ^ ~0ull), &rec), "the replaced copy still runs");
+	KT_ASSERT(frame_alloc(&frame) == E_OK, "no frame from the new copy");
+	frame_free(frame);
+	mem_get_stats(&m1);
+	KT_ASSERT(m1.frames_used == m0.frames_used, "frames used %lu -> %lu", m0.frames_used,
+		  m1.frames_used);
+}
+
+/* A word in writable data that points into the copy being replaced keeps
+ * it mapped (the retire logs the word); once the word is gone, the next
+ * retire unmaps it. */
+uint64_t swap_test_held_pointer;
+
+KTEST(swap_again, kept_while_referenced)
+{
+	const struct ld_symbol *before = lookup("memory_probe"), *after;
+	const struct ld_crate *old_crate = before->crate;
+	bool loaded = false;
+
+	swap_test_held_pointer = before->addr;	/* a live reference to the old copy */
+	KT_ASSERT(swap_nano_core_crates("memory") == E_OK, "swapping memory again failed");
+	after = lookup("memory_probe");
+	KT_ASSERT(after && after->crate != old_crate, "memory was not swapped");
+	for (struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
+		loaded |= c == old_crate;
+	KT_ASSERT(loaded || old_crate == nano_core_crate(), "a referenced copy was unloaded");
+	/* still there: the held pointer still runs the old copy */
+	KT_ASSERT_EQ(((uint64_t (*)(void))swap_test_held_pointer)(), swap_test_held_pointer);
+	swap_test_held_pointer = 0;
+	swap_retire_old_code();
+	for (struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
+		KT_ASSERT(c != old_crate || c == nano_core_crate(), "the copy stayed after the word went");
+}
+
+/*
+ * Failure atomicity, one test per step that can fail: the k-th call of one
+ * of the loader's services fails during a swap of memory, for k = 1, 2, ...
+ * until the swap gets through. After each failure the namespace, page
+ * tables, frames and heap are exactly as before and the same copy of memory
+ * runs. (The hooks run after the commit and cannot fail; the redirect's
+ * writes cannot fail once its aliases are mapped: the alias step covers it.)
+ */
+static void swap_fail_each(struct ktest_ctx *t, enum crates_fault kind)
+{
+	unsigned long k, calls = 0;
+
+	for (k = 1; k < 4000; k++) {
+		struct kt_snapshot s0, s1;
+		const struct ld_symbol *before = lookup("frame_alloc"), *after;
+		uint64_t addr = before->addr ^ ~0ull;	/* scrambled: see memory_twice */
+		enum err e;
+
+		kt_snapshot(&s0);
+		crates_fail_at(kind, k);
+		e = swap_nano_core_crates("memory");
+		calls = crates_fail_calls(kind);
+		crates_fail_at(kind, 0);
+		if (e == E_OK)
+			break;
+		kt_snapshot(&s1);
+		KT_ASSERT_SNAPSHOT_EQ(s1, s0);
+		after = lookup("frame_alloc");
+		KT_ASSERT(after == before && (after->addr ^ ~0ull) == addr,
+			  "call %lu failed, yet frame_alloc moved", k);
+	}
+	KT_ASSERT(k > 1 && calls >= k - 1, "the swap made %lu calls of this kind", calls);
+	kprintf("  %lu failing calls, each left everything as it was\n", k - 1);
+}
+
+KTEST(swap_fail, each_allocation)
+{
+	swap_fail_each(t, CRATES_FAIL_ALLOC);
+}
+
+KTEST(swap_fail, each_reservation)
+{
+	swap_fail_each(t, CRATES_FAIL_RESERVE);
+}
+
+KTEST(swap_fail, each_mapping)
+{
+	swap_fail_each(t, CRATES_FAIL_MAP);
+}
+
+KTEST(swap_fail, each_protection)
+{
+	swap_fail_each(t, CRATES_FAIL_PROTECT);
+}
+
+KTEST(swap_fail, each_code_alias)
+{
+	swap_fail_each(t, CRATES_FAIL_ALIAS);
+}
+
+/*
+ * Booted with swap_fail=KIND:N (tests.mk's swap_fail boot, which runs only
+ * this suite): the boot's swap failed, so nothing was swapped, retired or
+ * left behind, and the kernel runs on the nano_core's own code.
+ */
+KTEST(swap_boot_failed, kernel_runs_on_the_nano_core)
+{
+	extern char __text_start[], __text_end[];
+	unsigned n;
+
+	if (!strstr_cmdline("swap_fail=")) {
+		kprintf("  (not the swap_fail= boot)\n");
+		return;
+	}
+	swap_reports(&n);
+	for (unsigned i = 0; i < NMODULES; i++) {
+		char probe[48];
+		fmt_snprintf(probe, sizeof(probe), "%s_probe", module_names[i]);
+		const struct ld_symbol *s = lookup(probe);
+		KT_ASSERT(s && s->crate == nano_core_crate(), "%s runs crate %s", probe,
+			  s ? ld_crate_name(s->crate) : "?");
+		KT_ASSERT(!swapped(module_names[i]), "%s reported swapped", module_names[i]);
+	}
+	KT_ASSERT_EQ(mapped_pages((uint64_t)__text_start, (uint64_t)__text_end),
+		     (uint64_t)(__text_end - __text_start) / PAGE_SIZE);
+	KT_ASSERT(crates_fail_calls(CRATES_FAIL_ALLOC) > 0, "the loader was never asked");
+}
