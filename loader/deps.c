@@ -22,7 +22,7 @@ static struct ld_dep *ld_deps_alloc(struct ld_crate *c)
 {
 	struct ld_dep_chunk *k = c->dep_chunks;
 
-	if (!k || k->used == k->cap) {
+	if (__builtin_expect(!k || k->used == k->cap, 0)) {
 		uint32_t cap = k ? k->cap * 4 : LD_DEP_CHUNK_MIN;
 
 		if (cap > LD_DEP_CHUNK_MAX)
@@ -47,17 +47,22 @@ static struct ld_dep *ld_deps_link(struct ld_crate *c, struct ld_section *src,
 
 	if (!d)
 		return NULL;
-	*d = (struct ld_dep){ .source = src, .target = target, .nrelocs = nrelocs,
-			      .next_dep = src->deps };
+	d->source = src; /* field by field: no zeroing pass over the struct */
+	d->target = target;
+	d->nrelocs = nrelocs;
+	d->next_dep = src->deps;
+	d->next_dependent = NULL;
+	d->pprev_dependent = NULL;
 	src->deps = d;
 	return d;
 }
 
-/* The first relocation from src (stamped `stamp`) to target: a new edge. */
+/* The first relocation from src (stamped `stamp`) to target: a new edge
+ * with `nrelocs` relocations so far. */
 enum err ld_deps_new_edge(struct ld_crate *c, struct ld_section *src,
-			  struct ld_section *target, uint64_t stamp)
+			  struct ld_section *target, uint64_t stamp, uint32_t nrelocs)
 {
-	struct ld_dep *d = ld_deps_link(c, src, target, 1);
+	struct ld_dep *d = ld_deps_link(c, src, target, nrelocs);
 
 	if (!d)
 		return E_NO_HEAP;

@@ -305,7 +305,8 @@ NS_MUST_CHECK enum err ld_relocate(struct ld_build *b);
  * of targets. */
 uint64_t ld_deps_stamp(struct ld_namespace *ns);
 NS_MUST_CHECK enum err ld_deps_new_edge(struct ld_crate *c, struct ld_section *src,
-					struct ld_section *target, uint64_t stamp);
+					struct ld_section *target, uint64_t stamp,
+					uint32_t nrelocs);
 NS_MUST_CHECK static inline enum err ld_deps_note(struct ld_crate *c,
 						  struct ld_section *src,
 						  uint64_t stamp,
@@ -316,7 +317,7 @@ NS_MUST_CHECK static inline enum err ld_deps_note(struct ld_crate *c,
 	if (!t)
 		return E_OK; /* absolute or undefined weak: no section to depend on */
 	if (t->dep_stamp != stamp)
-		return ld_deps_new_edge(c, src, t, stamp);
+		return ld_deps_new_edge(c, src, t, stamp, 1);
 	t->dep_last->nrelocs++;
 	return E_OK;
 }

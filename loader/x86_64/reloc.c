@@ -298,10 +298,9 @@ static __attribute__((noinline)) enum err arch_first_ref(struct arch_rela_job *j
 		return E_OK;
 	}
 	if (t->dep_stamp != j->stamp) {
-		e = ld_deps_new_edge(j->crate, j->src, t, j->stamp);
+		e = ld_deps_new_edge(j->crate, j->src, t, j->stamp, 0); /* the loop counts */
 		if (e != E_OK)
 			return e;
-		t->dep_last->nrelocs--; /* the loop counts this entry */
 	}
 	bd->dep = t->dep_last;
 	return E_OK;
