@@ -79,10 +79,11 @@ struct ld_namespace {
 struct ld_binding {
 	uint64_t value;                    /* S */
 	const struct ld_section *section;  /* NULL: absolute or undefined weak */
-	/* while relocating: the edge this symbol's references from the source
-	 * section stamped `stamp` are counted on (0: none yet) */
+	/* while relocating: the references from the source section stamped
+	 * `stamp` are counted here, then added to their edge (0: none yet) */
 	uint64_t stamp;
-	struct ld_dep *dep;
+	uint64_t count;
+	struct ld_binding *next_touched;
 };
 
 extern const struct ld_section ld_unloaded_section;
@@ -341,7 +342,7 @@ struct arch_rela_job {
 	const struct ld_binding *bindings;
 	const uint32_t *got_slot; /* ELF symbol -> 1 + slot, or NULL (no GOT) */
 	uint64_t nnone;       /* R_*_NONE placeholders met (not relocations) */
-	struct ld_dep scratch; /* counts references to no section (absolute) */
+	struct ld_binding *touched; /* bindings counted since the last flush */
 	uint32_t nsyms;       /* bindings has this many entries */
 	bool bad_entry;       /* bad_k failed a check of elf_check_rela's */
 	/* the failing entry, when E_LD_RELOC_OVERFLOW is returned */

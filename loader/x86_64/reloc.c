@@ -279,30 +279,41 @@ static enum err arch_count_relas(struct arch_rela_job *j, const struct arch_limi
 	return E_OK;
 }
 
-/* The first reference from this section through binding bd: find (or make)
- * the edge to its target and remember it in bd for the next ones. A
- * reference to no section counts on the job's scratch edge; one to a section
- * that is not loaded is refused. */
-static __attribute__((noinline)) enum err arch_first_ref(struct arch_rela_job *j,
-							 struct ld_binding *bd,
-							 const Elf64_Rela *r)
+/* Add the references counted in each binding touched since the last flush
+ * to its edge (made on the first), and forget the counts. */
+static enum err arch_flush_counts(struct arch_rela_job *j)
 {
-	struct ld_section *t = (struct ld_section *)bd->section;
-	enum err e;
+	struct ld_binding *bd = j->touched, *next;
+	enum err e = E_OK;
 
-	if (t == &ld_unloaded_section)
+	for (; bd; bd = next) {
+		struct ld_section *t = (struct ld_section *)bd->section;
+
+		next = bd->next_touched;
+		if (t && e == E_OK) {
+			if (t->dep_stamp != j->stamp)
+				e = ld_deps_new_edge(j->crate, j->src, t, j->stamp, 0);
+			if (e == E_OK)
+				t->dep_last->nrelocs += (uint32_t)bd->count;
+		}
+		bd->count = 0;
+		bd->stamp = 0; /* a next group of the same section counts afresh */
+		bd->next_touched = NULL;
+	}
+	j->touched = NULL;
+	return e;
+}
+
+/* The first reference from this section through binding bd: refuse one to a
+ * section that is not loaded, else start counting in bd. */
+static enum err arch_first_ref(struct arch_rela_job *j, struct ld_binding *bd,
+			       const Elf64_Rela *r)
+{
+	if (bd->section == &ld_unloaded_section)
 		return arch_bad_entry(j, r - j->group->entries);
 	bd->stamp = j->stamp;
-	if (!t) {
-		bd->dep = &j->scratch;
-		return E_OK;
-	}
-	if (t->dep_stamp != j->stamp) {
-		e = ld_deps_new_edge(j->crate, j->src, t, j->stamp, 0); /* the loop counts */
-		if (e != E_OK)
-			return e;
-	}
-	bd->dep = t->dep_last;
+	bd->next_touched = j->touched;
+	j->touched = bd;
 	return E_OK;
 }
 
@@ -311,8 +322,7 @@ static __attribute__((noinline)) enum err arch_first_ref(struct arch_rela_job *j
  * inside the section, target loaded) and applied, the common types first,
  * with S from the binding resolved once per symbol, P from the section's run
  * address, the field written through the section's writable view, and the
- * edge to the target counted (consecutive entries often share a target: the
- * edge found last is tried first).
+ * references counted per symbol, then added to their edges once per group.
  */
 enum err arch_apply_relas(struct arch_rela_job *j)
 {
@@ -372,18 +382,11 @@ enum err arch_apply_relas(struct arch_rela_job *j)
 			continue;
 		}
 		if (bd->stamp != stamp) { /* the symbol's first reference from here */
-			struct ld_section *t = (struct ld_section *)bd->section;
-
-			if (t && t->dep_stamp == stamp) { /* its target's edge exists */
-				bd->stamp = stamp;
-				bd->dep = t->dep_last;
-			} else {
-				e = arch_first_ref(j, bd, r);
-				if (e != E_OK)
-					return e;
-			}
+			e = arch_first_ref(j, bd, r);
+			if (e != E_OK)
+				return e;
 		}
-		bd->dep->nrelocs++;
+		bd->count++;
 	}
-	return E_OK;
+	return arch_flush_counts(j);
 }

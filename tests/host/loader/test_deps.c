@@ -353,7 +353,76 @@ static void test_existing_crate(struct tctx *t)
 	CHECK_UNCHANGED(t, before);
 }
 
+/* Every section's relocations read back lie on its edges, counted exactly. */
+static bool tedges_count_exactly(struct tctx *t, const struct ld_crate *c, size_t *total)
+{
+	size_t n;
+	const struct ld_section *s = ld_crate_sections(c, &n);
+
+	*total = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct ld_reloc_iter it;
+		struct ld_reloc r;
+		uint64_t seen = 0, no_target = 0, on_edges = 0;
+
+		for (ld_relocs_of_section(&it, &s[i]); ld_reloc_next(&it, &r); seen++)
+			no_target += r.target == NULL;
+		for (const struct ld_dep *d = ld_section_deps(&s[i]); d; d = d->next_dep)
+			on_edges += d->nrelocs;
+		if (seen != s[i].nrelocs || on_edges != seen - no_target) {
+			tfail(t, "section %s: %lu read back, %lu counted, %lu on edges", s[i].name,
+			      (unsigned long)seen, (unsigned long)s[i].nrelocs,
+			      (unsigned long)on_edges);
+			return false;
+		}
+		*total += seen;
+	}
+	return true;
+}
+
+/* A section patched by two RELA sections (the first one's entries split in
+ * two; a debug RELA header reused for the second half): both are applied,
+ * and the edges count every relocation once. */
+static void test_two_rela_one_section(struct tctx *t)
+{
+	struct ld_namespace *ns = tns(t);
+	struct ld_crate *prov, *c;
+	struct blob good, b;
+	unsigned a = 0, d = 0, i;
+	size_t total;
+
+	CHECK(t, ns && tobj_read(t, t->compiler, "basic", &good));
+	b = eu_copy(&good);
+	free(good.data);
+	for (i = 1; i < eu_ehdr(&b)->e_shnum; i++) {
+		Elf64_Shdr *s = eu_shdr(&b, i);
+		bool applied = s->sh_type == SHT_RELA &&
+			       (eu_shdr(&b, s->sh_info)->sh_flags & SHF_ALLOC);
+
+		if (applied && !a && s->sh_size >= 4 * sizeof(Elf64_Rela))
+			a = i;
+		if (s->sh_type == SHT_RELA && !applied && !d)
+			d = i;
+	}
+	CHECK(t, a && d);
+	{
+		Elf64_Shdr *sa = eu_shdr(&b, a), *sd = eu_shdr(&b, d);
+		uint64_t half = sa->sh_size / sizeof(Elf64_Rela) / 2 * sizeof(Elf64_Rela);
+
+		sd->sh_info = sa->sh_info;
+		sd->sh_offset = sa->sh_offset + half;
+		sd->sh_size = sa->sh_size - half;
+		sa->sh_size = half;
+	}
+	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
+	CHECK_ERR(t, ld_load(ns, "split", b.data, b.size, NULL, &c), E_OK);
+	CHECK(t, tedges_count_exactly(t, c, &total) && total == ld_crate_nrelocs(c));
+	CHECK(t, tcheck_relocs(t, ns, c, &b) > 10);
+	free(b.data);
+}
+
 const struct test_case tests_deps[] = {
+	{ "two_rela_one_section", test_two_rela_one_section, true },
 	{ "existing_crate", test_existing_crate, true },
 	{ "weak_rule", test_weak_rule, true },
 	{ "duplicate_symbols", test_duplicates, true },
