@@ -238,6 +238,7 @@ struct ld_build {
 	struct ld_section *got;      /* NULL when no GOT is needed */
 	uint32_t ngot;
 	uint64_t name_budget;        /* name bytes hashed may not exceed it */
+	const char *name_end, *name_last; /* the string table's end, and end - 8 */
 	struct ld_namespace *group;  /* a group load's own definitions, or NULL */
 	const struct ld_section *coll_first[LD_MAX_COLLECTIONS]; /* per collection, */
 	const struct ld_section *coll_last[LD_MAX_COLLECTIONS];  /* or NULL: none */

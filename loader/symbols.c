@@ -32,12 +32,12 @@ static inline uint64_t ld_hash_mix(uint64_t h, uint64_t w)
  * bytes (and, from a table, at most 7 more inside it).
  */
 static inline __attribute__((always_inline)) void ld_name_key_inline(
-	const struct ld_namespace *ns, const char *name, const char *end, struct ld_name *k)
+	uint64_t seed, const char *name, const char *end, const char *last, struct ld_name *k)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ ns->hash_seed, w, z;
+	uint64_t h = 0xcbf29ce484222325ull ^ seed, w, z;
 	const char *p = name;
 
-	while (end && end - p >= 8) {
+	while (last && p <= last) { /* 8 bytes readable at p */
 		ld_memcpy(&w, p, 8);
 		z = (w - LD_ONES) & ~w & LD_HIGHS; /* the high bit of each zero byte */
 		if (z) {
@@ -89,12 +89,13 @@ done:
 void ld_name_key(const struct ld_namespace *ns, const char *name, const char *end,
 		 struct ld_name *k)
 {
-	ld_name_key_inline(ns, name, end, k);
+	ld_name_key_inline(ns->hash_seed, name, end, end && end - name >= 8 ? end - 8 : NULL, k);
 }
 
 /* Do two names of `len` bytes match? Read 8 bytes at a time, within them
  * (the last word overlaps the one before it). */
-static bool ld_bytes_equal(const char *a, const char *b, uint64_t len)
+static inline __attribute__((always_inline)) bool ld_bytes_equal(const char *a,
+								  const char *b, uint64_t len)
 {
 	uint64_t x, y, i;
 
@@ -115,15 +116,16 @@ static bool ld_bytes_equal(const char *a, const char *b, uint64_t len)
 	return x == y;
 }
 
-static bool ld_same_name(const struct ld_symbol *s, const struct ld_name *k)
+static inline __attribute__((always_inline)) bool ld_same_name(const struct ld_symbol *s,
+								const struct ld_name *k)
 {
 	return s->hash == k->hash && s->name_len == k->len &&
 	       ld_bytes_equal(s->name, k->s, k->len);
 }
 
 /* The definition of the name with key `k` by the symbol rule. */
-static const struct ld_symbol *ld_symbols_find_key(const struct ld_namespace *ns,
-						   const struct ld_name *k)
+static inline __attribute__((always_inline)) const struct ld_symbol *
+ld_symbols_find_key(const struct ld_namespace *ns, const struct ld_name *k)
 {
 	const struct ld_symbol *s, *weak = NULL;
 
@@ -302,9 +304,10 @@ unsigned long ld_symbols_clashes(struct ld_namespace *ns, const struct ld_crate 
  * writes them); more means names overlap on purpose, to multiply the work:
  * E_ELF_NAMES_OVERLAP.
  */
-static enum err ld_object_name_key(struct ld_build *b, const char *name, struct ld_name *k)
+static inline __attribute__((always_inline)) enum err
+ld_object_name_key(struct ld_build *b, const char *name, struct ld_name *k)
 {
-	ld_name_key_inline(b->ns, name, b->crate->strtab + b->f.str_size, k);
+	ld_name_key_inline(b->ns->hash_seed, name, b->name_end, b->name_last, k);
 	if (k->len > b->name_budget) {
 		LD_LOG(b->svc, "%s: the names of global symbols, up to '%.40s', add up to more "
 		       "than twice the %lu-byte string table: they overlap", b->crate->name,
@@ -404,6 +407,8 @@ enum err ld_symbols_build(struct ld_build *b)
 	}
 	b->bindings[0] = (struct ld_binding){ 0 };
 	b->name_budget = 2 * b->f.str_size;
+	b->name_end = c->strtab + b->f.str_size;
+	b->name_last = b->f.str_size >= 8 ? b->name_end - 8 : NULL;
 	for (i = 1; i < b->f.nsyms; i++) {
 		const Elf64_Sym *sym = &b->f.syms[i];
 		struct ld_symbol *s = NULL;
@@ -442,7 +447,9 @@ static enum err ld_bind_undefined(struct ld_build *b, uint32_t i)
 	uint64_t value;
 	enum err e = ld_object_name_key(b, name, &k);
 
-	*bd = (struct ld_binding){ 0 };
+	bd->stamp = 0;
+	bd->count = 0;
+	bd->next_touched = NULL;
 	if (e != E_OK)
 		return e;
 	def = b->group ? ld_symbols_find_key(b->group, &k) : NULL;
