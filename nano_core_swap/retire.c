@@ -69,14 +69,21 @@ static enum err retire_ranges(struct retire_scan *sc)
 	heap_mark_metadata(sc->r); /* it names old code: the scan must not see it */
 	sc->lo = ~0ull, sc->hi = 0, sc->n = 0;
 	for (unsigned c = 0; c < sc->ncands; c++) {
-		const struct ld_section *s = ld_crate_sections(sc->cands[c].crate, &n);
+		const struct ld_section *s;
+		bool seen = false;
 
+		for (unsigned d = 0; d < c && !seen; d++) /* each crate's sections once */
+			seen = sc->cands[d].crate == sc->cands[c].crate;
+		if (seen)
+			continue;
+		s = ld_crate_sections(sc->cands[c].crate, &n);
 		for (size_t i = 0; i < n; i++) {
-			if (retire_cand_of(sc, &s[i]) != (int)c || !s[i].size ||
-			    s[i].addr < (uint64_t)__text_start)
+			int k = retire_cand_of(sc, &s[i]);
+
+			if (k < 0 || !s[i].size || s[i].addr < (uint64_t)__text_start)
 				continue; /* (boot/'s 32-bit code: at its physical address, unmapped) */
-			sc->r[sc->n++] = (struct retire_range){ s[i].addr, s[i].addr + s[i].size, c,
-								&s[i] };
+			sc->r[sc->n++] = (struct retire_range){ s[i].addr, s[i].addr + s[i].size,
+								(unsigned)k, &s[i] };
 			sc->lo = MIN(sc->lo, s[i].addr);
 			sc->hi = MAX(sc->hi, s[i].addr + s[i].size);
 		}
@@ -136,6 +143,12 @@ static void retire_scan_words(struct retire_scan *sc, const void *p, size_t len)
 		const struct retire_range *r;
 		struct swap_retiring *k;
 
+		/* four words at a time while none of them can point into old code */
+		while (end - w >= 4 && (w[0] - lo >= span) & (w[1] - lo >= span) &
+					      (w[2] - lo >= span) & (w[3] - lo >= span))
+			w += 4;
+		if (w >= end)
+			break;
 		if (*w - lo >= span) /* one compare: outside every old copy */
 			continue;
 		r = retire_find(sc, *w);
