@@ -12,6 +12,7 @@
 #include <crates/crates.h>
 #include <heap/heap.h>
 #include <lib/string.h>
+#include <lib/util.h>
 #include "swap_internal.h"
 
 /* Module index of a nano_core section. */
@@ -94,34 +95,69 @@ static enum err pair_one(struct swap_plan *p, unsigned i, const struct ld_sectio
 	return E_OK;
 }
 
+/* The nano_core's sections of module m against the new copy's: the
+ * description lists the object's allocated sections in the object's order
+ * (tools/ncdesc), so the k-th one is the new copy's k-th section by ELF index;
+ * each pair's name, size and kind must agree. Text and rodata are paired. */
+static enum err pair_core_member(struct swap_plan *p, unsigned i)
+{
+	const struct ncd_module *m = &core.desc.mods[p->module[i]];
+	size_t n, top = 0, at = 0;
+	const struct ld_section *s = ld_crate_sections(p->new_[i], &n);
+	const struct ld_section **by_index;
+	enum err e = E_OK;
+
+	for (size_t k = 0; k < n; k++)
+		top = MAX(top, s[k].elf_index);
+	by_index = kzalloc((top + 1) * sizeof(*by_index));
+	if (!by_index) {
+		pr_err("swap: out of heap to order %s's sections\n", ld_crate_name(p->new_[i]));
+		return E_NO_HEAP;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (s[k].elf_index) /* (the loader's own GOT has none) */
+			by_index[s[k].elf_index] = &s[k];
+	for (uint32_t k = m->first_section; k < m->first_section + m->nsections && e == E_OK; k++) {
+		const struct ld_section *old = core.secs[k], *to = NULL;
+		const char *name = ncd_str(&core.desc, core.desc.secs[k].name);
+
+		while (++at <= top && !(to = by_index[at]))
+			;
+		if (!to || strcmp(to->name, name) != 0 || to->size != old->size ||
+		    to->kind != old->kind) {
+			pr_err("swap: %s: the new copy's section %s does not match %s of %lu bytes: "
+			       "the object is not the one that was linked\n",
+			       ld_crate_name(p->new_[i]), to ? to->name : "(none)", old->name,
+			       old->size);
+			e = E_SWAP_LAYOUT_CHANGED;
+		} else if (old->kind != LD_KIND_DATA) {
+			p->pairs[p->npairs++] = (struct ld_redirect_pair){ .old = old, .new_ = to };
+		}
+	}
+	kfree(by_index);
+	return e;
+}
+
 /* Pair member i's old sections with its new ones: the nano_core's text and
- * rodata of the module (its description range: the input sections' own
- * names), or a last copy's every section (its data sections are bound:
- * references to them move too). */
+ * rodata of the module, or a last copy's every section, by name (its data
+ * sections are bound: references to them move too). */
 static enum err pair_member(struct swap_plan *p, unsigned i)
 {
 	size_t n, cap;
-	const struct ld_section **tab = index_sections(p->new_[i], &cap);
+	const struct ld_section **tab;
+	const struct ld_section *s;
 	enum err e = E_OK;
 
+	if (p->old[i] == core.crate)
+		return pair_core_member(p, i);
+	tab = index_sections(p->new_[i], &cap);
 	if (!tab) {
 		pr_err("swap: out of heap to index %s's sections\n", ld_crate_name(p->new_[i]));
 		return E_NO_HEAP;
 	}
-	if (p->old[i] == core.crate) {
-		const struct ncd_module *m = &core.desc.mods[p->module[i]];
-
-		for (uint32_t k = m->first_section; k < m->first_section + m->nsections &&
-						     e == E_OK; k++)
-			if (core.secs[k]->kind != LD_KIND_DATA)
-				e = pair_one(p, i, tab, cap, core.secs[k],
-					     ncd_str(&core.desc, core.desc.secs[k].name));
-	} else {
-		const struct ld_section *s = ld_crate_sections(p->old[i], &n);
-
-		for (size_t k = 0; k < n && e == E_OK; k++)
-			e = pair_one(p, i, tab, cap, &s[k], s[k].name);
-	}
+	s = ld_crate_sections(p->old[i], &n);
+	for (size_t k = 0; k < n && e == E_OK; k++)
+		e = pair_one(p, i, tab, cap, &s[k], s[k].name);
 	kfree(tab);
 	return e;
 }
