@@ -190,6 +190,41 @@ static enum err ld_existing_count_edges(struct ld_crate *c)
 	return E_OK;
 }
 
+enum err ld_existing_add_relocs(struct ld_crate *c, const struct ld_existing_reloc *r,
+				size_t n)
+{
+	/* (the crate's state; the room for all n is checked below) */
+	enum err e = ld_existing_check(c, c->nrelocs, c->cap_relocs + 1, "relocations");
+	struct ld_reloc *out = c->recs + c->nrelocs;
+	size_t ns = c->nsections;
+
+	if (e != E_OK)
+		return e;
+	if (n > c->cap_relocs - c->nrelocs) {
+		LD_LOG(c->ns->svc, "%s: %lu more relocations than the %lu given to "
+		       "ld_existing_begin", c->name, (unsigned long)(n - (c->cap_relocs - c->nrelocs)),
+		       (unsigned long)c->cap_relocs);
+		return E_LIMIT;
+	}
+	for (size_t i = 0; i < n; i++, r++, out++) { /* one tight pass: indexes checked */
+		if (r->source >= ns || (r->target != LD_NO_SECTION && r->target >= ns)) {
+			LD_LOG(c->ns->svc, "%s: relocation %lu names section %u or %u of %lu",
+			       c->name, (unsigned long)i, r->source, r->target, (unsigned long)ns);
+			return E_INVALID_ARG; /* the records added so far are dropped */
+		}
+		out->source = &c->sections[r->source];
+		out->offset = r->offset;
+		out->type = r->type;
+		out->addend = r->addend;
+		out->target = r->target == LD_NO_SECTION ? NULL : &c->sections[r->target];
+		out->target_offset = r->target_offset;
+	}
+	for (size_t i = 0; i < n; i++) /* all valid: keep them */
+		((struct ld_section *)c->recs[c->nrelocs + i].source)->nrelocs++;
+	c->nrelocs += n;
+	return E_OK;
+}
+
 /* Sort the records by source section (counting sort on each section's
  * nrelocs), hang each section's run on it and count the edges. */
 static enum err ld_existing_sort_relocs(struct ld_crate *c)

@@ -59,19 +59,22 @@ static enum err add_symbols(void)
 	return E_OK;
 }
 
+/* The records of the description are the loader's bulk records (same
+ * layout, checked below at compile time): handed over in one call. */
+_Static_assert(sizeof(struct ncd_reloc) == sizeof(struct ld_existing_reloc) &&
+	       offsetof(struct ncd_reloc, target) == offsetof(struct ld_existing_reloc, target) &&
+	       offsetof(struct ncd_reloc, type) == offsetof(struct ld_existing_reloc, type) &&
+	       offsetof(struct ncd_reloc, offset) == offsetof(struct ld_existing_reloc, offset) &&
+	       offsetof(struct ncd_reloc, target_offset) ==
+		       offsetof(struct ld_existing_reloc, target_offset) &&
+	       offsetof(struct ncd_reloc, addend) == offsetof(struct ld_existing_reloc, addend) &&
+	       NCD_NONE == LD_NO_SECTION, "struct ncd_reloc is struct ld_existing_reloc");
 static enum err add_relocs(void)
 {
 	const struct ncd_view *v = &core.desc;
 
-	for (uint32_t i = 0; i < v->h->nrelocs; i++) {
-		const struct ncd_reloc *r = &v->relocs[i];
-		enum err e = ld_existing_add_reloc(
-			core.crate, core.secs[r->source], r->offset, r->type, r->addend,
-			r->target == NCD_NONE ? NULL : core.secs[r->target], r->target_offset);
-		if (e != E_OK)
-			return e;
-	}
-	return E_OK;
+	return ld_existing_add_relocs(core.crate, (const struct ld_existing_reloc *)v->relocs,
+				      v->h->nrelocs);
 }
 
 enum err core_crate_build(struct ld_namespace *ns)

@@ -324,6 +324,18 @@ NS_MUST_CHECK enum err ld_existing_add_reloc(struct ld_crate *crate,
 					     int64_t addend,
 					     const struct ld_section *target,
 					     uint64_t target_offset);
+/* Many relocations at once, the sections named by their index in this crate
+ * (in the order they were added; LD_NO_SECTION: an absolute target): one
+ * pass, every index checked (E_INVALID_ARG, nothing added). */
+#define LD_NO_SECTION 0xFFFFFFFFu
+struct ld_existing_reloc {
+	uint32_t source, target;
+	uint32_t type, pad;
+	uint64_t offset, target_offset;
+	int64_t addend;
+};
+NS_MUST_CHECK enum err ld_existing_add_relocs(struct ld_crate *crate,
+					      const struct ld_existing_reloc *r, size_t n);
 /* Publish: E_LD_DUPLICATE_SYMBOL / E_LD_DUPLICATE_CRATE / E_NO_HEAP leave
  * the crate uncommitted (abort it or fix and retry). */
 NS_MUST_CHECK enum err ld_existing_commit(struct ld_crate *crate);

@@ -288,7 +288,7 @@ static void test_existing_crate(struct tctx *t)
 
 	CHECK(t, ns && shim_register_external(&t->shim, run, memory, sizeof(memory)));
 	before = tsnap(t);
-	CHECK_ERR(t, ld_existing_begin(ns, "nano_core", 3, 4, 4, &core), E_OK);
+	CHECK_ERR(t, ld_existing_begin(ns, "nano_core", 3, 4, 6, &core), E_OK);
 	CHECK_ERR(t, ld_existing_add_section(core, ".text.provider_add", LD_KIND_TEXT, run,
 					     64, 16, &text), E_OK);
 	CHECK_ERR(t, ld_existing_add_section(core, ".data.provider_value", LD_KIND_DATA,
@@ -309,7 +309,18 @@ static void test_existing_crate(struct tctx *t)
 	CHECK_ERR(t, ld_existing_add_reloc(core, text, 20, R_X86_64_PC32, -4, arr, 8), E_OK);
 	CHECK_ERR(t, ld_existing_add_reloc(core, val, 0, R_X86_64_32, 0, text, 16), E_OK);
 	CHECK_ERR(t, ld_existing_add_reloc(core, text, 40, R_X86_64_PC32, -4, arr, 12), E_OK);
-	CHECK_ERR(t, ld_existing_add_reloc(core, text, 50, R_X86_64_64, 0, NULL, 0x1234), E_OK);
+	{ /* in bulk: a bad section index refuses the whole batch */
+		struct ld_existing_reloc bulk[2] = {
+			{ .source = 0, .target = 2, .type = R_X86_64_PC32, .offset = 60 },
+			{ .source = 0, .target = 7, .type = R_X86_64_PC32, .offset = 64 },
+		};
+		CHECK_ERR(t, ld_existing_add_relocs(core, bulk, 2), E_INVALID_ARG);
+		CHECK(t, ld_crate_nrelocs(core) == 3 && text->nrelocs == 2);
+		CHECK(t, shim_log_contains(&t->shim, "names section 0 or 7 of 3"));
+	}
+	CHECK_ERR(t, ld_existing_add_relocs(core, &(struct ld_existing_reloc){
+			.source = 0, .target = LD_NO_SECTION, .type = R_X86_64_64, .offset = 50,
+			.target_offset = 0x1234 }, 1), E_OK);
 	CHECK(t, ld_crate_first(ns) == NULL); /* invisible until committed */
 	CHECK_ERR(t, ld_existing_commit(core), E_OK);
 	CHECK(t, ld_crate_nrelocs(core) == 4 && text->nrelocs == 3 && val->nrelocs == 1);
