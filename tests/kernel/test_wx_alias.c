@@ -65,19 +65,6 @@ static uint64_t frame_of(uint64_t va)
 }
 
 
-/* The leaf PTE of va, found by walking the tables by hand (not through vm_*). */
-static uint64_t *leaf_pte(uint64_t va)
-{
-	uint64_t table = read_cr3() & PTE_ADDR_MASK;
-
-	for (int level = 3; level > 0; level--) {
-		uint64_t e = ((uint64_t *)phys_to_virt(table))[(va >> (12 + 9 * level)) & 0x1ff];
-		if (!(e & PTE_PRESENT) || (e & PTE_HUGE))
-			return NULL;
-		table = e & PTE_ADDR_MASK;
-	}
-	return &((uint64_t *)phys_to_virt(table))[(va >> 12) & 0x1ff];
-}
 
 static uint64_t lookup(const char *name)
 {
