@@ -16,12 +16,18 @@ static bool ld_has_prefix(const char *name, const char *prefix)
 	return true;
 }
 
+struct ld_name_order {
+	const struct ld_build *b;
+	size_t skip; /* the collection's prefix, which every name starts with */
+};
+
 /* Section x's name sorts before section y's. */
 static bool ld_name_less(const void *ctx, uint32_t x, uint32_t y)
 {
-	const struct ld_build *b = ctx;
+	const struct ld_name_order *o = ctx;
 
-	return ld_strcmp(elf_section_name(&b->f, x), elf_section_name(&b->f, y)) < 0;
+	return ld_strcmp(elf_section_name(&o->b->f, x) + o->skip,
+			 elf_section_name(&o->b->f, y) + o->skip) < 0;
 }
 
 /* Place collection k's sections (indexes in idx[0..n)), in name order. */
@@ -31,7 +37,9 @@ static enum err ld_collect_place(struct ld_build *b, unsigned k, uint32_t *idx, 
 	enum ld_kind kind = ld_kind_of(&b->f.sh[idx[0]]);
 	enum err e;
 
-	ld_sort_u32(idx, n, ld_name_less, b);
+	struct ld_name_order order = { b, ld_strlen(b->opts->collections[k].prefix) };
+
+	ld_sort_u32(idx, n, ld_name_less, &order);
 	for (size_t i = 0; i < n; i++) {
 		if (ld_kind_of(&b->f.sh[idx[i]]) != kind) {
 			LD_LOG(b->svc, "%s: sections %s and %s of collection '%s' are of different "

@@ -43,13 +43,22 @@ enum err ld_existing_begin(struct ld_namespace *ns, const char *name,
 	return E_OK;
 }
 
-/* A copy of the name `a` followed by `b` (may be NULL) in the crate's arena. */
-static const char *ld_existing_name(struct ld_crate *c, const char *a, const char *b)
+void ld_existing_keep_names(struct ld_crate *c)
 {
-	size_t la = ld_strlen(a), lb = b ? ld_strlen(b) : 0, need = la + lb + 1;
+	c->keeps_names = true;
+}
+
+/* A copy of name in the crate's arena; name itself when the crate keeps its
+ * caller's names. */
+static const char *ld_existing_name(struct ld_crate *c, const char *name)
+{
 	struct ld_name_chunk *k = c->names;
+	size_t need;
 	char *dst;
 
+	if (c->keeps_names)
+		return name;
+	need = ld_strlen(name) + 1;
 	if (!k || k->cap - k->used < need) {
 		size_t cap = need > 4000 ? need : 4000;
 
@@ -62,10 +71,7 @@ static const char *ld_existing_name(struct ld_crate *c, const char *a, const cha
 		c->names = k;
 	}
 	dst = k->bytes + k->used;
-	ld_memcpy(dst, a, la);
-	if (lb)
-		ld_memcpy(dst + la, b, lb);
-	dst[la + lb] = '\0';
+	ld_memcpy(dst, name, need);
 	k->used += need;
 	return dst;
 }
@@ -101,7 +107,7 @@ enum err ld_existing_add_section(struct ld_crate *c, const char *name, enum ld_k
 	if (!name || kind > LD_KIND_DATA || !ld_is_pow2(align) || addr + size < addr)
 		return E_INVALID_ARG;
 	s = &c->sections[c->nsections];
-	s->name = ld_existing_name(c, name, NULL);
+	s->name = ld_existing_name(c, name);
 	if (!s->name) {
 		LD_LOG(c->ns->svc, "%s: out of heap for section names", c->name);
 		return E_NO_HEAP;
@@ -130,7 +136,7 @@ enum err ld_existing_add_symbol(struct ld_crate *c, const char *name, uint64_t a
 	    (bind != STB_LOCAL && bind != STB_GLOBAL && bind != STB_WEAK))
 		return E_INVALID_ARG;
 	s = &c->symbols[c->nsymbols];
-	*s = (struct ld_symbol){ .name = ld_existing_name(c, name, NULL), .addr = addr,
+	*s = (struct ld_symbol){ .name = ld_existing_name(c, name), .addr = addr,
 				 .size = size, .crate = c, .section = sec, .bind = bind,
 				 .type = type };
 	if (!s->name) {

@@ -149,6 +149,7 @@ struct ld_crate {
 	uint64_t region_off[LD_NREGIONS], region_size[LD_NREGIONS];
 	bool live;       /* committed into the namespace */
 	bool owns_names; /* hand-built: section/symbol names are copies in the arena */
+	bool keeps_names; /* hand-built: ... or the caller's, referenced (they outlive it) */
 	struct ld_name_chunk *names; /* hand-built: the arena of name copies */
 	size_t cap_sections, cap_symbols, cap_relocs; /* hand-built capacities */
 };

@@ -18,26 +18,16 @@ static const enum ld_kind kinds[] = {
 	[NCD_TEXT] = LD_KIND_TEXT, [NCD_RODATA] = LD_KIND_RODATA, [NCD_DATA] = LD_KIND_DATA,
 };
 
+/* Names point into the description, which stays mapped: kept, not copied. */
 static enum err add_sections(void)
 {
 	const struct ncd_view *v = &core.desc;
-	char name[160];
 
 	for (uint32_t i = 0; i < v->h->nsections; i++) {
 		const struct ncd_section *s = &v->secs[i];
-		const char *mod = ncd_str(v, v->mods[s->module].name), *sec = ncd_str(v, s->name);
-		size_t lm = strlen(mod), ls = strlen(sec);
-
-		if (lm + 1 + ls >= sizeof(name)) {
-			pr_err("swap: section name %s is longer than the %zu bytes allowed\n",
-			       sec, sizeof(name) - 1);
-			return E_LIMIT;
-		}
-		memcpy(name, mod, lm); /* "module:section" */
-		name[lm] = ':';
-		memcpy(name + lm + 1, sec, ls + 1);
-		enum err e = ld_existing_add_section(core.crate, name, kinds[s->kind], s->addr,
-						     s->size, s->align, &core.secs[i]);
+		enum err e = ld_existing_add_section(core.crate, ncd_str(v, s->full_name),
+						     kinds[s->kind], s->addr, s->size, s->align,
+						     &core.secs[i]);
 		if (e != E_OK)
 			return e;
 	}
@@ -87,6 +77,8 @@ enum err core_crate_build(struct ld_namespace *ns)
 		return E_NO_HEAP;
 	core.crate = NULL;
 	e = ld_existing_begin(ns, "nano_core", h->nsections, h->nsymbols, h->nrelocs, &core.crate);
+	if (e == E_OK)
+		ld_existing_keep_names(core.crate);
 	if (e == E_OK)
 		e = add_sections();
 	if (e == E_OK)

@@ -32,6 +32,16 @@ static bool ncd_layout(const uint8_t *p, size_t size, struct ncd_view *v)
 	return off <= size;
 }
 
+/* Is the section's full name its module's name, ':' and its name? */
+static bool ncd_full_name_ok(const struct ncd_view *v, const struct ncd_section *s)
+{
+	const char *full = v->strs + s->full_name, *module = ncd_str(v, v->mods[s->module].name);
+	uint32_t n = s->name - s->full_name - 1; /* the module name's length, if right */
+
+	return s->full_name < s->name && strncmp(full, module, n) == 0 && module[n] == '\0' &&
+	       full[n] == ':';
+}
+
 static enum err ncd_check_tables(const struct ncd_view *v)
 {
 	const struct ncd_header *h = v->h;
@@ -47,6 +57,9 @@ static enum err ncd_check_tables(const struct ncd_view *v)
 		    s->addr + s->size < s->addr || i < m->first_section ||
 		    i >= m->first_section + m->nsections)
 			BAD("section %u is out of range\n", i);
+		if (!ncd_full_name_ok(v, s))
+			BAD("section %u (%s): its full name is not \"%s:%s\"\n", i, ncd_str(v, s->name),
+			    ncd_str(v, m->name), ncd_str(v, s->name));
 	}
 	for (uint32_t i = 0; i < h->nsymbols; i++)
 		if (v->syms[i].name >= h->strtab_size ||

@@ -78,6 +78,7 @@ static unsigned generation[SWAP_MAX_MODULES];
 struct bind_ctx {
 	uint32_t module;	/* description index of the module being swapped */
 	const char *name;
+	uint32_t next;		/* where the next data section likely is (see swap_bind) */
 	unsigned bound;		/* data sections bound so far */
 	uint64_t bytes;
 };
@@ -119,18 +120,31 @@ bool nano_core_has_module(const char *module)
 	return m != NCD_NONE && core.desc.mods[m].constituent;
 }
 
+/* Module m's section named name, looked for from its section *from on (and
+ * then from its first); *from becomes the one after it. NCD_NONE if none. */
+static uint32_t core_find_section(uint32_t m, const char *name, uint32_t *from)
+{
+	const struct ncd_module *mod = &core.desc.mods[m];
+
+	for (uint32_t k = 0; k < mod->nsections; k++) {
+		uint32_t i = (*from + k) % mod->nsections, s = mod->first_section + i;
+
+		if (strcmp(ncd_str(&core.desc, core.desc.secs[s].name), name) == 0) {
+			*from = i + 1;
+			return s;
+		}
+	}
+	return NCD_NONE;
+}
+
 const struct ld_section *nano_core_section(const char *module, const char *name)
 {
-	uint32_t m = core.crate ? ncd_find_module(&core.desc, module) : NCD_NONE;
+	uint32_t m = core.crate ? ncd_find_module(&core.desc, module) : NCD_NONE, from = 0, s;
 
 	if (m == NCD_NONE)
 		return NULL;
-	for (uint32_t i = 0; i < core.desc.mods[m].nsections; i++) {
-		uint32_t s = core.desc.mods[m].first_section + i;
-		if (strcmp(ncd_str(&core.desc, core.desc.secs[s].name), name) == 0)
-			return core.secs[s];
-	}
-	return NULL;
+	s = core_find_section(m, name, &from);
+	return s == NCD_NONE ? NULL : core.secs[s];
 }
 
 /* (3) The loader asks, per data/bss section: bind it to the nano_core's. */
@@ -138,9 +152,13 @@ static enum err swap_bind(void *ctx, const char *name, uint64_t size, bool nobit
 			  const struct ld_section **out)
 {
 	struct bind_ctx *b = ctx;
+	/* The description keeps the object's section order and the loader asks
+	 * in that order too: the search starts after the last match, so binding
+	 * a module costs one pass over its sections, not one per data section. */
+	uint32_t s = core_find_section(b->module, name, &b->next);
 
 	(void)nobits;
-	*out = nano_core_section(b->name, name);
+	*out = s == NCD_NONE ? NULL : core.secs[s];
 	if (!*out) {
 		pr_err("swap: %s: data section %s (%lu bytes) has no counterpart in the nano_core: "
 		       "the layout changed (rebuild the kernel with this object)\n",
@@ -367,6 +385,7 @@ static enum err swap_group_load(struct swap_group *g, struct swap_report *report
 			continue;
 		r->cycles = st->validate + st->layout + st->copy + st->symbols + st->relocate +
 			    st->commit;
+		r->phases = *st;
 		r->data_bytes_bound = sm->bind.bytes;
 		report_crate(g->members[i].crate, r);
 		provider[sm->module] = g->members[i].crate;
@@ -477,6 +496,7 @@ enum err swap_nano_core_crates(const char *list)
 		return e;
 	g->n = 0;
 	phases = (struct swap_phases){ .load = rdtsc() - t_start };
+	phases.core = phases.load;
 	if (core.desc.h->nmodules > SWAP_MAX_MODULES) {
 		pr_err("swap: %u modules exceed SWAP_MAX_MODULES (%d)\n", core.desc.h->nmodules,
 		       SWAP_MAX_MODULES);

@@ -50,8 +50,9 @@ $2 == "lookup" {
 $2 == "swap" && $3 == "memory:" { swap_memory = before("instructions,") }
 $2 == "swap" && $3 == "all" {
 	swap_all = before("instructions,")
-	swap_phases = sprintf("{\"load\": %s, \"redirect\": %s, \"hooks\": %s, \"retire\": %s}",
-		before("redirect") + 0, before("hooks") + 0, before("retire") + 0, $NF + 0)
+	swap_phases = sprintf("{\"load\": %s, \"nano_core_crate\": %s, \"redirect\": %s, " \
+		"\"hooks\": %s, \"retire\": %s}", phase("load") + 0, phase("crate") + 0,
+		phase("redirect") + 0, phase("hooks") + 0, phase("retire") + 0)
 }
 END {
 	printf "{\"loads\": [%s],\n \"scaling\": [%s],\n \"lookup\": [%s],\n \"swap\": {\"memory\": %s, \"all\": %s, \"phases\": %s}}\n",

@@ -246,8 +246,13 @@ static void module_sections(struct module *m, uint32_t index)
 		if (sh->sh_flags & SHF_MERGE)
 			die("%s: section %s is mergeable: build with -fno-merge-constants", m->path, name);
 		m->secmap[i] = (uint32_t)nsections;
+		char *full = xrealloc(NULL, strlen(m->name) + 1 + strlen(name) + 1);
+		sprintf(full, "%s:%s", m->name, name);
+		uint32_t at = add_string(full);
+		free(full);
 		PUSH(sections, nsections, cap_sections, ((struct ncd_section){
-			.name = add_string(name), .module = index, .kind = kind_of(sh),
+			.full_name = at, .name = at + (uint32_t)strlen(m->name) + 1,
+			.module = index, .kind = kind_of(sh),
 			.nobits = sh->sh_type == SHT_NOBITS, .addr = e->addr, .size = sh->sh_size,
 			.align = sh->sh_addralign ? sh->sh_addralign : 1,
 		}));
@@ -412,6 +417,17 @@ static void module_relocs(const struct module *m)
 	}
 }
 
+/* By source section, then place: the order the loader keeps them in (the
+ * kernel then takes them as they are, without sorting). */
+static int cmp_source(const void *a, const void *b)
+{
+	const struct ncd_reloc *x = a, *y = b;
+
+	if (x->source != y->source)
+		return x->source < y->source ? -1 : 1;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
 static void check_all_attributed(void)
 {
 	for (size_t i = 0; i < ncore_relocs; i++)
@@ -483,6 +499,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < nmodules; i++)
 		module_relocs(&modules[i]);
 	check_all_attributed();
+	qsort(relocs, nrelocs, sizeof(*relocs), cmp_source);
 	write_out(argv[1]);
 	printf("ncdesc: %u modules, %zu sections, %zu symbols, %zu relocations\n", nmodules,
 	       nsections, nsymbols, nrelocs);

@@ -299,11 +299,15 @@ NS_MUST_CHECK enum err ld_crate_find_section(const struct ld_crate *crate,
  * (never mapped, protected or unmapped by the loader), symbols and applied
  * relocations added one by one, then committed like a loaded crate. The
  * capacities are fixed at begin (E_LIMIT beyond them). Until commit the crate
- * is invisible; abort frees it. Names are copied.
+ * is invisible; abort frees it. Names are copied, unless the caller said
+ * with ld_existing_keep_names that they outlive the crate.
  */
 NS_MUST_CHECK enum err ld_existing_begin(struct ld_namespace *ns, const char *name,
 					 size_t max_sections, size_t max_symbols,
 					 size_t max_relocs, struct ld_crate **out);
+/* The names given from now on stay valid and unchanged as long as the crate
+ * lives (the nano_core's description does): referenced, not copied. */
+void ld_existing_keep_names(struct ld_crate *crate);
 NS_MUST_CHECK enum err ld_existing_add_section(struct ld_crate *crate,
 					       const char *name, enum ld_kind kind,
 					       uint64_t addr, uint64_t size,

@@ -44,10 +44,12 @@ struct ncd_module {
 };
 
 struct ncd_section {
-	uint32_t name;			/* the input section's name, e.g. ".text.frame_alloc" */
+	uint32_t full_name;		/* "memory:.text.frame_alloc", the crate's name */
+	uint32_t name;			/* its tail: the input section's name (full_name +
+					 * the module's name and ':') */
 	uint32_t module;
-	uint32_t kind;			/* enum ncd_kind */
-	uint32_t nobits;		/* 1 for .bss-like sections */
+	uint16_t kind;			/* enum ncd_kind */
+	uint16_t nobits;		/* 1 for .bss-like sections */
 	uint64_t addr, size, align;
 };
 

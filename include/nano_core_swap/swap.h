@@ -24,6 +24,7 @@ struct swap_report {
 	uint64_t fresh_bytes;			/* text/rodata mapped for the new copy */
 	unsigned sections, relocs_applied;
 	uint64_t cycles;			/* rdtsc: instructions under -icount */
+	struct ld_load_stats phases;		/* where the cycles went */
 };
 
 /*
@@ -65,6 +66,7 @@ const struct swap_report *swap_reports(unsigned *count);
  * -icount), for make bench. */
 struct swap_phases {
 	uint64_t load;     /* (1)-(5) and the group's commit: the description, the group */
+	uint64_t core;     /* of load: (1) the nano_core crate built from its description */
 	uint64_t redirect; /* (6) plan and (7) commit of the redirect */
 	uint64_t hooks;    /* (8) */
 	uint64_t retire;   /* (10) */

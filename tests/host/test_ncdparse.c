@@ -163,6 +163,28 @@ static void test_bad_section(void)
 	expect_bad(p, good_size, "section 8");
 }
 
+/* A section's full name must be its module's name, ':' and its name. */
+static void test_bad_full_name(void)
+{
+	uint8_t *p = copy(good_size);
+	struct ncd_view v = view_of(p);
+
+	((struct ncd_section *)v.secs)[4].full_name += 1;	/* "emory:.text..." */
+	expect_bad(p, good_size, "section 4 (");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_section *)v.secs)[5].full_name = v.secs[5].name; /* no module at all */
+	expect_bad(p, good_size, "section 5 (");
+	p = copy(good_size);
+	v = view_of(p);
+	((char *)v.strs)[v.secs[6].name - 1] = '.';			/* "memory.…" */
+	expect_bad(p, good_size, "its full name is not");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_section *)v.secs)[7].full_name = v.secs[7].name + 1; /* past its name */
+	expect_bad(p, good_size, "section 7 (");
+}
+
 static void test_bad_symbol(void)
 {
 	uint8_t *p = copy(good_size);
@@ -198,6 +220,7 @@ int main(void)
 	CHECK_RUN(test_count_too_large);
 	CHECK_RUN(test_strtab_unterminated);
 	CHECK_RUN(test_bad_module);
+	CHECK_RUN(test_bad_full_name);
 	CHECK_RUN(test_bad_section);
 	CHECK_RUN(test_bad_symbol);
 	CHECK_RUN(test_bad_reloc);
