@@ -7,8 +7,10 @@
  * .data/.bss, the heap, the loaded crates' own data) finds no word pointing
  * into it. The scan skips what only describes code: the loader's bookkeeping
  * (heap blocks marked as metadata), the swap's reports (old text ranges, as
- * numbers), and the running retire's own frame. A copy that fails a proof stays mapped, and
- * every offending word is logged, both ends symbolized.
+ * numbers), and the running retire's own frame; and the data NS_NOPTR
+ * declares free of pointers (the frame allocator's bitmaps). A copy that
+ * fails a proof stays mapped, and every offending word is logged, both ends
+ * symbolized.
  */
 #include <console/console.h>
 #include <crates/crates.h>
@@ -17,6 +19,7 @@
 #include <lib/string.h>
 #include <lib/util.h>
 #include <memory/memory.h>
+#include <nanoswap/noptr.h>
 #include "swap_internal.h"
 
 /* Each retiring section's address range, and which candidate it belongs to. */
@@ -68,26 +71,29 @@ static enum err retire_ranges(struct retire_scan *sc)
 	}
 	heap_mark_metadata(sc->r); /* it names old code: the scan must not see it */
 	sc->lo = ~0ull, sc->hi = 0, sc->n = 0;
-	for (unsigned c = 0; c < sc->ncands; c++) {
-		const struct ld_section *s;
-		bool seen = false;
+	/* text first, then rodata: the image and each crate lay them out in that
+	 * order, module after module, so the ranges arrive nearly sorted */
+	for (enum ld_kind kind = LD_KIND_TEXT; kind <= LD_KIND_RODATA; kind++)
+		for (unsigned c = 0; c < sc->ncands; c++) {
+			const struct ld_section *s;
+			bool seen = false;
 
-		for (unsigned d = 0; d < c && !seen; d++) /* each crate's sections once */
-			seen = sc->cands[d].crate == sc->cands[c].crate;
-		if (seen)
-			continue;
-		s = ld_crate_sections(sc->cands[c].crate, &n);
-		for (size_t i = 0; i < n; i++) {
-			int k = retire_cand_of(sc, &s[i]);
+			for (unsigned d = 0; d < c && !seen; d++) /* each crate's sections once */
+				seen = sc->cands[d].crate == sc->cands[c].crate;
+			if (seen)
+				continue;
+			s = ld_crate_sections(sc->cands[c].crate, &n);
+			for (size_t i = 0; i < n; i++) {
+				int k = s[i].kind == kind ? retire_cand_of(sc, &s[i]) : -1;
 
-			if (k < 0 || !s[i].size || s[i].addr < (uint64_t)__text_start)
-				continue; /* (boot/'s 32-bit code: at its physical address, unmapped) */
-			sc->r[sc->n++] = (struct retire_range){ s[i].addr, s[i].addr + s[i].size,
-								(unsigned)k, &s[i] };
-			sc->lo = MIN(sc->lo, s[i].addr);
-			sc->hi = MAX(sc->hi, s[i].addr + s[i].size);
+				if (k < 0 || !s[i].size || s[i].addr < (uint64_t)__text_start)
+					continue; /* (boot/'s 32-bit code: at its physical address) */
+				sc->r[sc->n++] = (struct retire_range){ s[i].addr, s[i].addr + s[i].size,
+									(unsigned)k, &s[i] };
+				sc->lo = MIN(sc->lo, s[i].addr);
+				sc->hi = MAX(sc->hi, s[i].addr + s[i].size);
+			}
 		}
-	}
 	for (size_t i = 1; i < sc->n; i++) { /* insertion sort: mostly in order already */
 		struct retire_range v = sc->r[i];
 		size_t k = i;
@@ -212,9 +218,19 @@ static uint64_t retire_skip_swap_frames(struct retire_scan *sc, uint64_t frame, 
 	return frame;
 }
 
+/* Is it a section of data declared free of pointers ("memory:.bss.noptr" in
+ * the nano_core, ".bss.noptr" in a crate: include/nanoswap/noptr.h)? */
+static bool retire_is_noptr(const char *name)
+{
+	size_t n = strlen(name), k = sizeof(NS_NOPTR_SECTION) - 1;
+
+	return n >= k && strcmp(name + n - k, NS_NOPTR_SECTION) == 0 &&
+	       (n == k || name[n - k - 1] == ':');
+}
+
 /* Every stack (the running one above the swap's frames), the image's data but
- * the swap's reports, the crates' own data, and every heap block but the
- * loader's. */
+ * the swap's reports and what NS_NOPTR declares free of pointers, the crates'
+ * own data, and every heap block but the loader's. */
 static void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
 {
 	extern char __data_start[], __bss_end[];
@@ -234,6 +250,7 @@ static void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
 
 		for (size_t i = 0; i < n; i++) {
 			if (s[i].kind != LD_KIND_DATA || s[i].bound || !s[i].size ||
+			    retire_is_noptr(s[i].name) ||
 			    (c == core.crate && strcmp(s[i].name, SWAP_REPORTS_SECTION) == 0) ||
 			    (c == core.crate && (s[i].addr < (uint64_t)__data_start ||
 						 s[i].addr >= (uint64_t)__bss_end)))

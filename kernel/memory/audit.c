@@ -8,9 +8,10 @@
 #include <lib/string.h>
 #include <lib/x86.h>
 #include "memory_internal.h"
+#include <nanoswap/noptr.h>
 
 /* Scratch for one audit: frames mapped executable (and not writable) somewhere. */
-static uint64_t audit_exec_frames[FRAME_COUNT / 64];
+static uint64_t audit_exec_frames[FRAME_COUNT / 64] NS_NOPTR;
 
 typedef void (*audit_leaf_fn)(uint64_t pa, uint64_t pages, bool w, bool x, struct vm_audit *out);
 

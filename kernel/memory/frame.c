@@ -10,9 +10,10 @@
 #include <lib/util.h>
 #include <loader/elf.h>	/* ELF definitions only (a leaf header) */
 #include "memory_internal.h"
+#include <nanoswap/noptr.h>
 
-static uint64_t frame_bitmap[FRAME_COUNT / 64];		/* 1 = not available */
-static uint64_t frame_usable[FRAME_COUNT / 64];		/* 1 = RAM per the memory map */
+static uint64_t frame_bitmap[FRAME_COUNT / 64] NS_NOPTR;		/* 1 = not available */
+static uint64_t frame_usable[FRAME_COUNT / 64] NS_NOPTR;		/* 1 = RAM per the memory map */
 static uint64_t frame_hint;				/* next word to search */
 static struct phys_range reserved[FRAME_MAX_RESERVED];
 static unsigned reserved_count;

@@ -120,15 +120,18 @@ enum err vm_map(uint64_t va, uint64_t pa, unsigned prot)
 	return E_OK;
 }
 
-/* Free the page table holding pte if it has no present entry left. */
+/* Free the page table holding va's entry if it has no present entry left.
+ * The search starts next to va's entry, where a range being unmapped page
+ * after page (or its neighbour in the image) still has one. */
 static void free_table_if_empty(uint64_t va)
 {
 	enum err e;
 	uint64_t *pde = paging_walk(va, 1, false, &e);
 	uint64_t *pt = pt_table_at(*pde);
+	unsigned at = pt_index(va, 0);
 
-	for (unsigned i = 0; i < PT_ENTRIES; i++)
-		if (pt[i] & PTE_PRESENT)
+	for (unsigned k = 1; k < PT_ENTRIES; k++)
+		if (pt[(at + k) % PT_ENTRIES] & PTE_PRESENT)
 			return;
 	uint64_t phys = *pde & PTE_ADDR_MASK;
 	*pde = 0;

@@ -6,10 +6,11 @@
 #include <console/console.h>
 #include <lib/util.h>
 #include "memory_internal.h"
+#include <nanoswap/noptr.h>
 
 #define VRANGE_PAGES	(MODULE_AREA_SIZE / PAGE_SIZE)
 
-static uint64_t vrange_bitmap[VRANGE_PAGES / 64];	/* 1 = reserved */
+static uint64_t vrange_bitmap[VRANGE_PAGES / 64] NS_NOPTR;	/* 1 = reserved */
 
 static bool vr_test(uint64_t page)
 {

@@ -6,8 +6,9 @@
 #include <ktest/ktest.h>
 #include <lib/string.h>
 #include <memory/memory.h>
+#include <nanoswap/noptr.h>
 
-static uint64_t seen[FRAME_MAX_PHYS / PAGE_SIZE / 64];	/* frames this test got */
+static uint64_t seen[FRAME_MAX_PHYS / PAGE_SIZE / 64] NS_NOPTR;	/* frames this test got */
 
 static bool in_reserved(uint64_t phys)
 {
