@@ -75,11 +75,28 @@ size_t strnlen(const char *s, size_t max)
 	return n;
 }
 
+typedef uint64_t __attribute__((may_alias, aligned(1))) ns_uword_t;
+
+/* Eight bytes at a time while neither read can reach into the next page
+ * (past a NUL, it might not be mapped); a byte at a time across a page end
+ * and in the word where the strings differ or end. */
 int strcmp(const char *a, const char *b)
 {
-	while (*a && *a == *b)
-		a++, b++;
-	return (unsigned char)*a - (unsigned char)*b;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+	for (;;) {
+		if (((uintptr_t)a & 4095) <= 4096 - 8 && ((uintptr_t)b & 4095) <= 4096 - 8) {
+			uint64_t x = *(const ns_uword_t *)a, y = *(const ns_uword_t *)b;
+
+			if (x == y && !((x - ones) & ~x & highs)) {
+				a += 8, b += 8;
+				continue;
+			}
+		}
+		for (unsigned k = 0; k < 8; k++, a++, b++)
+			if (*a != *b || !*a)
+				return (unsigned char)*a - (unsigned char)*b;
+	}
 }
 
 int strncmp(const char *a, const char *b, size_t n)
