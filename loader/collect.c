@@ -66,7 +66,7 @@ static enum err ld_collect_place(struct ld_build *b, unsigned k, uint32_t *idx, 
 enum err ld_collect_plan(struct ld_build *b)
 {
 	const struct ld_load_opts *o = b->opts;
-	uint32_t *idx = NULL;
+	uint32_t *match, *idx, nmatch = 0;
 	enum err e = E_OK;
 
 	if (!o || !o->ncollections)
@@ -76,22 +76,36 @@ enum err ld_collect_plan(struct ld_build *b)
 		       (unsigned long)o->ncollections, LD_MAX_COLLECTIONS);
 		return E_LIMIT;
 	}
-	idx = ld_alloc_raw(b->svc, b->f.shnum * sizeof(*idx));
-	if (!idx) {
+	match = ld_alloc_raw(b->svc, 2 * b->f.shnum * sizeof(*match));
+	if (!match) {
 		LD_LOG(b->svc, "%s: out of heap to sort %u sections", b->crate->name, b->f.shnum);
 		return E_NO_HEAP;
 	}
-	for (unsigned k = 0; k < o->ncollections && e == E_OK; k++) {
+	idx = match + b->f.shnum;
+	/* one pass over the sections: each member's index, with its collection
+	 * in the high half (validation keeps e_shnum below 0xff00) */
+	for (uint32_t i = 1; i < b->f.shnum; i++) {
+		const char *name;
+
+		if (!elf_section_is_loaded(&b->f.sh[i]) || b->secmap[i])
+			continue;
+		name = elf_section_name(&b->f, i);
+		for (uint32_t k = 0; k < o->ncollections; k++)
+			if (ld_has_prefix(name, o->collections[k].prefix)) {
+				match[nmatch++] = i | k << 16;
+				break;
+			}
+	}
+	for (uint32_t k = 0; k < o->ncollections && e == E_OK; k++) {
 		size_t n = 0;
 
-		for (uint32_t i = 1; i < b->f.shnum; i++)
-			if (elf_section_is_loaded(&b->f.sh[i]) && !b->secmap[i] &&
-			    ld_has_prefix(elf_section_name(&b->f, i), o->collections[k].prefix))
-				idx[n++] = i;
+		for (uint32_t j = 0; j < nmatch; j++)
+			if (match[j] >> 16 == k)
+				idx[n++] = match[j] & 0xffff;
 		if (n)
 			e = ld_collect_place(b, k, idx, n);
 	}
-	b->svc->heap_free(b->svc->ctx, idx);
+	b->svc->heap_free(b->svc->ctx, match);
 	return e;
 }
 
