@@ -28,8 +28,9 @@ enum err ld_existing_begin(struct ld_namespace *ns, const char *name,
 	c->cap_symbols = max_symbols;
 	c->cap_relocs = max_relocs;
 	c->name = ld_strdup(svc, name);
-	c->sections = ld_alloc(svc, (max_sections + 1) * sizeof(*c->sections));
-	/* symbols and records are written whole as they are added: not zeroed */
+	/* sections, symbols and records are written whole as they are added:
+	 * not zeroed */
+	c->sections = ld_alloc_raw(svc, (max_sections + 1) * sizeof(*c->sections));
 	c->symbols = ld_alloc_raw(svc, (max_symbols + 1) * sizeof(*c->symbols));
 	c->recs = ld_alloc_raw(svc, (max_relocs + 1) * sizeof(*c->recs));
 	if (!c->name || !c->sections || !c->symbols || !c->recs) {
@@ -107,17 +108,13 @@ enum err ld_existing_add_section(struct ld_crate *c, const char *name, enum ld_k
 	if (!name || kind > LD_KIND_DATA || !ld_is_pow2(align) || addr + size < addr)
 		return E_INVALID_ARG;
 	s = &c->sections[c->nsections];
-	s->name = ld_existing_name(c, name);
+	*s = (struct ld_section){ .name = ld_existing_name(c, name), .crate = c, .kind = kind,
+				  .addr = addr, .size = size, .align = align ? align : 1 };
 	if (!s->name) {
 		LD_LOG(c->ns->svc, "%s: out of heap for section names", c->name);
 		return E_NO_HEAP;
 	}
 	c->nsections++;
-	s->crate = c;
-	s->kind = kind;
-	s->addr = addr;
-	s->size = size;
-	s->align = align ? align : 1;
 	if (out)
 		*out = s;
 	return E_OK;

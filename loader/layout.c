@@ -85,13 +85,12 @@ enum err ld_plan_section(struct ld_build *b, uint32_t i,
 	bool bound;
 	enum err e;
 
-	sec->name = b->crate->shstrtab + sh->sh_name;
-	sec->crate = b->crate;
-	sec->elf_index = i;
-	sec->kind = ld_kind_of(sh);
-	sec->nobits = sh->sh_type == SHT_NOBITS;
-	sec->size = sh->sh_size;
-	sec->align = sh->sh_addralign ? sh->sh_addralign : 1;
+	/* written whole: the array is not zeroed first */
+	*sec = (struct ld_section){
+		.name = b->crate->shstrtab + sh->sh_name, .crate = b->crate, .elf_index = i,
+		.kind = ld_kind_of(sh), .nobits = sh->sh_type == SHT_NOBITS, .size = sh->sh_size,
+		.align = sh->sh_addralign ? sh->sh_addralign : 1,
+	};
 	e = ld_bind_section(b, sec, &bound);
 	if (e != E_OK || bound)
 		return e;
@@ -146,7 +145,8 @@ enum err ld_layout_plan(struct ld_build *b)
 	if (e != E_OK)
 		return e;
 	total = n + (b->ngot ? 1 : 0);
-	c->sections = ld_alloc(b->svc, (total ? total : 1) * sizeof(*c->sections));
+	/* each entry is written whole as it is planned: not zeroed */
+	c->sections = ld_alloc_raw(b->svc, (total ? total : 1) * sizeof(*c->sections));
 	if (!c->sections) {
 		LD_LOG(b->svc, "%s: out of heap for %lu sections", c->name, (unsigned long)total);
 		return E_NO_HEAP;
