@@ -18,27 +18,48 @@ static bool ld_has_prefix(const char *name, const char *prefix)
 
 struct ld_name_order {
 	const struct ld_build *b;
-	size_t skip; /* the collection's prefix, which every name starts with */
+	size_t skip;         /* the collection's prefix, which every name starts with */
+	const uint64_t *key; /* per section index: its first bytes past the prefix */
 };
+
+/* The first 8 bytes of name (fewer before its NUL) as a big-endian number:
+ * two keys compare as the bytes do, and equal keys leave the rest to strcmp. */
+static uint64_t ld_name_prefix_key(const char *name)
+{
+	uint64_t k = 0;
+	unsigned i = 0;
+
+	for (; i < 8 && name[i]; i++)
+		k = k << 8 | (uint8_t)name[i];
+	for (; i < 8; i++) /* shorter: zeros sort first, as the NUL does */
+		k <<= 8;
+	return k;
+}
 
 /* Section x's name sorts before section y's. */
 static bool ld_name_less(const void *ctx, uint32_t x, uint32_t y)
 {
 	const struct ld_name_order *o = ctx;
 
+	if (o->key[x] != o->key[y])
+		return o->key[x] < o->key[y];
 	return ld_strcmp(elf_section_name(&o->b->f, x) + o->skip,
 			 elf_section_name(&o->b->f, y) + o->skip) < 0;
 }
 
-/* Place collection k's sections (indexes in idx[0..n)), in name order. */
-static enum err ld_collect_place(struct ld_build *b, unsigned k, uint32_t *idx, size_t n)
+/* Place collection k's sections (indexes in idx[0..n)), in name order (key:
+ * room for a sort key per section index). */
+static enum err ld_collect_place(struct ld_build *b, unsigned k, uint32_t *idx, size_t n,
+				 uint64_t *key)
 {
 	struct ld_crate *c = b->crate;
 	enum ld_kind kind = ld_kind_of(&b->f.sh[idx[0]]);
 	enum err e;
 
-	struct ld_name_order order = { b, ld_strlen(b->opts->collections[k].prefix) };
+	struct ld_name_order order = { b, ld_strlen(b->opts->collections[k].prefix), key };
 
+	for (size_t i = 0; i < n; i++)
+		key[idx[i]] = ld_name_prefix_key(elf_section_name(&b->f, idx[i]) + order.skip);
 	ld_sort_u32(idx, n, ld_name_less, &order);
 	for (size_t i = 0; i < n; i++) {
 		if (ld_kind_of(&b->f.sh[idx[i]]) != kind) {
@@ -67,6 +88,7 @@ enum err ld_collect_plan(struct ld_build *b)
 {
 	const struct ld_load_opts *o = b->opts;
 	uint32_t *match, *idx, nmatch = 0;
+	uint64_t *key;
 	enum err e = E_OK;
 
 	if (!o || !o->ncollections)
@@ -76,11 +98,13 @@ enum err ld_collect_plan(struct ld_build *b)
 		       (unsigned long)o->ncollections, LD_MAX_COLLECTIONS);
 		return E_LIMIT;
 	}
-	match = ld_alloc_raw(b->svc, 2 * b->f.shnum * sizeof(*match));
-	if (!match) {
+	/* per section index: a sort key; then two index lists */
+	key = ld_alloc_raw(b->svc, b->f.shnum * (sizeof(*key) + 2 * sizeof(*match)));
+	if (!key) {
 		LD_LOG(b->svc, "%s: out of heap to sort %u sections", b->crate->name, b->f.shnum);
 		return E_NO_HEAP;
 	}
+	match = (uint32_t *)(key + b->f.shnum);
 	idx = match + b->f.shnum;
 	/* one pass over the sections: each member's index, with its collection
 	 * in the high half (validation keeps e_shnum below 0xff00) */
@@ -103,9 +127,9 @@ enum err ld_collect_plan(struct ld_build *b)
 			if (match[j] >> 16 == k)
 				idx[n++] = match[j] & 0xffff;
 		if (n)
-			e = ld_collect_place(b, k, idx, n);
+			e = ld_collect_place(b, k, idx, n, key);
 	}
-	b->svc->heap_free(b->svc->ctx, match);
+	b->svc->heap_free(b->svc->ctx, key);
 	return e;
 }
 

@@ -120,16 +120,20 @@ bool nano_core_has_module(const char *module)
 	return m != NCD_NONE && core.desc.mods[m].constituent;
 }
 
-/* Module m's section named name, looked for from its section *from on (and
- * then from its first); *from becomes the one after it. NCD_NONE if none. */
-static uint32_t core_find_section(uint32_t m, const char *name, uint32_t *from)
+/* Module m's section named name (of kind `kind`, or any kind if NCD_ANY),
+ * looked for from its section *from on (and then from its first); *from
+ * becomes the one after it. NCD_NONE if none. */
+#define NCD_ANY 0xFFFFu
+static uint32_t core_find_section(uint32_t m, const char *name, unsigned kind,
+				  uint32_t *from)
 {
 	const struct ncd_module *mod = &core.desc.mods[m];
 
 	for (uint32_t k = 0; k < mod->nsections; k++) {
 		uint32_t i = (*from + k) % mod->nsections, s = mod->first_section + i;
 
-		if (strcmp(ncd_str(&core.desc, core.desc.secs[s].name), name) == 0) {
+		if ((kind == NCD_ANY || core.desc.secs[s].kind == kind) &&
+		    strcmp(ncd_str(&core.desc, core.desc.secs[s].name), name) == 0) {
 			*from = i + 1;
 			return s;
 		}
@@ -143,7 +147,7 @@ const struct ld_section *nano_core_section(const char *module, const char *name)
 
 	if (m == NCD_NONE)
 		return NULL;
-	s = core_find_section(m, name, &from);
+	s = core_find_section(m, name, NCD_ANY, &from);
 	return s == NCD_NONE ? NULL : core.secs[s];
 }
 
@@ -155,7 +159,7 @@ static enum err swap_bind(void *ctx, const char *name, uint64_t size, bool nobit
 	/* The description keeps the object's section order and the loader asks
 	 * in that order too: the search starts after the last match, so binding
 	 * a module costs one pass over its sections, not one per data section. */
-	uint32_t s = core_find_section(b->module, name, &b->next);
+	uint32_t s = core_find_section(b->module, name, NCD_DATA, &b->next);
 
 	(void)nobits;
 	*out = s == NCD_NONE ? NULL : core.secs[s];

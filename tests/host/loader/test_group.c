@@ -172,7 +172,18 @@ static void test_collection(struct tctx *t)
 	a = tsection_by_name(crate, ".tab.a");
 	b = tsection_by_name(crate, ".tab.b");
 	c = tsection_by_name(crate, ".tab.c");
-	CHECK(t, a && b && c && b->addr == a->addr + 4 && c->addr == b->addr + 4);
+	CHECK(t, a && b && c && b->addr == a->addr + 4 && c->addr == b->addr + 20);
+	/* in strcmp's order, also past the first 8 bytes the names share */
+	static const char *const order[] = { ".tab.b", ".tab.b_shared", ".tab.b_shared_prefix_10",
+					     ".tab.b_shared_prefix_2", ".tab.b_shared_prefix_3",
+					     ".tab.c" };
+	for (unsigned i = 1; i < sizeof(order) / sizeof(order[0]); i++) {
+		const struct ld_section *x = tsection_by_name(crate, order[i - 1]);
+		const struct ld_section *y = tsection_by_name(crate, order[i]);
+
+		CHECKF(t, x && y && y->addr == x->addr + 4, "%s is not right after %s", order[i],
+		       order[i - 1]);
+	}
 	CHECK_ERR(t, ld_lookup(ns, "__tab_start", &s), E_OK);
 	CHECK_ERR(t, ld_lookup(ns, "__tab_end", &e), E_OK);
 	CHECK(t, s->addr == a->addr && e->addr == c->addr + 4 && s->crate == crate);
