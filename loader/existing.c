@@ -210,20 +210,24 @@ enum err ld_existing_add_relocs(struct ld_crate *c, const struct ld_existing_rel
 		return E_LIMIT;
 	}
 	for (size_t i = 0; i < n; i++, r++, out++) { /* one tight pass: indexes checked */
+		struct ld_section *src;
+
 		if (r->source >= ns || (r->target != LD_NO_SECTION && r->target >= ns)) {
 			LD_LOG(c->ns->svc, "%s: relocation %lu names section %u or %u of %lu",
 			       c->name, (unsigned long)i, r->source, r->target, (unsigned long)ns);
-			return E_INVALID_ARG; /* the records added so far are dropped */
+			while (i--) /* the records added so far are dropped */
+				((struct ld_section *)(--out)->source)->nrelocs--;
+			return E_INVALID_ARG;
 		}
-		out->source = &c->sections[r->source];
+		src = &c->sections[r->source];
+		src->nrelocs++;
+		out->source = src;
 		out->offset = r->offset;
 		out->type = r->type;
 		out->addend = r->addend;
 		out->target = r->target == LD_NO_SECTION ? NULL : &c->sections[r->target];
 		out->target_offset = r->target_offset;
 	}
-	for (size_t i = 0; i < n; i++) /* all valid: keep them */
-		((struct ld_section *)c->recs[c->nrelocs + i].source)->nrelocs++;
 	c->nrelocs += n;
 	return E_OK;
 }
