@@ -72,6 +72,41 @@ static void p_rela_alias(struct blob *b)
 	if (SH(k)->sh_size > SH(a)->sh_size)
 		SH(k)->sh_size = SH(a)->sh_size;
 }
+/* Table k moved over table a's bytes (its size cut to fit). */
+static void tables_alias(struct blob *b, unsigned a, unsigned k)
+{
+	SH(k)->sh_offset = SH(a)->sh_offset;
+	if (SH(k)->sh_size > SH(a)->sh_size)
+		SH(k)->sh_size = SH(a)->sh_size;
+}
+/* The first and the last RELA section in index order. */
+static void rela_ends(struct blob *b, unsigned *first, unsigned *last)
+{
+	*first = *last = 0;
+	for (unsigned i = 1; i < EH->e_shnum; i++)
+		if (SH(i)->sh_type == SHT_RELA) {
+			*first = *first ? *first : i;
+			*last = i;
+		}
+}
+/* The last RELA section over the first's bytes: out of file order (a stray
+ * of the linear check), it overlaps a table in order. */
+static void p_rela_stray_alias(struct blob *b)
+{
+	unsigned first, last;
+
+	rela_ends(b, &first, &last);
+	tables_alias(b, first, last);
+}
+/* The first RELA section over the last's bytes: every table after it is out
+ * of file order, too many for the linear check: the sort finds it. */
+static void p_rela_unordered_alias(struct blob *b)
+{
+	unsigned first, last;
+
+	rela_ends(b, &first, &last);
+	tables_alias(b, last, first);
+}
 /* A non-loaded section over the whole file: contents add up past its size. */
 static void p_sizes_exceed(struct blob *b)
 {
@@ -188,6 +223,8 @@ static void p_symalign(struct blob *b) { SH(eu_symtab(b))->sh_offset += 4; }
 	X(shnum0, p_shnum0, E_ELF_NO_SECTIONS, "e_shnum is 0") \
 	X(shnum_reserved, p_shnum_reserved, E_ELF_TOO_MANY_SECTIONS, "indexes from 65280 on") \
 	X(rela_alias, p_rela_alias, E_ELF_TABLES_OVERLAP, "share bytes") \
+	X(rela_stray_alias, p_rela_stray_alias, E_ELF_TABLES_OVERLAP, "share bytes") \
+	X(rela_unordered_alias, p_rela_unordered_alias, E_ELF_TABLES_OVERLAP, "share bytes") \
 	X(sizes_exceed, p_sizes_exceed, E_ELF_SECTIONS_EXCEED_FILE, "add up to") \
 	X(local_late, p_local_late, E_ELF_BAD_SYMTAB, "says the locals end before") \
 	X(sym_reserved, p_sym_reserved, E_ELF_BAD_SHNDX, "ff02 is a reserved index") \
