@@ -78,19 +78,28 @@ size_t strnlen(const char *s, size_t max)
 typedef uint64_t __attribute__((may_alias, aligned(1))) ns_uword_t;
 
 /* Eight bytes at a time while neither read can reach into the next page
- * (past a NUL, it might not be mapped); a byte at a time across a page end
- * and in the word where the strings differ or end. */
+ * (past a NUL, it might not be mapped); the first byte that differs or ends
+ * the strings is found in its word by bit arithmetic. Across a page end, a
+ * byte at a time. */
 int strcmp(const char *a, const char *b)
 {
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
 
 	for (;;) {
-		if (((uintptr_t)a & 4095) <= 4096 - 8 && ((uintptr_t)b & 4095) <= 4096 - 8) {
-			uint64_t x = *(const ns_uword_t *)a, y = *(const ns_uword_t *)b;
+		uint64_t ra = 4096 - ((uintptr_t)a & 4095), rb = 4096 - ((uintptr_t)b & 4095);
 
-			if (x == y && !((x - ones) & ~x & highs)) {
-				a += 8, b += 8;
-				continue;
+		for (uint64_t n = (ra < rb ? ra : rb) / 8; n; n--, a += 8, b += 8) {
+			uint64_t x = *(const ns_uword_t *)a, y = *(const ns_uword_t *)b;
+			uint64_t diff = x ^ y, nul = (x - ones) & ~x & highs;
+
+			if (diff | nul) { /* the lowest such byte is exact in both */
+				unsigned at = __builtin_ctzll(diff ? diff : nul);
+
+				if (nul)
+					at = at < (unsigned)__builtin_ctzll(nul) ? at
+								   : (unsigned)__builtin_ctzll(nul);
+				at &= ~7u;
+				return (int)(uint8_t)(x >> at) - (int)(uint8_t)(y >> at);
 			}
 		}
 		for (unsigned k = 0; k < 8; k++, a++, b++)
