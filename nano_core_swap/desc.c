@@ -65,10 +65,19 @@ static enum err ncd_check_tables(const struct ncd_view *v)
 		if (v->syms[i].name >= h->strtab_size ||
 		    (v->syms[i].section != NCD_NONE && v->syms[i].section >= h->nsections))
 			BAD("symbol %u is out of range\n", i);
+	/* the records come grouped by source: its size is looked up per run */
+	uint32_t source = NCD_NONE;
+	uint64_t size = 0;
+
 	for (uint32_t i = 0; i < h->nrelocs; i++) {
 		const struct ncd_reloc *r = &v->relocs[i];
-		if (r->source >= h->nsections || r->offset >= v->secs[r->source].size ||
-		    (r->target != NCD_NONE && r->target >= h->nsections))
+		if (r->source != source) {
+			if (r->source >= h->nsections)
+				BAD("relocation %u is out of range\n", i);
+			source = r->source;
+			size = v->secs[source].size;
+		}
+		if (r->offset >= size || (r->target != NCD_NONE && r->target >= h->nsections))
 			BAD("relocation %u is out of range\n", i);
 	}
 	return E_OK;

@@ -120,10 +120,10 @@ bool nano_core_has_module(const char *module)
 	return m != NCD_NONE && core.desc.mods[m].constituent;
 }
 
-/* Module m's section named name (of kind `kind`, or any kind if NCD_ANY),
+/* Module m's section named name (of kind `kind`, or of any: ANY_KIND),
  * looked for from its section *from on (and then from its first); *from
  * becomes the one after it. NCD_NONE if none. */
-#define NCD_ANY 0xFFFFu
+#define ANY_KIND 0xFFFFu /* core_find_section: a section of any kind */
 static uint32_t core_find_section(uint32_t m, const char *name, unsigned kind,
 				  uint32_t *from)
 {
@@ -132,7 +132,7 @@ static uint32_t core_find_section(uint32_t m, const char *name, unsigned kind,
 	for (uint32_t k = 0; k < mod->nsections; k++) {
 		uint32_t i = (*from + k) % mod->nsections, s = mod->first_section + i;
 
-		if ((kind == NCD_ANY || core.desc.secs[s].kind == kind) &&
+		if ((kind == ANY_KIND || core.desc.secs[s].kind == kind) &&
 		    strcmp(ncd_str(&core.desc, core.desc.secs[s].name), name) == 0) {
 			*from = i + 1;
 			return s;
@@ -147,7 +147,7 @@ const struct ld_section *nano_core_section(const char *module, const char *name)
 
 	if (m == NCD_NONE)
 		return NULL;
-	s = core_find_section(m, name, NCD_ANY, &from);
+	s = core_find_section(m, name, ANY_KIND, &from);
 	return s == NCD_NONE ? NULL : core.secs[s];
 }
 
