@@ -17,58 +17,23 @@ uint64_t ld_deps_stamp(struct ld_namespace *ns)
 	return ++ns->dep_stamp;
 }
 
-/* A fresh edge from crate c's chunks; NULL when the heap is exhausted. */
-static struct ld_dep *ld_deps_alloc(struct ld_crate *c)
+struct ld_dep_chunk *ld_deps_grow(struct ld_crate *c)
 {
 	struct ld_dep_chunk *k = c->dep_chunks;
+	uint32_t cap = k ? k->cap * 4 : LD_DEP_CHUNK_MIN;
 
-	if (__builtin_expect(!k || k->used == k->cap, 0)) {
-		uint32_t cap = k ? k->cap * 4 : LD_DEP_CHUNK_MIN;
-
-		if (cap > LD_DEP_CHUNK_MAX)
-			cap = LD_DEP_CHUNK_MAX;
-		k = ld_alloc_raw(c->ns->svc, sizeof(*k) + cap * sizeof(struct ld_dep));
-		if (!k) {
-			LD_LOG(c->ns->svc, "%s: out of heap for dependency edges", c->name);
-			return NULL;
-		}
-		k->next = c->dep_chunks;
-		k->used = 0;
-		k->cap = cap;
-		c->dep_chunks = k;
-	}
-	return &k->edges[k->used++];
-}
-
-static struct ld_dep *ld_deps_link(struct ld_crate *c, struct ld_section *src,
-				   struct ld_section *target, uint32_t nrelocs)
-{
-	struct ld_dep *d = ld_deps_alloc(c);
-
-	if (!d)
+	if (cap > LD_DEP_CHUNK_MAX)
+		cap = LD_DEP_CHUNK_MAX;
+	k = ld_alloc_raw(c->ns->svc, sizeof(*k) + cap * sizeof(struct ld_dep));
+	if (!k) {
+		LD_LOG(c->ns->svc, "%s: out of heap for dependency edges", c->name);
 		return NULL;
-	d->source = src; /* field by field: no zeroing pass over the struct */
-	d->target = target;
-	d->nrelocs = nrelocs;
-	d->next_dep = src->deps;
-	d->next_dependent = NULL;
-	d->pprev_dependent = NULL;
-	src->deps = d;
-	return d;
-}
-
-/* The first relocation from src (stamped `stamp`) to target: a new edge
- * with `nrelocs` relocations so far. */
-enum err ld_deps_new_edge(struct ld_crate *c, struct ld_section *src,
-			  struct ld_section *target, uint64_t stamp, uint32_t nrelocs)
-{
-	struct ld_dep *d = ld_deps_link(c, src, target, nrelocs);
-
-	if (!d)
-		return E_NO_HEAP;
-	target->dep_stamp = stamp;
-	target->dep_last = d;
-	return E_OK;
+	}
+	k->next = c->dep_chunks;
+	k->used = 0;
+	k->cap = cap;
+	c->dep_chunks = k;
+	return k;
 }
 
 /* Record that `sec` lives in `old`'s memory: an edge without relocations. */

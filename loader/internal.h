@@ -307,9 +307,47 @@ NS_MUST_CHECK enum err ld_relocate(struct ld_build *b);
  * has the edge in dep_last, so finding an edge is O(1) whatever the number
  * of targets. */
 uint64_t ld_deps_stamp(struct ld_namespace *ns);
-NS_MUST_CHECK enum err ld_deps_new_edge(struct ld_crate *c, struct ld_section *src,
-					struct ld_section *target, uint64_t stamp,
-					uint32_t nrelocs);
+/* A new chunk for crate c's edges, four times the last one (up to
+ * LD_DEP_CHUNK_MAX); NULL when the heap is exhausted. */
+struct ld_dep_chunk *ld_deps_grow(struct ld_crate *c);
+
+/* An edge from src to target with nrelocs relocations (or a binding: 0),
+ * linked into src's deps (into target's dependents at commit); NULL when the
+ * heap is exhausted. Inline: the relocation loops make one per new pair. */
+static inline __attribute__((always_inline)) struct ld_dep *
+ld_deps_link(struct ld_crate *c, struct ld_section *src, struct ld_section *target,
+	     uint32_t nrelocs)
+{
+	struct ld_dep_chunk *k = c->dep_chunks;
+	struct ld_dep *d;
+
+	if (__builtin_expect(!k || k->used == k->cap, 0) && !(k = ld_deps_grow(c)))
+		return NULL;
+	d = &k->edges[k->used++];
+	d->source = src; /* field by field: no zeroing pass over the struct */
+	d->target = target;
+	d->nrelocs = nrelocs;
+	d->next_dep = src->deps;
+	d->next_dependent = NULL;
+	d->pprev_dependent = NULL;
+	src->deps = d;
+	return d;
+}
+
+/* The first relocation from src (stamped `stamp`) to target: a new edge
+ * with `nrelocs` relocations so far. */
+NS_MUST_CHECK static inline __attribute__((always_inline)) enum err
+ld_deps_new_edge(struct ld_crate *c, struct ld_section *src, struct ld_section *target,
+		 uint64_t stamp, uint32_t nrelocs)
+{
+	struct ld_dep *d = ld_deps_link(c, src, target, nrelocs);
+
+	if (!d)
+		return E_NO_HEAP;
+	target->dep_stamp = stamp;
+	target->dep_last = d;
+	return E_OK;
+}
 NS_MUST_CHECK static inline enum err ld_deps_note(struct ld_crate *c,
 						  struct ld_section *src,
 						  uint64_t stamp,
