@@ -12,11 +12,6 @@
 #define LD_DEP_CHUNK_MIN 32u
 #define LD_DEP_CHUNK_MAX 4096u
 
-uint64_t ld_deps_stamp(struct ld_namespace *ns)
-{
-	return ++ns->dep_stamp;
-}
-
 struct ld_dep_chunk *ld_deps_grow(struct ld_crate *c)
 {
 	struct ld_dep_chunk *k = c->dep_chunks;

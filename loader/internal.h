@@ -194,8 +194,20 @@ NS_MUST_CHECK enum err elf_check_relocations(struct elf_file *f);
 NS_MUST_CHECK enum err elf_check_rela(const struct elf_file *f, uint32_t i, uint64_t k,
 				      const Elf64_Rela *r);
 
-const char *elf_section_name(const struct elf_file *f, uint32_t index);
-const char *elf_symbol_name(const struct elf_file *f, uint32_t index);
+/* A section's or symbol's name, or "?" when the tables do not give one
+ * (inline: the loader's loops ask per section and per symbol). */
+static inline const char *elf_section_name(const struct elf_file *f, uint32_t index)
+{
+	if (!f->shstr || index >= f->shnum || f->sh[index].sh_name >= f->shstr_size)
+		return "?";
+	return f->shstr + f->sh[index].sh_name;
+}
+static inline const char *elf_symbol_name(const struct elf_file *f, uint32_t index)
+{
+	if (!f->str || index >= f->nsyms || f->syms[index].st_name >= f->str_size)
+		return "?";
+	return f->str + f->syms[index].st_name;
+}
 static inline bool elf_section_is_loaded(const Elf64_Shdr *sh)
 {
 	return (sh->sh_flags & SHF_ALLOC) != 0;
@@ -247,7 +259,15 @@ struct ld_build {
 	uint64_t clock;              /* at the start of the current stage */
 };
 
-enum ld_kind ld_kind_of(const Elf64_Shdr *sh);
+/* The region an allocated section goes to, by its flags. */
+static inline enum ld_kind ld_kind_of(const Elf64_Shdr *sh)
+{
+	if (sh->sh_flags & SHF_EXECINSTR)
+		return LD_KIND_TEXT;
+	if (sh->sh_flags & SHF_WRITE)
+		return LD_KIND_DATA;
+	return LD_KIND_RODATA;
+}
 
 /* load.c: the stages of one build, split where a group load resolves;
  * commit a fully built crate (loaded or hand-built), which cannot fail. */
@@ -266,9 +286,13 @@ NS_MUST_CHECK enum err ld_layout_plan(struct ld_build *b);
 NS_MUST_CHECK enum err ld_layout_map(struct ld_build *b);
 NS_MUST_CHECK enum err ld_layout_copy(struct ld_build *b);
 NS_MUST_CHECK enum err ld_layout_protect(struct ld_build *b);
-void *ld_section_writable(const struct ld_services *svc,
-			  const struct ld_section *sec, uint64_t off,
-			  uint64_t size);
+/* A writable view of [off, off + size) of sec (the services give it). */
+static inline void *ld_section_writable(const struct ld_services *svc,
+					const struct ld_section *sec, uint64_t off,
+					uint64_t size)
+{
+	return svc->vrange_writable(svc->ctx, sec->addr + off, size);
+}
 
 /* collect.c */
 NS_MUST_CHECK enum err ld_collect_plan(struct ld_build *b);
@@ -306,7 +330,10 @@ NS_MUST_CHECK enum err ld_relocate(struct ld_build *b);
  * fresh stamp (ld_deps_stamp); a target whose dep_stamp equals it already
  * has the edge in dep_last, so finding an edge is O(1) whatever the number
  * of targets. */
-uint64_t ld_deps_stamp(struct ld_namespace *ns);
+static inline uint64_t ld_deps_stamp(struct ld_namespace *ns)
+{
+	return ++ns->dep_stamp;
+}
 /* A new chunk for crate c's edges, four times the last one (up to
  * LD_DEP_CHUNK_MAX); NULL when the heap is exhausted. */
 struct ld_dep_chunk *ld_deps_grow(struct ld_crate *c);

@@ -16,21 +16,6 @@ static const enum ld_prot ld_region_prot[LD_NREGIONS] = {
 	[LD_KIND_DATA] = LD_PROT_RW,
 };
 
-enum ld_kind ld_kind_of(const Elf64_Shdr *sh)
-{
-	if (sh->sh_flags & SHF_EXECINSTR)
-		return LD_KIND_TEXT;
-	if (sh->sh_flags & SHF_WRITE)
-		return LD_KIND_DATA;
-	return LD_KIND_RODATA;
-}
-
-void *ld_section_writable(const struct ld_services *svc,
-			  const struct ld_section *sec, uint64_t off, uint64_t size)
-{
-	return svc->vrange_writable(svc->ctx, sec->addr + off, size);
-}
-
 /* Place `sec` at the end of its region; sec->addr holds the region offset
  * until ld_layout_map adds the base. */
 static enum err ld_place_section(struct ld_build *b, struct ld_section *sec)

@@ -15,20 +15,6 @@
 #define ELF_FAIL(f, code, fmt, ...)                                             \
 	(LD_LOG((f)->svc, "%s: " fmt, (f)->crate, ##__VA_ARGS__), (code))
 
-const char *elf_section_name(const struct elf_file *f, uint32_t index)
-{
-	if (!f->shstr || index >= f->shnum || f->sh[index].sh_name >= f->shstr_size)
-		return "?";
-	return f->shstr + f->sh[index].sh_name;
-}
-
-const char *elf_symbol_name(const struct elf_file *f, uint32_t index)
-{
-	if (!f->str || index >= f->nsyms || f->syms[index].st_name >= f->str_size)
-		return "?";
-	return f->str + f->syms[index].st_name;
-}
-
 /* true when [off, off+len) lies inside a file of `size` bytes, without wrap. */
 static bool elf_range_in_file(uint64_t off, uint64_t len, uint64_t size)
 {
