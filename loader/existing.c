@@ -49,17 +49,13 @@ void ld_existing_keep_names(struct ld_crate *c)
 	c->keeps_names = true;
 }
 
-/* A copy of name in the crate's arena; name itself when the crate keeps its
- * caller's names. */
-static const char *ld_existing_name(struct ld_crate *c, const char *name)
+/* A copy of name in the crate's arena; NULL when the heap is exhausted. */
+static const char *ld_existing_copy_name(struct ld_crate *c, const char *name)
 {
 	struct ld_name_chunk *k = c->names;
-	size_t need;
+	size_t need = ld_strlen(name) + 1;
 	char *dst;
 
-	if (c->keeps_names)
-		return name;
-	need = ld_strlen(name) + 1;
 	if (!k || k->cap - k->used < need) {
 		size_t cap = need > 4000 ? need : 4000;
 
@@ -75,6 +71,14 @@ static const char *ld_existing_name(struct ld_crate *c, const char *name)
 	ld_memcpy(dst, name, need);
 	k->used += need;
 	return dst;
+}
+
+/* The crate's name for `name`: itself when the crate keeps its caller's
+ * names, else a copy. */
+static inline __attribute__((always_inline)) const char *
+ld_existing_name(struct ld_crate *c, const char *name)
+{
+	return c->keeps_names ? name : ld_existing_copy_name(c, name);
 }
 
 /* A hand-built crate still being built, with room for one more `what`. */

@@ -367,12 +367,12 @@ static enum err swap_group_load(struct swap_group *g, struct swap_report *report
 		phases.load += t1 - t0 + t3 - t2;
 		phases.redirect += t2 - t1 + rdtsc() - t3;
 		t3 = rdtsc();
-		kprintf("swap: redirected %lu references (%lu edges, %lu code pages patched), "
-			"%lu data words changed at run time left as they are\n", rs.written,
-			rs.edges, rs.pages, rs.kept);
 		for (unsigned i = 0; i < g->n; i++)       /* (8) */
 			hooks += swap_run_hooks(g->members[i].crate);
 		phases.hooks += rdtsc() - t3;
+		kprintf("swap: redirected %lu references (%lu edges, %lu code pages patched), "
+			"%lu data words changed at run time left as they are\n", rs.written,
+			rs.edges, rs.pages, rs.kept);
 		kprintf("swap: %u hooks ran in the new copies\n", hooks);
 		swap_queue_retire(&plan);
 	}
