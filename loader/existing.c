@@ -155,6 +155,57 @@ enum err ld_existing_add_symbol(struct ld_crate *c, const char *name, uint64_t a
 	return E_OK;
 }
 
+enum err ld_existing_add_symbols(struct ld_crate *c, const struct ld_existing_symbol *r,
+				 size_t n, const char *strtab, size_t strtab_size)
+{
+	/* (the crate's state; the room for all n is checked below) */
+	enum err e = ld_existing_check(c, c->nsymbols, c->cap_symbols + 1, "symbols");
+	const char *end = strtab + strtab_size;
+	struct ld_symbol *out = c->symbols + c->nsymbols;
+
+	if (e != E_OK)
+		return e;
+	if (n > c->cap_symbols - c->nsymbols) {
+		LD_LOG(c->ns->svc, "%s: %lu more symbols than the %lu given to ld_existing_begin",
+		       c->name, (unsigned long)(n - (c->cap_symbols - c->nsymbols)),
+		       (unsigned long)c->cap_symbols);
+		return E_LIMIT;
+	}
+	if (!strtab || !strtab_size || strtab[strtab_size - 1]) {
+		LD_LOG(c->ns->svc, "%s: the symbols' string table does not end in NUL", c->name);
+		return E_INVALID_ARG;
+	}
+	for (size_t i = 0; i < n; i++, r++, out++) { /* one pass: every field checked */
+		if (r->name >= strtab_size || !strtab[r->name] ||
+		    (r->section != LD_NO_SECTION && r->section >= c->nsections) ||
+		    (r->bind != STB_LOCAL && r->bind != STB_GLOBAL && r->bind != STB_WEAK)) {
+			LD_LOG(c->ns->svc, "%s: symbol %lu: name at %u of %lu, section %u of %lu, "
+			       "binding %u", c->name, (unsigned long)i, r->name,
+			       (unsigned long)strtab_size, r->section, (unsigned long)c->nsections,
+			       r->bind);
+			return E_INVALID_ARG; /* (nsymbols unchanged: nothing added) */
+		}
+		*out = (struct ld_symbol){
+			.name = ld_existing_name(c, strtab + r->name), .addr = r->addr,
+			.size = r->size, .crate = c, .bind = r->bind, .type = r->type,
+			.section = r->section == LD_NO_SECTION ? NULL : &c->sections[r->section],
+		};
+		if (!out->name) {
+			LD_LOG(c->ns->svc, "%s: out of heap for symbol names", c->name);
+			return E_NO_HEAP;
+		}
+		if (r->bind != STB_LOCAL) { /* a table's names are hashed a word at a time */
+			struct ld_name k;
+
+			ld_name_key(c->ns, out->name, c->keeps_names ? end : NULL, &k);
+			out->hash = k.hash;
+			out->name_len = k.len;
+		}
+	}
+	c->nsymbols += n;
+	return E_OK;
+}
+
 enum err ld_existing_add_reloc(struct ld_crate *c, const struct ld_section *source,
 			       uint64_t offset, uint32_t type, int64_t addend,
 			       const struct ld_section *target, uint64_t target_offset)

@@ -34,19 +34,23 @@ static enum err add_sections(void)
 	return E_OK;
 }
 
+/* The description's symbols are the loader's bulk records (same layout,
+ * checked below at compile time), their names in its string table. */
+_Static_assert(sizeof(struct ncd_symbol) == sizeof(struct ld_existing_symbol) &&
+	       offsetof(struct ncd_symbol, name) == offsetof(struct ld_existing_symbol, name) &&
+	       offsetof(struct ncd_symbol, section) ==
+		       offsetof(struct ld_existing_symbol, section) &&
+	       offsetof(struct ncd_symbol, bind) == offsetof(struct ld_existing_symbol, bind) &&
+	       offsetof(struct ncd_symbol, type) == offsetof(struct ld_existing_symbol, type) &&
+	       offsetof(struct ncd_symbol, addr) == offsetof(struct ld_existing_symbol, addr) &&
+	       offsetof(struct ncd_symbol, size) == offsetof(struct ld_existing_symbol, size),
+	       "struct ncd_symbol is struct ld_existing_symbol");
 static enum err add_symbols(void)
 {
 	const struct ncd_view *v = &core.desc;
 
-	for (uint32_t i = 0; i < v->h->nsymbols; i++) {
-		const struct ncd_symbol *s = &v->syms[i];
-		enum err e = ld_existing_add_symbol(
-			core.crate, ncd_str(v, s->name), s->addr, s->size,
-			s->section == NCD_NONE ? NULL : core.secs[s->section], s->bind, s->type);
-		if (e != E_OK)
-			return e;
-	}
-	return E_OK;
+	return ld_existing_add_symbols(core.crate, (const struct ld_existing_symbol *)v->syms,
+				       v->h->nsymbols, v->strs, v->h->strtab_size);
 }
 
 /* The records of the description are the loader's bulk records (same

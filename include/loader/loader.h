@@ -340,6 +340,19 @@ struct ld_existing_reloc {
 };
 NS_MUST_CHECK enum err ld_existing_add_relocs(struct ld_crate *crate,
 					      const struct ld_existing_reloc *r, size_t n);
+/* Many symbols at once, their names offsets into strtab (strtab_size bytes,
+ * ending in NUL) and their sections indexes in this crate (LD_NO_SECTION:
+ * absolute): one pass, every field checked (E_INVALID_ARG, logged, nothing
+ * added). */
+struct ld_existing_symbol {
+	uint32_t name, section;
+	uint8_t bind, type;
+	uint8_t pad[6];
+	uint64_t addr, size;
+};
+NS_MUST_CHECK enum err ld_existing_add_symbols(struct ld_crate *crate,
+					       const struct ld_existing_symbol *s, size_t n,
+					       const char *strtab, size_t strtab_size);
 /* Publish: E_LD_DUPLICATE_SYMBOL / E_LD_DUPLICATE_CRATE / E_NO_HEAP leave
  * the crate uncommitted (abort it or fix and retry). */
 NS_MUST_CHECK enum err ld_existing_commit(struct ld_crate *crate);

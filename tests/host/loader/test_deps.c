@@ -288,7 +288,7 @@ static void test_existing_crate(struct tctx *t)
 
 	CHECK(t, ns && shim_register_external(&t->shim, run, memory, sizeof(memory)));
 	before = tsnap(t);
-	CHECK_ERR(t, ld_existing_begin(ns, "nano_core", 3, 4, 6, &core), E_OK);
+	CHECK_ERR(t, ld_existing_begin(ns, "nano_core", 3, 6, 6, &core), E_OK);
 	CHECK_ERR(t, ld_existing_add_section(core, ".text.provider_add", LD_KIND_TEXT, run,
 					     64, 16, &text), E_OK);
 	CHECK_ERR(t, ld_existing_add_section(core, ".data.provider_value", LD_KIND_DATA,
@@ -305,6 +305,35 @@ static void test_existing_crate(struct tctx *t)
 					    STB_GLOBAL, STT_OBJECT), E_OK);
 	CHECK_ERR(t, ld_existing_add_symbol(core, "calls", run + 0x1020, 4, arr, STB_LOCAL,
 					    STT_OBJECT), E_OK);
+	{ /* in bulk, names from a string table: one bad field refuses the batch */
+		static const char strtab[] = "\0bulk_global\0bulk_local";
+		struct ld_existing_symbol bulk[2] = {
+			{ .name = 1, .section = 0, .bind = STB_GLOBAL, .type = STT_FUNC,
+			  .addr = run + 16, .size = 8 },
+			{ .name = 13, .section = 9, .bind = STB_LOCAL, .type = STT_FUNC,
+			  .addr = run + 24 },
+		};
+		size_t n;
+
+		CHECK_ERR(t, ld_existing_add_symbols(core, bulk, 2, strtab, sizeof(strtab)),
+			  E_INVALID_ARG);
+		CHECK(t, shim_log_contains(&t->shim, "symbol 1: name at 13 of 24, section 9 of 3"));
+		bulk[1].section = LD_NO_SECTION;
+		bulk[1].name = sizeof(strtab);
+		CHECK_ERR(t, ld_existing_add_symbols(core, bulk, 2, strtab, sizeof(strtab)),
+			  E_INVALID_ARG);
+		bulk[1].name = 0; /* the empty name */
+		CHECK_ERR(t, ld_existing_add_symbols(core, bulk, 2, strtab, sizeof(strtab)),
+			  E_INVALID_ARG);
+		bulk[1].name = 13;
+		CHECK_ERR(t, ld_existing_add_symbols(core, bulk, 2, strtab, sizeof(strtab) - 1),
+			  E_INVALID_ARG); /* the table does not end in NUL */
+		ld_crate_symbols(core, &n);
+		CHECK(t, n == 4); /* nothing added by the refused batches */
+		CHECK_ERR(t, ld_existing_add_symbols(core, bulk, 2, strtab, sizeof(strtab)), E_OK);
+		ld_crate_symbols(core, &n);
+		CHECK(t, n == 6);
+	}
 	/* records in any order: the commit groups them by source section */
 	CHECK_ERR(t, ld_existing_add_reloc(core, text, 20, R_X86_64_PC32, -4, arr, 8), E_OK);
 	CHECK_ERR(t, ld_existing_add_reloc(core, val, 0, R_X86_64_32, 0, text, 16), E_OK);
@@ -345,6 +374,10 @@ static void test_existing_crate(struct tctx *t)
 	CHECK_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
 	CHECK_ERR(t, ld_lookup(ns, "provider_value", &s), E_OK);
 	CHECK(t, s->crate == core && s->addr == run + 0x1000);
+	CHECK_ERR(t, ld_lookup(ns, "bulk_global", &s), E_OK); /* a bulk symbol, hashed */
+	CHECK(t, s->crate == core && s->addr == run + 16 && s->section == text &&
+		 strcmp(s->name, "bulk_global") == 0);
+	CHECK_ERR(t, ld_lookup(ns, "bulk_local", &s), E_LD_NOT_FOUND);
 	CHECK(t, tobj_read(t, t->compiler, "basic", &b));
 	CHECK(t, tcheck_relocs(t, ns, basic, &b) > 10);
 	free(b.data);
