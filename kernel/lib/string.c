@@ -92,13 +92,12 @@ int strcmp(const char *a, const char *b)
 			uint64_t x = *(const ns_uword_t *)a, y = *(const ns_uword_t *)b;
 			uint64_t diff = x ^ y, nul = (x - ones) & ~x & highs;
 
-			if (diff | nul) { /* the lowest such byte is exact in both */
-				unsigned at = __builtin_ctzll(diff ? diff : nul);
+			if (diff | nul) {
+				/* nul's lowest bit is exact (its false bits lie above
+				 * a real NUL), diff's all are: the lowest of both is the
+				 * first byte that differs or ends the strings */
+				unsigned at = (unsigned)__builtin_ctzll(diff | nul) & ~7u;
 
-				if (nul)
-					at = at < (unsigned)__builtin_ctzll(nul) ? at
-								   : (unsigned)__builtin_ctzll(nul);
-				at &= ~7u;
 				return (int)(uint8_t)(x >> at) - (int)(uint8_t)(y >> at);
 			}
 		}
