@@ -63,15 +63,29 @@ _Static_assert(sizeof(struct ncd_reloc) == sizeof(struct ld_existing_reloc) &&
 		       offsetof(struct ld_existing_reloc, target_offset) &&
 	       offsetof(struct ncd_reloc, addend) == offsetof(struct ld_existing_reloc, addend) &&
 	       NCD_NONE == LD_NO_SECTION, "struct ncd_reloc is struct ld_existing_reloc");
-static enum err add_relocs(void)
+/* The records, but those whose place is in the text or rodata of a module
+ * in `swapped`: handed over in runs (they come grouped by source section). */
+static enum err add_relocs(const bool *swapped)
 {
 	const struct ncd_view *v = &core.desc;
+	const struct ld_existing_reloc *r = (const struct ld_existing_reloc *)v->relocs;
+	uint32_t n = v->h->nrelocs, from = 0;
+	enum err e = E_OK;
 
-	return ld_existing_add_relocs(core.crate, (const struct ld_existing_reloc *)v->relocs,
-				      v->h->nrelocs);
+	for (uint32_t i = 0; i <= n && e == E_OK; i++) {
+		const struct ncd_section *src = i < n ? &v->secs[r[i].source] : NULL;
+
+		if (src && !(swapped && swapped[src->module] && src->kind != NCD_DATA))
+			continue; /* kept: part of the current run */
+		if (i > from)
+			e = ld_existing_add_relocs(core.crate, r + from, i - from);
+		from = i + 1;
+		core.left_out += src != NULL;
+	}
+	return e;
 }
 
-enum err core_crate_build(struct ld_namespace *ns)
+enum err core_crate_build(struct ld_namespace *ns, const bool *swapped)
 {
 	const struct ncd_header *h = core.desc.h;
 	enum err e;
@@ -80,6 +94,8 @@ enum err core_crate_build(struct ld_namespace *ns)
 	if (!core.secs)
 		return E_NO_HEAP;
 	core.crate = NULL;
+	core.lean = false;
+	core.left_out = 0;
 	e = ld_existing_begin(ns, "nano_core", h->nsections, h->nsymbols, h->nrelocs, &core.crate);
 	if (e == E_OK)
 		ld_existing_keep_names(core.crate);
@@ -88,9 +104,10 @@ enum err core_crate_build(struct ld_namespace *ns)
 	if (e == E_OK)
 		e = add_symbols();
 	if (e == E_OK)
-		e = add_relocs();
+		e = add_relocs(swapped);
 	if (e == E_OK)
 		e = ld_existing_commit(core.crate);
+	core.lean = core.left_out > 0;
 	if (e != E_OK) {
 		pr_err("swap: cannot build the nano_core crate: %s (%s)\n", err_name(e), err_msg(e));
 		if (core.crate)
@@ -100,4 +117,20 @@ enum err core_crate_build(struct ld_namespace *ns)
 		core.secs = NULL;
 	}
 	return e;
+}
+
+enum err core_crate_complete(struct ld_namespace *ns)
+{
+	enum err e;
+
+	if (!core.crate || !core.lean)
+		return E_OK;
+	e = ld_unload(ns, core.crate);
+	if (e != E_OK) {
+		pr_err("swap: the lean nano_core crate cannot be replaced: %s (%s)\n", err_name(e),
+		       err_msg(e));
+		return e;
+	}
+	kfree(core.secs);
+	return core_crate_build(ns, NULL);
 }

@@ -4,7 +4,9 @@
  * "The swap" mirrors them; the body marks each):
  *
  *  (1) build the `nano_core` crate from its description, once: every input
- *      section, symbol and applied relocation of the static image;
+ *      section, symbol and applied relocation of the static image, but the
+ *      relocations in the text and rodata of the modules this first swap
+ *      replaces (retired, never patched; rebuilt whole if the swap fails);
  *  (2) choose the modules (swap=all, or a list) and find each one's object
  *      (the boot module of that name), in link order, memory first;
  *  (3) load the objects as one group (ld_load_group): each is laid out
@@ -111,6 +113,11 @@ static struct swap_group group;
 struct ld_crate *nano_core_crate(void)
 {
 	return core.crate;
+}
+
+size_t nano_core_records_left_out(void)
+{
+	return core.crate ? core.left_out : 0;
 }
 
 bool nano_core_has_module(const char *module)
@@ -408,6 +415,10 @@ enum err swap_module(const char *module, const void *image, size_t size, struct 
 
 	g->n = 0;
 	*r = (struct swap_report){ .module = module };
+	if (core.lean) {
+		pr_err("swap: the nano_core crate lacks the records of a failed swap's modules\n");
+		return r->result = E_SWAP_INCOMPLETE;
+	}
 	if (m == NCD_NONE || m >= SWAP_MAX_MODULES || !core.desc.mods[m].constituent) {
 		pr_err("swap: %s is not a constituent module of the nano_core\n", module);
 		return r->result = E_SWAP_UNKNOWN_MODULE;
@@ -468,22 +479,33 @@ static enum err parse_list(const char *list, bool *want)
 	return result;
 }
 
-/* Build the nano_core crate from its description, once. */
-static enum err core_init(void)
+/* Read the nano_core's description, once. */
+static enum err core_desc_init(void)
 {
 	const struct boot_module *d = bootinfo_find_module("nano_core_desc");
-	enum err e;
 
-	if (core.crate)
+	if (core.desc.h)
 		return E_OK;
 	if (!d) {
 		pr_err("swap: no nano_core_desc boot module (module2 /boot/nano_core.desc "
 		       "nano_core_desc in grub.cfg)\n");
 		return E_SWAP_NO_DESC;
 	}
-	e = ncd_parse(phys_to_virt(d->start), d->end - d->start, &core.desc);
-	if (e == E_OK)
-		e = core_crate_build(crates_namespace());
+	return ncd_parse(phys_to_virt(d->start), d->end - d->start, &core.desc);
+}
+
+/* The nano_core crate, built on the first swap for its modules (`swapped`,
+ * or NULL: whole); a later swap needs it complete. */
+static enum err core_init(const bool *swapped)
+{
+	enum err e = core_desc_init();
+
+	if (e == E_OK && !core.crate)
+		e = core_crate_build(crates_namespace(), swapped);
+	if (e == E_OK && core.lean && !swapped) {
+		pr_err("swap: the nano_core crate lacks the records of a failed swap's modules\n");
+		e = E_SWAP_INCOMPLETE;
+	}
 	return e;
 }
 
@@ -494,19 +516,23 @@ enum err swap_nano_core_crates(const char *list)
 	static struct swap_report later[SWAP_MAX_MODULES];
 	struct swap_report *out = boot_swap_done ? later : reports;
 	bool want[SWAP_MAX_MODULES + 1];
-	enum err e = core_init(), first = E_OK;	/* (1) */
+	enum err e = core_desc_init(), first = E_OK;
 
 	if (e != E_OK)
 		return e;
 	g->n = 0;
-	phases = (struct swap_phases){ .load = rdtsc() - t_start };
-	phases.core = phases.load;
 	if (core.desc.h->nmodules > SWAP_MAX_MODULES) {
 		pr_err("swap: %u modules exceed SWAP_MAX_MODULES (%d)\n", core.desc.h->nmodules,
 		       SWAP_MAX_MODULES);
 		return E_LIMIT;
 	}
 	first = parse_list(list, want);
+	/* (1) built for this swap when it is the first: lean (see core_crate_build) */
+	e = core_init(core.crate ? NULL : want);
+	if (e != E_OK)
+		return e;
+	phases = (struct swap_phases){ .load = rdtsc() - t_start };
+	phases.core = phases.load;
 	/* (2) the description lists modules in link order: memory first */
 	for (uint32_t m = 0; m < core.desc.h->nmodules && e == E_OK; m++) {
 		const char *name = ncd_str(&core.desc, core.desc.mods[m].name);
@@ -525,6 +551,10 @@ enum err swap_nano_core_crates(const char *list)
 	}
 	if (e == E_OK && g->n)
 		e = swap_group_load(g, out);   /* (3)-(7) */
+	if (e == E_OK)
+		core.lean = false; /* what it lacks belonged to the copies just replaced */
+	else if (core_crate_complete(crates_namespace()) != E_OK)
+		pr_err("swap: later swaps are refused (the nano_core crate is incomplete)\n");
 	if (g->n)
 		swap_print(out, g->n, e);
 	if (!boot_swap_done) {

@@ -32,11 +32,21 @@ struct core_crate {
 	struct ncd_view desc;
 	struct ld_crate *crate;
 	const struct ld_section **secs;	/* per description section */
+	bool lean;	/* lacks the records of the modules its first swap is replacing,
+			 * and that swap has not succeeded (yet) */
+	size_t left_out;	/* those records */
 };
 
 extern struct core_crate core;
 
-enum err core_crate_build(struct ld_namespace *ns) NS_MUST_CHECK;
+/* Build the nano_core crate from its description. With `swapped` (per
+ * description module; may be NULL), the relocation records whose place is in
+ * the text or rodata of a module about to be swapped are left out (core.lean):
+ * that old copy is retired, never patched, so what it refers to is never
+ * redirected. If that swap fails, core_crate_complete rebuilds it whole. */
+enum err core_crate_build(struct ld_namespace *ns, const bool *swapped) NS_MUST_CHECK;
+/* A lean crate replaced by a whole one (the swap it was built for failed). */
+enum err core_crate_complete(struct ld_namespace *ns) NS_MUST_CHECK;
 
 /* What one group swap replaces: per member, its module, old copy (the
  * nano_core, or the module's last crate) and new crate; then the redirect

@@ -76,6 +76,11 @@ const struct swap_phases *swap_boot_phases(void);
 /* The nano_core crate (NULL before swap_nano_core_crates built it). */
 struct ld_crate *nano_core_crate(void);
 
+/* The relocation records the nano_core crate was built without: those whose
+ * place is in the text or rodata of the modules the first swap replaced
+ * (never patched: retired). 0 when it holds all (that swap failed, or none). */
+size_t nano_core_records_left_out(void);
+
 /* The nano_core crate's section for (module, input section name), or NULL. */
 const struct ld_section *nano_core_section(const char *module, const char *name);
 

@@ -37,6 +37,7 @@
 	X(SWAP_UNKNOWN_MODULE, "no such constituent module in the nano_core")      \
 	X(SWAP_NO_OBJECT, "no boot module holds the module's object")              \
 	X(SWAP_LAYOUT_CHANGED, "the module's data layout differs from the nano_core's") \
+	X(SWAP_INCOMPLETE, "the nano_core crate lacks records a swap needs")       \
 	X(SHELL_UNKNOWN_COMMAND, "no such shell command")                         \
 	X(SHELL_USAGE, "missing or malformed arguments (the usage is printed)")  \
 	X(SHELL_LINE_TOO_LONG, "input line longer than SHELL_LINE_MAX")          \

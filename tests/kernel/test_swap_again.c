@@ -155,4 +155,14 @@ KTEST(swap_boot_failed, kernel_runs_on_the_nano_core)
 	KT_ASSERT_EQ(mapped_pages((uint64_t)__text_start, (uint64_t)__text_end),
 		     (uint64_t)(__text_end - __text_start) / PAGE_SIZE);
 	KT_ASSERT(crates_fail_calls(CRATES_FAIL_ALLOC) > 0, "the loader was never asked");
+	/* the crate built lean for that swap was made whole again, so a later
+	 * swap redirects the call sites of every module that stays */
+	KT_ASSERT_EQ(nano_core_records_left_out(), 0);
+	KT_ASSERT(swap_nano_core_crates("memory") == E_OK, "a later swap of memory failed");
+	const struct ld_symbol *s = lookup("memory_probe");
+	KT_ASSERT(s && s->crate != nano_core_crate(), "memory_probe still runs the nano_core's");
+	call_addr((void *)s->addr);
+	uint64_t pa;
+	KT_ASSERT(frame_alloc(&pa) == E_OK, "frame_alloc through the redirected calls failed");
+	frame_free(pa);
 }
