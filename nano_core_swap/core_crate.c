@@ -8,6 +8,7 @@
  */
 #include <console/console.h>
 #include <console/format.h>
+#include <crates/crates.h>
 #include <heap/heap.h>
 #include <lib/string.h>
 #include "swap_internal.h"
@@ -132,5 +133,7 @@ enum err core_crate_complete(struct ld_namespace *ns)
 		return e;
 	}
 	kfree(core.secs);
-	return core_crate_build(ns, NULL);
+	e = core_crate_build(ns, NULL);
+	crates_changed(); /* (the debugger's view of the crates) */
+	return e;
 }
