@@ -300,8 +300,17 @@ static enum err ld_existing_sort_relocs(struct ld_crate *c)
 		return E_OK;
 	for (i = 1; i < c->nrelocs && c->recs[i - 1].source <= c->recs[i].source; i++)
 		;
-	if (i == c->nrelocs) /* already grouped by source, in section order: in place */
+	if (i == c->nrelocs && c->nrelocs >= c->cap_relocs / 2) /* grouped already: in place */
 		return ld_existing_count_edges(c);
+	if (i == c->nrelocs) { /* grouped, but far fewer than room was made for: trimmed */
+		sorted = ld_alloc_raw(svc, c->nrelocs * sizeof(*sorted));
+		if (!sorted)
+			return ld_existing_count_edges(c); /* (kept where they are) */
+		ld_memcpy(sorted, c->recs, c->nrelocs * sizeof(*sorted));
+		svc->heap_free(svc->ctx, c->recs);
+		c->recs = sorted;
+		return ld_existing_count_edges(c);
+	}
 	sorted = ld_alloc_raw(svc, c->nrelocs * sizeof(*sorted));
 	if (!sorted) {
 		LD_LOG(svc, "%s: out of heap to sort %lu relocations", c->name,
