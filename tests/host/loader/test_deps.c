@@ -465,7 +465,39 @@ static void test_two_rela_one_section(struct tctx *t)
 	free(b.data);
 }
 
+/* A hand-built crate given far more room for records than it used: the
+ * records are trimmed at commit, read back whole, and freed with it. */
+static void test_existing_trimmed(struct tctx *t)
+{
+	struct ld_namespace *ns = tns(t);
+	struct shim_counters before = tsnap(t);
+	const struct ld_section *text, *data;
+	struct ld_reloc_iter it;
+	struct ld_reloc r;
+	struct ld_crate *c;
+	unsigned n = 0;
+
+	CHECK_ERR(t, ld_existing_begin(ns, "trimmed", 2, 0, 100, &c), E_OK);
+	CHECK_ERR(t, ld_existing_add_section(c, "t:.text", LD_KIND_TEXT, 0x1000, 64, 16, &text),
+		  E_OK);
+	CHECK_ERR(t, ld_existing_add_section(c, "t:.data", LD_KIND_DATA, 0x2000, 16, 8, &data),
+		  E_OK);
+	CHECK_ERR(t, ld_existing_add_reloc(c, text, 4, R_X86_64_PC32, -4, data, 8), E_OK);
+	CHECK_ERR(t, ld_existing_add_reloc(c, data, 0, R_X86_64_64, 0, text, 16), E_OK);
+	CHECK_ERR(t, ld_existing_commit(c), E_OK);
+	CHECK(t, ld_crate_nrelocs(c) == 2);
+	for (ld_relocs_of_section(&it, text); ld_reloc_next(&it, &r); n++)
+		CHECK(t, r.source == text && r.target == data && r.offset == 4 &&
+			 r.target_offset == 8 && r.addend == -4);
+	for (ld_relocs_of_section(&it, data); ld_reloc_next(&it, &r); n++)
+		CHECK(t, r.source == data && r.target == text && r.target_offset == 16);
+	CHECK(t, n == 2 && ld_section_dependents(data) && ld_section_dependents(text));
+	CHECK_ERR(t, ld_unload(ns, c), E_OK);
+	CHECK_UNCHANGED(t, before); /* (no symbol: no table made) */
+}
+
 const struct test_case tests_deps[] = {
+	{ "existing_trimmed", test_existing_trimmed, true },
 	{ "two_rela_one_section", test_two_rela_one_section, true },
 	{ "existing_crate", test_existing_crate, true },
 	{ "weak_rule", test_weak_rule, true },
