@@ -12,7 +12,9 @@
 #define TESTS_HOST_CHECK_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__has_include)
@@ -159,5 +161,27 @@ static int check_summary(void)
 			check_fail(__FILE__, __LINE__, "%s is \"%s\", want it to contain \"%s\"", \
 				   #haystack, h_ ? h_ : "(NULL)", n_);         \
 	} while (0)
+
+/* The whole file named by environment variable `env`, else `path` (a build
+ * product), in a 16-byte aligned buffer; exits when it cannot be read. */
+static inline uint8_t *check_read_build_file(const char *env, const char *path, size_t *size)
+{
+	const char *name = getenv(env) ? getenv(env) : path;
+	FILE *f = fopen(name, "rb");
+	uint8_t *data;
+
+	if (!f) {
+		fprintf(stderr, "cannot open %s (run make first, or set %s)\n", name, env);
+		exit(1);
+	}
+	fseek(f, 0, SEEK_END);
+	*size = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	data = aligned_alloc(16, (*size + 15) & ~(size_t)15);
+	if (!data || fread(data, 1, *size, f) != *size)
+		exit(1);
+	fclose(f);
+	return data;
+}
 
 #endif

@@ -15,24 +15,6 @@ static uint8_t *good;
 static size_t good_size;
 static struct elf_image im;
 
-static void load_good(void)
-{
-	const char *path = getenv("NANO_CORE") ? getenv("NANO_CORE") : "build/nano_core.elf";
-	FILE *f = fopen(path, "rb");
-
-	if (!f) {
-		fprintf(stderr, "cannot open %s (run make first, or set NANO_CORE)\n", path);
-		exit(1);
-	}
-	fseek(f, 0, SEEK_END);
-	good_size = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	good = aligned_alloc(16, (good_size + 15) & ~(size_t)15);
-	if (!good || fread(good, 1, good_size, f) != good_size)
-		exit(1);
-	fclose(f);
-}
-
 /* A private, exact-size (so ASan sees its end), 16-aligned copy. */
 static uint8_t *copy(void)
 {
@@ -159,7 +141,7 @@ static void test_truncated(void)
 
 int main(void)
 {
-	load_good();
+	good = check_read_build_file("NANO_CORE", "build/nano_core.elf", &good_size);
 	CHECK_RUN(test_good_parses);
 	CHECK_RUN(test_strtab_link_nobits_past_eof);
 	CHECK_RUN(test_strtab_nobits_past_eof);

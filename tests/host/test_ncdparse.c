@@ -29,24 +29,6 @@ void klog(enum log_level level, const char *fmt, ...)
 static uint8_t *good;
 static size_t good_size;
 
-static void load_good(void)
-{
-	const char *path = getenv("NCDESC") ? getenv("NCDESC") : "build/nano_core.desc";
-	FILE *f = fopen(path, "rb");
-
-	if (!f) {
-		fprintf(stderr, "cannot open %s (run make first, or set NCDESC)\n", path);
-		exit(1);
-	}
-	fseek(f, 0, SEEK_END);
-	good_size = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	good = malloc(good_size);
-	if (!good || fread(good, 1, good_size, f) != good_size)
-		exit(1);
-	fclose(f);
-}
-
 /* A private, exact-size copy of the good description. */
 static uint8_t *copy(size_t size)
 {
@@ -213,7 +195,7 @@ static void test_bad_reloc(void)
 
 int main(void)
 {
-	load_good();
+	good = check_read_build_file("NCDESC", "build/nano_core.desc", &good_size);
 	CHECK_RUN(test_good_parses);
 	CHECK_RUN(test_truncated);
 	CHECK_RUN(test_bad_magic);
