@@ -81,16 +81,40 @@ ld_existing_name(struct ld_crate *c, const char *name)
 	return c->keeps_names ? name : ld_existing_copy_name(c, name);
 }
 
-/* A hand-built crate still being built, with room for one more `what`. */
-static enum err ld_existing_check(const struct ld_crate *c, size_t used, size_t cap,
-				  const char *what)
+/* A hand-built crate still being built, with room for n more `what`. */
+static enum err ld_existing_room(const struct ld_crate *c, size_t used, size_t cap, size_t n,
+				 const char *what)
 {
 	if (c->live || !c->owns_names)
 		return E_LD_BAD_STATE;
-	if (used >= cap) {
-		LD_LOG(c->ns->svc, "%s: more %s than the %lu given to ld_existing_begin",
-		       c->name, what, (unsigned long)cap);
+	if (n > cap - used) {
+		LD_LOG(c->ns->svc, "%s: %lu %s exceed the %lu given to ld_existing_begin",
+		       c->name, (unsigned long)(used + n), what, (unsigned long)cap);
 		return E_LIMIT;
+	}
+	return E_OK;
+}
+
+/* Symbol s, its name kept or copied, hashed unless local (from a string table
+ * ending at `end`: a word at a time; NULL: a name alone). */
+static inline __attribute__((always_inline)) enum err
+ld_existing_fill_symbol(struct ld_crate *c, struct ld_symbol *s, const char *name,
+			const char *end, uint64_t addr, uint64_t size,
+			const struct ld_section *sec, uint8_t bind, uint8_t type)
+{
+	*s = (struct ld_symbol){ .name = ld_existing_name(c, name), .addr = addr,
+				 .size = size, .crate = c, .section = sec, .bind = bind,
+				 .type = type };
+	if (!s->name) {
+		LD_LOG(c->ns->svc, "%s: out of heap for symbol names", c->name);
+		return E_NO_HEAP;
+	}
+	if (bind != STB_LOCAL) {
+		struct ld_name k;
+
+		ld_name_key(c->ns, s->name, c->keeps_names ? end : NULL, &k);
+		s->hash = k.hash;
+		s->name_len = k.len;
 	}
 	return E_OK;
 }
@@ -104,7 +128,7 @@ enum err ld_existing_add_section(struct ld_crate *c, const char *name, enum ld_k
 				 uint64_t addr, uint64_t size, uint64_t align,
 				 const struct ld_section **out)
 {
-	enum err e = ld_existing_check(c, c->nsections, c->cap_sections, "sections");
+	enum err e = ld_existing_room(c, c->nsections, c->cap_sections, 1, "sections");
 	struct ld_section *s;
 
 	if (e != E_OK)
@@ -128,49 +152,28 @@ enum err ld_existing_add_symbol(struct ld_crate *c, const char *name, uint64_t a
 				uint64_t size, const struct ld_section *sec, uint8_t bind,
 				uint8_t type)
 {
-	enum err e = ld_existing_check(c, c->nsymbols, c->cap_symbols, "symbols");
-	struct ld_symbol *s;
+	enum err e = ld_existing_room(c, c->nsymbols, c->cap_symbols, 1, "symbols");
 
 	if (e != E_OK)
 		return e;
 	if (!name || !name[0] || (sec && !ld_existing_owns(c, sec)) ||
 	    (bind != STB_LOCAL && bind != STB_GLOBAL && bind != STB_WEAK))
 		return E_INVALID_ARG;
-	s = &c->symbols[c->nsymbols];
-	*s = (struct ld_symbol){ .name = ld_existing_name(c, name), .addr = addr,
-				 .size = size, .crate = c, .section = sec, .bind = bind,
-				 .type = type };
-	if (!s->name) {
-		LD_LOG(c->ns->svc, "%s: out of heap for symbol names", c->name);
-		return E_NO_HEAP;
-	}
-	c->nsymbols++;
-	if (bind != STB_LOCAL) {
-		struct ld_name k;
-
-		ld_name_key(c->ns, s->name, NULL, &k);
-		s->hash = k.hash;
-		s->name_len = k.len;
-	}
-	return E_OK;
+	e = ld_existing_fill_symbol(c, &c->symbols[c->nsymbols], name, NULL, addr, size, sec,
+				    bind, type);
+	c->nsymbols += e == E_OK;
+	return e;
 }
 
 enum err ld_existing_add_symbols(struct ld_crate *c, const struct ld_existing_symbol *r,
 				 size_t n, const char *strtab, size_t strtab_size)
 {
-	/* (the crate's state; the room for all n is checked below) */
-	enum err e = ld_existing_check(c, c->nsymbols, c->cap_symbols + 1, "symbols");
+	enum err e = ld_existing_room(c, c->nsymbols, c->cap_symbols, n, "symbols");
 	const char *end = strtab + strtab_size;
 	struct ld_symbol *out = c->symbols + c->nsymbols;
 
 	if (e != E_OK)
 		return e;
-	if (n > c->cap_symbols - c->nsymbols) {
-		LD_LOG(c->ns->svc, "%s: %lu more symbols than the %lu given to ld_existing_begin",
-		       c->name, (unsigned long)(n - (c->cap_symbols - c->nsymbols)),
-		       (unsigned long)c->cap_symbols);
-		return E_LIMIT;
-	}
 	if (!strtab || !strtab_size || strtab[strtab_size - 1]) {
 		LD_LOG(c->ns->svc, "%s: the symbols' string table does not end in NUL", c->name);
 		return E_INVALID_ARG;
@@ -185,22 +188,12 @@ enum err ld_existing_add_symbols(struct ld_crate *c, const struct ld_existing_sy
 			       r->bind);
 			return E_INVALID_ARG; /* (nsymbols unchanged: nothing added) */
 		}
-		*out = (struct ld_symbol){
-			.name = ld_existing_name(c, strtab + r->name), .addr = r->addr,
-			.size = r->size, .crate = c, .bind = r->bind, .type = r->type,
-			.section = r->section == LD_NO_SECTION ? NULL : &c->sections[r->section],
-		};
-		if (!out->name) {
-			LD_LOG(c->ns->svc, "%s: out of heap for symbol names", c->name);
-			return E_NO_HEAP;
-		}
-		if (r->bind != STB_LOCAL) { /* a table's names are hashed a word at a time */
-			struct ld_name k;
-
-			ld_name_key(c->ns, out->name, c->keeps_names ? end : NULL, &k);
-			out->hash = k.hash;
-			out->name_len = k.len;
-		}
+		e = ld_existing_fill_symbol(c, out, strtab + r->name, end, r->addr, r->size,
+					    r->section == LD_NO_SECTION ? NULL
+									: &c->sections[r->section],
+					    r->bind, r->type);
+		if (e != E_OK)
+			return e;
 	}
 	c->nsymbols += n;
 	return E_OK;
@@ -210,7 +203,7 @@ enum err ld_existing_add_reloc(struct ld_crate *c, const struct ld_section *sour
 			       uint64_t offset, uint32_t type, int64_t addend,
 			       const struct ld_section *target, uint64_t target_offset)
 {
-	enum err e = ld_existing_check(c, c->nrelocs, c->cap_relocs, "relocations");
+	enum err e = ld_existing_room(c, c->nrelocs, c->cap_relocs, 1, "relocations");
 
 	if (e != E_OK)
 		return e;
@@ -251,19 +244,12 @@ static enum err ld_existing_count_edges(struct ld_crate *c)
 enum err ld_existing_add_relocs(struct ld_crate *c, const struct ld_existing_reloc *r,
 				size_t n)
 {
-	/* (the crate's state; the room for all n is checked below) */
-	enum err e = ld_existing_check(c, c->nrelocs, c->cap_relocs + 1, "relocations");
+	enum err e = ld_existing_room(c, c->nrelocs, c->cap_relocs, n, "relocations");
 	struct ld_reloc *out = c->recs + c->nrelocs;
 	size_t ns = c->nsections;
 
 	if (e != E_OK)
 		return e;
-	if (n > c->cap_relocs - c->nrelocs) {
-		LD_LOG(c->ns->svc, "%s: %lu more relocations than the %lu given to "
-		       "ld_existing_begin", c->name, (unsigned long)(n - (c->cap_relocs - c->nrelocs)),
-		       (unsigned long)c->cap_relocs);
-		return E_LIMIT;
-	}
 	for (size_t i = 0; i < n; i++, r++, out++) { /* one tight pass: indexes checked */
 		struct ld_section *src;
 
