@@ -407,18 +407,46 @@ static enum err swap_group_load(struct swap_group *g, struct swap_report *report
 	return e;
 }
 
+/* Read the nano_core's description, once. */
+static enum err core_desc_init(void)
+{
+	const struct boot_module *d = bootinfo_find_module("nano_core_desc");
+
+	if (core.desc.h)
+		return E_OK;
+	if (!d) {
+		pr_err("swap: no nano_core_desc boot module (module2 /boot/nano_core.desc "
+		       "nano_core_desc in grub.cfg)\n");
+		return E_SWAP_NO_DESC;
+	}
+	return ncd_parse(phys_to_virt(d->start), d->end - d->start, &core.desc);
+}
+
+/* The nano_core crate, built on the first swap for its modules (`swapped`,
+ * or NULL: whole); a later swap needs it complete. */
+static enum err core_init(const bool *swapped)
+{
+	enum err e = core_desc_init();
+
+	if (e == E_OK && !core.crate)
+		e = core_crate_build(crates_namespace(), swapped);
+	if (e == E_OK && core.lean && !swapped) {
+		pr_err("swap: the nano_core crate lacks the records of a failed swap's modules\n");
+		e = E_SWAP_INCOMPLETE;
+	}
+	return e;
+}
+
 enum err swap_module(const char *module, const void *image, size_t size, struct swap_report *r)
 {
 	struct swap_group *g = &group;
-	uint32_t m = core.crate ? ncd_find_module(&core.desc, module) : NCD_NONE;
-	enum err e;
+	enum err e = core_init(NULL);
+	uint32_t m = e == E_OK ? ncd_find_module(&core.desc, module) : NCD_NONE;
 
 	g->n = 0;
 	*r = (struct swap_report){ .module = module };
-	if (core.lean) {
-		pr_err("swap: the nano_core crate lacks the records of a failed swap's modules\n");
-		return r->result = E_SWAP_INCOMPLETE;
-	}
+	if (e != E_OK)
+		return r->result = e;
 	if (m == NCD_NONE || m >= SWAP_MAX_MODULES || !core.desc.mods[m].constituent) {
 		pr_err("swap: %s is not a constituent module of the nano_core\n", module);
 		return r->result = E_SWAP_UNKNOWN_MODULE;
@@ -477,36 +505,6 @@ static enum err parse_list(const char *list, bool *want)
 		p += n + (p[n] == ',');
 	}
 	return result;
-}
-
-/* Read the nano_core's description, once. */
-static enum err core_desc_init(void)
-{
-	const struct boot_module *d = bootinfo_find_module("nano_core_desc");
-
-	if (core.desc.h)
-		return E_OK;
-	if (!d) {
-		pr_err("swap: no nano_core_desc boot module (module2 /boot/nano_core.desc "
-		       "nano_core_desc in grub.cfg)\n");
-		return E_SWAP_NO_DESC;
-	}
-	return ncd_parse(phys_to_virt(d->start), d->end - d->start, &core.desc);
-}
-
-/* The nano_core crate, built on the first swap for its modules (`swapped`,
- * or NULL: whole); a later swap needs it complete. */
-static enum err core_init(const bool *swapped)
-{
-	enum err e = core_desc_init();
-
-	if (e == E_OK && !core.crate)
-		e = core_crate_build(crates_namespace(), swapped);
-	if (e == E_OK && core.lean && !swapped) {
-		pr_err("swap: the nano_core crate lacks the records of a failed swap's modules\n");
-		e = E_SWAP_INCOMPLETE;
-	}
-	return e;
 }
 
 enum err swap_nano_core_crates(const char *list)

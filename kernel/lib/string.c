@@ -48,7 +48,8 @@ int memcmp(const void *a, const void *b, size_t n)
 	return 0;
 }
 
-typedef uint64_t __attribute__((may_alias)) ns_word_t;
+/* An 8-byte load of string bytes, at any alignment. */
+typedef uint64_t __attribute__((may_alias, aligned(1))) ns_word_t;
 
 /* A word at a time: aligned 8-byte reads never cross into another page. */
 size_t strlen(const char *s)
@@ -75,8 +76,6 @@ size_t strnlen(const char *s, size_t max)
 	return n;
 }
 
-typedef uint64_t __attribute__((may_alias, aligned(1))) ns_uword_t;
-
 /* Eight bytes at a time while neither read can reach into the next page
  * (past a NUL, it might not be mapped); the first byte that differs or ends
  * the strings is found in its word by bit arithmetic. Across a page end, a
@@ -89,7 +88,7 @@ int strcmp(const char *a, const char *b)
 		uint64_t ra = 4096 - ((uintptr_t)a & 4095), rb = 4096 - ((uintptr_t)b & 4095);
 
 		for (uint64_t n = (ra < rb ? ra : rb) / 8; n; n--, a += 8, b += 8) {
-			uint64_t x = *(const ns_uword_t *)a, y = *(const ns_uword_t *)b;
+			uint64_t x = *(const ns_word_t *)a, y = *(const ns_word_t *)b;
 			uint64_t diff = x ^ y, nul = (x - ones) & ~x & highs;
 
 			if (diff | nul) {

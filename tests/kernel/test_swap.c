@@ -69,6 +69,28 @@ static bool old_code_of_swapped(const struct ld_section *s)
 	return swapped(module) != NULL;
 }
 
+/* The first swap built the nano_core crate without the records of the code
+ * it replaced, and with all the others: the text and rodata of a swapped
+ * module hold none, the rest theirs. */
+KTEST(swap, nano_core_crate_keeps_live_records)
+{
+	size_t n, kept = 0, left_out = nano_core_records_left_out();
+	const struct ld_section *s = ld_crate_sections(nano_core_crate(), &n);
+	unsigned swapped_sections = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		kept += s[i].nrelocs;
+		if (!old_code_of_swapped(&s[i]))
+			continue;
+		swapped_sections++;
+		KT_ASSERT(s[i].nrelocs == 0, "%s keeps %lu records", s[i].name, s[i].nrelocs);
+	}
+	KT_ASSERT(kept + left_out > 1000, "%zu records kept, %zu left out", kept, left_out);
+	KT_ASSERT(!swapped_sections || left_out > 0, "%u swapped sections, nothing left out",
+		  swapped_sections);
+	kprintf("  %zu records kept, %zu left out\n", kept, left_out);
+}
+
 /* No loaded crate refers to the old text or rodata of a swapped module: the
  * group resolved new copies against new copies. */
 KTEST(swap, no_crate_targets_old_code)
