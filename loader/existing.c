@@ -124,28 +124,59 @@ static bool ld_existing_owns(const struct ld_crate *c, const struct ld_section *
 	return s >= c->sections && s < c->sections + c->nsections;
 }
 
+enum err ld_existing_add_sections(struct ld_crate *c, const void *records, size_t stride,
+				  size_t n, const char *strtab, size_t strtab_size)
+{
+	enum err e = ld_existing_room(c, c->nsections, c->cap_sections, n, "sections");
+	struct ld_section *out = c->sections + c->nsections;
+	const uint8_t *p = records;
+
+	if (e != E_OK)
+		return e;
+	if (stride < sizeof(struct ld_existing_section) || !strtab || !strtab_size ||
+	    strtab[strtab_size - 1]) {
+		LD_LOG(c->ns->svc, "%s: sections of %lu bytes, or a string table not ending in NUL",
+		       c->name, (unsigned long)stride);
+		return E_INVALID_ARG;
+	}
+	for (size_t i = 0; i < n; i++, p += stride, out++) { /* one pass: every field checked */
+		const struct ld_existing_section *r = (const void *)p;
+
+		if (r->name >= strtab_size || r->kind > LD_KIND_DATA || !ld_is_pow2(r->align) ||
+		    r->addr + r->size < r->addr) {
+			LD_LOG(c->ns->svc, "%s: section %lu: name at %u of %lu, kind %u, alignment "
+			       "%lx, [%lx, +%lx)", c->name, (unsigned long)i, r->name,
+			       (unsigned long)strtab_size, r->kind, (unsigned long)r->align,
+			       (unsigned long)r->addr, (unsigned long)r->size);
+			return E_INVALID_ARG; /* (nsections unchanged: nothing added) */
+		}
+		*out = (struct ld_section){ .name = ld_existing_name(c, strtab + r->name),
+					    .crate = c, .kind = r->kind, .nobits = r->nobits,
+					    .addr = r->addr, .size = r->size,
+					    .align = r->align ? r->align : 1 };
+		if (!out->name) {
+			LD_LOG(c->ns->svc, "%s: out of heap for section names", c->name);
+			return E_NO_HEAP;
+		}
+	}
+	c->nsections += n;
+	return E_OK;
+}
+
 enum err ld_existing_add_section(struct ld_crate *c, const char *name, enum ld_kind kind,
 				 uint64_t addr, uint64_t size, uint64_t align,
 				 const struct ld_section **out)
 {
-	enum err e = ld_existing_room(c, c->nsections, c->cap_sections, 1, "sections");
-	struct ld_section *s;
+	struct ld_existing_section r = { .name = 0, .kind = (uint16_t)kind, .addr = addr,
+					 .size = size, .align = align };
+	enum err e = name && kind <= LD_KIND_DATA
+			     ? ld_existing_add_sections(c, &r, sizeof(r), 1, name,
+							ld_strlen(name) + 1)
+			     : E_INVALID_ARG;
 
-	if (e != E_OK)
-		return e;
-	if (!name || kind > LD_KIND_DATA || !ld_is_pow2(align) || addr + size < addr)
-		return E_INVALID_ARG;
-	s = &c->sections[c->nsections];
-	*s = (struct ld_section){ .name = ld_existing_name(c, name), .crate = c, .kind = kind,
-				  .addr = addr, .size = size, .align = align ? align : 1 };
-	if (!s->name) {
-		LD_LOG(c->ns->svc, "%s: out of heap for section names", c->name);
-		return E_NO_HEAP;
-	}
-	c->nsections++;
-	if (out)
-		*out = s;
-	return E_OK;
+	if (e == E_OK && out)
+		*out = &c->sections[c->nsections - 1];
+	return e;
 }
 
 enum err ld_existing_add_symbol(struct ld_crate *c, const char *name, uint64_t addr,

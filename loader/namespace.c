@@ -181,6 +181,18 @@ enum err ld_symbolize(const struct ld_namespace *ns, uint64_t addr,
 	return E_LD_NOT_FOUND;
 }
 
+enum err ld_section_at(const struct ld_namespace *ns, uint64_t addr,
+		       const struct ld_section **out)
+{
+	for (const struct ld_crate *c = ns->first; c; c = c->next)
+		for (size_t i = 0; i < c->nsections; i++)
+			if (addr - c->sections[i].addr < c->sections[i].size) {
+				*out = &c->sections[i];
+				return E_OK;
+			}
+	return E_LD_NOT_FOUND;
+}
+
 enum err ld_find_crate(const struct ld_namespace *ns, const char *name,
 		       struct ld_crate **out)
 {

@@ -15,24 +15,30 @@
 
 struct core_crate core;
 
-static const enum ld_kind kinds[] = {
-	[NCD_TEXT] = LD_KIND_TEXT, [NCD_RODATA] = LD_KIND_RODATA, [NCD_DATA] = LD_KIND_DATA,
-};
-
-/* Names point into the description, which stays mapped: kept, not copied. */
+/* The description's sections begin with the loader's bulk records (same
+ * layout, checked below at compile time): handed over in one call, their
+ * names the full ones ("module:section"). */
+_Static_assert(offsetof(struct ncd_section, full_name) ==
+		       offsetof(struct ld_existing_section, name) &&
+	       offsetof(struct ncd_section, kind) == offsetof(struct ld_existing_section, kind) &&
+	       offsetof(struct ncd_section, nobits) ==
+		       offsetof(struct ld_existing_section, nobits) &&
+	       offsetof(struct ncd_section, addr) == offsetof(struct ld_existing_section, addr) &&
+	       offsetof(struct ncd_section, size) == offsetof(struct ld_existing_section, size) &&
+	       offsetof(struct ncd_section, align) == offsetof(struct ld_existing_section, align) &&
+	       (int)NCD_TEXT == (int)LD_KIND_TEXT && (int)NCD_RODATA == (int)LD_KIND_RODATA &&
+	       (int)NCD_DATA == (int)LD_KIND_DATA,
+	       "struct ncd_section begins with struct ld_existing_section");
 static enum err add_sections(void)
 {
 	const struct ncd_view *v = &core.desc;
+	size_t n;
+	enum err e = ld_existing_add_sections(core.crate, v->secs, sizeof(*v->secs),
+					      v->h->nsections, v->strs, v->h->strtab_size);
 
-	for (uint32_t i = 0; i < v->h->nsections; i++) {
-		const struct ncd_section *s = &v->secs[i];
-		enum err e = ld_existing_add_section(core.crate, ncd_str(v, s->full_name),
-						     kinds[s->kind], s->addr, s->size, s->align,
-						     &core.secs[i]);
-		if (e != E_OK)
-			return e;
-	}
-	return E_OK;
+	if (e == E_OK)
+		core.secs = ld_crate_sections(core.crate, &n);
+	return e;
 }
 
 /* The description's symbols are the loader's bulk records (same layout,
@@ -46,12 +52,30 @@ _Static_assert(sizeof(struct ncd_symbol) == sizeof(struct ld_existing_symbol) &&
 	       offsetof(struct ncd_symbol, addr) == offsetof(struct ld_existing_symbol, addr) &&
 	       offsetof(struct ncd_symbol, size) == offsetof(struct ld_existing_symbol, size),
 	       "struct ncd_symbol is struct ld_existing_symbol");
-static enum err add_symbols(void)
+/* The description's symbols, but those in the text or rodata of a module in
+ * `swapped` (superseded by the new copies; backtraces through the old code
+ * fall back to the image's own symbol table): handed over in runs (each
+ * module's data symbols come first, then its code's: tools/ncdesc). */
+static enum err add_symbols(const bool *swapped)
 {
 	const struct ncd_view *v = &core.desc;
+	const struct ld_existing_symbol *r = (const struct ld_existing_symbol *)v->syms;
+	uint32_t n = v->h->nsymbols, from = 0;
+	enum err e = E_OK;
 
-	return ld_existing_add_symbols(core.crate, (const struct ld_existing_symbol *)v->syms,
-				       v->h->nsymbols, v->strs, v->h->strtab_size);
+	for (uint32_t i = 0; i <= n && e == E_OK; i++) {
+		const struct ncd_section *sec = i < n && r[i].section != NCD_NONE
+							? &v->secs[r[i].section] : NULL;
+
+		if (i < n && !(sec && swapped && swapped[sec->module] && sec->kind != NCD_DATA))
+			continue; /* kept: part of the current run */
+		if (i > from)
+			e = ld_existing_add_symbols(core.crate, r + from, i - from, v->strs,
+						    v->h->strtab_size);
+		from = i + 1;
+		core.symbols_left_out += i < n;
+	}
+	return e;
 }
 
 /* The records of the description are the loader's bulk records (same
@@ -65,23 +89,29 @@ _Static_assert(sizeof(struct ncd_reloc) == sizeof(struct ld_existing_reloc) &&
 	       offsetof(struct ncd_reloc, addend) == offsetof(struct ld_existing_reloc, addend) &&
 	       NCD_NONE == LD_NO_SECTION, "struct ncd_reloc is struct ld_existing_reloc");
 /* The records, but those whose place is in the text or rodata of a module
- * in `swapped`: handed over in runs (they come grouped by source section). */
+ * in `swapped` (never read: left out unchecked). Each kept section's run is
+ * checked, and consecutive kept runs go over in one call. */
 static enum err add_relocs(const bool *swapped)
 {
 	const struct ncd_view *v = &core.desc;
 	const struct ld_existing_reloc *r = (const struct ld_existing_reloc *)v->relocs;
-	uint32_t n = v->h->nrelocs, from = 0;
+	uint32_t n = v->h->nsections, from = 0, to = 0;
 	enum err e = E_OK;
 
 	for (uint32_t i = 0; i <= n && e == E_OK; i++) {
-		const struct ncd_section *src = i < n ? &v->secs[r[i].source] : NULL;
+		const struct ncd_section *s = i < n ? &v->secs[i] : NULL;
 
-		if (src && !(swapped && swapped[src->module] && src->kind != NCD_DATA))
-			continue; /* kept: part of the current run */
-		if (i > from)
-			e = ld_existing_add_relocs(core.crate, r + from, i - from);
-		from = i + 1;
-		core.left_out += src != NULL;
+		if (s && !(swapped && swapped[s->module] && s->kind != NCD_DATA)) {
+			e = ncd_check_relocs(v, i);
+			to = s->first_reloc + s->nrelocs; /* kept: the run goes on */
+			continue;
+		}
+		if (to > from)
+			e = ld_existing_add_relocs(core.crate, r + from, to - from);
+		if (s) {
+			core.left_out += s->nrelocs;
+			from = to = s->first_reloc + s->nrelocs;
+		}
 	}
 	return e;
 }
@@ -91,29 +121,26 @@ enum err core_crate_build(struct ld_namespace *ns, const bool *swapped)
 	const struct ncd_header *h = core.desc.h;
 	enum err e;
 
-	core.secs = kzalloc(h->nsections * sizeof(*core.secs));
-	if (!core.secs)
-		return E_NO_HEAP;
 	core.crate = NULL;
 	core.lean = false;
 	core.left_out = 0;
+	core.symbols_left_out = 0;
 	e = ld_existing_begin(ns, "nano_core", h->nsections, h->nsymbols, h->nrelocs, &core.crate);
 	if (e == E_OK)
 		ld_existing_keep_names(core.crate);
 	if (e == E_OK)
 		e = add_sections();
 	if (e == E_OK)
-		e = add_symbols();
+		e = add_symbols(swapped);
 	if (e == E_OK)
 		e = add_relocs(swapped);
 	if (e == E_OK)
 		e = ld_existing_commit(core.crate);
-	core.lean = core.left_out > 0;
+	core.lean = core.left_out + core.symbols_left_out > 0;
 	if (e != E_OK) {
 		pr_err("swap: cannot build the nano_core crate: %s (%s)\n", err_name(e), err_msg(e));
 		if (core.crate)
 			ld_existing_abort(core.crate);
-		kfree(core.secs);
 		core.crate = NULL;
 		core.secs = NULL;
 	}
@@ -132,7 +159,6 @@ enum err core_crate_complete(struct ld_namespace *ns)
 		       err_msg(e));
 		return e;
 	}
-	kfree(core.secs);
 	e = core_crate_build(ns, NULL);
 	crates_changed(); /* (the debugger's view of the crates) */
 	return e;

@@ -6,6 +6,7 @@
  */
 #include <console/console.h>
 #include <lib/string.h>
+#include <lib/util.h>
 #include "swap_internal.h"
 
 #define NCD_MAX_COUNT	(1u << 24)
@@ -32,14 +33,44 @@ static bool ncd_layout(const uint8_t *p, size_t size, struct ncd_view *v)
 	return off <= size;
 }
 
-/* Is the section's full name its module's name, ':' and its name? */
-static bool ncd_full_name_ok(const struct ncd_view *v, const struct ncd_section *s)
+/* Is the section's full name its module's name (`module`, n bytes), ':'
+ * and its name? */
+static bool ncd_full_name_ok(const struct ncd_view *v, const struct ncd_section *s,
+			     const char *module, uint32_t n)
 {
-	const char *full = v->strs + s->full_name, *module = ncd_str(v, v->mods[s->module].name);
-	uint32_t n = s->name - s->full_name - 1; /* the module name's length, if right */
+	const char *full = v->strs + s->full_name;
 
-	return s->full_name < s->name && strncmp(full, module, n) == 0 && module[n] == '\0' &&
-	       full[n] == ':';
+	return s->full_name < s->name && s->name - s->full_name == n + 1 && full[n] == ':' &&
+	       memcmp(full, module, n) == 0;
+}
+
+/* The sections: indexes, kinds, address ranges, names, and their runs of
+ * records, which must tile the record table in order. */
+static enum err ncd_check_sections(const struct ncd_view *v)
+{
+	const struct ncd_header *h = v->h;
+	uint32_t next_reloc = 0, module = NCD_NONE, module_len = 0;
+
+	for (uint32_t i = 0; i < h->nsections; i++) {
+		const struct ncd_section *s = &v->secs[i];
+		const struct ncd_module *m = &v->mods[s->module < h->nmodules ? s->module : 0];
+		if (s->module != module) /* (sections come grouped by module) */
+			module = s->module, module_len = strlen(ncd_str(v, m->name));
+		if (s->name >= h->strtab_size || s->module >= h->nmodules || s->kind > NCD_DATA ||
+		    s->addr + s->size < s->addr || i < m->first_section ||
+		    i >= m->first_section + m->nsections)
+			BAD("section %u is out of range\n", i);
+		if (!ncd_full_name_ok(v, s, ncd_str(v, m->name), module_len))
+			BAD("section %u (%s): its full name is not \"%s:%s\"\n", i, ncd_str(v, s->name),
+			    ncd_str(v, m->name), ncd_str(v, s->name));
+		if (s->first_reloc != next_reloc || s->nrelocs > h->nrelocs - next_reloc)
+			BAD("section %u (%s): records [%u, +%u) do not follow the previous ones (%u)\n",
+			    i, ncd_str(v, s->name), s->first_reloc, s->nrelocs, next_reloc);
+		next_reloc += s->nrelocs;
+	}
+	if (next_reloc != h->nrelocs)
+		BAD("the sections' records add up to %u, not %u\n", next_reloc, h->nrelocs);
+	return E_OK;
 }
 
 static enum err ncd_check_tables(const struct ncd_view *v)
@@ -50,36 +81,26 @@ static enum err ncd_check_tables(const struct ncd_view *v)
 		if (v->mods[i].name >= h->strtab_size || v->mods[i].first_section > h->nsections ||
 		    v->mods[i].nsections > h->nsections - v->mods[i].first_section)
 			BAD("module %u is out of range\n", i);
-	for (uint32_t i = 0; i < h->nsections; i++) {
-		const struct ncd_section *s = &v->secs[i];
-		const struct ncd_module *m = &v->mods[s->module < h->nmodules ? s->module : 0];
-		if (s->name >= h->strtab_size || s->module >= h->nmodules || s->kind > NCD_DATA ||
-		    s->addr + s->size < s->addr || i < m->first_section ||
-		    i >= m->first_section + m->nsections)
-			BAD("section %u is out of range\n", i);
-		if (!ncd_full_name_ok(v, s))
-			BAD("section %u (%s): its full name is not \"%s:%s\"\n", i, ncd_str(v, s->name),
-			    ncd_str(v, m->name), ncd_str(v, s->name));
-	}
+	if (ncd_check_sections(v) != E_OK)
+		return E_SWAP_BAD_DESC;
 	for (uint32_t i = 0; i < h->nsymbols; i++)
 		if (v->syms[i].name >= h->strtab_size ||
 		    (v->syms[i].section != NCD_NONE && v->syms[i].section >= h->nsections))
 			BAD("symbol %u is out of range\n", i);
-	/* the records come grouped by source: its size is looked up per run */
-	uint32_t source = NCD_NONE;
-	uint64_t size = 0;
+	return E_OK;
+}
 
-	for (uint32_t i = 0; i < h->nrelocs; i++) {
-		const struct ncd_reloc *r = &v->relocs[i];
-		if (r->source != source) {
-			if (r->source >= h->nsections)
-				BAD("relocation %u is out of range\n", i);
-			source = r->source;
-			size = v->secs[source].size;
-		}
-		if (r->offset >= size || (r->target != NCD_NONE && r->target >= h->nsections))
-			BAD("relocation %u is out of range\n", i);
-	}
+enum err ncd_check_relocs(const struct ncd_view *v, uint32_t section)
+{
+	const struct ncd_section *s = &v->secs[section];
+	const struct ncd_reloc *r = v->relocs + s->first_reloc;
+	uint32_t nsections = v->h->nsections;
+
+	for (uint32_t i = 0; i < s->nrelocs; i++, r++) /* (NCD_NONE + 1 wraps to 0) */
+		if ((r->source != section) | (r->offset >= s->size) | (r->target + 1 > nsections))
+			BAD("relocation %u (of %s): source %u, offset 0x%lx of 0x%lx, target %u\n",
+			    s->first_reloc + i, ncd_str(v, s->full_name), r->source, r->offset,
+			    s->size, r->target);
 	return E_OK;
 }
 
@@ -106,4 +127,19 @@ uint32_t ncd_find_module(const struct ncd_view *v, const char *name)
 		if (strcmp(ncd_str(v, v->mods[i].name), name) == 0)
 			return i;
 	return NCD_NONE;
+}
+
+void ncd_text_range(const struct ncd_view *v, uint32_t m, uint64_t *start, uint64_t *end)
+{
+	const struct ncd_module *mod = &v->mods[m];
+
+	*start = ~0UL, *end = 0;
+	for (uint32_t i = mod->first_section; i < mod->first_section + mod->nsections; i++) {
+		const struct ncd_section *s = &v->secs[i];
+
+		if (s->kind == NCD_TEXT && s->size) {
+			*start = MIN(*start, s->addr);
+			*end = MAX(*end, s->addr + s->size);
+		}
+	}
 }

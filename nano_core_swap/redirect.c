@@ -18,7 +18,7 @@
 /* Module index of a nano_core section. */
 static uint32_t core_module_of(const struct ld_section *s)
 {
-	return core.desc.secs[s - core.secs[0]].module;
+	return core.desc.secs[s - core.secs].module;
 }
 
 /* Will `s` be retired with the old copies (so: not patched)? */
@@ -118,7 +118,7 @@ static enum err pair_core_member(struct swap_plan *p, unsigned i)
 		if (s[k].elf_index) /* (the loader's own GOT has none) */
 			by_index[s[k].elf_index] = &s[k];
 	for (uint32_t k = m->first_section; k < m->first_section + m->nsections && e == E_OK; k++) {
-		const struct ld_section *old = core.secs[k], *to = NULL;
+		const struct ld_section *old = &core.secs[k], *to = NULL;
 		const char *name = ncd_str(&core.desc, core.desc.secs[k].name);
 
 		while (++at <= top && !(to = by_index[at]))

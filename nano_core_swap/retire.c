@@ -37,6 +37,7 @@ struct retire_scan {
 	unsigned ncands;
 	int core_cand[SWAP_MAX_MODULES + 1]; /* nano_core module -> candidate, or -1 */
 	unsigned logged[2 * SWAP_MAX_MODULES + 1]; /* per candidate */
+	uint64_t swap_lo, swap_hi;     /* the image's text of this module */
 	const char *where;             /* what is being scanned, for messages */
 	uint64_t base;
 };
@@ -47,7 +48,7 @@ static int retire_cand_of(const struct retire_scan *sc, const struct ld_section 
 	if (s->kind == LD_KIND_DATA)
 		return -1;
 	if (s->crate == core.crate)
-		return sc->core_cand[core.desc.secs[s - core.secs[0]].module];
+		return sc->core_cand[core.desc.secs[s - core.secs].module];
 	for (unsigned c = 0; c < sc->ncands; c++)
 		if (s->crate == sc->cands[c].crate)
 			return (int)c;
@@ -139,6 +140,23 @@ static void retire_check_edges(struct retire_scan *sc)
 	}
 }
 
+/* What holds the word at `at`, and from where its offset counts: the region
+ * being scanned, or (the image's data, scanned whole) its section. */
+static const char *retire_where(const struct retire_scan *sc, uint64_t at, uint64_t *base)
+{
+	const struct ncd_view *v = &core.desc;
+
+	*base = sc->base;
+	if (sc->where)
+		return sc->where;
+	for (uint32_t i = 0; i < v->h->nsections; i++)
+		if (v->secs[i].kind == NCD_DATA && at - v->secs[i].addr < v->secs[i].size) {
+			*base = v->secs[i].addr;
+			return ncd_str(v, v->secs[i].full_name);
+		}
+	return "the image's data";
+}
+
 /* Proof 2 and 3: scan [p, p + len) for words pointing into a candidate. */
 static void retire_scan_words(struct retire_scan *sc, const void *p, size_t len)
 {
@@ -162,10 +180,14 @@ static void retire_scan_words(struct retire_scan *sc, const void *p, size_t len)
 			continue;
 		k = &sc->cands[r->cand];
 		k->kept = true;
-		if (sc->logged[r->cand]++ < 4)
-			pr_warn("retire: %s kept: %s+0x%lx (%lx) -> %s:%s+0x%lx\n", k->name,
-				sc->where, (uint64_t)w - sc->base, (uint64_t)w, ld_crate_name(r->sec->crate),
+		if (sc->logged[r->cand]++ < 4) {
+			uint64_t base;
+			const char *where = retire_where(sc, (uint64_t)w, &base);
+
+			pr_warn("retire: %s kept: %s+0x%lx (%lx) -> %s:%s+0x%lx\n", k->name, where,
+				(uint64_t)w - base, (uint64_t)w, ld_crate_name(r->sec->crate),
 				r->sec->name, *w - r->lo);
+		}
 	}
 }
 
@@ -188,15 +210,30 @@ static void retire_scan_block(void *ctx, const void *p, size_t size, bool metada
 	retire_scan_words(sc, p, size);
 }
 
-/* Is `pc` code of the swap itself (this module, any copy)? */
-static bool retire_is_swap_code(uint64_t pc)
+/* Does one of crate c's text sections hold pc? */
+static bool retire_text_holds(const struct ld_crate *c, uint64_t pc)
 {
-	const char *crate, *section;
-	uint64_t off;
+	size_t n;
+	const struct ld_section *s = ld_crate_sections(c, &n);
 
-	return crates_section_at(pc, &crate, &section, &off) &&
-	       (strncmp(crate, "nano_core_swap", 14) == 0 ||
-		strncmp(section, "nano_core_swap:", 15) == 0);
+	for (size_t i = 0; i < n; i++)
+		if (s[i].kind == LD_KIND_TEXT && pc - s[i].addr < s[i].size)
+			return true;
+	return false;
+}
+
+/* Is `pc` code of the swap itself (this module, any copy: the image's text
+ * range, or a text section of a crate of it)? */
+static bool retire_is_swap_code(const struct retire_scan *sc, uint64_t pc)
+{
+	if (pc - sc->swap_lo < sc->swap_hi - sc->swap_lo)
+		return true;
+	for (const struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
+		if (c != core.crate && strncmp(ld_crate_name(c), SWAP_MODULE_NAME,
+					       sizeof(SWAP_MODULE_NAME) - 1) == 0 &&
+		    retire_text_holds(c, pc))
+			return true;
+	return false;
 }
 
 /* The running stack from `frame` (this function's): the swap's own frames
@@ -211,7 +248,7 @@ static uint64_t retire_skip_swap_frames(struct retire_scan *sc, uint64_t frame, 
 		const uint64_t *f = (const uint64_t *)rbp;
 
 		retire_scan_region(sc, "a return address", rbp + 8, rbp + 16);
-		if (!retire_is_swap_code(f[1]) || f[0] <= rbp)
+		if (!retire_is_swap_code(sc, f[1]) || f[0] <= rbp)
 			return rbp + 16; /* the caller's frame, and all above it */
 		rbp = f[0];
 	}
@@ -228,12 +265,60 @@ static bool retire_is_noptr(const char *name)
 	       (n == k || name[n - k - 1] == ':');
 }
 
+/* A range of the image's data the scan leaves out. */
+struct retire_skip {
+	uint64_t lo, hi;
+};
+#define RETIRE_MAX_SKIPS (SWAP_MAX_MODULES + 2)
+
+/* The image's data sections the scan must not see: each module's NS_NOPTR
+ * section (ld -r makes one per module) and the swap's reports, sorted. One
+ * more than the table holds is scanned after all: conservative. */
+static unsigned retire_image_skips(struct retire_skip *skip)
+{
+	const struct ncd_view *v = &core.desc;
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < v->h->nsections; i++) {
+		const struct ncd_section *s = &v->secs[i];
+		unsigned k = n;
+
+		if (s->kind != NCD_DATA || !s->size || n == RETIRE_MAX_SKIPS ||
+		    (strcmp(ncd_str(v, s->name), NS_NOPTR_SECTION) != 0 &&
+		     strcmp(ncd_str(v, s->full_name), SWAP_REPORTS_SECTION) != 0))
+			continue;
+		for (; k > 0 && skip[k - 1].lo > s->addr; k--)
+			skip[k] = skip[k - 1];
+		skip[k] = (struct retire_skip){ s->addr, s->addr + s->size };
+		n++;
+	}
+	return n;
+}
+
+/* The image's data and bss, [__data_start, __bss_end), as one region but
+ * what retire_image_skips leaves out (the modules' padding between is zero). */
+static void retire_scan_image_data(struct retire_scan *sc)
+{
+	extern char __data_start[], __bss_end[];
+	struct retire_skip skip[RETIRE_MAX_SKIPS];
+	unsigned n = retire_image_skips(skip);
+	uint64_t at = (uint64_t)__data_start;
+
+	sc->where = NULL; /* a word found is named by its section */
+	for (unsigned i = 0; i <= n; i++) {
+		uint64_t to = i < n ? MAX(skip[i].lo, at) : (uint64_t)__bss_end;
+
+		retire_scan_words(sc, (const void *)at, to - at);
+		if (i < n)
+			at = MAX(skip[i].hi, at);
+	}
+}
+
 /* Every stack (the running one above the swap's frames), the image's data but
  * the swap's reports and what NS_NOPTR declares free of pointers, the crates'
  * own data, and every heap block but the loader's. */
 static void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
 {
-	extern char __data_start[], __bss_end[];
 	struct stack_range st[INTERRUPTS_MAX_STACKS];
 	unsigned nst = interrupts_stacks(st);
 	size_t n;
@@ -245,18 +330,14 @@ static void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
 			lo = retire_skip_swap_frames(sc, frame, st[i].hi); /* the running stack */
 		retire_scan_region(sc, st[i].name, lo, st[i].hi);
 	}
+	retire_scan_image_data(sc);
 	for (const struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c)) {
 		const struct ld_section *s = ld_crate_sections(c, &n);
 
-		for (size_t i = 0; i < n; i++) {
-			if (s[i].kind != LD_KIND_DATA || s[i].bound || !s[i].size ||
-			    retire_is_noptr(s[i].name) ||
-			    (c == core.crate && strcmp(s[i].name, SWAP_REPORTS_SECTION) == 0) ||
-			    (c == core.crate && (s[i].addr < (uint64_t)__data_start ||
-						 s[i].addr >= (uint64_t)__bss_end)))
-				continue; /* (boot/'s data lies at its physical address, unmapped) */
-			retire_scan_region(sc, s[i].name, s[i].addr, s[i].addr + s[i].size);
-		}
+		for (size_t i = 0; c != core.crate && i < n; i++) /* (bound: the image's) */
+			if (s[i].kind == LD_KIND_DATA && !s[i].bound && s[i].size &&
+			    !retire_is_noptr(s[i].name))
+				retire_scan_region(sc, s[i].name, s[i].addr, s[i].addr + s[i].size);
 	}
 	heap_for_each_block(retire_scan_block, sc);
 	/* the one pointer to code the loader's bookkeeping holds: its services
@@ -350,6 +431,10 @@ static unsigned retire_count_mapped(uint64_t lo, uint64_t hi)
 void swap_retire(struct swap_retiring *cands, unsigned ncands, struct swap_retire_result *out)
 {
 	struct retire_scan sc = { .cands = cands, .ncands = ncands };
+	uint32_t self = ncd_find_module(&core.desc, SWAP_MODULE_NAME);
+
+	if (self != NCD_NONE)
+		ncd_text_range(&core.desc, self, &sc.swap_lo, &sc.swap_hi);
 
 	for (uint32_t m = 0; m <= SWAP_MAX_MODULES; m++)
 		sc.core_cand[m] = -1;

@@ -120,12 +120,19 @@ size_t nano_core_records_left_out(void)
 	return core.crate ? core.left_out : 0;
 }
 
+size_t nano_core_symbols_left_out(void)
+{
+	return core.crate ? core.symbols_left_out : 0;
+}
+
 bool nano_core_has_module(const char *module)
 {
 	uint32_t m = core.crate ? ncd_find_module(&core.desc, module) : NCD_NONE;
 
 	return m != NCD_NONE && core.desc.mods[m].constituent;
 }
+
+static enum err core_desc_init(void);
 
 /* Module m's section named name (of kind `kind`, or of any: ANY_KIND),
  * looked for from its section *from on (and then from its first); *from
@@ -148,6 +155,18 @@ static uint32_t core_find_section(uint32_t m, const char *name, unsigned kind,
 	return NCD_NONE;
 }
 
+uint64_t nano_core_symbol_addr(const char *module, const char *name)
+{
+	const struct ncd_view *v = &core.desc;
+	uint32_t m = core_desc_init() == E_OK ? ncd_find_module(v, module) : NCD_NONE;
+
+	for (uint32_t i = 0; m != NCD_NONE && i < v->h->nsymbols; i++)
+		if (v->syms[i].section != NCD_NONE && v->secs[v->syms[i].section].module == m &&
+		    strcmp(ncd_str(v, v->syms[i].name), name) == 0)
+			return v->syms[i].addr;
+	return 0;
+}
+
 const struct ld_section *nano_core_section(const char *module, const char *name)
 {
 	uint32_t m = core.crate ? ncd_find_module(&core.desc, module) : NCD_NONE, from = 0, s;
@@ -155,7 +174,7 @@ const struct ld_section *nano_core_section(const char *module, const char *name)
 	if (m == NCD_NONE)
 		return NULL;
 	s = core_find_section(m, name, ANY_KIND, &from);
-	return s == NCD_NONE ? NULL : core.secs[s];
+	return s == NCD_NONE ? NULL : &core.secs[s];
 }
 
 /* (3) The loader asks, per data/bss section: bind it to the nano_core's. */
@@ -169,7 +188,7 @@ static enum err swap_bind(void *ctx, const char *name, uint64_t size, bool nobit
 	uint32_t s = core_find_section(b->module, name, NCD_DATA, &b->next);
 
 	(void)nobits;
-	*out = s == NCD_NONE ? NULL : core.secs[s];
+	*out = s == NCD_NONE ? NULL : &core.secs[s];
 	if (!*out) {
 		pr_err("swap: %s: data section %s (%lu bytes) has no counterpart in the nano_core: "
 		       "the layout changed (rebuild the kernel with this object)\n",
@@ -189,19 +208,6 @@ static unsigned core_data_sections(uint32_t m)
 	for (uint32_t i = 0; i < core.desc.mods[m].nsections; i++)
 		n += core.desc.secs[core.desc.mods[m].first_section + i].kind == NCD_DATA;
 	return n;
-}
-
-/* The lowest and highest text address among module m's nano_core sections. */
-static void core_text_range(uint32_t m, uint64_t *start, uint64_t *end)
-{
-	*start = ~0UL, *end = 0;
-	for (uint32_t i = 0; i < core.desc.mods[m].nsections; i++) {
-		const struct ncd_section *s = &core.desc.secs[core.desc.mods[m].first_section + i];
-		if (s->kind == NCD_TEXT && s->size) {
-			*start = MIN(*start, s->addr);
-			*end = MAX(*end, s->addr + s->size);
-		}
-	}
 }
 
 /* Fill the report from the new crate. */
@@ -391,7 +397,7 @@ static enum err swap_group_load(struct swap_group *g, struct swap_report *report
 		const struct ld_load_stats *st = &sm->stats;
 
 		*r = (struct swap_report){ .module = sm->bind.name, .result = e };
-		core_text_range(sm->module, &r->old_text_start, &r->old_text_end);
+		ncd_text_range(&core.desc, sm->module, &r->old_text_start, &r->old_text_end);
 		if (e != E_OK)
 			continue;
 		r->cycles = st->validate + st->layout + st->copy + st->symbols + st->relocate +
@@ -515,7 +521,6 @@ enum err swap_nano_core_crates(const char *list)
 	struct swap_report *out = boot_swap_done ? later : reports;
 	bool want[SWAP_MAX_MODULES + 1];
 	enum err e = core_desc_init(), first = E_OK;
-
 	if (e != E_OK)
 		return e;
 	g->n = 0;

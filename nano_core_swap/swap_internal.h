@@ -6,7 +6,9 @@
 #include <nano_core_swap/swap.h>
 #include <stddef.h>
 
-/* A validated description: every index, offset and string checked. */
+/* A validated description: every index, offset and string checked, but the
+ * relocation records, which ncd_check_relocs checks section by section as
+ * they are taken (a lean crate never reads most of them). */
 struct ncd_view {
 	const struct ncd_header *h;
 	const struct ncd_module *mods;
@@ -19,10 +21,16 @@ struct ncd_view {
 /* Check the description (size bytes at data) and fill *v. */
 enum err ncd_parse(const void *data, size_t size, struct ncd_view *v) NS_MUST_CHECK;
 
+/* Check section's relocation records (source, place, target). */
+enum err ncd_check_relocs(const struct ncd_view *v, uint32_t section) NS_MUST_CHECK;
+
 static inline const char *ncd_str(const struct ncd_view *v, uint32_t off)
 {
 	return v->strs + off;	/* ncd_parse checked every offset */
 }
+
+/* The lowest and highest text address among module m's sections. */
+void ncd_text_range(const struct ncd_view *v, uint32_t m, uint64_t *start, uint64_t *end);
 
 /* The index of module name in the description, or NCD_NONE. */
 uint32_t ncd_find_module(const struct ncd_view *v, const char *name);
@@ -31,17 +39,19 @@ uint32_t ncd_find_module(const struct ncd_view *v, const char *name);
 struct core_crate {
 	struct ncd_view desc;
 	struct ld_crate *crate;
-	const struct ld_section **secs;	/* per description section */
+	const struct ld_section *secs;	/* the crate's, one per description section */
 	bool lean;	/* lacks the records of the modules its first swap is replacing,
 			 * and that swap has not succeeded (yet) */
 	size_t left_out;	/* those records */
+	size_t symbols_left_out; /* and symbols */
 };
 
 extern struct core_crate core;
 
 /* Build the nano_core crate from its description. With `swapped` (per
  * description module; may be NULL), the relocation records whose place is in
- * the text or rodata of a module about to be swapped are left out (core.lean):
+ * the text or rodata of a module about to be swapped, and the symbols there,
+ * are left out (core.lean):
  * that old copy is retired, never patched, so what it refers to is never
  * redirected. If that swap fails, core_crate_complete rebuilds it whole. */
 enum err core_crate_build(struct ld_namespace *ns, const bool *swapped) NS_MUST_CHECK;
@@ -78,7 +88,8 @@ struct swap_retire_result {
 	unsigned text_pages, text_mapped; /* the image's .text: pages, still mapped */
 };
 /* The section of the swap's reports (they describe old code by address). */
-#define SWAP_REPORTS_SECTION "nano_core_swap:.bss.reports"
+#define SWAP_MODULE_NAME "nano_core_swap"	/* this module, and its crates' prefix */
+#define SWAP_REPORTS_SECTION SWAP_MODULE_NAME ":.bss.reports"
 /* (10) Prove each candidate unused and unmap it, or keep it and say why. */
 void swap_retire(struct swap_retiring *cands, unsigned ncands, struct swap_retire_result *out);
 

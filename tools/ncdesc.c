@@ -259,7 +259,7 @@ static void module_sections(struct module *m, uint32_t index)
 	}
 }
 
-static void module_symbols(const struct module *m)
+static void module_symbols_of(const struct module *m, bool data)
 {
 	const struct elf_file *f = &m->elf;
 
@@ -270,14 +270,23 @@ static void module_symbols(const struct module *m)
 		    (type != STT_NOTYPE && type != STT_OBJECT && type != STT_FUNC))
 			continue;
 		uint32_t sec = m->secmap[s->st_shndx];
-		if (sec == NCD_NONE)
-			continue;	/* in a non-allocated section */
+		if (sec == NCD_NONE || (sections[sec].kind == NCD_DATA) != data)
+			continue;	/* in a non-allocated section, or the other pass's */
 		PUSH(symbols, nsymbols, cap_symbols, ((struct ncd_symbol){
 			.name = add_string(elf_symbol_name(f, i)), .section = sec,
 			.bind = ELF64_ST_BIND(s->st_info), .type = (uint8_t)type,
 			.addr = sections[sec].addr + s->st_value, .size = s->st_size,
 		}));
 	}
+}
+
+/* The module's symbols: those of its data (which stays live across a swap)
+ * first, then those of its text and rodata, so that a lean nano_core crate
+ * (nano_core_swap/core_crate.c) leaves the latter out in one run. */
+static void module_symbols(const struct module *m)
+{
+	module_symbols_of(m, true);
+	module_symbols_of(m, false);
 }
 
 /* The global definition of name among the modules' symbols, or NULL. */
@@ -428,6 +437,17 @@ static int cmp_source(const void *a, const void *b)
 	return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
+/* Each section's run of the sorted records. */
+static void index_relocs(void)
+{
+	for (size_t i = 0, r = 0; i < nsections; i++) {
+		sections[i].first_reloc = (uint32_t)r;
+		while (r < nrelocs && relocs[r].source == i)
+			r++;
+		sections[i].nrelocs = (uint32_t)(r - sections[i].first_reloc);
+	}
+}
+
 static void check_all_attributed(void)
 {
 	for (size_t i = 0; i < ncore_relocs; i++)
@@ -500,6 +520,7 @@ int main(int argc, char **argv)
 		module_relocs(&modules[i]);
 	check_all_attributed();
 	qsort(relocs, nrelocs, sizeof(*relocs), cmp_source);
+	index_relocs();
 	write_out(argv[1]);
 	printf("ncdesc: %u modules, %zu sections, %zu symbols, %zu relocations\n", nmodules,
 	       nsections, nsymbols, nrelocs);

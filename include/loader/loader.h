@@ -259,6 +259,10 @@ NS_MUST_CHECK enum err ld_lookup(const struct ld_namespace *ns, const char *name
 NS_MUST_CHECK enum err ld_symbolize(const struct ld_namespace *ns, uint64_t addr,
 				    const struct ld_symbol **out);
 /* The loaded crate called `name`; E_LD_NOT_FOUND if none. */
+/* The section holding addr (the first crate's, when bound data is shared),
+ * whether or not a symbol covers it. E_LD_NOT_FOUND when none. */
+NS_MUST_CHECK enum err ld_section_at(const struct ld_namespace *ns, uint64_t addr,
+				     const struct ld_section **out);
 NS_MUST_CHECK enum err ld_find_crate(const struct ld_namespace *ns,
 				     const char *name, struct ld_crate **out);
 
@@ -313,6 +317,20 @@ NS_MUST_CHECK enum err ld_existing_add_section(struct ld_crate *crate,
 					       uint64_t addr, uint64_t size,
 					       uint64_t align,
 					       const struct ld_section **out);
+/* Many sections at once: n records of `stride` bytes from `records`, each
+ * beginning with a struct ld_existing_section (the caller's may carry more),
+ * their names offsets into strtab (strtab_size bytes, ending in NUL): one
+ * pass, every field checked (E_INVALID_ARG, logged, nothing added). The
+ * crate's sections are an array, in the order added (ld_crate_sections). */
+struct ld_existing_section {
+	uint32_t name;
+	uint16_t kind;		/* enum ld_kind */
+	uint16_t nobits;	/* 1: .bss-like */
+	uint64_t addr, size, align;
+};
+NS_MUST_CHECK enum err ld_existing_add_sections(struct ld_crate *crate, const void *records,
+						size_t stride, size_t n, const char *strtab,
+						size_t strtab_size);
 /* sec must be one of this crate's sections, or NULL for an absolute symbol;
  * bind is STB_LOCAL, STB_GLOBAL or STB_WEAK. */
 NS_MUST_CHECK enum err ld_existing_add_symbol(struct ld_crate *crate,

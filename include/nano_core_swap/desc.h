@@ -11,7 +11,9 @@
  *   struct ncd_module  [nmodules]
  *   struct ncd_section [nsections]   grouped by module, in module order
  *   struct ncd_symbol  [nsymbols]
- *   struct ncd_reloc   [nrelocs]
+ *   struct ncd_reloc   [nrelocs]     grouped by source section, in section
+ *                                    order: section i's are its [first_reloc,
+ *                                    first_reloc + nrelocs)
  *   char strtab[strtab_size]         NUL-terminated names; offset 0 is ""
  */
 #ifndef NANO_CORE_SWAP_DESC_H
@@ -19,7 +21,7 @@
 
 #include <stdint.h>
 
-#define NCD_MAGIC	"NCDESC01"
+#define NCD_MAGIC	"NCDESC02"
 #define NCD_NONE	0xFFFFFFFFu	/* no section: an absolute symbol or target */
 
 /* Section kinds, as the loader groups them. */
@@ -45,12 +47,14 @@ struct ncd_module {
 
 struct ncd_section {
 	uint32_t full_name;		/* "memory:.text.frame_alloc", the crate's name */
-	uint32_t name;			/* its tail: the input section's name (full_name +
-					 * the module's name and ':') */
-	uint32_t module;
 	uint16_t kind;			/* enum ncd_kind */
 	uint16_t nobits;		/* 1 for .bss-like sections */
 	uint64_t addr, size, align;
+	uint32_t name;			/* its tail: the input section's name (full_name +
+					 * the module's name and ':') */
+	uint32_t module;
+	uint32_t first_reloc;		/* its relocation records */
+	uint32_t nrelocs;
 };
 
 struct ncd_symbol {

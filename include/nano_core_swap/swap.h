@@ -80,6 +80,13 @@ struct ld_crate *nano_core_crate(void);
  * place is in the text or rodata of the modules the first swap replaced
  * (never patched: retired). 0 when it holds all (that swap failed, or none). */
 size_t nano_core_records_left_out(void);
+/* The same for its symbols: those in that text and rodata (superseded). */
+size_t nano_core_symbols_left_out(void);
+
+/* Where the static image placed module's symbol `name` (read from the
+ * description, which lists them all, whether or not the nano_core crate
+ * still holds it); 0 if the module has no such symbol. */
+uint64_t nano_core_symbol_addr(const char *module, const char *name);
 
 /* The nano_core crate's section for (module, input section name), or NULL. */
 const struct ld_section *nano_core_section(const char *module, const char *name);

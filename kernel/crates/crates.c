@@ -97,13 +97,13 @@ enum err crates_load_boot_module_opts(const char *module_name, const struct ld_l
 bool crates_section_at(uint64_t addr, const char **crate, const char **section,
 		       uint64_t *offset)
 {
-	const struct ld_symbol *sym;
+	const struct ld_section *s;
 
-	if (!kernel_ns || ld_symbolize(kernel_ns, addr, &sym) != E_OK || !sym->section)
+	if (!kernel_ns || ld_section_at(kernel_ns, addr, &s) != E_OK)
 		return false;
-	*crate = ld_crate_name(sym->crate);
-	*section = sym->section->name;
-	*offset = addr - sym->section->addr;
+	*crate = ld_crate_name(s->crate);
+	*section = s->name;
+	*offset = addr - s->addr;
 	return true;
 }
 

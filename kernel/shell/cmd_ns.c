@@ -4,11 +4,13 @@
  * address symbolized, old code flagged) and `deps` (section-to-section
  * dependencies both ways). They only read what the loader publishes.
  */
+#include <bootinfo/ksym.h>
 #include <console/console.h>
 #include <crates/crates.h>
 #include <lib/string.h>
 #include <loader/elf.h>
 #include <memory/memory.h>
+#include <nano_core_swap/swap.h>
 #include "shell_internal.h"
 
 #define NS_MAX_DEPENDENTS	64	/* distinct dependent crates listed per crate */
@@ -179,14 +181,34 @@ static unsigned print_others(const char *name, const struct ld_symbol *except,
 	return found;
 }
 
+/* The image's own symbol called name, when no crate holds it any more (a
+ * swap left the superseded code's symbols out of the nano_core crate): its
+ * address and the nano_core section there. Returns whether it printed. */
+static bool print_image_symbol(const char *name, const struct ld_symbol *live,
+			       const char *lead)
+{
+	const struct ld_section *s;
+	uint64_t addr;
+
+	if (!ksym_find_global(name, &addr) || (live && live->addr == addr) ||
+	    ld_section_at(ns(), addr, &s) != E_OK || s->crate != nano_core_crate())
+		return false;
+	kprintf("%s%lx in crate %s, section ", lead, addr, ld_crate_name(s->crate));
+	print_section_name(s, 0);
+	kprintf("+%lx (the image's symbol table)\n", addr - s->addr);
+	return true;
+}
+
 enum err cmd_sym(int argc, char **argv)
 {
 	const struct ld_symbol *live;
+	unsigned others;
 
 	(void)argc;
 	if (ld_lookup(ns(), argv[1], &live) == E_OK) {
 		print_symbol("", live);
-		if (!print_others(argv[1], live, "  supersedes: "))
+		others = print_others(argv[1], live, "  supersedes: ");
+		if (!others && !print_image_symbol(argv[1], live, "  supersedes: "))
 			kprintf("  supersedes nothing (the only definition)\n");
 		return E_OK;
 	}
@@ -232,16 +254,24 @@ enum err cmd_addr(int argc, char **argv)
 	kprintf("%lx: crate %s, section ", addr, ld_crate_name(s->crate));
 	print_section_name(s, 0);
 	kprintf("+%lx", addr - s->addr);
-	if (ld_symbolize(ns(), addr, &sym) != E_OK) {
+	const char *name;
+	uint64_t off, value;
+	bool global;
+
+	if (ld_symbolize(ns(), addr, &sym) == E_OK) {
+		name = sym->name, off = addr - sym->addr, global = sym->bind != STB_LOCAL;
+	} else if (ksym_lookup(addr, &name, &off)) { /* code a swap superseded */
+		global = ksym_find_global(name, &value) && value == addr - off;
+	} else {
 		kprintf(", no symbol\n");
 		return E_OK;
 	}
-	kprintf(", %s+%lx\n", sym->name, addr - sym->addr);
-	if (sym->bind != STB_LOCAL && ld_lookup(ns(), sym->name, &live) == E_OK && live != sym)
+	kprintf(", %s+%lx\n", name, off);
+	if (global && ld_lookup(ns(), name, &live) == E_OK && live->addr != addr - off)
 		kprintf("  old code: %s; %s now lives at %lx in crate %s\n",
 			vm_translate(addr, &pa, &flags) == E_OK ? "superseded, still mapped"
 								 : "retired (unmapped)",
-			sym->name, live->addr, ld_crate_name(live->crate));
+			name, live->addr, ld_crate_name(live->crate));
 	return E_OK;
 }
 

@@ -176,21 +176,71 @@ static void test_bad_symbol(void)
 	expect_bad(p, good_size, "symbol 3");
 }
 
-static void test_bad_reloc(void)
+/* The first section with at least n records. */
+static uint32_t section_with_records(const struct ncd_view *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < v->h->nsections; i++)
+		if (v->secs[i].nrelocs >= n)
+			return i;
+	abort();
+}
+
+/* The sections' runs of records tile the record table, in order. */
+static void test_bad_record_runs(void)
 {
 	uint8_t *p = copy(good_size);
 	struct ncd_view v = view_of(p);
+	uint32_t i = section_with_records(&v, 1), last = v.h->nsections - 1;
 
-	((struct ncd_reloc *)v.relocs)[0].source = v.h->nsections;
-	expect_bad(p, good_size, "relocation 0");
+	((struct ncd_section *)v.secs)[i].first_reloc += 1;	/* a gap before it */
+	expect_bad(p, good_size, "do not follow");
 	p = copy(good_size);
 	v = view_of(p);
-	((struct ncd_reloc *)v.relocs)[1].offset = v.secs[v.relocs[1].source].size;
-	expect_bad(p, good_size, "relocation 1");
+	((struct ncd_section *)v.secs)[i].nrelocs = v.h->nrelocs + 1; /* past the table */
+	expect_bad(p, good_size, "do not follow");
 	p = copy(good_size);
 	v = view_of(p);
-	((struct ncd_reloc *)v.relocs)[2].target = v.h->nsections + 1;
-	expect_bad(p, good_size, "relocation 2");
+	while (!v.secs[last].nrelocs)	/* the last section with records... */
+		((struct ncd_section *)v.secs)[last--].first_reloc -= 1;
+	((struct ncd_section *)v.secs)[last].nrelocs -= 1; /* ...leaves one unowned */
+	expect_bad(p, good_size, "add up to");
+}
+
+/* Check section i's records; must fail with E_SWAP_BAD_DESC mentioning what. */
+static void expect_bad_records(uint8_t *p, const struct ncd_view *v, uint32_t i,
+			       const char *what)
+{
+	log_calls = 0;
+	log_text[0] = '\0';
+	CHECK_STR(err_name(ncd_check_relocs(v, i)), "SWAP_BAD_DESC");
+	CHECK_EQ_U(log_calls, 1);
+	CHECK_CONTAINS(log_text, what);
+	free(p);
+}
+
+/* Records are checked per section, as the nano_core crate takes them. */
+static void test_records_checked(void)
+{
+	uint8_t *p = copy(good_size);
+	struct ncd_view v = view_of(p);
+	uint32_t i = section_with_records(&v, 3), r = v.secs[i].first_reloc;
+	char what[64];
+
+	for (uint32_t k = 0; k < v.h->nsections; k++)
+		CHECK_STR(err_name(ncd_check_relocs(&v, k)), "OK");
+	((struct ncd_reloc *)v.relocs)[r].source = i + 1;
+	snprintf(what, sizeof(what), "relocation %u (of %s)", r, ncd_str(&v, v.secs[i].full_name));
+	expect_bad_records(p, &v, i, what);
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_reloc *)v.relocs)[r + 1].offset = v.secs[i].size;
+	snprintf(what, sizeof(what), "relocation %u (of", r + 1);
+	expect_bad_records(p, &v, i, what);
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_reloc *)v.relocs)[r + 2].target = v.h->nsections;
+	snprintf(what, sizeof(what), "target %u", v.h->nsections);
+	expect_bad_records(p, &v, i, what);
 }
 
 int main(void)
@@ -205,7 +255,8 @@ int main(void)
 	CHECK_RUN(test_bad_full_name);
 	CHECK_RUN(test_bad_section);
 	CHECK_RUN(test_bad_symbol);
-	CHECK_RUN(test_bad_reloc);
+	CHECK_RUN(test_bad_record_runs);
+	CHECK_RUN(test_records_checked);
 	free(good);
 	return check_summary();
 }

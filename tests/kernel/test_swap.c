@@ -30,8 +30,9 @@ KTEST(swap, nano_core_crate_built)
 	ld_crate_sections(nano_core_crate(), &nsec);
 	ld_crate_symbols(nano_core_crate(), &nsym);
 	nrel = ld_crate_nrelocs(nano_core_crate());
-	/* (the records of the text the first swap replaced are left out) */
-	KT_ASSERT(nsec > 100 && nsym > 300 && nrel + nano_core_records_left_out() > 1000,
+	/* (the records and symbols of the text the first swap replaced are left out) */
+	KT_ASSERT(nsec > 100 && nsym + nano_core_symbols_left_out() > 300 &&
+		  nrel + nano_core_records_left_out() > 1000,
 		  "%zu sections, %zu symbols, %zu relocs", nsec, nsym, nrel);
 	const struct ld_section *bss = nano_core_section("memory", ".bss.mem_counters");
 	KT_ASSERT(bss && bss->size > 0, "no memory:.bss.mem_counters section");
@@ -89,6 +90,29 @@ KTEST(swap, nano_core_crate_keeps_live_records)
 	KT_ASSERT(!swapped_sections || left_out > 0, "%u swapped sections, nothing left out",
 		  swapped_sections);
 	kprintf("  %zu records kept, %zu left out\n", kept, left_out);
+}
+
+/* ... and without the symbols of that code (the new copies define them; a
+ * backtrace through the old code reads the image's symbol table): every
+ * symbol it keeps lies in live data, in a module not swapped, or nowhere. */
+KTEST(swap, nano_core_crate_keeps_live_symbols)
+{
+	size_t n, nsec, left_out = nano_core_symbols_left_out();
+	const struct ld_symbol *s = ld_crate_symbols(nano_core_crate(), &n);
+	const struct ld_section *sec = ld_crate_sections(nano_core_crate(), &nsec);
+	unsigned data = 0, swapped_sections = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		KT_ASSERT(!s[i].section || !old_code_of_swapped(s[i].section),
+			  "%s keeps symbol %s of swapped code", s[i].section->name, s[i].name);
+		data += s[i].section && s[i].section->kind == LD_KIND_DATA;
+	}
+	for (size_t i = 0; i < nsec; i++)
+		swapped_sections += old_code_of_swapped(&sec[i]);
+	KT_ASSERT(data > 0, "no data symbol kept");
+	KT_ASSERT(!swapped_sections || left_out > 0, "%u swapped sections, no symbol left out",
+		  swapped_sections);
+	kprintf("  %zu symbols kept, %zu left out\n", n, left_out);
 }
 
 /* No loaded crate refers to the old text or rodata of a swapped module: the
@@ -192,22 +216,21 @@ KTEST(swap, original_code_retired)
 		const char *m = module_names[i];
 		char probe[48];
 		fmt_snprintf(probe, sizeof(probe), "%s_probe", m);
-		const struct ld_symbol *old = core_symbol(m, probe);
+		uint64_t old = nano_core_symbol_addr(m, probe);
 		struct trap_record rec;
 
 		KT_ASSERT(old, "no nano_core %s", probe);
 		all &= requested(m);
 		if (!requested(m)) {
-			KT_ASSERT(mapped_pages(old->addr, old->addr + 1) == 1,
+			KT_ASSERT(mapped_pages(old, old + 1) == 1,
 				  "%s was not swapped, yet its code is unmapped", m);
 			continue;
 		}
 		KT_ASSERT(swapped(m), "%s was asked for but not swapped", m);
-		KT_ASSERT(mapped_pages(old->addr, old->addr + 1) == 0, "%s's old %s is mapped",
-			  m, probe);
-		KT_ASSERT(fault_catch(call_addr, (void *)old->addr, &rec), "calling %s's old copy "
+		KT_ASSERT(mapped_pages(old, old + 1) == 0, "%s's old %s is mapped", m, probe);
+		KT_ASSERT(fault_catch(call_addr, (void *)old, &rec), "calling %s's old copy "
 			  "did not fault", m);
-		KT_ASSERT(rec.vector == VEC_PAGE_FAULT && rec.cr2 == old->addr && rec.retired,
+		KT_ASSERT(rec.vector == VEC_PAGE_FAULT && rec.cr2 == old && rec.retired,
 			  "vector %lu cr2 %lx retired %d", rec.vector, rec.cr2, rec.retired);
 	}
 	if (all)
@@ -263,25 +286,25 @@ KTEST(swap, functions_and_probes)
 		const char *m = module_names[i];
 		fmt_snprintf(probe, sizeof(probe), "%s_probe", m);
 		const struct ld_symbol *s = lookup(probe);
-		const struct ld_symbol *old = core_symbol(m, probe);
+		uint64_t old = nano_core_symbol_addr(m, probe);
 		KT_ASSERT(s && old, "no %s in the namespace or the nano_core", probe);
 		uint64_t got = ((uint64_t (*)(void))s->addr)();
 		KT_ASSERT_EQ(got, s->addr);
 		if (swapped(m)) {
-			KT_ASSERT(s->addr >= MODULE_AREA_BASE && s->addr != old->addr,
+			KT_ASSERT(s->addr >= MODULE_AREA_BASE && s->addr != old,
 				  "%s at %lx: not a new copy", probe, s->addr);
 			KT_ASSERT(strcmp(ld_crate_name(s->crate), m) == 0, "%s is in crate %s", probe,
 				  ld_crate_name(s->crate));
 		} else {
 			KT_ASSERT(s->crate == nano_core_crate(), "%s was not swapped but resolves to %s",
 				  probe, ld_crate_name(s->crate));
-			KT_ASSERT_EQ(s->addr, old->addr);
+			KT_ASSERT_EQ(s->addr, old);
 		}
 	}
 	if (swapped("memory")) {
 		const struct ld_symbol *fa = lookup("frame_alloc");
 		KT_ASSERT(fa && fa->addr >= MODULE_AREA_BASE, "frame_alloc not in the module area");
-		KT_ASSERT(fa->addr != core_symbol("memory", "frame_alloc")->addr,
+		KT_ASSERT(fa->addr != nano_core_symbol_addr("memory", "frame_alloc"),
 			  "frame_alloc is the nano_core's");
 	}
 }
