@@ -16,6 +16,33 @@ static bool ld_has_prefix(const char *name, const char *prefix)
 	return true;
 }
 
+/* A prefix's first (up to) 8 bytes, and the mask of those bytes, as the
+ * little-endian word a name's first 8 bytes load as. */
+static void ld_collect_head(const char *prefix, uint64_t *head, uint64_t *mask)
+{
+	*head = *mask = 0;
+	for (unsigned i = 0; i < 8 && prefix[i]; i++) {
+		*head |= (uint64_t)(uint8_t)prefix[i] << 8 * i;
+		*mask |= 0xffull << 8 * i;
+	}
+}
+
+/* The first 8 bytes of section i's name, as a word (bytes past the section
+ * name table's end read as 0; past the name's NUL, whatever follows it, which
+ * a prefix's mask leaves out). */
+static uint64_t ld_collect_name_head(const struct elf_file *f, uint32_t i, const char *name)
+{
+	uint64_t w = 0;
+
+	if (f->sh[i].sh_name + 8 <= f->shstr_size) {
+		ld_memcpy(&w, name, 8);
+		return w;
+	}
+	for (unsigned k = 0; f->sh[i].sh_name + k < f->shstr_size && k < 8; k++)
+		w |= (uint64_t)(uint8_t)name[k] << 8 * k;
+	return w;
+}
+
 struct ld_name_order {
 	const struct ld_build *b;
 	size_t skip;         /* the collection's prefix, which every name starts with */
@@ -107,15 +134,22 @@ enum err ld_collect_plan(struct ld_build *b)
 	match = (uint32_t *)(key + b->f.shnum);
 	idx = match + b->f.shnum;
 	/* one pass over the sections: each member's index, with its collection
-	 * in the high half (validation keeps e_shnum below 0xff00) */
+	 * in the high half (validation keeps e_shnum below 0xff00); a name is
+	 * compared with the prefixes' first words before byte by byte */
+	uint64_t head[LD_MAX_COLLECTIONS], mask[LD_MAX_COLLECTIONS];
+
+	for (uint32_t k = 0; k < o->ncollections; k++)
+		ld_collect_head(o->collections[k].prefix, &head[k], &mask[k]);
 	for (uint32_t i = 1; i < b->f.shnum; i++) {
 		const char *name;
+		uint64_t w;
 
 		if (!elf_section_is_loaded(&b->f.sh[i]) || b->secmap[i])
 			continue;
 		name = elf_section_name(&b->f, i);
+		w = ld_collect_name_head(&b->f, i, name);
 		for (uint32_t k = 0; k < o->ncollections; k++)
-			if (ld_has_prefix(name, o->collections[k].prefix)) {
+			if ((w & mask[k]) == head[k] && ld_has_prefix(name, o->collections[k].prefix)) {
 				match[nmatch++] = i | k << 16;
 				break;
 			}

@@ -135,7 +135,9 @@ static enum err elf_check_shstrtab(struct elf_file *f)
 	if (n == SHN_UNDEF || n >= f->shnum || f->sh[n].sh_type != SHT_STRTAB)
 		return ELF_FAIL(f, E_ELF_BAD_SHSTRNDX,
 				"e_shstrndx %u is not a string table (%u sections)", n, f->shnum);
-	e = elf_check_strtab(f, n);
+	e = elf_check_one_section(f, n);
+	if (e == E_OK)
+		e = elf_check_strtab(f, n);
 	if (e != E_OK)
 		return e;
 	f->shstr = (const char *)f->data + f->sh[n].sh_offset;
@@ -143,21 +145,13 @@ static enum err elf_check_shstrtab(struct elf_file *f)
 	return E_OK;
 }
 
-/* Find the one symbol table and check its shape and string table. */
-static enum err elf_check_symtab(struct elf_file *f)
+/* The one symbol table (section `found`, 0 if none): its shape and its
+ * string table. */
+static enum err elf_check_symtab(struct elf_file *f, uint32_t found)
 {
 	const Elf64_Shdr *s, *str;
-	uint32_t i, found = 0;
 	enum err e;
 
-	for (i = 1; i < f->shnum; i++) {
-		if (f->sh[i].sh_type != SHT_SYMTAB)
-			continue;
-		if (found)
-			return ELF_FAIL(f, E_ELF_MULTIPLE_SYMTAB,
-					"sections %u and %u are both SHT_SYMTAB", found, i);
-		found = i;
-	}
 	if (!found)
 		return ELF_FAIL(f, E_ELF_NO_SYMTAB, "no SHT_SYMTAB section");
 	s = &f->sh[found];
@@ -250,12 +244,41 @@ static enum err elf_check_tables_sorted(struct elf_file *f)
 /* Tables out of file order that the linear check takes (more: sort). */
 #define ELF_FEW_STRAYS 8
 
+static bool elf_is_stray(uint32_t i, const uint32_t *stray, uint32_t nstray)
+{
+	for (uint32_t k = 0; k < nstray; k++)
+		if (stray[k] == i)
+			return true;
+	return false;
+}
+
+/* The chain's table that shares bytes with stray table t, or 0. The chain
+ * (the tables but the strays, in index order) rises and is disjoint: it is
+ * walked until a table starts past t's end. */
+static uint32_t elf_chain_overlap(const struct elf_file *f, uint32_t t, const uint32_t *stray,
+				  uint32_t nstray)
+{
+	uint64_t end = f->sh[t].sh_offset + f->sh[t].sh_size; /* (in the file: no wrap) */
+
+	for (uint32_t i = 1; i < f->shnum; i++) {
+		const Elf64_Shdr *s = &f->sh[i];
+
+		if (!elf_is_table(s) || elf_is_stray(i, stray, nstray))
+			continue;
+		if (s->sh_offset >= end)
+			return 0;
+		if (elf_bytes_intersect(s, &f->sh[t]))
+			return i;
+	}
+	return 0;
+}
+
 /* No two tables share a byte. Objects list their tables nearly in file
  * order (ld -r: the RELA sections in order, then .symtab and .strtab, which
  * lie before them in the file): in index order, the tables whose offset
- * rises form a sorted chain whose neighbours are compared, and each of the
- * few others (strays) is compared with every table: O(n). With more than
- * ELF_FEW_STRAYS strays, sort them all instead. */
+ * rises form a sorted chain whose neighbours are compared; each of the few
+ * others (strays) is compared with the chain up to its end and with the
+ * other strays: O(n). With more than ELF_FEW_STRAYS strays, sort them all. */
 static enum err elf_check_tables_disjoint(struct elf_file *f)
 {
 	uint32_t stray[ELF_FEW_STRAYS], nstray = 0, last = 0, i;
@@ -275,51 +298,58 @@ static enum err elf_check_tables_disjoint(struct elf_file *f)
 			return elf_tables_overlap(f, last, i);
 		last = i;
 	}
-	for (uint32_t k = 0; k < nstray; k++)
-		for (i = 1; i < f->shnum; i++)
-			if (i != stray[k] && elf_is_table(&f->sh[i]) &&
-			    elf_bytes_intersect(&f->sh[i], &f->sh[stray[k]]))
-				return elf_tables_overlap(f, i < stray[k] ? i : stray[k],
-							  i < stray[k] ? stray[k] : i);
+	for (uint32_t k = 0; k < nstray; k++) {
+		uint32_t j = elf_chain_overlap(f, stray[k], stray, nstray);
+
+		if (j)
+			return elf_tables_overlap(f, j < stray[k] ? j : stray[k],
+						  j < stray[k] ? stray[k] : j);
+		for (uint32_t l = k + 1; l < nstray; l++)
+			if (elf_bytes_intersect(&f->sh[stray[k]], &f->sh[stray[l]]))
+				return elf_tables_overlap(f, stray[k], stray[l]);
+	}
 	return E_OK;
 }
 
-/* Every section header: bounds, flags, names, string tables, the symtab. */
+/* Every section header: bounds, flags, names, string tables, the symtab;
+ * one pass over the headers, after the section name table's own. */
 enum err elf_check_sections(struct elf_file *f)
 {
 	uint64_t total = 0;
-	uint32_t i;
+	uint32_t i, symtab = 0;
 	enum err e;
 
 	if (f->sh[0].sh_type != SHT_NULL)
 		return ELF_FAIL(f, E_ELF_BAD_NULL_SECTION, "section 0 has type %u",
 				f->sh[0].sh_type);
-	for (i = 1; i < f->shnum; i++) {
+	e = elf_check_shstrtab(f);
+	if (e != E_OK)
+		return e;
+	for (i = 0; i < f->shnum; i++) {
+		const Elf64_Shdr *s = &f->sh[i];
+
+		if (s->sh_name >= f->shstr_size)
+			return ELF_FAIL(f, E_ELF_BAD_NAME,
+					"section %u: sh_name %u beyond string table size %lu", i,
+					s->sh_name, (unsigned long)f->shstr_size);
+		if (i == 0)
+			continue;
 		e = elf_check_one_section(f, i);
+		if (e == E_OK && s->sh_type == SHT_STRTAB)
+			e = elf_check_strtab(f, i);
+		if (e == E_OK && s->sh_type == SHT_SYMTAB && symtab)
+			e = ELF_FAIL(f, E_ELF_MULTIPLE_SYMTAB,
+				     "sections %u and %u are both SHT_SYMTAB", symtab, i);
 		if (e != E_OK)
 			return e;
-		total += elf_file_bytes(&f->sh[i]); /* each <= size: cannot wrap */
+		symtab = s->sh_type == SHT_SYMTAB ? i : symtab;
+		total += elf_file_bytes(s); /* each <= size: cannot wrap */
 	}
 	if (total > f->size)
 		return ELF_FAIL(f, E_ELF_SECTIONS_EXCEED_FILE,
 				"section contents add up to %lu bytes in a file of %lu",
 				(unsigned long)total, (unsigned long)f->size);
-
-	e = elf_check_shstrtab(f);
-	if (e != E_OK)
-		return e;
-	for (i = 0; i < f->shnum; i++) {
-		if (f->sh[i].sh_name >= f->shstr_size)
-			return ELF_FAIL(f, E_ELF_BAD_NAME,
-					"section %u: sh_name %u beyond string table size %lu", i,
-					f->sh[i].sh_name, (unsigned long)f->shstr_size);
-		if (f->sh[i].sh_type == SHT_STRTAB) {
-			e = elf_check_strtab(f, i);
-			if (e != E_OK)
-				return e;
-		}
-	}
-	e = elf_check_symtab(f);
+	e = elf_check_symtab(f, symtab);
 	if (e != E_OK)
 		return e;
 	return elf_check_tables_disjoint(f);

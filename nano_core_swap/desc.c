@@ -33,15 +33,34 @@ static bool ncd_layout(const uint8_t *p, size_t size, struct ncd_view *v)
 	return off <= size;
 }
 
-/* Is the section's full name its module's name (`module`, n bytes), ':'
- * and its name? */
-static bool ncd_full_name_ok(const struct ncd_view *v, const struct ncd_section *s,
-			     const char *module, uint32_t n)
+/* Do the n bytes at string table offsets a and b agree? A word at a time,
+ * the last one masked where the table has 8 bytes from there. */
+static bool ncd_bytes_equal(const struct ncd_view *v, uint32_t a, uint32_t b, uint32_t n)
 {
-	const char *full = v->strs + s->full_name;
+	const char *s = v->strs;
+	uint64_t x, y, size = v->h->strtab_size;
 
-	return s->full_name < s->name && s->name - s->full_name == n + 1 && full[n] == ':' &&
-	       memcmp(full, module, n) == 0;
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		__builtin_memcpy(&x, s + a, 8);
+		__builtin_memcpy(&y, s + b, 8);
+		if (x != y)
+			return false;
+	}
+	if (n == 0)
+		return true;
+	if ((uint64_t)a + 8 > size || (uint64_t)b + 8 > size)
+		return memcmp(s + a, s + b, n) == 0;
+	__builtin_memcpy(&x, s + a, 8);
+	__builtin_memcpy(&y, s + b, 8);
+	return ((x ^ y) & ((1ull << 8 * n) - 1)) == 0;
+}
+
+/* Is the section's full name its module's name (n bytes), ':' and its name? */
+static bool ncd_full_name_ok(const struct ncd_view *v, const struct ncd_section *s,
+			     const struct ncd_module *m, uint32_t n)
+{
+	return s->full_name < s->name && s->name - s->full_name == n + 1 &&
+	       v->strs[s->full_name + n] == ':' && ncd_bytes_equal(v, s->full_name, m->name, n);
 }
 
 /* The sections: indexes, kinds, address ranges, names, and their runs of
@@ -60,7 +79,7 @@ static enum err ncd_check_sections(const struct ncd_view *v)
 		    s->addr + s->size < s->addr || i < m->first_section ||
 		    i >= m->first_section + m->nsections)
 			BAD("section %u is out of range\n", i);
-		if (!ncd_full_name_ok(v, s, ncd_str(v, m->name), module_len))
+		if (!ncd_full_name_ok(v, s, m, module_len))
 			BAD("section %u (%s): its full name is not \"%s:%s\"\n", i, ncd_str(v, s->name),
 			    ncd_str(v, m->name), ncd_str(v, s->name));
 		if (s->first_reloc != next_reloc || s->nrelocs > h->nrelocs - next_reloc)
