@@ -55,15 +55,47 @@ static int retire_cand_of(const struct retire_scan *sc, const struct ld_section 
 	return -1;
 }
 
+/* Candidate k's sections: its module's run of the nano_core's (the
+ * description lists them module by module), or its crate's. */
+static const struct ld_section *retire_sections(const struct retire_scan *sc, unsigned k,
+						size_t *first, size_t *end)
+{
+	const struct swap_retiring *c = &sc->cands[k];
+
+	if (c->crate != core.crate) {
+		*first = 0;
+		return ld_crate_sections(c->crate, end);
+	}
+	*first = core.desc.mods[c->module].first_section;
+	*end = *first + core.desc.mods[c->module].nsections;
+	return core.secs;
+}
+
+/* Append candidate k's sections of `kind` (those mapped in the higher half:
+ * boot/'s 32-bit code lies at its physical address) to sc->r. */
+static void retire_add_ranges(struct retire_scan *sc, unsigned k, enum ld_kind kind)
+{
+	extern char __text_start[];
+	size_t i, end;
+	const struct ld_section *s = retire_sections(sc, k, &i, &end);
+
+	for (; i < end; i++) {
+		if (s[i].kind != kind || !s[i].size || s[i].addr < (uint64_t)__text_start)
+			continue;
+		sc->r[sc->n++] = (struct retire_range){ s[i].addr, s[i].addr + s[i].size, k, &s[i] };
+		sc->lo = MIN(sc->lo, s[i].addr);
+		sc->hi = MAX(sc->hi, s[i].addr + s[i].size);
+	}
+}
+
 /* Fill sc->r with every candidate section's range, sorted by address. */
 static enum err retire_ranges(struct retire_scan *sc)
 {
-	extern char __text_start[];
-	size_t total = 0, n;
+	size_t total = 0, first, end;
 
 	for (unsigned c = 0; c < sc->ncands; c++) {
-		ld_crate_sections(sc->cands[c].crate, &n);
-		total += n;
+		retire_sections(sc, c, &first, &end);
+		total += end - first;
 	}
 	sc->r = kmalloc((total ? total : 1) * sizeof(*sc->r));
 	if (!sc->r) {
@@ -75,26 +107,8 @@ static enum err retire_ranges(struct retire_scan *sc)
 	/* text first, then rodata: the image and each crate lay them out in that
 	 * order, module after module, so the ranges arrive nearly sorted */
 	for (enum ld_kind kind = LD_KIND_TEXT; kind <= LD_KIND_RODATA; kind++)
-		for (unsigned c = 0; c < sc->ncands; c++) {
-			const struct ld_section *s;
-			bool seen = false;
-
-			for (unsigned d = 0; d < c && !seen; d++) /* each crate's sections once */
-				seen = sc->cands[d].crate == sc->cands[c].crate;
-			if (seen)
-				continue;
-			s = ld_crate_sections(sc->cands[c].crate, &n);
-			for (size_t i = 0; i < n; i++) {
-				int k = s[i].kind == kind ? retire_cand_of(sc, &s[i]) : -1;
-
-				if (k < 0 || !s[i].size || s[i].addr < (uint64_t)__text_start)
-					continue; /* (boot/'s 32-bit code: at its physical address) */
-				sc->r[sc->n++] = (struct retire_range){ s[i].addr, s[i].addr + s[i].size,
-									(unsigned)k, &s[i] };
-				sc->lo = MIN(sc->lo, s[i].addr);
-				sc->hi = MAX(sc->hi, s[i].addr + s[i].size);
-			}
-		}
+		for (unsigned c = 0; c < sc->ncands; c++)
+			retire_add_ranges(sc, c, kind);
 	for (size_t i = 1; i < sc->n; i++) { /* insertion sort: mostly in order already */
 		struct retire_range v = sc->r[i];
 		size_t k = i;
@@ -354,33 +368,27 @@ static void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
  * the pages unmapped; the frames go back to the allocator. */
 static uint64_t retire_unmap_image(struct retire_scan *sc)
 {
-	extern char __text_start[];
-	size_t n;
-	const struct ld_section *s = ld_crate_sections(core.crate, &n);
-	uint64_t lo = ~0ull, hi = 0, npages, done = 0, run = 0;
+	extern char __text_start[], __rodata_end[];
+	const struct ncd_view *v = &core.desc;
+	uint64_t lo = (uint64_t)__text_start, npages, done = 0, run = 0;
 	int8_t *state;	/* per page: 0 nothing, 1 only retired sections, -1 keep */
 
-	for (size_t i = 0; i < n; i++)
-		if (s[i].kind != LD_KIND_DATA && s[i].size && s[i].addr >= (uint64_t)__text_start)
-			lo = MIN(lo, s[i].addr), hi = MAX(hi, s[i].addr + s[i].size);
-	if (lo >= hi)
-		return 0;
-	lo = ALIGN_DOWN(lo, PAGE_SIZE);
-	npages = (ALIGN_UP(hi, PAGE_SIZE) - lo) / PAGE_SIZE;
+	npages = (ALIGN_UP((uint64_t)__rodata_end, PAGE_SIZE) - lo) / PAGE_SIZE;
 	state = kzalloc(npages);
 	if (!state) {
 		pr_err("retire: out of heap for %lu page states: nothing unmapped\n", npages);
 		return 0;
 	}
-	for (size_t i = 0; i < n; i++) {
-		int c = s[i].size ? retire_cand_of(sc, &s[i]) : -2;
-		int8_t v = c >= 0 && !sc->cands[c].kept ? 1 : -1;
+	for (uint32_t i = 0; i < v->h->nsections; i++) {
+		const struct ncd_section *s = &v->secs[i];
+		int c = sc->core_cand[s->module];
+		int8_t mark = c >= 0 && !sc->cands[c].kept ? 1 : -1;
 
-		if (s[i].kind == LD_KIND_DATA || c == -2 || s[i].addr < (uint64_t)__text_start)
-			continue;
-		for (uint64_t p = (s[i].addr - lo) / PAGE_SIZE;
-		     p <= (s[i].addr + s[i].size - 1 - lo) / PAGE_SIZE; p++)
-			state[p] = state[p] < 0 ? -1 : v;
+		if (s->kind == NCD_DATA || !s->size || s->addr < lo)
+			continue; /* (boot/'s 32-bit code: at its physical address) */
+		for (uint64_t p = (s->addr - lo) / PAGE_SIZE;
+		     p <= (s->addr + s->size - 1 - lo) / PAGE_SIZE; p++)
+			state[p] = state[p] < 0 ? -1 : mark;
 	}
 	for (uint64_t p = 0; p <= npages; p++) { /* unmap runs of 1s */
 		if (p < npages && state[p] == 1) {
