@@ -17,8 +17,9 @@ unsigned swap_run_hooks(struct ld_crate *c)
 	unsigned ran = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (strncmp(s[i].name, SWAP_HOOK_PREFIX, len) != 0 || s[i].bound)
-			continue;
+		if (s[i].kind != LD_KIND_RODATA || s[i].bound ||
+		    strncmp(s[i].name, SWAP_HOOK_PREFIX, len) != 0)
+			continue; /* (a hook table is rodata: SWAP_HOOK) */
 		for (uint64_t off = 0; off + sizeof(void *) <= s[i].size; off += sizeof(void *)) {
 			void (*hook)(void) = *(void (*const *)(void))(s[i].addr + off);
 

@@ -181,10 +181,17 @@ static void retire_scan_words(struct retire_scan *sc, const void *p, size_t len)
 		const struct retire_range *r;
 		struct swap_retiring *k;
 
-		/* four words at a time while none of them can point into old code */
-		while (end - w >= 4 && (w[0] - lo >= span) & (w[1] - lo >= span) &
-					      (w[2] - lo >= span) & (w[3] - lo >= span))
-			w += 4;
+		/* eight words at a time while all are zero (most of .bss is), else
+		 * four while none of them can point into old code */
+		for (;;) {
+			if (end - w >= 8 && !(w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]))
+				w += 8;
+			else if (end - w >= 4 && (w[0] - lo >= span) & (w[1] - lo >= span) &
+							 (w[2] - lo >= span) & (w[3] - lo >= span))
+				w += 4;
+			else
+				break;
+		}
 		if (w >= end)
 			break;
 		if (*w - lo >= span) /* one compare: outside every old copy */
