@@ -32,6 +32,7 @@ struct retire_range {
 struct retire_scan {
 	struct retire_range *r;
 	size_t n;
+	bool sorted;                   /* sc->r, by address (retire_find) */
 	uint64_t lo, hi;               /* the span of every range */
 	struct swap_retiring *cands;
 	unsigned ncands;
@@ -88,7 +89,7 @@ static void retire_add_ranges(struct retire_scan *sc, unsigned k, enum ld_kind k
 	}
 }
 
-/* Fill sc->r with every candidate section's range, sorted by address. */
+/* Fill sc->r with every candidate section's range (sorted when needed). */
 static enum err retire_ranges(struct retire_scan *sc)
 {
 	size_t total = 0, first, end;
@@ -109,7 +110,14 @@ static enum err retire_ranges(struct retire_scan *sc)
 	for (enum ld_kind kind = LD_KIND_TEXT; kind <= LD_KIND_RODATA; kind++)
 		for (unsigned c = 0; c < sc->ncands; c++)
 			retire_add_ranges(sc, c, kind);
-	for (size_t i = 1; i < sc->n; i++) { /* insertion sort: mostly in order already */
+	return E_OK;
+}
+
+/* Sort sc->r by address, on the first word that needs a lookup (most swaps
+ * find none): an insertion sort, as the ranges come nearly in order. */
+static void retire_sort_ranges(struct retire_scan *sc)
+{
+	for (size_t i = 1; i < sc->n; i++) {
 		struct retire_range v = sc->r[i];
 		size_t k = i;
 
@@ -117,16 +125,18 @@ static enum err retire_ranges(struct retire_scan *sc)
 			sc->r[k] = sc->r[k - 1];
 		sc->r[k] = v;
 	}
-	return E_OK;
+	sc->sorted = true;
 }
 
 /* The candidate range holding address a, or NULL. */
-static const struct retire_range *retire_find(const struct retire_scan *sc, uint64_t a)
+static const struct retire_range *retire_find(struct retire_scan *sc, uint64_t a)
 {
 	size_t lo = 0, hi = sc->n;
 
 	if (a < sc->lo || a >= sc->hi)
 		return NULL;
+	if (!sc->sorted)
+		retire_sort_ranges(sc);
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -304,7 +314,7 @@ static unsigned retire_image_skips(struct retire_skip *skip)
 		const struct ncd_section *s = &v->secs[i];
 		unsigned k = n;
 
-		if (s->kind != NCD_DATA || !s->size || n == RETIRE_MAX_SKIPS ||
+		if (s->kind != NCD_DATA || !s->size || !s->nobits || n == RETIRE_MAX_SKIPS ||
 		    (strcmp(ncd_str(v, s->name), NS_NOPTR_SECTION) != 0 &&
 		     strcmp(ncd_str(v, s->full_name), SWAP_REPORTS_SECTION) != 0))
 			continue;
