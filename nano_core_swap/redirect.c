@@ -95,6 +95,57 @@ static enum err pair_one(struct swap_plan *p, unsigned i, const struct ld_sectio
 	return E_OK;
 }
 
+/* A walk over a crate's sections in ELF index order (the loader's GOT, with
+ * none, left out): its own array when already in that order (a crate
+ * without collections: the loader keeps the object's order), else a table
+ * by index. */
+struct index_walk {
+	const struct ld_section *s, **by_index;
+	size_t n, at;
+};
+
+static enum err index_walk_init(struct index_walk *w, const struct ld_crate *c)
+{
+	size_t last = 0, top = 0;
+	bool sorted = true;
+
+	size_t n;
+
+	*w = (struct index_walk){ .s = ld_crate_sections(c, &n) };
+	w->n = n;
+	for (size_t k = 0; k < w->n; k++) {
+		if (!w->s[k].elf_index)
+			continue;
+		sorted &= w->s[k].elf_index > last;
+		last = w->s[k].elf_index;
+		top = MAX(top, last);
+	}
+	if (sorted)
+		return E_OK;
+	w->by_index = kzalloc((top + 1) * sizeof(*w->by_index));
+	if (!w->by_index) {
+		pr_err("swap: out of heap to order %s's sections\n", ld_crate_name(c));
+		return E_NO_HEAP;
+	}
+	for (size_t k = 0; k < w->n; k++)
+		if (w->s[k].elf_index)
+			w->by_index[w->s[k].elf_index] = &w->s[k];
+	w->n = top + 1;
+	return E_OK;
+}
+
+/* The next section by index, or NULL. */
+static const struct ld_section *index_walk_next(struct index_walk *w)
+{
+	while (w->at < w->n) {
+		const struct ld_section *s = w->by_index ? w->by_index[w->at++] : &w->s[w->at++];
+
+		if (s && s->elf_index)
+			return s;
+	}
+	return NULL;
+}
+
 /* The nano_core's sections of module m against the new copy's: the
  * description lists the object's allocated sections in the object's order
  * (tools/ncdesc), so the k-th one is the new copy's k-th section by ELF index;
@@ -102,27 +153,13 @@ static enum err pair_one(struct swap_plan *p, unsigned i, const struct ld_sectio
 static enum err pair_core_member(struct swap_plan *p, unsigned i)
 {
 	const struct ncd_module *m = &core.desc.mods[p->module[i]];
-	size_t n, top = 0, at = 0;
-	const struct ld_section *s = ld_crate_sections(p->new_[i], &n);
-	const struct ld_section **by_index;
-	enum err e = E_OK;
+	struct index_walk w;
+	enum err e = index_walk_init(&w, p->new_[i]);
 
-	for (size_t k = 0; k < n; k++)
-		top = MAX(top, s[k].elf_index);
-	by_index = kzalloc((top + 1) * sizeof(*by_index));
-	if (!by_index) {
-		pr_err("swap: out of heap to order %s's sections\n", ld_crate_name(p->new_[i]));
-		return E_NO_HEAP;
-	}
-	for (size_t k = 0; k < n; k++)
-		if (s[k].elf_index) /* (the loader's own GOT has none) */
-			by_index[s[k].elf_index] = &s[k];
 	for (uint32_t k = m->first_section; k < m->first_section + m->nsections && e == E_OK; k++) {
-		const struct ld_section *old = &core.secs[k], *to = NULL;
+		const struct ld_section *old = &core.secs[k], *to = index_walk_next(&w);
 		const char *name = ncd_str(&core.desc, core.desc.secs[k].name);
 
-		while (++at <= top && !(to = by_index[at]))
-			;
 		if (!to || strcmp(to->name, name) != 0 || to->size != old->size ||
 		    to->kind != old->kind) {
 			pr_err("swap: %s: the new copy's section %s does not match %s of %lu bytes: "
@@ -134,7 +171,7 @@ static enum err pair_core_member(struct swap_plan *p, unsigned i)
 			p->pairs[p->npairs++] = (struct ld_redirect_pair){ .old = old, .new_ = to };
 		}
 	}
-	kfree(by_index);
+	kfree(w.by_index);
 	return e;
 }
 
