@@ -63,30 +63,53 @@ static bool ncd_full_name_ok(const struct ncd_view *v, const struct ncd_section 
 	       v->strs[s->full_name + n] == ':' && ncd_bytes_equal(v, s->full_name, m->name, n);
 }
 
-/* The sections: indexes, kinds, address ranges, names, and their runs of
- * records, which must tile the record table in order. */
+/* Module mi's sections, [first, first + n): each names it and has a kind and
+ * an address range, its full name is the module's name, ':' and its own, and
+ * its records follow the previous section's (*next_reloc). */
+static enum err ncd_check_module_sections(const struct ncd_view *v, uint32_t mi,
+					  uint32_t *next_reloc)
+{
+	const struct ncd_header *h = v->h;
+	const struct ncd_module *m = &v->mods[mi];
+	uint32_t len = strlen(ncd_str(v, m->name));
+
+	for (uint32_t i = m->first_section; i < m->first_section + m->nsections; i++) {
+		const struct ncd_section *s = &v->secs[i];
+
+		if ((s->module != mi) | (s->name >= h->strtab_size) | (s->kind > NCD_DATA) |
+		    (s->addr + s->size < s->addr))
+			BAD("section %u is out of range\n", i);
+		if (!ncd_full_name_ok(v, s, m, len))
+			BAD("section %u (%s): its full name is not \"%s:%s\"\n", i, ncd_str(v, s->name),
+			    ncd_str(v, m->name), ncd_str(v, s->name));
+		if (s->first_reloc != *next_reloc || s->nrelocs > h->nrelocs - *next_reloc)
+			BAD("section %u (%s): records [%u, +%u) do not follow the previous ones (%u)\n",
+			    i, ncd_str(v, s->name), s->first_reloc, s->nrelocs, *next_reloc);
+		*next_reloc += s->nrelocs;
+	}
+	return E_OK;
+}
+
+/* The modules' runs of sections tile the section table in order, and the
+ * sections' runs of records the record table. */
 static enum err ncd_check_sections(const struct ncd_view *v)
 {
 	const struct ncd_header *h = v->h;
-	uint32_t next_reloc = 0, module = NCD_NONE, module_len = 0;
+	uint32_t next_section = 0, next_reloc = 0;
 
-	for (uint32_t i = 0; i < h->nsections; i++) {
-		const struct ncd_section *s = &v->secs[i];
-		const struct ncd_module *m = &v->mods[s->module < h->nmodules ? s->module : 0];
-		if (s->module != module) /* (sections come grouped by module) */
-			module = s->module, module_len = strlen(ncd_str(v, m->name));
-		if (s->name >= h->strtab_size || s->module >= h->nmodules || s->kind > NCD_DATA ||
-		    s->addr + s->size < s->addr || i < m->first_section ||
-		    i >= m->first_section + m->nsections)
-			BAD("section %u is out of range\n", i);
-		if (!ncd_full_name_ok(v, s, m, module_len))
-			BAD("section %u (%s): its full name is not \"%s:%s\"\n", i, ncd_str(v, s->name),
-			    ncd_str(v, m->name), ncd_str(v, s->name));
-		if (s->first_reloc != next_reloc || s->nrelocs > h->nrelocs - next_reloc)
-			BAD("section %u (%s): records [%u, +%u) do not follow the previous ones (%u)\n",
-			    i, ncd_str(v, s->name), s->first_reloc, s->nrelocs, next_reloc);
-		next_reloc += s->nrelocs;
+	for (uint32_t i = 0; i < h->nmodules; i++) {
+		const struct ncd_module *m = &v->mods[i];
+
+		if (m->name >= h->strtab_size || m->first_section != next_section ||
+		    m->nsections > h->nsections - next_section)
+			BAD("module %u is out of range: sections [%u, +%u) after %u of %u\n", i,
+			    m->first_section, m->nsections, next_section, h->nsections);
+		next_section += m->nsections;
+		if (ncd_check_module_sections(v, i, &next_reloc) != E_OK)
+			return E_SWAP_BAD_DESC;
 	}
+	if (next_section != h->nsections)
+		BAD("the modules' sections add up to %u, not %u\n", next_section, h->nsections);
 	if (next_reloc != h->nrelocs)
 		BAD("the sections' records add up to %u, not %u\n", next_reloc, h->nrelocs);
 	return E_OK;
@@ -96,10 +119,6 @@ static enum err ncd_check_tables(const struct ncd_view *v)
 {
 	const struct ncd_header *h = v->h;
 
-	for (uint32_t i = 0; i < h->nmodules; i++)
-		if (v->mods[i].name >= h->strtab_size || v->mods[i].first_section > h->nsections ||
-		    v->mods[i].nsections > h->nsections - v->mods[i].first_section)
-			BAD("module %u is out of range\n", i);
 	if (ncd_check_sections(v) != E_OK)
 		return E_SWAP_BAD_DESC;
 	for (uint32_t i = 0; i < h->nsymbols; i++)

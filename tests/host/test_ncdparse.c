@@ -122,6 +122,14 @@ static void test_bad_module(void)
 	v = view_of(p);
 	((struct ncd_module *)v.mods)[2].nsections = v.h->nsections;
 	expect_bad(p, good_size, "module 2");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_module *)v.mods)[3].first_section -= 1;	/* overlaps module 2's */
+	expect_bad(p, good_size, "module 3 is out of range");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_module *)v.mods)[v.h->nmodules - 1].nsections -= 1; /* one section unowned */
+	expect_bad(p, good_size, "the modules' sections add up to");
 }
 
 static void test_bad_section(void)
