@@ -32,7 +32,7 @@ struct retire_range {
 struct retire_scan {
 	struct retire_range *r;
 	size_t n;
-	bool sorted;                   /* sc->r, by address (retire_find) */
+	bool filled;                   /* sc->r: filled, sorted by address */
 	uint64_t lo, hi;               /* the span of every range */
 	struct swap_retiring *cands;
 	unsigned ncands;
@@ -72,25 +72,18 @@ static const struct ld_section *retire_sections(const struct retire_scan *sc, un
 	return core.secs;
 }
 
-/* Append candidate k's sections of `kind` (those mapped in the higher half:
- * boot/'s 32-bit code lies at its physical address) to sc->r. */
-static void retire_add_ranges(struct retire_scan *sc, unsigned k, enum ld_kind kind)
+/* Is section s of a candidate retired with it: its text or rodata, mapped
+ * in the higher half (boot/'s 32-bit code lies at its physical address)? */
+static bool retire_covers(const struct ld_section *s)
 {
 	extern char __text_start[];
-	size_t i, end;
-	const struct ld_section *s = retire_sections(sc, k, &i, &end);
 
-	for (; i < end; i++) {
-		if (s[i].kind != kind || !s[i].size || s[i].addr < (uint64_t)__text_start)
-			continue;
-		sc->r[sc->n++] = (struct retire_range){ s[i].addr, s[i].addr + s[i].size, k, &s[i] };
-		sc->lo = MIN(sc->lo, s[i].addr);
-		sc->hi = MAX(sc->hi, s[i].addr + s[i].size);
-	}
+	return s->kind != LD_KIND_DATA && s->size && s->addr >= (uint64_t)__text_start;
 }
 
-/* Fill sc->r with every candidate section's range (sorted when needed). */
-static enum err retire_ranges(struct retire_scan *sc)
+/* Room for every candidate section's range (filled when a word needs a
+ * lookup: most swaps find none). */
+static enum err retire_ranges_alloc(struct retire_scan *sc)
 {
 	size_t total = 0, first, end;
 
@@ -104,20 +97,24 @@ static enum err retire_ranges(struct retire_scan *sc)
 		return E_NO_HEAP;
 	}
 	heap_mark_metadata(sc->r); /* it names old code: the scan must not see it */
-	sc->lo = ~0ull, sc->hi = 0, sc->n = 0;
-	/* text first, then rodata: the image and each crate lay them out in that
-	 * order, module after module, so the ranges arrive nearly sorted */
-	for (enum ld_kind kind = LD_KIND_TEXT; kind <= LD_KIND_RODATA; kind++)
-		for (unsigned c = 0; c < sc->ncands; c++)
-			retire_add_ranges(sc, c, kind);
 	return E_OK;
 }
 
-/* Sort sc->r by address, on the first word that needs a lookup (most swaps
- * find none): an insertion sort, as the ranges come nearly in order. */
-static void retire_sort_ranges(struct retire_scan *sc)
+/* Fill sc->r with the candidates' ranges, sorted by address: text first,
+ * then rodata (the image and each crate lay them out in that order, module
+ * after module, so the ranges arrive nearly sorted: an insertion sort). */
+static void retire_ranges_fill(struct retire_scan *sc)
 {
-	for (size_t i = 1; i < sc->n; i++) {
+	size_t i, end;
+
+	sc->n = 0;
+	for (enum ld_kind kind = LD_KIND_TEXT; kind <= LD_KIND_RODATA; kind++)
+		for (unsigned c = 0; c < sc->ncands; c++)
+			for (const struct ld_section *s = retire_sections(sc, c, &i, &end); i < end; i++)
+				if (s[i].kind == kind && retire_covers(&s[i]))
+					sc->r[sc->n++] = (struct retire_range){
+						s[i].addr, s[i].addr + s[i].size, c, &s[i] };
+	for (i = 1; i < sc->n; i++) {
 		struct retire_range v = sc->r[i];
 		size_t k = i;
 
@@ -125,7 +122,7 @@ static void retire_sort_ranges(struct retire_scan *sc)
 			sc->r[k] = sc->r[k - 1];
 		sc->r[k] = v;
 	}
-	sc->sorted = true;
+	sc->filled = true;
 }
 
 /* The candidate range holding address a, or NULL. */
@@ -135,8 +132,8 @@ static const struct retire_range *retire_find(struct retire_scan *sc, uint64_t a
 
 	if (a < sc->lo || a >= sc->hi)
 		return NULL;
-	if (!sc->sorted)
-		retire_sort_ranges(sc);
+	if (!sc->filled)
+		retire_ranges_fill(sc);
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -148,18 +145,28 @@ static const struct retire_range *retire_find(struct retire_scan *sc, uint64_t a
 	return lo < sc->n && a >= sc->r[lo].lo ? &sc->r[lo] : NULL;
 }
 
-/* Proof 1: every edge into a candidate comes from a retiring section. */
+/* Proof 1: every edge into a candidate's section comes from a retiring
+ * section. On the way, the span of all candidate sections (sc->lo, hi). */
 static void retire_check_edges(struct retire_scan *sc)
 {
-	for (size_t i = 0; i < sc->n; i++) {
-		struct swap_retiring *k = &sc->cands[sc->r[i].cand];
+	size_t i, end;
 
-		for (const struct ld_dep *d = sc->r[i].sec->dependents; d; d = d->next_dependent) {
-			if (!d->nrelocs || retire_cand_of(sc, d->source) >= 0)
+	sc->lo = ~0ull, sc->hi = 0;
+	for (unsigned c = 0; c < sc->ncands; c++) {
+		struct swap_retiring *k = &sc->cands[c];
+
+		for (const struct ld_section *s = retire_sections(sc, c, &i, &end); i < end; i++) {
+			if (!retire_covers(&s[i]))
 				continue;
-			k->kept = true;
-			pr_warn("retire: %s kept: %s's %s still refers to %s\n", k->name,
-				ld_crate_name(d->source->crate), d->source->name, sc->r[i].sec->name);
+			sc->lo = MIN(sc->lo, s[i].addr);
+			sc->hi = MAX(sc->hi, s[i].addr + s[i].size);
+			for (const struct ld_dep *d = s[i].dependents; d; d = d->next_dependent) {
+				if (!d->nrelocs || retire_cand_of(sc, d->source) >= 0)
+					continue;
+				k->kept = true;
+				pr_warn("retire: %s kept: %s's %s still refers to %s\n", k->name,
+					ld_crate_name(d->source->crate), d->source->name, s[i].name);
+			}
 		}
 	}
 }
@@ -472,7 +479,7 @@ void swap_retire(struct swap_retiring *cands, unsigned ncands, struct swap_retir
 	uint64_t unloaded = 0;
 
 	*out = (struct swap_retire_result){ .text_pages = (__text_end - __text_start) / PAGE_SIZE };
-	if (retire_ranges(&sc) != E_OK) {
+	if (retire_ranges_alloc(&sc) != E_OK) {
 		for (unsigned c = 0; c < ncands; c++)
 			cands[c].kept = true;
 		return;
