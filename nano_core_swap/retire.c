@@ -372,7 +372,9 @@ static void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
 	for (const struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c)) {
 		const struct ld_section *s = ld_crate_sections(c, &n);
 
-		for (size_t i = 0; c != core.crate && i < n; i++) /* (bound: the image's) */
+		if (c == core.crate)
+			continue; /* its data: the image's, seen above */
+		for (size_t i = 0; i < n; i++) /* (bound ones: the image's too) */
 			if (s[i].kind == LD_KIND_DATA && !s[i].bound && s[i].size &&
 			    !retire_is_noptr(s[i].name))
 				retire_scan_region(sc, s[i].name, s[i].addr, s[i].addr + s[i].size);
@@ -403,16 +405,20 @@ static uint64_t retire_unmap_image(struct retire_scan *sc)
 		pr_err("retire: out of heap for %lu page states: nothing unmapped\n", npages);
 		return 0;
 	}
-	for (uint32_t i = 0; i < v->h->nsections; i++) {
-		const struct ncd_section *s = &v->secs[i];
-		int c = sc->core_cand[s->module];
+	for (uint32_t m = 0; m < v->h->nmodules; m++) { /* a module's sections: one mark */
+		int c = sc->core_cand[m];
 		int8_t mark = c >= 0 && !sc->cands[c].kept ? 1 : -1;
+		const struct ncd_section *s = &v->secs[v->mods[m].first_section];
 
-		if (s->kind == NCD_DATA || !s->size || s->addr < lo)
-			continue; /* (boot/'s 32-bit code: at its physical address) */
-		for (uint64_t p = (s->addr - lo) / PAGE_SIZE;
-		     p <= (s->addr + s->size - 1 - lo) / PAGE_SIZE; p++)
-			state[p] = state[p] < 0 ? -1 : mark;
+		for (uint32_t i = 0; i < v->mods[m].nsections; i++, s++) {
+			uint64_t p, last;
+
+			if (s->kind == NCD_DATA || !s->size || s->addr < lo)
+				continue; /* (boot/'s 32-bit code: at its physical address) */
+			last = (s->addr + s->size - 1 - lo) / PAGE_SIZE;
+			for (p = (s->addr - lo) / PAGE_SIZE; p <= last; p++)
+				state[p] = state[p] < 0 ? -1 : mark;
+		}
 	}
 	for (uint64_t p = 0; p <= npages; p++) { /* unmap runs of 1s */
 		if (p < npages && state[p] == 1) {
