@@ -35,15 +35,11 @@ static enum err ld_group_check_names(struct ld_namespace *ns,
 /* The group's own definitions, in a private table with the namespace's seed
  * (so keys agree): two strong definitions of one name in the group are
  * refused, naming both members. */
-static enum err ld_group_index(struct ld_namespace *gns, struct ld_build *b, size_t n)
+static enum err ld_group_index(struct ld_namespace *gns, struct ld_build *b, size_t n,
+			       size_t total)
 {
-	size_t total = 0;
 	unsigned long dups = 0;
-	enum err e;
-
-	for (size_t i = 0; i < n; i++)
-		total += ld_count_globals(b[i].crate);
-	e = ld_symbols_reserve(gns, total);
+	enum err e = ld_symbols_reserve(gns, total);
 	if (e != E_OK)
 		return e;
 	for (size_t i = 0; i < n; i++) {
@@ -81,18 +77,18 @@ static enum err ld_group_build(struct ld_group *g,
 		ld_build_init(&b[i], g->ns, g->m[i].opts);
 	for (i = 0; i < n && e == E_OK; i++)
 		e = ld_build_front(&b[i], g->m[i].name, g->m[i].image, g->m[i].size);
+	for (i = 0; i < n && e == E_OK; i++)
+		total += ld_count_globals(b[i].crate);
 	/* a group, or a crate whose collections define symbols it refers to */
 	index = n > 1 || (e == E_OK && ld_collect_nsymbols(&b[0]));
 	if (e == E_OK && index)
-		e = ld_group_index(&g->gns, b, n);
+		e = ld_group_index(&g->gns, b, n, total);
 	for (i = 0; i < n && e == E_OK; i++) {
 		b[i].group = index ? &g->gns : NULL;
 		e = ld_build_back(&b[i]);
 	}
 	for (i = 0; i < n && e == E_OK && check; i++)
 		e = check(ctx, b[i].crate);
-	for (i = 0; i < n && e == E_OK; i++)
-		total += ld_count_globals(b[i].crate);
 	if (e == E_OK)
 		e = ld_symbols_reserve(g->ns, total); /* (11) so that publishing cannot fail */
 	for (i = 0; i < n; i++) /* the group's table dies with the group: unhook */

@@ -128,12 +128,13 @@ static void retire_ranges_fill(struct retire_scan *sc)
 /* The candidate range holding address a, or NULL. */
 static const struct retire_range *retire_find(struct retire_scan *sc, uint64_t a)
 {
-	size_t lo = 0, hi = sc->n;
+	size_t lo = 0, hi;
 
 	if (a < sc->lo || a >= sc->hi)
 		return NULL;
 	if (!sc->filled)
 		retire_ranges_fill(sc);
+	hi = sc->n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 

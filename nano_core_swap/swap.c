@@ -105,6 +105,7 @@ struct swap_member {
 /* The modules of one swap, loaded as one group (one at a time: static). */
 struct swap_group {
 	unsigned n;
+	unsigned checked;	/* members swap_check has seen */
 	struct swap_member sm[SWAP_MAX_MODULES];
 	struct ld_group_member members[SWAP_MAX_MODULES];
 };
@@ -235,20 +236,16 @@ static void report_crate(struct ld_crate *c, struct swap_report *r)
 static enum err swap_check(void *ctx, struct ld_crate *c)
 {
 	struct swap_group *g = ctx;
+	const struct swap_member *sm = &g->sm[g->checked++]; /* (members come in order) */
 
-	for (unsigned i = 0; i < g->n; i++) {
-		const struct swap_member *sm = &g->sm[i];
-		uint32_t m = sm->module;
-
-		if (strcmp(ld_crate_name(c), sm->crate_name) != 0)
-			continue;
-		if (sm->bind.bound == core_data_sections(m))
-			return E_OK;
-		pr_err("swap: %s: the object has %u data sections, the nano_core %u: the layout "
-		       "changed\n", sm->bind.name, sm->bind.bound, core_data_sections(m));
-		return E_SWAP_LAYOUT_CHANGED;
-	}
-	panic("BUG: swap: the check met crate %s, not one of the group", ld_crate_name(c));
+	if (g->checked > g->n || ld_crate_name(c)[0] != sm->crate_name[0])
+		panic("BUG: swap: the check met crate %s, not member %u", ld_crate_name(c),
+		      g->checked - 1);
+	if (sm->bind.bound == core_data_sections(sm->module))
+		return E_OK;
+	pr_err("swap: %s: the object has %u data sections, the nano_core %u: the layout "
+	       "changed\n", sm->bind.name, sm->bind.bound, core_data_sections(sm->module));
+	return E_SWAP_LAYOUT_CHANGED;
 }
 
 /* Describe module m (whose object is image, size bytes) as member i. */
@@ -362,8 +359,11 @@ static enum err swap_group_load(struct swap_group *g, struct swap_report *report
 	struct ld_group *lg;
 	unsigned hooks = 0;
 	uint64_t t0 = rdtsc(), t1, t2, t3;
-	enum err e = ld_group_prepare(crates_namespace(), g->members, g->n, swap_check, g,
-				      &lg);               /* (3)-(5) */
+	enum err e;
+
+	g->checked = 0;
+	e = ld_group_prepare(crates_namespace(), g->members, g->n, swap_check, g,
+			     &lg);                        /* (3)-(5) */
 
 	t1 = rdtsc();
 	if (e == E_OK) {

@@ -192,8 +192,9 @@ struct ld_group_member {
 /* Load n objects as one transaction (a swap of several modules): each is
  * laid out privately; each member's undefined symbols resolve first against
  * the group's own definitions (members may reference each other, in cycles),
- * then the namespace; `check` (may be NULL) sees every fully built crate
- * before anything is committed and may refuse with any error; then all are
+ * then the namespace; `check` (may be NULL) sees every fully built crate,
+ * member after member in the order given, before anything is committed and
+ * may refuse with any error; then all are
  * committed at once. On any failure nothing changed. */
 NS_MUST_CHECK enum err ld_load_group(struct ld_namespace *ns, struct ld_group_member *m,
 				     size_t n, enum err (*check)(void *ctx, struct ld_crate *c),

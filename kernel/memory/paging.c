@@ -224,13 +224,28 @@ enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot)
 	return E_OK;
 }
 
+/* One page table at a time: walked once, its entries cleared, and freed if
+ * that left it empty. */
 void vm_retire_image(uint64_t va, size_t npages)
 {
-	for (size_t i = 0; i < npages; i++) {
-		uint64_t pa;
+	for (size_t i = 0; i < npages;) {
+		uint64_t at = va + i * PAGE_SIZE;
+		enum err e;
+		uint64_t *pte = paging_walk(at, 0, false, &e);
+		size_t n = MIN(npages - i, PT_ENTRIES - pt_index(at, 0));
 
-		if (vm_unmap(va + i * PAGE_SIZE, &pa) != E_OK || pa != va + i * PAGE_SIZE - KERNEL_VMA)
-			panic("BUG: vm_retire_image: %lx is not the image's page", va + i * PAGE_SIZE);
+		for (size_t k = 0; k < n; k++, i++) {
+			uint64_t page = va + i * PAGE_SIZE, old = pte ? pte[k] : 0;
+
+			if (!(old & PTE_PRESENT) || (old & PTE_ADDR_MASK) != page - KERNEL_VMA)
+				panic("BUG: vm_retire_image: %lx is not the image's page", page);
+			pte[k] = 0;
+			invlpg(page);
+			if (!(old & PTE_WRITE))
+				alias_restore_writable(old & PTE_ADDR_MASK);
+			mem_counters.pages_mapped--;
+		}
+		free_table_if_empty(va + (i - 1) * PAGE_SIZE); /* (the table's last page) */
 	}
 	frame_release_reserved(va - KERNEL_VMA, va - KERNEL_VMA + npages * PAGE_SIZE);
 }
