@@ -256,9 +256,12 @@ static enum err ld_existing_count_edges(struct ld_crate *c)
 
 	for (size_t k = 0; k < c->nsections; k++) {
 		struct ld_section *s = &c->sections[k];
-		uint64_t stamp = ld_deps_stamp(c->ns);
+		uint64_t stamp;
 
 		s->recs = c->recs + at;
+		if (!s->nrelocs)
+			continue;
+		stamp = ld_deps_stamp(c->ns);
 		at += s->nrelocs;
 		for (uint64_t i = 0; i < s->nrelocs; i++) {
 			enum err e = ld_deps_note(c, s, stamp, s->recs[i].target);

@@ -52,6 +52,24 @@ _Static_assert(sizeof(struct ncd_symbol) == sizeof(struct ld_existing_symbol) &&
 	       offsetof(struct ncd_symbol, addr) == offsetof(struct ld_existing_symbol, addr) &&
 	       offsetof(struct ncd_symbol, size) == offsetof(struct ld_existing_symbol, size),
 	       "struct ncd_symbol is struct ld_existing_symbol");
+/* Does the crate keep what lies in section s: it is not the text or rodata
+ * of a module in `swapped`? */
+static bool core_keeps(const bool *swapped, const struct ncd_section *s)
+{
+	return !(swapped && swapped[s->module] && s->kind != NCD_DATA);
+}
+
+/* The relocation records the crate keeps (each section's are one run). */
+static uint32_t kept_records(const bool *swapped)
+{
+	const struct ncd_view *v = &core.desc;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < v->h->nsections; i++)
+		n += core_keeps(swapped, &v->secs[i]) ? v->secs[i].nrelocs : 0;
+	return n;
+}
+
 /* The description's symbols, but those in the text or rodata of a module in
  * `swapped` (superseded by the new copies; backtraces through the old code
  * fall back to the image's own symbol table): handed over in runs (each
@@ -67,7 +85,7 @@ static enum err add_symbols(const bool *swapped)
 		const struct ncd_section *sec = i < n && r[i].section != NCD_NONE
 							? &v->secs[r[i].section] : NULL;
 
-		if (i < n && !(sec && swapped && swapped[sec->module] && sec->kind != NCD_DATA))
+		if (i < n && (!sec || core_keeps(swapped, sec)))
 			continue; /* kept: part of the current run */
 		if (i > from)
 			e = ld_existing_add_symbols(core.crate, r + from, i - from, v->strs,
@@ -101,7 +119,7 @@ static enum err add_relocs(const bool *swapped)
 	for (uint32_t i = 0; i <= n && e == E_OK; i++) {
 		const struct ncd_section *s = i < n ? &v->secs[i] : NULL;
 
-		if (s && !(swapped && swapped[s->module] && s->kind != NCD_DATA)) {
+		if (s && core_keeps(swapped, s)) {
 			e = ncd_check_relocs(v, i);
 			to = s->first_reloc + s->nrelocs; /* kept: the run goes on */
 			continue;
@@ -125,7 +143,8 @@ enum err core_crate_build(struct ld_namespace *ns, const bool *swapped)
 	core.lean = false;
 	core.left_out = 0;
 	core.symbols_left_out = 0;
-	e = ld_existing_begin(ns, "nano_core", h->nsections, h->nsymbols, h->nrelocs, &core.crate);
+	e = ld_existing_begin(ns, "nano_core", h->nsections, h->nsymbols, kept_records(swapped),
+			      &core.crate);
 	if (e == E_OK)
 		ld_existing_keep_names(core.crate);
 	if (e == E_OK)

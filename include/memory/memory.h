@@ -78,6 +78,9 @@ enum err vm_unmap(uint64_t va, uint64_t *pa) NS_MUST_CHECK;
  * alias: read-only for R and RX (E_NO_FRAMES if the alias could not be split
  * out of a 2 MiB page, nothing changed), writable again for RW. */
 enum err vm_protect(uint64_t va, unsigned prot) NS_MUST_CHECK;
+/* The same for npages from va, in order; on an error the pages before the
+ * failing one have their new protection. */
+enum err vm_protect_range(uint64_t va, size_t npages, unsigned prot) NS_MUST_CHECK;
 /* Physical address and leaf flags behind va (huge pages included). */
 enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags) NS_MUST_CHECK;
 /* Map npages fresh frames at va, zeroed unless prot has VM_UNINIT; on

@@ -105,12 +105,7 @@ static enum err svc_vrange_protect(void *ctx, uint64_t base, uint64_t size, enum
 	(void)ctx;
 	if (svc_fails(CRATES_FAIL_PROTECT))
 		return E_NOT_MAPPED;
-	for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
-		enum err e = vm_protect(base + off, vm_prot);
-		if (e != E_OK)
-			return e;
-	}
-	return E_OK;
+	return vm_protect_range(base, size / PAGE_SIZE, vm_prot);
 }
 
 static void *svc_vrange_writable(void *ctx, uint64_t addr, uint64_t size)

@@ -161,14 +161,22 @@ enum err vm_unmap(uint64_t va, uint64_t *pa)
 	return E_OK;
 }
 
-enum err vm_protect(uint64_t va, unsigned prot)
+/* The entry for page `at` of a run: the next one in the table the previous
+ * page's entry is in (*pte, NULL at the start), walked to (creating tables
+ * when `create`) at the start and where a new table begins. */
+static uint64_t *run_entry(uint64_t *pte, uint64_t at, bool create, enum err *e)
+{
+	if (pte && pt_index(at, 0) != 0)
+		return pte + 1;
+	return paging_walk(at, 0, create, e);
+}
+
+/* Page `va` (its entry pte) gets prot: its direct-map alias follows. */
+static enum err protect_entry(uint64_t *pte, uint64_t va, unsigned prot)
 {
 	uint64_t *alias;
-	enum err e = check_page(va, 0, prot);
+	enum err e;
 
-	if (e != E_OK)
-		return e;
-	uint64_t *pte = paging_walk(va, 0, false, &e);
 	if (!pte || !(*pte & PTE_PRESENT))
 		return E_NOT_MAPPED;
 	uint64_t old = *pte, frame = old & PTE_ADDR_MASK;
@@ -182,6 +190,24 @@ enum err vm_protect(uint64_t va, unsigned prot)
 	else if (!(old & PTE_WRITE))
 		alias_restore_writable(frame);
 	return E_OK;
+}
+
+enum err vm_protect(uint64_t va, unsigned prot)
+{
+	return vm_protect_range(va, 1, prot);
+}
+
+/* One page table at a time, as vm_map_fresh. */
+enum err vm_protect_range(uint64_t va, size_t npages, unsigned prot)
+{
+	enum err e = check_page(va, 0, prot);
+	uint64_t *pte = NULL;
+
+	for (size_t i = 0; i < npages && e == E_OK; i++) {
+		pte = run_entry(pte, va + i * PAGE_SIZE, false, &e);
+		e = protect_entry(pte, va + i * PAGE_SIZE, prot);
+	}
+	return e;
 }
 
 enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags)
@@ -204,24 +230,42 @@ enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags)
 	}
 }
 
+/* One page table at a time: each walked once, not once per page. */
 enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot)
 {
-	for (size_t i = 0; i < npages; i++) {
-		uint64_t pa;
-		enum err e = frame_alloc(&pa);
-		if (e == E_OK) {
-			if (!(prot & VM_UNINIT))
-				memset(phys_to_virt(pa), 0, PAGE_SIZE);
-			e = vm_map(va + i * PAGE_SIZE, pa, prot & ~VM_UNINIT);
-			if (e != E_OK)
-				frame_free(pa);
+	unsigned leaf = prot & ~VM_UNINIT;
+	enum err e = check_page(va, 0, leaf);
+	uint64_t *pte = NULL;
+	size_t i;
+
+	for (i = 0; i < npages && e == E_OK; i++) {
+		uint64_t pa, *alias;
+
+		pte = run_entry(pte, va + i * PAGE_SIZE, true, &e);
+		if (!pte)
+			break;
+		if (*pte & PTE_PRESENT) {
+			e = E_ALREADY_MAPPED;
+			break;
 		}
+		e = frame_alloc(&pa);
+		if (e != E_OK)
+			break;
+		if (!(prot & VM_UNINIT))
+			memset(phys_to_virt(pa), 0, PAGE_SIZE);
+		e = alias_for_readonly(pa, leaf, &alias);
 		if (e != E_OK) {
-			vm_unmap_free(va, i);
-			return e;
+			frame_free(pa);
+			break;
 		}
+		*pte = pa | leaf_flags(leaf);
+		if (alias)
+			direct_alias_set(alias, pa, false);
+		mem_counters.pages_mapped++;
 	}
-	return E_OK;
+	if (e != E_OK)
+		vm_unmap_free(va, i);
+	return e;
 }
 
 /* One page table at a time: walked once, its entries cleared, and freed if
