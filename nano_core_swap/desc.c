@@ -71,10 +71,12 @@ static enum err ncd_check_module_sections(const struct ncd_view *v, uint32_t mi,
 {
 	const struct ncd_header *h = v->h;
 	const struct ncd_module *m = &v->mods[mi];
-	uint32_t len = strlen(ncd_str(v, m->name));
+	uint32_t len = strlen(ncd_str(v, m->name)), ndata = 0;
 
 	for (uint32_t i = m->first_section; i < m->first_section + m->nsections; i++) {
 		const struct ncd_section *s = &v->secs[i];
+
+		ndata += s->kind == NCD_DATA;
 
 		if ((s->module != mi) | (s->name >= h->strtab_size) | (s->kind > NCD_DATA) |
 		    (s->addr + s->size < s->addr))
@@ -87,6 +89,9 @@ static enum err ncd_check_module_sections(const struct ncd_view *v, uint32_t mi,
 			    i, ncd_str(v, s->name), s->first_reloc, s->nrelocs, *next_reloc);
 		*next_reloc += s->nrelocs;
 	}
+	if (ndata != m->ndata_sections)
+		BAD("module %u (%s) says %u data sections, it has %u\n", mi, ncd_str(v, m->name),
+		    m->ndata_sections, ndata);
 	return E_OK;
 }
 

@@ -201,15 +201,6 @@ static enum err swap_bind(void *ctx, const char *name, uint64_t size, bool nobit
 	return E_OK;
 }
 
-/* How many data sections the nano_core has for module m. */
-static unsigned core_data_sections(uint32_t m)
-{
-	unsigned n = 0;
-
-	for (uint32_t i = 0; i < core.desc.mods[m].nsections; i++)
-		n += core.desc.secs[core.desc.mods[m].first_section + i].kind == NCD_DATA;
-	return n;
-}
 
 /* Fill the report from the new crate. */
 static void report_crate(struct ld_crate *c, struct swap_report *r)
@@ -241,10 +232,10 @@ static enum err swap_check(void *ctx, struct ld_crate *c)
 	if (g->checked > g->n || ld_crate_name(c)[0] != sm->crate_name[0])
 		panic("BUG: swap: the check met crate %s, not member %u", ld_crate_name(c),
 		      g->checked - 1);
-	if (sm->bind.bound == core_data_sections(sm->module))
+	if (sm->bind.bound == core.desc.mods[sm->module].ndata_sections)
 		return E_OK;
 	pr_err("swap: %s: the object has %u data sections, the nano_core %u: the layout "
-	       "changed\n", sm->bind.name, sm->bind.bound, core_data_sections(sm->module));
+	       "changed\n", sm->bind.name, sm->bind.bound, core.desc.mods[sm->module].ndata_sections);
 	return E_SWAP_LAYOUT_CHANGED;
 }
 

@@ -470,12 +470,12 @@ static void write_out(const char *path)
 
 	memcpy(h.magic, NCD_MAGIC, 8);
 	for (uint32_t i = 0, first = 0; i < nmodules; i++) {
-		uint32_t n = 0;
+		uint32_t n = 0, ndata = 0;
 		while (first + n < nsections && sections[first + n].module == i)
-			n++;
+			ndata += sections[first + n++].kind == NCD_DATA;
 		mods[i] = (struct ncd_module){
 			.name = add_string(modules[i].name), .first_section = first, .nsections = n,
-			.constituent = strcmp(modules[i].name, "boot") != 0,
+			.constituent = strcmp(modules[i].name, "boot") != 0, .ndata_sections = ndata,
 		};
 		first += n;
 	}

@@ -43,6 +43,8 @@ struct ncd_module {
 	uint32_t first_section;		/* its sections: [first, first + count) */
 	uint32_t nsections;
 	uint32_t constituent;		/* 1: a kernel/ module that can be swapped */
+	uint32_t ndata_sections;	/* of its sections, those of kind NCD_DATA */
+	uint32_t reserved;
 };
 
 struct ncd_section {

@@ -129,7 +129,13 @@ static void test_bad_module(void)
 	p = copy(good_size);
 	v = view_of(p);
 	((struct ncd_module *)v.mods)[v.h->nmodules - 1].nsections -= 1; /* one section unowned */
+	((struct ncd_module *)v.mods)[v.h->nmodules - 1].ndata_sections -=
+		v.secs[v.h->nsections - 1].kind == NCD_DATA; /* (its counts still agree) */
 	expect_bad(p, good_size, "the modules' sections add up to");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_module *)v.mods)[1].ndata_sections += 1;
+	expect_bad(p, good_size, "module 1 (memory) says");
 }
 
 static void test_bad_section(void)
