@@ -364,8 +364,7 @@ static bool nsl_enum_differ(const struct nsl_cmp *c, const char *path, struct ns
 	return false;
 }
 
-/* Where t's trailing array bounds ("[16]", "[4][8]", "[]") start; strlen(t) if none. */
-static size_t nsl_bounds_start(const char *t)
+size_t nsl_type_bounds(const char *t)
 {
 	size_t i = strlen(t);
 
@@ -386,7 +385,7 @@ static bool nsl_type_differ(const struct nsl_cmp *c, const char *path, const cha
 {
 	struct nsl_span ha, hb, la, lb;
 	const char *taila, *tailb;
-	size_t ba = nsl_bounds_start(ta), bb = nsl_bounds_start(tb);
+	size_t ba = nsl_type_bounds(ta), bb = nsl_type_bounds(tb);
 
 	if (nsl_enum_split(ta, &ha, &la, &taila) && nsl_enum_split(tb, &hb, &lb, &tailb) &&
 	    nsl_span_eq(ha, hb) && strcmp(taila, tailb) == 0 && nsl_enum_differ(c, path, ha, la, lb))

@@ -115,6 +115,12 @@ uint64_t nsl_hash_symbol(const struct nsl_view *v, uint64_t size,
 			 const struct nsl_member *rows, uint32_t nrows);
 
 /*
+ * Where the trailing array bounds of a canonical type string start: 3 for
+ * "int[4][8]", 19 for "pointer to (int[4])[8]"; strlen(t) if it has none.
+ */
+size_t nsl_type_bounds(const char *t);
+
+/*
  * Check a blob and describe it in *v: the magic, the bounds above, that the
  * tables and string table fill `size` exactly, that every string offset is in
  * range, that the symbols' row ranges tile the member table in order, that
