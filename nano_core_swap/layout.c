@@ -138,7 +138,7 @@ static enum err nsl_check_symbol(const struct nsl_view *v, uint32_t i, uint32_t 
 		BAD("symbol %u: a string offset is past the string table (%u bytes)", i,
 		    v->h->strtab_size);
 	if (s->flags & ~NSL_FLAGS_KNOWN)
-		BAD("symbol %u (%s): unknown flags %#x", i, nsl_str(v, s->name), s->flags);
+		BAD("symbol %u (%s): unknown flags 0x%x", i, nsl_str(v, s->name), s->flags);
 	if (s->first_member != next || s->nmembers > v->nmembers - next)
 		BAD("symbol %u (%s): rows [%u, +%u) do not follow the previous symbol's (%u) "
 		    "within the %u members", i, nsl_str(v, s->name), s->first_member, s->nmembers,
@@ -190,7 +190,7 @@ static enum err nsl_check_rows(const struct nsl_view *v, const struct nsl_symbol
 		BAD("%s: its first row is not its root (path \"\", offset 0, the symbol's type)",
 		    name);
 	if (nsl_hash_symbol(v, s->size, root, s->nmembers) != s->hash)
-		BAD("%s: hash %#llx does not match its rows", name, (unsigned long long)s->hash);
+		BAD("%s: hash 0x%llx does not match its rows", name, (unsigned long long)s->hash);
 	return E_OK;
 }
 
@@ -466,12 +466,19 @@ static bool nsl_same_members(const struct nsl_cmp *c)
 	return true;
 }
 
+/*
+ * The order in which differences are looked for, so the first one found is
+ * the cause rather than a consequence: the variable's own type, its members,
+ * then its size and place (which follow from those).
+ */
 bool nsl_same(const struct nsl_view *old, const struct nsl_symbol *a,
 	      const struct nsl_view *new, const struct nsl_symbol *b,
 	      const char *new_name, char *why, size_t n)
 {
 	const struct nsl_cmp c = { old, new, a, b, new_name, why, n };
 	bool typed_a = !(a->flags & NSL_UNTYPED), typed_b = !(b->flags & NSL_UNTYPED);
+	const struct nsl_member *root_a = &old->members[a->first_member];
+	const struct nsl_member *root_b = &new->members[b->first_member];
 
 	if (n)
 		why[0] = '\0';
@@ -481,8 +488,9 @@ bool nsl_same(const struct nsl_view *old, const struct nsl_symbol *a,
 	if (!typed_a && typed_b)
 		return nsl_differ(&c, "no type information in " NSL_OLD_NAME ", type %s in %s",
 				  nsl_str(new, b->type), new_name);
-	if (typed_a && !nsl_same_row(&c, &old->members[a->first_member],
-				     &new->members[b->first_member]))
+	if (typed_a && strcmp(nsl_str(old, a->type), nsl_str(new, b->type)) != 0)
+		return nsl_type_differ(&c, "", nsl_str(old, a->type), nsl_str(new, b->type));
+	if (typed_a && (!nsl_same_members(&c) || !nsl_same_row(&c, root_a, root_b)))
 		return false;
 	if (a->size != b->size)
 		return nsl_differ(&c, "size %llu in " NSL_OLD_NAME ", %llu in %s",
@@ -491,5 +499,5 @@ bool nsl_same(const struct nsl_view *old, const struct nsl_symbol *a,
 		return nsl_differ(&c, "at offset %llu of %s in " NSL_OLD_NAME ", %llu in %s",
 				  (unsigned long long)a->offset, nsl_str(old, a->section),
 				  (unsigned long long)b->offset, new_name);
-	return !typed_a || nsl_same_members(&c);
+	return true;
 }

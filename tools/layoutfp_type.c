@@ -83,13 +83,49 @@ static char *lf_tagged_name(const char *kind, Dwarf_Die *die)
 	return lf_printf("%s %s", kind, name ? name : "<anon>");
 }
 
-/* "const " and the rest, for a qualifier DIE. */
-static char *lf_qualified_name(const char *qual, Dwarf_Die *die, enum lf_style style, int depth)
-{
-	Dwarf_Die inner;
-	char *rest = lf_name(lf_type_of(die, &inner), style, depth + 1);
-	char *s = lf_printf("%s %s", qual, rest);
+/* Qualifiers, written in this order whatever order the DWARF nests them in. */
+static const struct {
+	unsigned tag;
+	const char *word;
+} lf_qualifiers[] = {
+	{ DW_TAG_const_type, "const" },
+	{ DW_TAG_volatile_type, "volatile" },
+	{ DW_TAG_restrict_type, "restrict" },
+	{ DW_TAG_atomic_type, "_Atomic" },
+};
+#define LF_NQUALIFIERS	(sizeof(lf_qualifiers) / sizeof(lf_qualifiers[0]))
 
+/* The bit of a qualifier tag in a set of them; 0 if it is not one. */
+static unsigned lf_qualifier_bit(unsigned tag)
+{
+	for (unsigned i = 0; i < LF_NQUALIFIERS; i++)
+		if (lf_qualifiers[i].tag == tag)
+			return 1u << i;
+	return 0;
+}
+
+/* "const volatile X" for a chain of qualifier DIEs (and, unless LF_DECL,
+ * typedefs between them: `volatile cint` is "const volatile int"). */
+static char *lf_qualified_name(Dwarf_Die *die, enum lf_style style, int depth)
+{
+	Dwarf_Die cur = *die, next, *p = &cur;
+	unsigned quals = 0, bit;
+
+	while (p && ((bit = lf_qualifier_bit(dwarf_tag(p))) ||
+		     (style != LF_DECL && dwarf_tag(p) == DW_TAG_typedef))) {
+		quals |= bit;
+		if (++depth > LF_MAX_DEPTH)
+			lf_die("type at DIE %#llx nests deeper than LF_MAX_DEPTH (%d)",
+			       lf_die_offset(die), LF_MAX_DEPTH);
+		p = lf_type_of(p, &next);
+		if (p)
+			cur = next, p = &cur;
+	}
+	char *rest = lf_name(p, style, depth + 1), *s = strdup("");
+	for (unsigned i = 0; i < LF_NQUALIFIERS; i++)
+		if (quals & (1u << i))
+			lf_append(&s, "%s ", lf_qualifiers[i].word);
+	lf_append(&s, "%s", rest);
 	free(rest);
 	return s;
 }
@@ -253,10 +289,10 @@ static char *lf_name(Dwarf_Die *die, enum lf_style style, int depth)
 		if (style == LF_DECL && dwarf_diename(die))
 			return strdup(dwarf_diename(die));
 		return lf_name(lf_type_of(die, &inner), style, depth + 1);
-	case DW_TAG_const_type:		return lf_qualified_name("const", die, style, depth);
-	case DW_TAG_volatile_type:	return lf_qualified_name("volatile", die, style, depth);
-	case DW_TAG_restrict_type:	return lf_qualified_name("restrict", die, style, depth);
-	case DW_TAG_atomic_type:	return lf_qualified_name("_Atomic", die, style, depth);
+	case DW_TAG_const_type:
+	case DW_TAG_volatile_type:
+	case DW_TAG_restrict_type:
+	case DW_TAG_atomic_type:	return lf_qualified_name(die, style, depth);
 	case DW_TAG_pointer_type:	return lf_pointer_name(die, style, depth);
 	case DW_TAG_structure_type:	return lf_tagged_name("struct", die);
 	case DW_TAG_union_type:		return lf_tagged_name("union", die);
