@@ -2,8 +2,8 @@
  * One variable with every kind of member layoutfp flattens: an array of
  * structs (through a typedef), bit-fields around an unnamed one, an
  * anonymous union, qualifiers through a typedef, a 2-D array of an anonymous
- * struct, pointers to a function, to an array and to an enum, and an enum
- * with a negative value. The LAYOUT_* variants change one thing each.
+ * struct, pointers to a function, to an array and to an enum, enums with a
+ * negative value and with one above INT_MAX, an array of a typedef'd array. The LAYOUT_* variants change one thing each.
  */
 #include <stdint.h>
 
@@ -22,6 +22,9 @@ struct node {
 };
 
 enum color { RED = -1, GREEN = 1, BLUE = 0x7fffffff };
+enum big { BIG_LOW = 1, BIG_HIGH = 0x80000000u };	/* unsigned underneath */
+
+typedef int row_t[3];
 
 typedef const uint32_t cu32;
 
@@ -54,6 +57,8 @@ struct table {
 	short s;
 	unsigned short us;
 	_Bool b;
+	enum big big;
+	row_t matrix[2];	/* int[2][3] */
 };
 
 struct table table;
