@@ -335,33 +335,47 @@ static bool nsl_enum_lookup(struct nsl_span list, struct nsl_span name, struct n
 	return false;
 }
 
-/*
- * Two enum types that differ only in their enumerators: name the first
- * enumerator of la that lb lacks or values otherwise, else the first of lb
- * that la lacks. False (nothing written) if there is no such enumerator.
- */
-static bool nsl_enum_differ(const struct nsl_cmp *c, const char *path, struct nsl_span head,
-			    struct nsl_span la, struct nsl_span lb)
-{
-	struct nsl_span rest = la, name, va, vb;
+enum nsl_enum_diff { NSL_ENUM_SAME, NSL_ENUM_ONLY_OLD, NSL_ENUM_ONLY_NEW, NSL_ENUM_VALUE };
 
-	while (nsl_enum_next(&rest, &name, &va)) {
-		if (!nsl_enum_lookup(lb, name, &vb))
-			return !nsl_differ(c, "%s%s%s%.*s value %.*s (= %.*s) only in " NSL_OLD_NAME,
-					   SUBJC(path), (int)head.len, head.p, (int)name.len,
-					   name.p, (int)va.len, va.p);
-		if (!nsl_span_eq(va, vb))
-			return !nsl_differ(c, "%s%s%s%.*s value %.*s is %.*s in " NSL_OLD_NAME
-					   ", %.*s in %s", SUBJC(path), (int)head.len, head.p,
-					   (int)name.len, name.p, (int)va.len, va.p, (int)vb.len,
-					   vb.p, c->new_name);
+/*
+ * The first enumerator in which two lists differ: one of la that lb lacks or
+ * values otherwise, else one of lb that la lacks. Its name and values (the
+ * missing one empty) in *name, *va, *vb.
+ */
+static enum nsl_enum_diff nsl_enum_first_diff(struct nsl_span la, struct nsl_span lb,
+					      struct nsl_span *name, struct nsl_span *va,
+					      struct nsl_span *vb)
+{
+	struct nsl_span rest;
+
+	for (rest = la; nsl_enum_next(&rest, name, va);) {
+		if (!nsl_enum_lookup(lb, *name, vb))
+			return NSL_ENUM_ONLY_OLD;
+		if (!nsl_span_eq(*va, *vb))
+			return NSL_ENUM_VALUE;
 	}
-	for (rest = lb; nsl_enum_next(&rest, &name, &vb);)
-		if (!nsl_enum_lookup(la, name, &va))
-			return !nsl_differ(c, "%s%s%s%.*s value %.*s (= %.*s) only in %s",
-					   SUBJC(path), (int)head.len, head.p, (int)name.len,
-					   name.p, (int)vb.len, vb.p, c->new_name);
-	return false;
+	for (rest = lb; nsl_enum_next(&rest, name, vb);)
+		if (!nsl_enum_lookup(la, *name, va))
+			return NSL_ENUM_ONLY_NEW;
+	return NSL_ENUM_SAME;
+}
+
+/* Two enum types (`head`, "enum e") that differ in an enumerator: say which. */
+static bool nsl_enum_differ(const struct nsl_cmp *c, const char *path, struct nsl_span head,
+			    enum nsl_enum_diff d, struct nsl_span name, struct nsl_span va,
+			    struct nsl_span vb)
+{
+	int hl = (int)head.len, nl = (int)name.len;
+
+	if (d == NSL_ENUM_ONLY_OLD)
+		return nsl_differ(c, "%s%s%s%.*s value %.*s (= %.*s) only in " NSL_OLD_NAME,
+				  SUBJC(path), hl, head.p, nl, name.p, (int)va.len, va.p);
+	if (d == NSL_ENUM_ONLY_NEW)
+		return nsl_differ(c, "%s%s%s%.*s value %.*s (= %.*s) only in %s", SUBJC(path), hl,
+				  head.p, nl, name.p, (int)vb.len, vb.p, c->new_name);
+	return nsl_differ(c, "%s%s%s%.*s value %.*s is %.*s in " NSL_OLD_NAME ", %.*s in %s",
+			  SUBJC(path), hl, head.p, nl, name.p, (int)va.len, va.p, (int)vb.len,
+			  vb.p, c->new_name);
 }
 
 size_t nsl_type_bounds(const char *t)
@@ -383,13 +397,15 @@ size_t nsl_type_bounds(const char *t)
 static bool nsl_type_differ(const struct nsl_cmp *c, const char *path, const char *ta,
 			    const char *tb)
 {
-	struct nsl_span ha, hb, la, lb;
+	struct nsl_span ha, hb, la, lb, name, va, vb;
 	const char *taila, *tailb;
 	size_t ba = nsl_type_bounds(ta), bb = nsl_type_bounds(tb);
+	enum nsl_enum_diff d;
 
 	if (nsl_enum_split(ta, &ha, &la, &taila) && nsl_enum_split(tb, &hb, &lb, &tailb) &&
-	    nsl_span_eq(ha, hb) && strcmp(taila, tailb) == 0 && nsl_enum_differ(c, path, ha, la, lb))
-		return false;
+	    nsl_span_eq(ha, hb) && strcmp(taila, tailb) == 0 &&
+	    (d = nsl_enum_first_diff(la, lb, &name, &va, &vb)) != NSL_ENUM_SAME)
+		return nsl_enum_differ(c, path, ha, d, name, va, vb);
 	if (ta[ba] && tb[bb] && ba == bb && memcmp(ta, tb, ba) == 0)
 		return nsl_differ(c, "%s%s%sbounds %s in " NSL_OLD_NAME ", %s in %s", SUBJ(path),
 				  ta + ba, tb + bb, c->new_name);

@@ -15,6 +15,9 @@ enum mem_state {
 	MEM_READY,
 #endif
 	MEM_SWAPPED,
+#ifdef LAYOUT_ENUM_ADDED
+	MEM_RETIRED,
+#endif
 };
 
 struct mem_counters {

@@ -24,7 +24,7 @@ LAYOUT_CFLAGS := $(or $(filter-out -MMD -MP,$(KCFLAGS)),-std=gnu11 -O2 -g -ffree
 LAYOUT_CLANG_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -mcmodel=kernel -mno-red-zone \
 	-fno-common -ffunction-sections -fdata-sections -Wall -Wextra -Werror
 LAYOUT_GCC_OBJS := $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base swapped local_type padding \
-	enum_value shapes shapes_bound shapes_bits shapes_typedef cu_a cu_b)
+	enum_value enum_added shapes shapes_bound shapes_bits shapes_typedef cu_a cu_b)
 LAYOUT_TEST_OBJS := $(LAYOUT_GCC_OBJS) $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base_again \
 	shapes_clang twocu)
 LAYOUT_TEST_LINK := $(call host_test_obj,$(LAYOUT_TEST_DIR)/test_layout.c \

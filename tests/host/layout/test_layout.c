@@ -186,6 +186,17 @@ static void test_enum_value(void)
 			  "running kernel, 4 in enum_value", true);
 }
 
+/* an enumerator added (or, the other way, removed) */
+static void test_enum_added(void)
+{
+	expect_difference("base", "enum_added", "mem_counters",
+			  "mem_counters: member state: enum mem_state value MEM_RETIRED (= 3) only in "
+			  "enum_added", true);
+	expect_difference("enum_added", "base", "mem_counters",
+			  "mem_counters: member state: enum mem_state value MEM_RETIRED (= 3) only in "
+			  "the running kernel", true);
+}
+
 /* (e) base.c built again: every symbol the same */
 static void test_identical_rebuild(void)
 {
@@ -643,6 +654,7 @@ int main(void)
 	CHECK_RUN(test_static_local_type);
 	CHECK_RUN(test_member_in_padding);
 	CHECK_RUN(test_enum_value);
+	CHECK_RUN(test_enum_added);
 	CHECK_RUN(test_identical_rebuild);
 	CHECK_RUN(test_shapes_rows);
 	CHECK_RUN(test_array_bound);
