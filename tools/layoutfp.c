@@ -230,7 +230,7 @@ static void lf_relocate_one(struct lf_object *o, size_t ri)
 static void lf_relocate_debug(struct lf_object *o)
 {
 	for (size_t i = 0; i < o->nsections; i++) {
-		if (o->sh[i].sh_type == SHT_REL && !(o->sh[o->sh[i].sh_info % o->nsections].sh_flags & SHF_ALLOC))
+		if (o->sh[i].sh_type == SHT_REL)
 			lf_die("%s: SHT_REL relocations are not supported (x86_64 uses RELA)",
 			       o->secname[i]);
 		if (o->sh[i].sh_type == SHT_RELA)

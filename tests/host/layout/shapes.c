@@ -3,7 +3,8 @@
  * structs (through a typedef), bit-fields around an unnamed one, an
  * anonymous union, qualifiers through a typedef, a 2-D array of an anonymous
  * struct, pointers to a function, to an array and to an enum, enums with a
- * negative value and with one above INT_MAX, an array of a typedef'd array. The LAYOUT_* variants change one thing each.
+ * negative value and with one above INT_MAX, an array of a typedef'd array.
+ * The LAYOUT_* variants change one thing each.
  */
 #include <stdint.h>
 

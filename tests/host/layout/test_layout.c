@@ -494,37 +494,43 @@ struct corruption {
 	void (*apply)(struct parts *t, size_t *size);
 };
 
-static void c_magic(struct parts *t, size_t *size) { (void)size; t->h->magic[0] ^= 1; }
-static void c_reserved(struct parts *t, size_t *size) { (void)size; t->h->reserved = 1; }
-static void c_nsymbols_max(struct parts *t, size_t *size) { (void)size; t->h->nsymbols = NSL_MAX_SYMBOLS + 1; }
-static void c_nmembers_max(struct parts *t, size_t *size) { (void)size; t->h->nmembers = NSL_MAX_MEMBERS + 1; }
-static void c_strtab_max(struct parts *t, size_t *size) { (void)size; t->h->strtab_size = NSL_MAX_STRTAB + 1; }
-static void c_nsymbols(struct parts *t, size_t *size) { (void)size; t->h->nsymbols++; }
+/* A corruption that edits the copy in place, its size unchanged. */
+#define EDIT(name, ...) \
+	static void name(struct parts *t, size_t *size) { (void)size; __VA_ARGS__; }
+
+EDIT(c_magic, t->h->magic[0] ^= 1)
+EDIT(c_reserved, t->h->reserved = 1)
+EDIT(c_nsymbols_max, t->h->nsymbols = NSL_MAX_SYMBOLS + 1)
+EDIT(c_nmembers_max, t->h->nmembers = NSL_MAX_MEMBERS + 1)
+EDIT(c_strtab_max, t->h->strtab_size = NSL_MAX_STRTAB + 1)
+EDIT(c_nsymbols, t->h->nsymbols++)
+EDIT(c_strtab_end, t->strs[t->h->strtab_size - 1] = 'x')
+EDIT(c_strtab_start, t->strs[0] = 'x')
+EDIT(c_sym_name, t->syms[0].name = t->h->strtab_size)
+EDIT(c_sym_section, t->syms[0].section = ~0u)
+EDIT(c_sym_type, t->syms[t->mc].type = t->h->strtab_size)
+EDIT(c_sym_flags, t->syms[0].flags |= 2)
+EDIT(c_sym_first, t->syms[0].first_member++)
+EDIT(c_sym_count, t->syms[t->mc].nmembers = 1000)
+EDIT(c_untyped_rows, t->syms[t->mc].flags = NSL_UNTYPED)
+EDIT(c_typed_no_rows, t->syms[t->mc].nmembers = 0)
+EDIT(c_row_path, t->frames_total->path = t->h->strtab_size)
+EDIT(c_row_type, t->frames_total->type = ~0u)
+EDIT(c_row_decl, t->frames_total->decl = t->h->strtab_size + 8)
+EDIT(c_row_reserved, t->frames_total->reserved = 1)
+EDIT(c_row_offset, t->frames_total->offset = 48)
+EDIT(c_row_size, t->frames_total->size = 49)
+EDIT(c_row_wrap, t->frames_total->size = ~0ull)
+EDIT(c_bit_offset, t->frames_total->bit_offset = 1)
+EDIT(c_bit_over, t->frames_total->bit_size = 1, t->frames_total->bit_offset = 8)
+EDIT(c_bit_wide, t->frames_total->bit_size = 65)
+EDIT(c_root, t->frames_total[-1].path = t->frames_total->path)
+EDIT(c_hash, t->syms[t->mc].hash ^= 1)
+EDIT(c_row_moved, t->frames_total->offset = 8)
+
+/* Corruptions that change the size too. */
 static void c_trailing(struct parts *t, size_t *size) { (void)t; *size += 8; }
-static void c_strtab_end(struct parts *t, size_t *size) { (void)size; t->strs[t->h->strtab_size - 1] = 'x'; }
-static void c_strtab_start(struct parts *t, size_t *size) { (void)size; t->strs[0] = 'x'; }
-static void c_strtab_size(struct parts *t, size_t *size) { t->h->strtab_size--, (*size)--; }
-static void c_sym_name(struct parts *t, size_t *size) { (void)size; t->syms[0].name = t->h->strtab_size; }
-static void c_sym_section(struct parts *t, size_t *size) { (void)size; t->syms[0].section = ~0u; }
-static void c_sym_type(struct parts *t, size_t *size) { (void)size; t->syms[t->mc].type = t->h->strtab_size; }
-static void c_sym_flags(struct parts *t, size_t *size) { (void)size; t->syms[0].flags |= 2; }
-static void c_sym_first(struct parts *t, size_t *size) { (void)size; t->syms[0].first_member++; }
-static void c_sym_count(struct parts *t, size_t *size) { (void)size; t->syms[t->mc].nmembers = 1000; }
-static void c_untyped_rows(struct parts *t, size_t *size) { (void)size; t->syms[t->mc].flags = NSL_UNTYPED; }
-static void c_typed_no_rows(struct parts *t, size_t *size) { (void)size; t->syms[t->mc].nmembers = 0; }
-static void c_row_path(struct parts *t, size_t *size) { (void)size; t->frames_total->path = t->h->strtab_size; }
-static void c_row_type(struct parts *t, size_t *size) { (void)size; t->frames_total->type = ~0u; }
-static void c_row_decl(struct parts *t, size_t *size) { (void)size; t->frames_total->decl = t->h->strtab_size + 8; }
-static void c_row_reserved(struct parts *t, size_t *size) { (void)size; t->frames_total->reserved = 1; }
-static void c_row_offset(struct parts *t, size_t *size) { (void)size; t->frames_total->offset = 48; }
-static void c_row_size(struct parts *t, size_t *size) { (void)size; t->frames_total->size = 49; }
-static void c_row_wrap(struct parts *t, size_t *size) { (void)size; t->frames_total->size = ~0ull; }
-static void c_bit_offset(struct parts *t, size_t *size) { (void)size; t->frames_total->bit_offset = 1; }
-static void c_bit_over(struct parts *t, size_t *size) { (void)size; t->frames_total->bit_size = 1, t->frames_total->bit_offset = 8; }
-static void c_bit_wide(struct parts *t, size_t *size) { (void)size; t->frames_total->bit_size = 65; }
-static void c_root(struct parts *t, size_t *size) { (void)size; t->frames_total[-1].path = t->frames_total->path; }
-static void c_hash(struct parts *t, size_t *size) { (void)size; t->syms[t->mc].hash ^= 1; }
-static void c_row_moved(struct parts *t, size_t *size) { (void)size; t->frames_total->offset = 8; }
+static void c_strtab_size(struct parts *t, size_t *size) { t->h->strtab_size--; (*size)--; }
 
 /* One more (zeroed, valid) member record that no symbol's rows cover. */
 static void c_uncovered(struct parts *t, size_t *size)
