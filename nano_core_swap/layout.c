@@ -40,19 +40,18 @@ static uint64_t fnv_u64(uint64_t h, uint64_t x)
 	return h;
 }
 
-uint64_t nsl_hash_symbol(const struct nsl_view *v, uint64_t size,
-			 const struct nsl_member *rows, uint32_t nrows)
+uint64_t nsl_hash_symbol(const struct nsl_view *v, const struct nsl_symbol *s)
 {
-	uint64_t h = fnv_u64(FNV_OFFSET, size);
+	const struct nsl_member *rows = &v->members[s->first_member];
+	uint64_t h = fnv_u64(fnv_u64(FNV_OFFSET, s->offset), s->size);
 
-	for (uint32_t i = 0; i < nrows; i++) {
-		const struct nsl_member *m = &rows[i];
-		h = fnv_str(h, nsl_str(v, m->path));
-		h = fnv_str(h, nsl_str(v, m->type));
-		h = fnv_u64(h, m->offset);
-		h = fnv_u64(h, m->size);
-		h = fnv_u64(h, m->bit_offset);
-		h = fnv_u64(h, m->bit_size);
+	for (uint32_t i = 0; i < s->nmembers; i++) {
+		h = fnv_str(h, nsl_str(v, rows[i].path));
+		h = fnv_str(h, nsl_str(v, rows[i].type));
+		h = fnv_u64(h, rows[i].offset);
+		h = fnv_u64(h, rows[i].size);
+		h = fnv_u64(h, rows[i].bit_offset);
+		h = fnv_u64(h, rows[i].bit_size);
 	}
 	return h;
 }
@@ -174,7 +173,7 @@ static enum err nsl_check_row(const struct nsl_view *v, const struct nsl_symbol 
 	return E_OK;
 }
 
-/* A typed symbol's rows: the root first, every row valid, the hash right. */
+/* A typed symbol's rows: the root first, every row valid. */
 static enum err nsl_check_rows(const struct nsl_view *v, const struct nsl_symbol *s,
 			       char *why, size_t n)
 {
@@ -189,8 +188,6 @@ static enum err nsl_check_rows(const struct nsl_view *v, const struct nsl_symbol
 	    strcmp(nsl_str(v, root->type), nsl_str(v, s->type)) != 0)
 		BAD("%s: its first row is not its root (path \"\", offset 0, the symbol's type)",
 		    name);
-	if (nsl_hash_symbol(v, s->size, root, s->nmembers) != s->hash)
-		BAD("%s: hash 0x%llx does not match its rows", name, (unsigned long long)s->hash);
 	return E_OK;
 }
 
@@ -212,6 +209,9 @@ enum err nsl_parse(const void *blob, size_t size, struct nsl_view *v, char *why,
 			return e;
 		if (s->nmembers && (e = nsl_check_rows(v, s, why, n)) != E_OK)
 			return e;
+		if (nsl_hash_symbol(v, s) != s->hash)
+			BAD("%s: hash 0x%llx does not match its rows", nsl_str(v, s->name),
+			    (unsigned long long)s->hash);
 		next += s->nmembers;
 	}
 	if (next != v->nmembers)

@@ -128,8 +128,7 @@ uint8_t *lf_build_blob(const struct lf_symbol *syms, size_t nsyms, const struct 
 	v.strs = (const char *)p;
 	memcpy(p, t.buf, t.len);
 	for (size_t i = 0; i < nsyms; i++)
-		bs[i].hash = nsl_hash_symbol(&v, bs[i].size, &v.members[bs[i].first_member],
-					     bs[i].nmembers);
+		bs[i].hash = nsl_hash_symbol(&v, &bs[i]);
 	if (nsl_parse(blob, *size, &v, why, sizeof(why)) != E_OK)
 		lf_die("BUG: the blob it built does not parse: %s", why);
 	free(ns), free(nm), free(t.buf), free(t.slots);

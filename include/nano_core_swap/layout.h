@@ -74,7 +74,7 @@ struct nsl_symbol {
 	uint32_t flags;			/* NSL_* */
 	uint64_t offset;		/* st_value: where it starts in its section */
 	uint64_t size;			/* st_size */
-	uint64_t hash;			/* nsl_hash_symbol() of its size and rows */
+	uint64_t hash;			/* nsl_hash_symbol(): offset, size, rows */
 };
 
 struct nsl_member {
@@ -107,12 +107,14 @@ static inline const char *nsl_str(const struct nsl_view *v, uint32_t off)
 }
 
 /*
- * FNV-1a over a symbol's size and its rows' canonical fields (path, type,
- * offset, size, bit_offset, bit_size; not decl). The tool and the kernel
- * compute it the same way; rows must be valid strings of v.
+ * FNV-1a over what nsl_same compares: the symbol's offset and size and its
+ * rows' canonical fields (path, type, offset, size, bit_offset, bit_size; not
+ * decl, nor the names by which the symbol is found). Equal hashes mean
+ * nsl_same is true (barring a collision); the converse fails only for rows in
+ * another order. The tool and the kernel compute it the same way; s's rows
+ * must be in v and their strings valid.
  */
-uint64_t nsl_hash_symbol(const struct nsl_view *v, uint64_t size,
-			 const struct nsl_member *rows, uint32_t nrows);
+uint64_t nsl_hash_symbol(const struct nsl_view *v, const struct nsl_symbol *s);
 
 /*
  * Where the trailing array bounds of a canonical type string start: 3 for

@@ -526,6 +526,7 @@ EDIT(c_bit_over, t->frames_total->bit_size = 1, t->frames_total->bit_offset = 8)
 EDIT(c_bit_wide, t->frames_total->bit_size = 65)
 EDIT(c_root, t->frames_total[-1].path = t->frames_total->path)
 EDIT(c_hash, t->syms[t->mc].hash ^= 1)
+EDIT(c_sym_offset, t->syms[t->mc].offset += 8)
 EDIT(c_row_moved, t->frames_total->offset = 8)
 
 /* Corruptions that change the size too. */
@@ -572,6 +573,7 @@ static const struct corruption corruptions[] = {
 	{ "bit-field over 64", "is malformed", c_bit_wide },
 	{ "root row", "its first row is not its root", c_root },
 	{ "hash", "does not match its rows", c_hash },
+	{ "symbol offset under its hash", "does not match its rows", c_sym_offset },
 	{ "row under its hash", "does not match its rows", c_row_moved },
 	{ "uncovered row", "the symbols' rows cover", c_uncovered },
 };
