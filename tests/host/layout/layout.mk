@@ -4,7 +4,7 @@
 #
 #   base.c                 memory's counters and a static local (the running kernel)
 #   swapped.c ...          base.c with one LAYOUT_* change each; base_again.o is
-#                          base.c built again
+#                          base.c built again; moved.o, base.o after in_front.c
 #   shapes*.c              every kind of member, and three changes to it; also
 #                          built by clang
 #   cu_a.c cu_b.c asm_data.S   one `ld -r` object: two statics of one name, and
@@ -24,9 +24,9 @@ LAYOUT_CFLAGS := $(or $(filter-out -MMD -MP,$(KCFLAGS)),-std=gnu11 -O2 -g -ffree
 LAYOUT_CLANG_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -mcmodel=kernel -mno-red-zone \
 	-fno-common -ffunction-sections -fdata-sections -Wall -Wextra -Werror
 LAYOUT_GCC_OBJS := $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base swapped local_type padding \
-	enum_value enum_added shapes shapes_bound shapes_bits shapes_typedef cu_a cu_b)
+	enum_value enum_added in_front shapes shapes_bound shapes_bits shapes_typedef cu_a cu_b)
 LAYOUT_TEST_OBJS := $(LAYOUT_GCC_OBJS) $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base_again \
-	shapes_clang twocu)
+	shapes_clang twocu moved)
 LAYOUT_TEST_LINK := $(call host_test_obj,$(LAYOUT_TEST_DIR)/test_layout.c \
 	nano_core_swap/layout.c kernel/console/format.c kernel/lib/err.c)
 
@@ -49,6 +49,9 @@ $(LAYOUT_TEST_OUT)/asm_data.o: $(LAYOUT_TEST_DIR)/asm_data.S
 
 $(LAYOUT_TEST_OUT)/twocu.o: $(LAYOUT_TEST_OUT)/cu_a.o $(LAYOUT_TEST_OUT)/cu_b.o \
 		$(LAYOUT_TEST_OUT)/asm_data.o
+	$(Q)ld -r -o $@ $^
+
+$(LAYOUT_TEST_OUT)/moved.o: $(LAYOUT_TEST_OUT)/in_front.o $(LAYOUT_TEST_OUT)/base.o
 	$(Q)ld -r -o $@ $^
 
 # The objects and the tool are inputs of the run, not of the link.

@@ -197,6 +197,14 @@ static void test_enum_added(void)
 			  "the running kernel", true);
 }
 
+/* the same variable further into its section (another linked in front of it) */
+static void test_symbol_moved(void)
+{
+	expect_difference("base", "moved", "mem_counters",
+			  "mem_counters: at offset 0 of .bss.mem_counters in the running kernel, "
+			  "32 in moved", true);
+}
+
 /* (e) base.c built again: every symbol the same */
 static void test_identical_rebuild(void)
 {
@@ -663,6 +671,7 @@ int main(void)
 	CHECK_RUN(test_member_in_padding);
 	CHECK_RUN(test_enum_value);
 	CHECK_RUN(test_enum_added);
+	CHECK_RUN(test_symbol_moved);
 	CHECK_RUN(test_identical_rebuild);
 	CHECK_RUN(test_shapes_rows);
 	CHECK_RUN(test_array_bound);
