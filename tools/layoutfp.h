@@ -1,8 +1,9 @@
 /*
  * layoutfp's private interface: tools/layoutfp.c reads the object (symbols,
- * relocated DWARF) and writes or dumps the blob; tools/layoutfp_type.c turns
- * a DWARF type into type names and flattened rows (include/nano_core_swap/
- * layout.h says what they look like).
+ * relocated DWARF) and writes the blob; tools/layoutfp_type.c turns a DWARF
+ * type into type names and flattened rows (include/nano_core_swap/layout.h
+ * says what they look like); tools/layoutfp_blob.c builds the blob and dumps
+ * one.
  */
 #ifndef TOOLS_LAYOUTFP_H
 #define TOOLS_LAYOUTFP_H
@@ -68,7 +69,10 @@ void lf_free_rows(struct lf_rows *rows);
  * with nsl_parse; its size in *size. */
 uint8_t *lf_build_blob(const struct lf_symbol *syms, size_t nsyms, const struct lf_rows *rows,
 		       size_t *size);
-/* Print a parsed blob, a line per symbol and a line per member row. */
-void lf_print_blob(const struct nsl_view *v);
+/* The blob of object `path`, from its symbols and DWARF (as lf_build_blob). */
+uint8_t *lf_make_blob(const char *path, size_t *size);
+/* Print the blob in `path` (a blob file, an object's NSL_SECTION, else an
+ * object's DWARF), a line per symbol and a line per member row. */
+void lf_dump(const char *path);
 
 #endif

@@ -2,8 +2,10 @@
  * layoutfp: the blob itself. Records and a string table that stores each
  * string once, then each symbol's hash; the result goes through nsl_parse
  * (nano_core_swap/layout.c) exactly as the kernel will read it. Also the
- * human-readable dump.
+ * human-readable dump, of a blob file, of an object's section or of an
+ * object's DWARF.
  */
+#include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +156,7 @@ static void lf_print_row(const struct nsl_view *v, const struct nsl_member *m)
 	putchar('\n');
 }
 
-void lf_print_blob(const struct nsl_view *v)
+static void lf_print_blob(const struct nsl_view *v)
 {
 	for (uint32_t i = 0; i < v->nsymbols; i++) {
 		const struct nsl_symbol *s = &v->syms[i];
@@ -172,4 +174,78 @@ void lf_print_blob(const struct nsl_view *v)
 		for (uint32_t j = 1; j < s->nmembers; j++)
 			lf_print_row(v, root + j);
 	}
+}
+
+/* The whole file, 8-byte aligned. */
+static uint8_t *lf_read_file(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	long len;
+	uint8_t *p;
+
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+		lf_die("cannot read it");
+	*size = (size_t)len;
+	p = aligned_alloc(8, (*size + 7) & ~(size_t)7 ? (*size + 7) & ~(size_t)7 : 8);
+	if (!p || fread(p, 1, *size, f) != *size)
+		lf_die("cannot read it");
+	fclose(f);
+	return p;
+}
+
+/* The contents of section NSL_SECTION of an ELF image, copied 8-byte aligned;
+ * NULL if it has none. */
+static uint8_t *lf_embedded_blob(const uint8_t *image, size_t image_size, size_t *size)
+{
+	Elf *elf = elf_memory((char *)image, image_size);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		lf_die("neither a layout blob nor an ELF file");
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		if (!name || strcmp(name, NSL_SECTION) != 0)
+			continue;
+		Elf_Data *d = elf_rawdata(scn, NULL);
+		if (!d || sh.sh_type == SHT_NOBITS)
+			lf_die("section %s: cannot read it", NSL_SECTION);
+		uint8_t *p = aligned_alloc(8, d->d_size + 8);
+		if (!p)
+			lf_die("out of memory");
+		memcpy(p, d->d_buf, d->d_size);
+		*size = d->d_size;
+		elf_end(elf);
+		return p;
+	}
+	elf_end(elf);
+	return NULL;
+}
+
+void lf_dump(const char *path)
+{
+	size_t file_size, size;
+	uint8_t *file, *blob;
+	const char *source;
+	struct nsl_view v;
+	char why[256];
+
+	lf_file = path;
+	elf_version(EV_CURRENT);
+	file = lf_read_file(path, &file_size);
+	if (file_size >= 8 && memcmp(file, NSL_MAGIC, 8) == 0)
+		blob = file, size = file_size, source = "a layout blob";
+	else if ((blob = lf_embedded_blob(file, file_size, &size)))
+		source = "its section " NSL_SECTION;
+	else
+		blob = lf_make_blob(path, &size), source = "computed from its DWARF";
+	if (nsl_parse(blob, size, &v, why, sizeof(why)) != E_OK)
+		lf_die("%s: %s", err_msg(E_SWAP_BAD_LAYOUT), why);
+	printf("# %s: %s, %zu bytes, %u symbols, %u member rows\n", path, source, size,
+	       v.nsymbols, v.nmembers);
+	lf_print_blob(&v);
+	if (blob != file)
+		free(blob);
+	free(file);
 }
