@@ -73,10 +73,13 @@ $(BUILD)/obj/%.S.o: %.S $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 
+include tools/layoutfp.mk
+
 define module_rule
-$(BUILD)/modules/$(1).o: $(call obj,$(call module_srcs,$(1)))
+$(BUILD)/modules/$(1).o: $(call obj,$(call module_srcs,$(1))) $(LAYOUTFP)
 	@mkdir -p $$(@D)
-	$$(Q)$$(LD) -r -o $$@ $$^
+	$$(Q)$$(LD) -r -o $$@.ld $$(filter-out $(LAYOUTFP),$$^)
+	$$(Q)$$(call layout_embed,$$@.ld,$$@)
 endef
 $(foreach m,$(NC_MODULES),$(eval $(call module_rule,$(m))))
 

@@ -3,7 +3,7 @@
 #   tools/deps.sh check    install what is missing if root, else print the command and fail
 #   tools/deps.sh install  the same, but always try (make deps)
 set -u
-PKGS="qemu-system-x86 grub-pc-bin grub-common xorriso mtools clang libclang-rt-14-dev gdb binutils gcc make"
+PKGS="qemu-system-x86 grub-pc-bin grub-common xorriso mtools clang libclang-rt-14-dev gdb libdw-dev libelf-dev binutils gcc make"
 
 missing=""
 need() { # need PACKAGE TEST...
@@ -18,6 +18,8 @@ need mtools command -v mformat
 need clang command -v clang
 need gdb command -v gdb	# make debug, and the gdb test
 need libclang-rt-14-dev sh -c 'ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a'
+need libdw-dev test -f /usr/include/elfutils/libdw.h	# tools/layoutfp
+need libelf-dev test -f /usr/include/gelf.h
 
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -34,6 +34,7 @@
 	X(CMDLINE_BAD, "kernel command line is malformed")                         \
 	X(SWAP_NO_DESC, "no nano_core description (boot module nano_core_desc)")  \
 	X(SWAP_BAD_DESC, "the nano_core description is malformed")                 \
+	X(SWAP_BAD_LAYOUT, "a layout description (.nanoswap.layout) is malformed") \
 	X(SWAP_UNKNOWN_MODULE, "no such constituent module in the nano_core")      \
 	X(SWAP_NO_OBJECT, "no boot module holds the module's object")              \
 	X(SWAP_LAYOUT_CHANGED, "the module's data layout differs from the nano_core's") \

@@ -15,7 +15,8 @@ HOST_TEST_CFLAGS := -std=gnu11 -O1 -g -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -MMD -MP
 
-# test name -> the kernel file it tests (test_elfimage reads build/nano_core.elf)
+# test name -> the kernel file it tests (test_elfimage reads build/nano_core.elf;
+# test_layout, in layout/layout.mk, build/modules/memory.o)
 HOST_TEST_format  := kernel/console/format.c
 HOST_TEST_mb2     := kernel/bootinfo/mb2.c
 HOST_TEST_cmdline := kernel/init/cmdline.c
@@ -27,6 +28,9 @@ HOST_TEST_BINS := $(patsubst %,$(HOST_TEST_OUT)/test_%,$(HOST_TEST_NAMES))
 host_test_obj = $(patsubst %.c,$(HOST_TEST_OUT)/obj/%.o,$(1))
 HOST_TEST_OBJS := $(call host_test_obj,$(foreach n,$(HOST_TEST_NAMES),\
 	$(HOST_TEST_DIR)/test_$(n).c $(HOST_TEST_$(n))) kernel/lib/err.c)
+
+# test_layout runs tools/layoutfp on objects of its own (tests/host/layout/)
+include $(HOST_TEST_DIR)/layout/layout.mk
 
 # The flags are part of every object: rebuild when they change .
 $(HOST_TEST_OUT)/obj/flags: FORCE

@@ -1,0 +1,3 @@
+/* base.c with an enumerator with another value. */
+#define LAYOUT_ENUM_VALUE 1
+#include "base.c"
