@@ -179,6 +179,7 @@ struct elf_file {
 	uint64_t nrelocs; /* entries in RELA sections that will be applied */
 	uint32_t nrela;   /* RELA sections that will be applied */
 	uint64_t ngotrel; /* of nrelocs: GOT-capable types */
+	uint32_t nlisted; /* symbols a crate lists (elf_symbol_is_listed) */
 };
 
 NS_MUST_CHECK enum err elf_validate(struct elf_file *f,
@@ -211,6 +212,18 @@ static inline const char *elf_symbol_name(const struct elf_file *f, uint32_t ind
 static inline bool elf_section_is_loaded(const Elf64_Shdr *sh)
 {
 	return (sh->sh_flags & SHF_ALLOC) != 0;
+}
+
+/* Is symbol `s` (of a validated file) one a crate lists: defined, named, a
+ * function, object or untyped symbol, absolute or in a loaded section? */
+static inline bool elf_symbol_is_listed(const struct elf_file *f, const Elf64_Sym *s)
+{
+	unsigned type = ELF64_ST_TYPE(s->st_info);
+
+	if (s->st_shndx == SHN_UNDEF || s->st_name == 0 ||
+	    (type != STT_NOTYPE && type != STT_OBJECT && type != STT_FUNC))
+		return false;
+	return s->st_shndx == SHN_ABS || elf_section_is_loaded(&f->sh[s->st_shndx]);
 }
 
 /* A RELA section whose target is loaded; others (debug info) are ignored. */

@@ -232,16 +232,11 @@ void ld_symbols_withdraw(struct ld_namespace *ns, struct ld_crate *crate)
 	}
 }
 
-/* Is ELF symbol `sym` one the crate lists (defined, named, loaded)? */
+/* Is ELF symbol `sym` one the crate lists (defined, named, loaded)? The
+ * validation counted them (f.nlisted): one rule for both. */
 static bool ld_symbol_is_listed(const struct ld_build *b, const Elf64_Sym *sym)
 {
-	unsigned type = ELF64_ST_TYPE(sym->st_info);
-
-	if (sym->st_shndx == SHN_UNDEF || sym->st_name == 0)
-		return false;
-	if (type != STT_NOTYPE && type != STT_OBJECT && type != STT_FUNC)
-		return false;
-	return sym->st_shndx == SHN_ABS || b->secmap[sym->st_shndx] != NULL;
+	return elf_symbol_is_listed(&b->f, sym);
 }
 
 /* Bind ELF symbol `i`, defined in this crate, to its run address; `s` is
@@ -397,9 +392,7 @@ enum err ld_symbols_build(struct ld_build *b)
 	uint32_t i;
 	enum err e;
 
-	for (i = 1; i < b->f.nsyms; i++)
-		n += ld_symbol_is_listed(b, &b->f.syms[i]);
-	n += ld_collect_nsymbols(b);
+	n = b->f.nlisted + ld_collect_nsymbols(b);
 	c->symbols = ld_alloc_raw(b->svc, n * sizeof(*c->symbols));
 	if (!c->symbols) {
 		LD_LOG(b->svc, "%s: out of heap for %lu symbols", c->name, (unsigned long)n);
@@ -416,6 +409,8 @@ enum err ld_symbols_build(struct ld_build *b)
 		if (sym->st_shndx == SHN_UNDEF)
 			continue; /* bound by ld_symbols_resolve */
 		if (ld_symbol_is_listed(b, sym)) {
+			if (c->nsymbols == b->f.nlisted)
+				LD_BUG(b->svc, "more listed symbols than validation counted");
 			s = &c->symbols[c->nsymbols++];
 			e = ld_symbol_fill(b, i, s);
 			if (e != E_OK)

@@ -103,8 +103,10 @@ enum err elf_check_symbols(struct elf_file *f)
 					"symbol %u '%s' is %s, but the symbol table's sh_info "
 					"says the locals end before %u", i, elf_symbol_name(f, i),
 					local ? "local" : "global", f->first_global);
-		if (elf_symbol_is_plain(f, &f->syms[i]))
+		if (elf_symbol_is_plain(f, &f->syms[i])) {
+			f->nlisted += elf_symbol_is_listed(f, &f->syms[i]);
 			continue;
+		}
 		if (f->syms[i].st_name >= f->str_size)
 			return ELF_FAIL(f, E_ELF_BAD_NAME,
 					"symbol %u: st_name %u beyond string table size %lu", i,
@@ -114,6 +116,7 @@ enum err elf_check_symbols(struct elf_file *f)
 			e = elf_check_symbol_kind(f, i);
 		if (e != E_OK)
 			return e;
+		f->nlisted += elf_symbol_is_listed(f, &f->syms[i]);
 	}
 	return E_OK;
 }
