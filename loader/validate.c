@@ -85,7 +85,8 @@ enum err elf_check_header(struct elf_file *f)
 }
 
 /* The checks of one section header that need no other section. */
-static enum err elf_check_one_section(struct elf_file *f, uint32_t i)
+static inline __attribute__((always_inline)) enum err
+elf_check_one_section(struct elf_file *f, uint32_t i)
 {
 	const Elf64_Shdr *s = &f->sh[i];
 	uint64_t wx = SHF_WRITE | SHF_EXECINSTR;
