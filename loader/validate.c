@@ -376,3 +376,26 @@ enum err elf_validate(struct elf_file *f, const struct ld_services *svc,
 		e = elf_check_relocations(f);
 	return e;
 }
+
+enum err ld_object_section(const struct ld_services *svc, const char *what, const void *image,
+			   size_t size, const char *name, const void **data, size_t *len)
+{
+	struct elf_file f = { .svc = svc, .crate = what, .data = image, .size = size };
+	enum err e = elf_check_header(&f);
+
+	if (e == E_OK)
+		e = elf_check_shstrtab(&f);
+	if (e != E_OK)
+		return e;
+	for (uint32_t i = f.shnum - 1; i > 0; i--) { /* (tools add such sections last) */
+		if (f.sh[i].sh_name >= f.shstr_size || ld_strcmp(f.shstr + f.sh[i].sh_name, name))
+			continue;
+		e = elf_check_one_section(&f, i);
+		if (e != E_OK)
+			return e;
+		*data = f.sh[i].sh_type == SHT_NOBITS ? NULL : f.data + f.sh[i].sh_offset;
+		*len = f.sh[i].sh_type == SHT_NOBITS ? 0 : f.sh[i].sh_size;
+		return E_OK;
+	}
+	return E_LD_NOT_FOUND;
+}

@@ -30,6 +30,8 @@ static bool ncd_layout(const uint8_t *p, size_t size, struct ncd_view *v)
 	off += (uint64_t)h->nrelocs * sizeof(struct ncd_reloc);
 	v->strs = (const char *)(p + off);
 	off += h->strtab_size;
+	v->layouts = p + off;
+	off += h->layouts_size;
 	return off <= size;
 }
 
@@ -109,6 +111,10 @@ static enum err ncd_check_sections(const struct ncd_view *v)
 		    m->nsections > h->nsections - next_section)
 			BAD("module %u is out of range: sections [%u, +%u) after %u of %u\n", i,
 			    m->first_section, m->nsections, next_section, h->nsections);
+		if (m->layout % 8 || m->layout_size % 8 ||
+		    (uint64_t)m->layout + m->layout_size > h->layouts_size)
+			BAD("module %u: layout blob [%u, +%u) is not 8-aligned in the %u bytes\n", i,
+			    m->layout, m->layout_size, h->layouts_size);
 		next_section += m->nsections;
 		if (ncd_check_module_sections(v, i, &next_reloc) != E_OK)
 			return E_SWAP_BAD_DESC;

@@ -175,6 +175,78 @@ static enum err pair_core_member(struct swap_plan *p, unsigned i)
 	return e;
 }
 
+/* The first edge into old section s from a section that stays live (one
+ * with relocations), or NULL. */
+static const struct ld_dep *live_reference(struct swap_plan *p, const struct ld_section *s)
+{
+	for (const struct ld_dep *d = s->dependents; d; d = d->next_dependent)
+		if (d->nrelocs && !swap_retiring(p, d->source))
+			return d;
+	return NULL;
+}
+
+/* Does every live reference into s land at its start (a function's or an
+ * object's: the symbol at offset 0, an addend no further than a PC-relative
+ * field's bias)? Then a new version may resize it. */
+static bool live_references_at_start(struct swap_plan *p, const struct ld_section *s)
+{
+	for (const struct ld_dep *d = s->dependents; d; d = d->next_dependent) {
+		struct ld_reloc_iter it;
+		struct ld_reloc r;
+
+		if (!d->nrelocs || swap_retiring(p, d->source))
+			continue;
+		ld_relocs_of_dep(&it, d);
+		while (ld_reloc_next(&it, &r))
+			if (r.target_offset != 0 || r.addend > 0 || r.addend < -8)
+				return false;
+	}
+	return true;
+}
+
+/* A new version of member i (another object than the one linked): each old
+ * section that something live still refers to needs its namesake in the new
+ * copy, of the same kind, and of the same size unless every live reference
+ * lands at its start; the others retire unpaired. The old copy's sections
+ * [first, end) of `old`. */
+static enum err pair_version(struct swap_plan *p, unsigned i, const struct ld_section *old,
+			     size_t first, size_t end)
+{
+	size_t cap;
+	const struct ld_section **tab = index_sections(p->new_[i], &cap);
+	enum err e = E_OK;
+
+	if (!tab) {
+		pr_err("swap: out of heap to index %s's sections\n", ld_crate_name(p->new_[i]));
+		return E_NO_HEAP;
+	}
+	for (size_t k = first; k < end && e == E_OK; k++) {
+		const struct ld_section *s = &old[k], *to;
+		const struct ld_dep *d;
+		const char *name = s->crate == core.crate ? strchr(s->name, ':') + 1 : s->name;
+
+		if (s->crate == core.crate && s->kind == LD_KIND_DATA)
+			continue; /* the real data: the new copy is bound to it */
+		to = find_by_name(tab, cap, name);
+		if (to && to->kind == s->kind &&
+		    ((to->size == s->size && !(p->layout_changed[i] && s->kind == LD_KIND_DATA)) ||
+		     live_references_at_start(p, s))) {
+			p->pairs[p->npairs++] = (struct ld_redirect_pair){ .old = s, .new_ = to };
+			continue;
+		}
+		d = live_reference(p, s);
+		if (!d)
+			continue; /* nothing live refers to it: it retires with the old copy */
+		pr_err("swap: %s: %s %s of %lu bytes, which %s's %s still refers to (%u "
+		       "relocations)\n", p->object[i], !to ? "has no" : s->kind == LD_KIND_DATA ?
+		       "lays out anew" : "resizes", s->name, s->size,
+		       ld_crate_name(d->source->crate), d->source->name, d->nrelocs);
+		e = E_SWAP_STILL_USED;
+	}
+	kfree(tab);
+	return e;
+}
+
 /* Pair member i's old sections with its new ones: the nano_core's text and
  * rodata of the module, or a last copy's every section, by name (its data
  * sections are bound: references to them move too). */
@@ -185,6 +257,14 @@ static enum err pair_member(struct swap_plan *p, unsigned i)
 	const struct ld_section *s;
 	enum err e = E_OK;
 
+	if (p->version[i] && p->old[i] == core.crate)
+		return pair_version(p, i, core.secs, core.desc.mods[p->module[i]].first_section,
+				    core.desc.mods[p->module[i]].first_section +
+					    core.desc.mods[p->module[i]].nsections);
+	if (p->version[i]) {
+		s = ld_crate_sections(p->old[i], &n);
+		return pair_version(p, i, s, 0, n);
+	}
 	if (p->old[i] == core.crate)
 		return pair_core_member(p, i);
 	tab = index_sections(p->new_[i], &cap);

@@ -46,8 +46,8 @@ struct retire_scan {
 /* Is `s` a section a candidate retires (text or rodata of an old copy)? */
 static int retire_cand_of(const struct retire_scan *sc, const struct ld_section *s)
 {
-	if (s->kind == LD_KIND_DATA)
-		return -1;
+	if (s->kind == LD_KIND_DATA && (s->crate == core.crate || s->bound))
+		return -1; /* the real data: live */
 	if (s->crate == core.crate)
 		return sc->core_cand[core.desc.secs[s - core.secs].module];
 	for (unsigned c = 0; c < sc->ncands; c++)
@@ -73,12 +73,15 @@ static const struct ld_section *retire_sections(const struct retire_scan *sc, un
 }
 
 /* Is section s of a candidate retired with it: its text or rodata, mapped
- * in the higher half (boot/'s 32-bit code lies at its physical address)? */
+ * in the higher half (boot/'s 32-bit code lies at its physical address), or
+ * a crate's own data? */
 static bool retire_covers(const struct ld_section *s)
 {
 	extern char __text_start[];
 
-	return s->kind != LD_KIND_DATA && s->size && s->addr >= (uint64_t)__text_start;
+	if (s->kind == LD_KIND_DATA) /* a crate's own data goes with it (not bound data) */
+		return s->crate != core.crate && !s->bound && s->size;
+	return s->size && s->addr >= (uint64_t)__text_start;
 }
 
 /* Room for every candidate section's range (filled when a word needs a
@@ -108,7 +111,7 @@ static void retire_ranges_fill(struct retire_scan *sc)
 	size_t i, end;
 
 	sc->n = 0;
-	for (enum ld_kind kind = LD_KIND_TEXT; kind <= LD_KIND_RODATA; kind++)
+	for (enum ld_kind kind = LD_KIND_TEXT; kind <= LD_KIND_DATA; kind++)
 		for (unsigned c = 0; c < sc->ncands; c++)
 			for (const struct ld_section *s = retire_sections(sc, c, &i, &end); i < end; i++)
 				if (s[i].kind == kind && retire_covers(&s[i]))
@@ -294,6 +297,15 @@ static uint64_t retire_skip_swap_frames(struct retire_scan *sc, uint64_t frame, 
 	return frame;
 }
 
+/* Is crate c one of the candidates (a crate's old copy)? */
+static bool retire_is_candidate(const struct retire_scan *sc, const struct ld_crate *c)
+{
+	for (unsigned k = 0; k < sc->ncands; k++)
+		if (sc->cands[k].crate == c)
+			return true;
+	return false;
+}
+
 /* Is it a section of data declared free of pointers ("memory:.bss.noptr" in
  * the nano_core, ".bss.noptr" in a crate: include/nanoswap/noptr.h)? */
 static bool retire_is_noptr(const char *name)
@@ -373,8 +385,8 @@ static void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
 	for (const struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c)) {
 		const struct ld_section *s = ld_crate_sections(c, &n);
 
-		if (c == core.crate)
-			continue; /* its data: the image's, seen above */
+		if (c == core.crate || retire_is_candidate(sc, c))
+			continue; /* the image's data, seen above; a candidate's, retiring */
 		for (size_t i = 0; i < n; i++) /* (bound ones: the image's too) */
 			if (s[i].kind == LD_KIND_DATA && !s[i].bound && s[i].size &&
 			    !retire_is_noptr(s[i].name))

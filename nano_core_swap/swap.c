@@ -76,6 +76,8 @@ const struct swap_phases *swap_boot_phases(void)
  * nano_core) and how many times it was swapped. */
 static struct ld_crate *provider[SWAP_MAX_MODULES];
 static unsigned generation[SWAP_MAX_MODULES];
+static char superseded[SWAP_MAX_MODULES][SWAP_NAME_MAX]; /* the copy each replaced */
+static char from_object[SWAP_MAX_MODULES][SWAP_NAME_MAX]; /* the object it came from */
 
 struct bind_ctx {
 	uint32_t module;	/* description index of the module being swapped */
@@ -96,6 +98,8 @@ static const struct ld_collection swap_collections[] = {
 /* One module of a group swap: its description index, object, options. */
 struct swap_member {
 	uint32_t module;
+	const char *object;	/* the boot module it comes from */
+	bool version;		/* another object than the one linked */
 	struct bind_ctx bind;
 	struct ld_load_opts opts;
 	struct ld_load_stats stats;
@@ -134,6 +138,7 @@ bool nano_core_has_module(const char *module)
 }
 
 static enum err core_desc_init(void);
+static void swap_print(const struct swap_report *r, unsigned n, enum err e);
 
 /* Module m's section named name (of kind `kind`, or of any: ANY_KIND),
  * looked for from its section *from on (and then from its first); *from
@@ -240,17 +245,37 @@ static enum err swap_check(void *ctx, struct ld_crate *c)
 }
 
 /* Describe module m (whose object is image, size bytes) as member i. */
-static enum err swap_add_member(struct swap_group *g, uint32_t m, const void *image,
-				size_t size)
+/* Add module m, from the object image called `object` (size bytes), to the
+ * group: its data layout must be the running one's (its data stays where it
+ * is, bound). */
+static enum err swap_add_member(struct swap_group *g, uint32_t m, const char *object,
+				const void *image, size_t size)
 {
 	struct swap_member *sm = &g->sm[g->n];
 	const char *name = ncd_str(&core.desc, core.desc.mods[m].name);
+	const struct boot_module *linked = bootinfo_find_module(name);
+	struct swap_layout lay;
+	enum err e;
 
 	if (m == NCD_NONE || m >= SWAP_MAX_MODULES || !core.desc.mods[m].constituent) {
 		pr_err("swap: %s is not a constituent module of the nano_core\n", name);
 		return E_SWAP_UNKNOWN_MODULE;
 	}
-	*sm = (struct swap_member){ .module = m, .bind = { .module = m, .name = name } };
+	e = swap_compare_layouts(object, core.desc.layouts + core.desc.mods[m].layout,
+				 core.desc.mods[m].layout_size, image, size,
+				 linked ? phys_to_virt(linked->start) : NULL,
+				 linked ? linked->end - linked->start : 0, &lay);
+	if (e == E_OK && lay.changed) {
+		pr_err("swap: %s: the data layout of %s differs: %s (a constituent module's "
+		       "data stays in place: its layout may not change)\n", name, object, lay.why);
+		e = E_SWAP_LAYOUT_CHANGED;
+	}
+	if (e != E_OK)
+		return e;
+	/* a version: another object than the one the running copy came from */
+	*sm = (struct swap_member){ .module = m, .object = object,
+				    .version = strcmp(object, generation[m] ? from_object[m] : name),
+				    .bind = { .module = m, .name = name } };
 	/* a module swapped before supersedes its last copy, under a new crate name */
 	sm->opts = (struct ld_load_opts){
 		.ctx = &sm->bind, .bind_section = swap_bind,
@@ -282,8 +307,69 @@ static void swap_plan_fill(const struct swap_group *g, struct swap_plan *p)
 		p->module[i] = m;
 		p->old[i] = provider[m] ? provider[m] : core.crate;
 		p->new_[i] = g->members[i].crate;
+		p->version[i] = g->sm[i].version;
+		p->object[i] = g->sm[i].object;
 		p->core_replaced[m] = true;
 	}
+}
+
+unsigned swap_module_generation(const char *module, const char **what, const char **object)
+{
+	uint32_t m = core_desc_init() == E_OK ? ncd_find_module(&core.desc, module) : NCD_NONE;
+
+	*what = *object = NULL;
+	if (m == NCD_NONE || m >= SWAP_MAX_MODULES)
+		return 0;
+	*what = generation[m] ? superseded[m] : NULL;
+	*object = generation[m] ? from_object[m] : NULL;
+	return generation[m] + 1;
+}
+
+bool swap_provides_module(const struct ld_crate *c)
+{
+	for (uint32_t m = 0; m < SWAP_MAX_MODULES; m++)
+		if (provider[m] && provider[m] == c)
+			return true;
+	return false;
+}
+
+enum err swap_plan_for_crate(struct swap_plan *p, struct ld_crate *old, struct ld_crate *fresh,
+			     const char *object, bool layout_changed)
+{
+	enum err e = core_desc_init();
+
+	if (e != E_OK)
+		return e;
+	*p = (struct swap_plan){ .n = 1, .boot_module = ncd_find_module(&core.desc, "boot") };
+	for (uint32_t m = 0; m < core.desc.h->nmodules && m < SWAP_MAX_MODULES; m++)
+		p->core_replaced[m] = provider[m] != NULL;
+	p->module[0] = NCD_NONE;
+	p->old[0] = old;
+	p->new_[0] = fresh;
+	p->version[0] = true;
+	p->object[0] = object;
+	p->layout_changed[0] = layout_changed;
+	return E_OK;
+}
+
+/* Queue an old copy for step (10). */
+static void queue_retiring(const char *name, uint32_t module, struct ld_crate *crate)
+{
+	struct swap_retiring *k = &retiring[nretiring];
+
+	if (nretiring == ARRAY_SIZE(retiring)) {
+		pr_warn("retire: more than %zu old copies waiting: %s stays mapped\n",
+			ARRAY_SIZE(retiring), name);
+		return;
+	}
+	*k = (struct swap_retiring){ .module = module, .crate = crate };
+	fmt_snprintf(k->name, sizeof(k->name), "%s", name);
+	nretiring++;
+}
+
+void swap_queue_crate_retire(struct ld_crate *old)
+{
+	queue_retiring(ld_crate_name(old), NCD_NONE, old);
 }
 
 /* Queue the old copies of a committed swap for step (10), and boot/'s
@@ -292,15 +378,11 @@ static void swap_queue_retire(const struct swap_plan *p)
 {
 	uint32_t boot = ncd_find_module(&core.desc, "boot");
 
-	if (!boot_swap_done && boot != NCD_NONE) /* (names from the description, not rodata) */
-		retiring[nretiring++] = (struct swap_retiring){
-			.name = ncd_str(&core.desc, core.desc.mods[boot].name), .module = boot,
-			.crate = core.crate };
-	for (unsigned i = 0; i < p->n && nretiring < ARRAY_SIZE(retiring); i++)
-		retiring[nretiring++] = (struct swap_retiring){
-			.name = ncd_str(&core.desc, core.desc.mods[p->module[i]].name),
-			.module = p->module[i], .crate = p->old[i],
-		};
+	if (!boot_swap_done && boot != NCD_NONE)
+		queue_retiring(ncd_str(&core.desc, core.desc.mods[boot].name), boot, core.crate);
+	for (unsigned i = 0; i < p->n; i++)
+		queue_retiring(ncd_str(&core.desc, core.desc.mods[p->module[i]].name),
+			       p->module[i], p->old[i]);
 }
 
 /* How many constituent modules run on a re-loaded copy. */
@@ -396,6 +478,9 @@ static enum err swap_group_load(struct swap_group *g, struct swap_report *report
 		r->phases = *st;
 		r->data_bytes_bound = sm->bind.bytes;
 		report_crate(g->members[i].crate, r);
+		fmt_snprintf(from_object[sm->module], SWAP_NAME_MAX, "%s", sm->object);
+		fmt_snprintf(superseded[sm->module], SWAP_NAME_MAX, "%s",
+			     provider[sm->module] ? ld_crate_name(provider[sm->module]) : "nano_core");
 		provider[sm->module] = g->members[i].crate;
 		generation[sm->module]++;
 	}
@@ -434,7 +519,9 @@ static enum err core_init(const bool *swapped)
 	return e;
 }
 
-enum err swap_module(const char *module, const void *image, size_t size, struct swap_report *r)
+/* Swap constituent module `module` for the object image called `object`. */
+static enum err swap_one(const char *module, const char *object, const void *image,
+			 size_t size, struct swap_report *r)
 {
 	struct swap_group *g = &group;
 	enum err e = core_init(NULL);
@@ -448,13 +535,33 @@ enum err swap_module(const char *module, const void *image, size_t size, struct 
 		pr_err("swap: %s is not a constituent module of the nano_core\n", module);
 		return r->result = E_SWAP_UNKNOWN_MODULE;
 	}
-	e = swap_add_member(g, m, image, size);
+	e = swap_add_member(g, m, object, image, size);
 	if (e == E_OK)
 		e = swap_group_load(g, r);
 	memset(g, 0, sizeof(*g)); /* its options point at this copy's code: not kept */
 	return r->result = e;
 }
 
+enum err swap_module(const char *module, const void *image, size_t size, struct swap_report *r)
+{
+	return swap_one(module, module, image, size, r);
+}
+
+enum err swap_module_to(const char *module, const char *object, struct swap_report *r)
+{
+	const struct boot_module *obj = bootinfo_find_module(object);
+
+	*r = (struct swap_report){ .module = module };
+	if (!obj) {
+		pr_err("swap: no boot module '%s' (make run MODULES=.../%s.o)\n", object, object);
+		return r->result = E_SWAP_NO_OBJECT;
+	}
+	if (swap_one(module, object, phys_to_virt(obj->start), obj->end - obj->start, r) != E_OK)
+		return r->result;
+	swap_print(r, 1, E_OK);
+	swap_retire_old_code(); /* (the caller's frames are of copies that stay) */
+	return E_OK;
+}
 /* Print the report lines of a group swap. */
 static void swap_print(const struct swap_report *r, unsigned n, enum err e)
 {
@@ -541,7 +648,7 @@ enum err swap_nano_core_crates(const char *list)
 			e = E_SWAP_NO_OBJECT;
 			break;
 		}
-		e = swap_add_member(g, m, phys_to_virt(obj->start), obj->end - obj->start);
+		e = swap_add_member(g, m, name, phys_to_virt(obj->start), obj->end - obj->start);
 	}
 	if (e == E_OK && g->n)
 		e = swap_group_load(g, out);   /* (3)-(7) */

@@ -16,6 +16,7 @@ struct ncd_view {
 	const struct ncd_symbol *syms;
 	const struct ncd_reloc *relocs;
 	const char *strs;
+	const uint8_t *layouts;	/* the modules' layout blobs (checked when used) */
 };
 
 /* Check the description (size bytes at data) and fill *v. */
@@ -58,6 +59,34 @@ enum err core_crate_build(struct ld_namespace *ns, const bool *swapped) NS_MUST_
 /* A lean crate replaced by a whole one (the swap it was built for failed). */
 enum err core_crate_complete(struct ld_namespace *ns) NS_MUST_CHECK;
 
+#define SWAP_NAME_MAX		48	/* a crate's or object's name */
+#define SWAP_MAX_VERSIONS	16	/* crates evolve.c remembers */
+
+struct swap_plan;
+
+/* Is crate c a constituent module's copy (swap.c)? */
+bool swap_provides_module(const struct ld_crate *c);
+/* The plan of a crate's swap for a new version (evolve.c), its pairs to come. */
+enum err swap_plan_for_crate(struct swap_plan *p, struct ld_crate *old, struct ld_crate *fresh,
+			     const char *object, bool layout_changed) NS_MUST_CHECK;
+/* Queue crate `old` for swap_retire_old_code. */
+void swap_queue_crate_retire(struct ld_crate *old);
+
+/* How a new object's data layout compares with the running copy's. */
+struct swap_layout {
+	bool changed;		/* some data symbol differs: why says the first */
+	unsigned unchecked;	/* symbols without type information (size only) */
+	char why[160];
+};
+/* Compare the running copy's layout blob (live, live_size; the nano_core
+ * description's, or the old object's) with the one in the object image
+ * called `object`. An object without one passes only if it is the object
+ * that was linked (linked, linked_size: its bytes; NULL for none):
+ * E_SWAP_NO_LAYOUT. A malformed blob: E_SWAP_BAD_LAYOUT, logged. */
+enum err swap_compare_layouts(const char *object, const void *live, size_t live_size,
+			      const void *image, size_t size, const void *linked,
+			      size_t linked_size, struct swap_layout *out) NS_MUST_CHECK;
+
 /* What one group swap replaces: per member, its module, old copy (the
  * nano_core, or the module's last crate) and new crate; then the redirect
  * planned between them (redirect.c). */
@@ -65,6 +94,9 @@ struct swap_plan {
 	unsigned n;
 	uint32_t module[SWAP_MAX_MODULES];
 	struct ld_crate *old[SWAP_MAX_MODULES], *new_[SWAP_MAX_MODULES];
+	bool version[SWAP_MAX_MODULES];	/* another object than the one linked */
+	bool layout_changed[SWAP_MAX_MODULES]; /* (a crate's) data: fresh, another layout */
+	const char *object[SWAP_MAX_MODULES];	/* its name, for messages */
 	bool core_replaced[SWAP_MAX_MODULES + 1]; /* per description module: its
 						    * nano_core copy is being or
 						    * was replaced */
@@ -77,7 +109,7 @@ enum err swap_redirect_plan(struct swap_plan *p) NS_MUST_CHECK;
 /* An old copy waiting to be retired (retire.c): module `name` (description
  * index `module`) in `crate` (the nano_core, or the module's last crate). */
 struct swap_retiring {
-	const char *name;
+	char name[SWAP_NAME_MAX];	/* a copy: a crate's name goes with the crate */
 	uint32_t module;
 	struct ld_crate *crate;
 	bool kept;	/* a proof failed: it stays mapped */

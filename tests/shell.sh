@@ -30,6 +30,9 @@ long_line=$(printf 'x%.0s' $(seq 300))
 	printf 'test\n'			# the whole suite, under the shell's fault_catch
 	printf 'swap memory,heap\nswap bogus\nsym kmalloc\n'
 	printf 'test heap.\ntest nosuch\n'
+	# new versions at run time (tests/modules/modules.mk builds them)
+	printf 'swap memory memory_fields\nswap memory memory_v2\nmem\nswap heap heap_v2\nmem\n'
+	printf 'load tstate\nload tuser\nswap tstate tstate_v2\nns\nswap tuser nosuch\n'
 	printf 'halt\n'
 } > "$input"
 
@@ -66,7 +69,16 @@ exec tools/qemu-test.sh shell "$iso" 33 "$results" --input "$input" \
 	--expect 'shell: more than 8 words (SHELL_MAX_ARGS); ignored' \
 	--expect 'swap: memory         text ffffffff80' --expect 'swap: heap           text ffffffff80' \
 	--expect "swap: 'bogus' is not a constituent module" \
-	--expect 'global function in crate heap#2' \
+	--expect 'global function in crate heap#' \
+	--expect "swap: memory: the data layout of memory_fields differs: mem_counters: member frames_reserved at offset 8 in the running kernel, 16 in memory_fields" \
+	--expect 'swap: memory stays as it was (SWAP_LAYOUT_CHANGED)' \
+	--expect 'nanoswap> swap memory memory_v2' --expect 'retire: memory         old text and rodata unmapped' \
+	--expect ', first fit'$'\n' --expect 'nanoswap> swap heap heap_v2' --expect ', best fit'$'\n' \
+	--expect 'swap: tstate_v2: tstate_state_transfer carried the state over (the layout changed: tstate: member count at offset 0 in the running kernel, 8 in tstate_v2)' \
+	--expect 'swap: tstate -> tstate#2 (from tstate_v2)' --expect 'retire: tstate         old text and rodata unmapped' \
+	--expect '  version 2 of tstate, from tstate_v2, superseding tstate' \
+	--expect ', from memory_v2, superseding memory' --expect ', from heap_v2, superseding heap' \
+	--expect "swap: no boot module 'nosuch'" \
 	--expect 'ok exception.int3_inside_catch_resumes' --expect 'rerun ok swap.functions_and_probes' \
 	--reject 'FAIL ' --reject "shell: 'test' raised" \
 	--expect 'ok heap.aligned' \

@@ -16,6 +16,7 @@
 
 #include <loader/elf.h>
 #include <nano_core_swap/desc.h>
+#include <nano_core_swap/layout.h>
 #include "../loader/internal.h"
 #include "elf_image.h"
 
@@ -459,6 +460,33 @@ static void check_all_attributed(void)
 
 /* ---- output ---- */
 
+/* The modules' layout blobs, one after the other, each 8-aligned. */
+static uint8_t *layouts;
+static size_t layouts_size;
+
+/* Module m's `.nanoswap.layout` section appended to the layout area; its
+ * place in *off and *size (0, 0 if the object has none). */
+static void module_layout(const struct module *m, uint32_t *off, uint32_t *size)
+{
+	const struct elf_file *f = &m->elf;
+
+	*off = *size = 0;
+	for (uint32_t i = 1; i < f->shnum; i++) {
+		const Elf64_Shdr *sh = &f->sh[i];
+		if (strcmp(elf_section_name(f, i), NSL_SECTION) != 0)
+			continue;
+		if (sh->sh_type != SHT_PROGBITS || (sh->sh_flags & SHF_ALLOC) || sh->sh_size % 8)
+			die("%s: %s is not a non-allocated blob of 8-byte records", m->path,
+			    NSL_SECTION);
+		*off = (uint32_t)layouts_size;
+		*size = (uint32_t)sh->sh_size;
+		layouts = xrealloc(layouts, layouts_size + sh->sh_size);
+		memcpy(layouts + layouts_size, f->data + sh->sh_offset, sh->sh_size);
+		layouts_size += sh->sh_size;
+		return;
+	}
+}
+
 static void write_out(const char *path)
 {
 	struct ncd_header h = {
@@ -477,17 +505,20 @@ static void write_out(const char *path)
 			.name = add_string(modules[i].name), .first_section = first, .nsections = n,
 			.constituent = strcmp(modules[i].name, "boot") != 0, .ndata_sections = ndata,
 		};
+		module_layout(&modules[i], &mods[i].layout, &mods[i].layout_size);
 		first += n;
 	}
 	while (strtab_size % 8)		/* the module names went in last */
 		add_string("");
 	h.strtab_size = (uint32_t)strtab_size;
+	h.layouts_size = (uint32_t)layouts_size;
 	if (!f || fwrite(&h, sizeof(h), 1, f) != 1 ||
 	    fwrite(mods, sizeof(mods[0]), nmodules, f) != nmodules ||
 	    fwrite(sections, sizeof(*sections), nsections, f) != nsections ||
 	    fwrite(symbols, sizeof(*symbols), nsymbols, f) != nsymbols ||
 	    fwrite(relocs, sizeof(*relocs), nrelocs, f) != nrelocs ||
-	    fwrite(strtab, 1, strtab_size, f) != strtab_size || fclose(f) != 0)
+	    fwrite(strtab, 1, strtab_size, f) != strtab_size ||
+	    fwrite(layouts, 1, layouts_size, f) != layouts_size || fclose(f) != 0)
 		die("%s: cannot write", path);
 }
 

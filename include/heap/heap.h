@@ -36,4 +36,7 @@ void heap_for_each_block(void (*fn)(void *ctx, const void *p, size_t size, bool 
 
 void heap_init(void);
 
+/* How this copy of the heap picks a free block: "first fit" or "best fit". */
+const char *heap_policy(void);
+
 #endif

@@ -259,6 +259,12 @@ NS_MUST_CHECK enum err ld_lookup(const struct ld_namespace *ns, const char *name
  * nearest one below it in the same section; E_LD_NOT_FOUND if none. */
 NS_MUST_CHECK enum err ld_symbolize(const struct ld_namespace *ns, uint64_t addr,
 				    const struct ld_symbol **out);
+/* Section `name` of the object image (size bytes; its ELF header and section
+ * name table checked, `what` naming it in messages): its bytes in the image,
+ * E_LD_NOT_FOUND (not logged) when it has none. */
+NS_MUST_CHECK enum err ld_object_section(const struct ld_services *svc, const char *what,
+					 const void *image, size_t size, const char *name,
+					 const void **data, size_t *len);
 /* The loaded crate called `name`; E_LD_NOT_FOUND if none. */
 /* The section holding addr (the first crate's, when bound data is shared),
  * whether or not a symbol covers it. E_LD_NOT_FOUND when none. */

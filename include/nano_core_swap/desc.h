@@ -15,13 +15,15 @@
  *                                    order: section i's are its [first_reloc,
  *                                    first_reloc + nrelocs)
  *   char strtab[strtab_size]         NUL-terminated names; offset 0 is ""
+ *   layouts[layouts_size]            each module's `.nanoswap.layout` blob
+ *                                    (include/nano_core_swap/layout.h), 8-aligned
  */
 #ifndef NANO_CORE_SWAP_DESC_H
 #define NANO_CORE_SWAP_DESC_H
 
 #include <stdint.h>
 
-#define NCD_MAGIC	"NCDESC02"
+#define NCD_MAGIC	"NCDESC03"
 #define NCD_NONE	0xFFFFFFFFu	/* no section: an absolute symbol or target */
 
 /* Section kinds, as the loader groups them. */
@@ -35,7 +37,7 @@ struct ncd_header {
 	char magic[8];
 	uint32_t nmodules, nsections;
 	uint32_t nsymbols, nrelocs;
-	uint32_t strtab_size, reserved;
+	uint32_t strtab_size, layouts_size;
 };
 
 struct ncd_module {
@@ -44,6 +46,7 @@ struct ncd_module {
 	uint32_t nsections;
 	uint32_t constituent;		/* 1: a kernel/ module that can be swapped */
 	uint32_t ndata_sections;	/* of its sections, those of kind NCD_DATA */
+	uint32_t layout, layout_size;	/* its layout blob in `layouts` (size 0: none) */
 	uint32_t reserved;
 };
 

@@ -49,6 +49,40 @@ enum err swap_module(const char *module, const void *image, size_t size,
 		     struct swap_report *report) NS_MUST_CHECK;
 
 /*
+ * Swap constituent module `module` for a NEW version: the boot module called
+ * `object` (make run MODULES=.../object.o), while the kernel runs. Its data
+ * layout must be the running one's (type fingerprints: .nanoswap.layout,
+ * compared symbol by symbol; the first difference is logged and refused with
+ * E_SWAP_LAYOUT_CHANGED); its data stays bound. Sections it drops or resizes
+ * must not be referred to by anything that stays live (E_SWAP_STILL_USED,
+ * naming the reference). Otherwise as swap_module; the old copy is retired
+ * at once (swap_retire_old_code).
+ */
+enum err swap_module_to(const char *module, const char *object,
+			struct swap_report *report) NS_MUST_CHECK;
+
+/*
+ * Swap a crate loaded after boot (not a constituent module) for a new
+ * version, the boot module `object`, while the kernel runs (evolve.c): its
+ * data is laid out fresh and filled by the new version's NAME_state_transfer
+ * (include/nano_core_swap/transfer.h), or copied when the layout is the same
+ * and it has none; every reference to the old copy's code and data is
+ * redirected; the old copy is retired and unloaded once proven unused. The
+ * new crate is NAME#GENERATION. Any failure leaves the old version running.
+ */
+enum err swap_crate_to(const char *crate, const char *object,
+		       struct swap_report *report) NS_MUST_CHECK;
+/* What crate c is a version of, if a swap_crate_to made it: its generation
+ * (2 for the first new version), the crate it superseded, its object. */
+bool swap_crate_version(const struct ld_crate *c, unsigned *generation,
+			const char **superseded, const char **object);
+/* The generation of constituent module `module`'s running copy (1: the
+ * nano_core's own; 0: no such module), the copy it superseded and the object
+ * it came from (NULL for the nano_core's). */
+unsigned swap_module_generation(const char *module, const char **superseded,
+				const char **object);
+
+/*
  * Step (10): retire the old copies of the swaps so far (and boot/'s code):
  * each one proven unused is unmapped and its frames given back; one that is
  * not stays mapped, its offending words logged. Prints one "retire:" line

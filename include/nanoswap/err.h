@@ -35,6 +35,9 @@
 	X(SWAP_NO_DESC, "no nano_core description (boot module nano_core_desc)")  \
 	X(SWAP_BAD_DESC, "the nano_core description is malformed")                 \
 	X(SWAP_BAD_LAYOUT, "a layout description (.nanoswap.layout) is malformed") \
+	X(SWAP_NO_LAYOUT, "the object has no layout description (.nanoswap.layout) and is not the one linked") \
+	X(SWAP_NO_TRANSFER, "the data layout changed and the new version has no state transfer function") \
+	X(SWAP_STILL_USED, "the new version lacks code or data the running kernel still refers to") \
 	X(SWAP_UNKNOWN_MODULE, "no such constituent module in the nano_core")      \
 	X(SWAP_NO_OBJECT, "no boot module holds the module's object")              \
 	X(SWAP_LAYOUT_CHANGED, "the module's data layout differs from the nano_core's") \

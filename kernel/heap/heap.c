@@ -67,15 +67,24 @@ static void split_tail(struct block *b, uint64_t size)
 	kfree((uint8_t *)tail + HDR);
 }
 
+/* Where a block for `need` bytes at alignment align would start its payload
+ * in free block f, or 0 if it does not fit. */
+static uint64_t fit(const struct block *f, uint64_t need, size_t align)
+{
+	uint64_t start = (uint64_t)f, payload = ALIGN_UP(start + HDR, align);
+
+	while (payload - HDR != start && payload - HDR - start < MIN_BLOCK)
+		payload += align;		/* front gap too small to stand alone */
+	return payload - HDR + need > start + f->size ? 0 : payload;
+}
+
 /* Try to carve a block for size bytes at alignment align out of free block f. */
 static void *carve(struct block **link, struct block *f, uint64_t need, size_t align)
 {
 	uint64_t start = (uint64_t)f, end = start + f->size;
-	uint64_t payload = ALIGN_UP(start + HDR, align);
+	uint64_t payload = fit(f, need, align);
 
-	while (payload - HDR != start && payload - HDR - start < MIN_BLOCK)
-		payload += align;		/* front gap too small to stand alone */
-	if (payload - HDR + need > end)
+	if (!payload)
 		return NULL;
 	*link = f->next;			/* unlink f, then give back what we do not use */
 	struct block *b = (struct block *)(payload - HDR);
@@ -94,6 +103,36 @@ static void *carve(struct block **link, struct block *f, uint64_t need, size_t a
 	return (void *)payload;
 }
 
+/*
+ * The free block to carve from (the link to it), or NULL: the first that
+ * fits (the default), or, built with HEAP_BEST_FIT (heap_v2, a new version of
+ * this module the tests swap in at run time), the smallest that fits.
+ */
+static struct block **heap_choose(uint64_t need, size_t align)
+{
+	struct block **best = NULL;
+
+	for (struct block **link = &free_list; *link; link = &(*link)->next) {
+		if (!fit(*link, need, align))
+			continue;
+#ifndef HEAP_BEST_FIT
+		return link;
+#endif
+		if (!best || (*link)->size < (*best)->size)
+			best = link;
+	}
+	return best;
+}
+
+const char *heap_policy(void)
+{
+#ifdef HEAP_BEST_FIT
+	return "best fit";
+#else
+	return "first fit";
+#endif
+}
+
 void *kmalloc_aligned(size_t size, size_t align)
 {
 	if (align < HEAP_MIN_ALIGN)
@@ -102,11 +141,10 @@ void *kmalloc_aligned(size_t size, size_t align)
 		return NULL;
 	uint64_t need = ALIGN_UP(MAX(size, 1) + HDR, HEAP_MIN_ALIGN);
 	for (int attempt = 0; attempt < 2; attempt++) {
-		for (struct block **link = &free_list; *link; link = &(*link)->next) {
-			void *p = carve(link, *link, need, align);
-			if (p)
-				return p;
-		}
+		struct block **link = heap_choose(need, align);
+
+		if (link)
+			return carve(link, *link, need, align);
 		if (heap_grow(need + align + MIN_BLOCK) != E_OK)
 			return NULL;
 	}

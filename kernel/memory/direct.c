@@ -15,14 +15,32 @@
 #define DIRECT_HUGE	(2 * MiB)
 
 /* Replace the 2 MiB leaf *pde with a page table of 512 leaves with its rights. */
+/* The last split, for the debugger: the 2 MiB page's base and the frame of
+ * the table that replaced it. */
+static struct direct_split_record {
+	uint64_t base;
+	uint32_t table_pfn;
+#ifdef NANOSWAP_TEST_LAYOUT_PADDED	/* (a test variant: a member in the padding) */
+	uint32_t extra;
+#endif
+} last_split __attribute__((used));
+
 static enum err direct_split(uint64_t *pde)
 {
+#ifndef NANOSWAP_TEST_LAYOUT_STATIC	/* (a test variant: the same static, another type) */
+	static uint64_t splits __attribute__((used));	/* so far, for the debugger */
+#else
+	static int64_t splits __attribute__((used));
+#endif
 	uint64_t table, base = *pde & PTE_ADDR_MASK & ~(DIRECT_HUGE - 1);	/* bit 12 is PAT */
 	uint64_t rights = *pde & (PTE_PRESENT | PTE_WRITE | PTE_NX);
 	enum err e = frame_alloc_table(&table);
 
 	if (e != E_OK)
 		return e;
+	splits++;
+	last_split = (struct direct_split_record){ .base = base,
+						   .table_pfn = (uint32_t)(table / PAGE_SIZE) };
 	uint64_t *pt = pt_table_at(table);
 	for (unsigned i = 0; i < PT_ENTRIES; i++)
 		pt[i] = (base + i * PAGE_SIZE) | rights;

@@ -14,7 +14,8 @@
 
 static uint64_t frame_bitmap[FRAME_COUNT / 64] NS_NOPTR;		/* 1 = not available */
 static uint64_t frame_usable[FRAME_COUNT / 64] NS_NOPTR;		/* 1 = RAM per the memory map */
-static uint64_t frame_hint;				/* next word to search */
+static uint64_t frame_hint __attribute__((used));	/* next word to search (kept by every
+							 * version: one data layout) */
 static struct phys_range reserved[FRAME_MAX_RESERVED];
 static unsigned reserved_count;
 
@@ -123,13 +124,25 @@ const struct phys_range *frame_reserved(unsigned *count)
 	return reserved;
 }
 
+/*
+ * The lowest free frame from the hint's word on (the default), or, built with
+ * FRAME_ALLOC_TOP_DOWN (memory_v2, a new version of this module the tests
+ * swap in at run time), the highest free frame.
+ */
 enum err frame_alloc(uint64_t *phys)
 {
 	for (uint64_t n = 0; n < ARRAY_SIZE(frame_bitmap); n++) {
+#ifdef FRAME_ALLOC_TOP_DOWN
+		uint64_t w = ARRAY_SIZE(frame_bitmap) - 1 - n;
+		if (frame_bitmap[w] == ~0UL)
+			continue;
+		uint64_t frame = w * 64 + 63 - (uint64_t)__builtin_clzl(~frame_bitmap[w]);
+#else
 		uint64_t w = (frame_hint + n) % ARRAY_SIZE(frame_bitmap);
 		if (frame_bitmap[w] == ~0UL)
 			continue;
 		uint64_t frame = w * 64 + (uint64_t)__builtin_ctzl(~frame_bitmap[w]);
+#endif
 		bit_set(frame_bitmap, frame);
 		frame_hint = w;
 		mem_counters.frames_used++;

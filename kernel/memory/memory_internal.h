@@ -7,8 +7,13 @@
 /* Every counter of the module, in one place (see mem_get_stats). */
 struct mem_counters {
 	uint64_t frames_total;
+#ifndef NANOSWAP_TEST_LAYOUT_EXCHANGED	/* (a test variant, tests/modules/modules.mk) */
 	uint64_t frames_reserved;
 	uint64_t frames_used;
+#else					/* the same fields, two exchanged: refused */
+	uint64_t frames_used;
+	uint64_t frames_reserved;
+#endif
 	uint64_t table_frames;
 	uint64_t pages_mapped;
 	uint64_t vrange_pages;

@@ -59,9 +59,22 @@ enum err cmd_unload(int argc, char **argv)
 	return E_OK;
 }
 
+/* swap NAME OBJECT: a new version, of a constituent module or a crate. */
+static enum err swap_to(const char *name, const char *object)
+{
+	struct swap_report r;
+	enum err e = nano_core_has_module(name) ? swap_module_to(name, object, &r)
+						: swap_crate_to(name, object, &r);
+
+	if (e != E_OK)
+		kprintf("swap: %s stays as it was (%s)\n", name, err_name(e));
+	return e;
+}
+
 enum err cmd_swap(int argc, char **argv)
 {
-	(void)argc;
+	if (argc == 3)
+		return swap_to(argv[1], argv[2]);
 	if (strcmp(argv[1], "none") == 0)
 		return E_SHELL_USAGE;
 	/* one "swap: NAME text ... -> ..." line per module, as at boot */

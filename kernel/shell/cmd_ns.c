@@ -85,6 +85,25 @@ out:
 	kprintf("%s\n", nseen ? "" : " -");
 }
 
+/* "  version 2 of heap, from heap_v2, superseding heap" under a crate that a
+ * swap made (a constituent module's copy, or a crate's new version). */
+static void print_version(const struct ld_crate *c)
+{
+	char base[48];
+	const char *superseded, *object, *name = ld_crate_name(c);
+	size_t n = 0;
+	unsigned gen;
+
+	while (name[n] && name[n] != '#' && n < sizeof(base) - 1)
+		base[n] = name[n], n++;
+	base[n] = '\0';
+	if (swap_crate_version(c, &gen, &superseded, &object) ||
+	    ((gen = swap_module_generation(base, &superseded, &object)) > 1 &&
+	     strcmp(name, "nano_core") != 0))
+		kprintf("  version %u of %s, from %s, superseding %s\n", gen, base, object,
+			superseded);
+}
+
 static void ns_list(void)
 {
 	kprintf("%-16s %8s  %-33s %-33s %-33s %s\n", "crate", "symbols", "text", "rodata",
@@ -97,6 +116,7 @@ static void ns_list(void)
 		print_range(c, LD_KIND_RODATA);
 		print_range(c, LD_KIND_DATA);
 		print_dependents(c);
+		print_version(c);
 	}
 }
 

@@ -27,8 +27,8 @@ enum err cmd_mem(int argc, char **argv)
 	kprintf("frames: %lu total (%lu MiB), %lu reserved, %lu used, %lu free\n",
 		m.frames_total, m.frames_total * PAGE_SIZE / MiB, m.frames_reserved,
 		m.frames_used, m.frames_free);
-	kprintf("heap: %lu bytes in %lu blocks, %lu KiB mapped at %lx\n", h.bytes_used,
-		h.blocks_used, h.bytes_mapped / KiB, (uint64_t)HEAP_BASE);
+	kprintf("heap: %lu bytes in %lu blocks, %lu KiB mapped at %lx, %s\n", h.bytes_used,
+		h.blocks_used, h.bytes_mapped / KiB, (uint64_t)HEAP_BASE, heap_policy());
 	kprintf("module area: %lu pages (%lu KiB) reserved at %lx\n", m.vrange_pages,
 		m.vrange_pages * PAGE_SIZE / KiB, (uint64_t)MODULE_AREA_BASE);
 	kprintf("page tables: %lu frames (%lu counted by the allocator); %lu pages mapped "

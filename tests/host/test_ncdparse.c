@@ -106,8 +106,9 @@ static void test_count_too_large(void)
 static void test_strtab_unterminated(void)
 {
 	uint8_t *p = copy(good_size);
+	struct ncd_view v = view_of(p);
 
-	p[good_size - 1] = 'x';
+	((char *)v.strs)[v.h->strtab_size - 1] = 'x';
 	expect_bad(p, good_size, "not NUL-terminated");
 }
 
@@ -136,6 +137,11 @@ static void test_bad_module(void)
 	v = view_of(p);
 	((struct ncd_module *)v.mods)[1].ndata_sections += 1;
 	expect_bad(p, good_size, "module 1 (memory) says");
+	p = copy(good_size);
+	v = view_of(p);
+	CHECK(v.mods[1].layout_size > 0); /* (memory.o carries its layout blob) */
+	((struct ncd_module *)v.mods)[1].layout = v.h->layouts_size - v.mods[1].layout_size + 8;
+	expect_bad(p, good_size, "module 1: layout blob");
 }
 
 static void test_bad_section(void)

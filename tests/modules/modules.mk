@@ -5,7 +5,8 @@
 # tm_corrupt is tm_hello with a broken e_shstrndx.
 
 TESTMODS := tm_hello tm_data tm_dep tm_unresolved tm_far tm_corrupt tm_mem \
-	memory_extra memory_grown memory_missing
+	memory_extra memory_grown memory_missing tstate tstate_v2 tuser \
+	memory_v2 heap_v2 memory_fields memory_static memory_padded
 TESTMOD_OBJS := $(patsubst %,$(BUILD)/testmods/%.o,$(TESTMODS))
 TESTMOD_CFLAGS := $(filter-out -MMD -MP,$(KCFLAGS))
 
@@ -31,3 +32,38 @@ $(BUILD)/testmods/memory_%.o: $(BUILD)/modules/memory.o $(BUILD)/testmods/layout
 # memory.o with one data section made read-only: it lacks that data section.
 $(BUILD)/testmods/memory_missing.o: $(BUILD)/modules/memory.o
 	$(Q)$(OBJCOPY) --set-section-flags .bss.frame_hint=alloc,readonly $< $@
+
+# Crates that evolve (tests/kernel/test_evolve.c): like the modules, they
+# carry their layout blob (.nanoswap.layout), which a swap to a new version
+# compares.
+EVOLVE_CRATES := tstate tstate_v2 tuser
+$(patsubst %,$(BUILD)/testmods/%.o,$(EVOLVE_CRATES)): $(BUILD)/testmods/%.o: \
+		$(BUILD)/testmods/%.c.o $(LAYOUTFP)
+	$(Q)$(LD) -r -o $@.ld $<
+	$(Q)$(call layout_embed,$@.ld,$@)
+
+# New versions of constituent modules, built from the module's own sources
+# with one macro (VARIANT_name := module MACRO): memory_v2 and heap_v2 change
+# an algorithm (FRAME_ALLOC_TOP_DOWN: the highest free frame; HEAP_BEST_FIT:
+# the smallest free block that fits) and keep the data layout; the
+# NANOSWAP_TEST_LAYOUT_* ones change it (kernel/memory: two counters
+# exchanged, a static local's type, a member added in a struct's padding),
+# which a swap must refuse by name.
+VARIANT_memory_v2     := memory FRAME_ALLOC_TOP_DOWN
+VARIANT_heap_v2       := heap HEAP_BEST_FIT
+VARIANT_memory_fields := memory NANOSWAP_TEST_LAYOUT_EXCHANGED
+VARIANT_memory_static := memory NANOSWAP_TEST_LAYOUT_STATIC
+VARIANT_memory_padded := memory NANOSWAP_TEST_LAYOUT_PADDED
+VARIANT_NAMES := memory_v2 heap_v2 memory_fields memory_static memory_padded
+
+define variant_rule
+$(BUILD)/variants/$(1)/%.c.o: %.c $(BUILD)/kcflags.txt | $(BUILD)/gen/modules.h
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(TESTMOD_CFLAGS) -D$(word 2,$(VARIANT_$(1))) -c $$< -o $$@
+$(BUILD)/testmods/$(1).o: $$(patsubst %,$(BUILD)/variants/$(1)/%.o,\
+		$$(call module_srcs,$(word 1,$(VARIANT_$(1))))) $(LAYOUTFP)
+	@mkdir -p $$(@D)
+	$$(Q)$$(LD) -r -o $$@.ld $$(filter-out $(LAYOUTFP),$$^)
+	$$(Q)$$(call layout_embed,$$@.ld,$$@)
+endef
+$(foreach v,$(VARIANT_NAMES),$(eval $(call variant_rule,$(v))))
