@@ -17,7 +17,7 @@ struct bootinfo;
 
 /* Physical memory above this is ignored (a warning names the limit). */
 #define FRAME_MAX_PHYS		(4UL << 30)
-#define FRAME_MAX_RESERVED	64
+#define FRAME_MAX_RESERVED	128
 
 static inline void *phys_to_virt(uint64_t phys)
 {
@@ -41,8 +41,10 @@ enum err frame_alloc(uint64_t *phys) NS_MUST_CHECK;
 /* Return a frame from frame_alloc. Freeing anything else panics with "BUG:". */
 void frame_free(uint64_t phys);
 /* Hand [start, end) (page-aligned, inside one reserved range, e.g. retired
- * kernel code) to the allocator: no longer reserved, free. */
-void frame_release_reserved(uint64_t start, uint64_t end);
+ * kernel code) to the allocator: no longer reserved, free. False (logged)
+ * when splitting the range needs one more than FRAME_MAX_RESERVED: they
+ * stay reserved. */
+bool frame_release_reserved(uint64_t start, uint64_t end);
 /* The ranges the allocator never hands out (kernel, boot info, modules, ...). */
 const struct phys_range *frame_reserved(unsigned *count);
 /* Is phys inside a frame that an available memory-map entry covers? */

@@ -167,7 +167,7 @@ void frame_free(uint64_t phys)
 	mem_counters.frames_used--;
 }
 
-void frame_release_reserved(uint64_t start, uint64_t end)
+bool frame_release_reserved(uint64_t start, uint64_t end)
 {
 	unsigned i;
 
@@ -178,9 +178,11 @@ void frame_release_reserved(uint64_t start, uint64_t end)
 		panic("BUG: frame_release_reserved(%lx, %lx): not inside one reserved range",
 		      start, end);
 	if (start > reserved[i].start && end < reserved[i].end) { /* a hole: split */
-		if (reserved_count == FRAME_MAX_RESERVED)
-			panic("memory: more than FRAME_MAX_RESERVED (%d) reserved ranges",
-			      FRAME_MAX_RESERVED);
+		if (reserved_count == FRAME_MAX_RESERVED) {
+			pr_warn("memory: FRAME_MAX_RESERVED (%d) reserved ranges: frames "
+				"[%lx, %lx) stay reserved\n", FRAME_MAX_RESERVED, start, end);
+			return false;
+		}
 		reserved[reserved_count] = reserved[i];
 		reserved[reserved_count++].start = end;
 		reserved[i].end = start;
@@ -193,6 +195,7 @@ void frame_release_reserved(uint64_t start, uint64_t end)
 		bit_clear(frame_bitmap, f);
 		mem_counters.frames_reserved--;
 	}
+	return true;
 }
 
 enum err frame_alloc_table(uint64_t *phys)

@@ -5,6 +5,7 @@
  */
 #include <console/console.h>
 #include <ktest/ktest.h>
+#include <lib/x86.h>
 #include <nano_core_swap/swap.h>
 
 KBENCH(swap, boot_swap)
@@ -32,4 +33,24 @@ KBENCH(swap, boot_swap)
 		"phases load %lu (nano_core crate %lu) redirect %lu hooks %lu retire %lu\n", n, total, relocs, bytes,
 		p->load, p->core, p->redirect, p->hooks, p->retire);
 	return n > 0 && p->retire > 0;
+}
+
+/* A run-time swap of heap for a new version (heap_v2, best fit): layout
+ * check, load, redirect, hooks and retire, from the call to its return; then
+ * back to the object linked. */
+KBENCH(swap, runtime_heap_swap)
+{
+	struct swap_report r;
+	uint64_t t0 = rdtsc(), there, back;
+
+	if (swap_module_to("heap", "heap_v2", &r) != E_OK)
+		return false;
+	there = rdtsc() - t0;
+	t0 = rdtsc();
+	if (swap_module_to("heap", "heap", &r) != E_OK)
+		return false;
+	back = rdtsc() - t0;
+	kprintf("bench: swap heap heap_v2 at run time: %lu instructions (and back to heap: "
+		"%lu)\n", there, back);
+	return true;
 }
