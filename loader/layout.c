@@ -201,63 +201,46 @@ enum err ld_layout_map(struct ld_build *b)
 	return E_OK;
 }
 
-/* Zero [from, to) of the crate's range (run addresses). */
-static enum err ld_zero_range(struct ld_build *b, uint64_t from, uint64_t to)
-{
-	uint8_t *dst;
-
-	if (from >= to)
-		return E_OK;
-	dst = b->svc->vrange_writable(b->svc->ctx, from, to - from);
-	if (!dst) {
-		LD_LOG(b->svc, "%s: no writable memory at %lx", b->crate->name,
-		       (unsigned long)from);
-		return E_NOT_MAPPED;
-	}
-	ld_memset(dst, 0, to - from);
-	return E_OK;
-}
-
 /* Write every byte of the fresh range once: each region's sections lie in
  * the sections array in address order, so one pass copies PROGBITS and
- * zeroes NOBITS, the GOT, the alignment gaps and the page tail. */
+ * zeroes NOBITS, the GOT, the alignment gaps and the page tail, through one
+ * writable view of the whole range. */
 enum err ld_layout_copy(struct ld_build *b)
 {
 	struct ld_crate *c = b->crate;
-	uint64_t fill[LD_NREGIONS];
+	uint64_t fill[LD_NREGIONS], end;
+	uint8_t *w;
 	uint32_t k;
 	size_t i;
-	enum err e;
 
 	if (!c->mapped)
 		return E_OK;
+	w = b->svc->vrange_writable(b->svc->ctx, c->base, c->span);
+	if (!w) {
+		LD_LOG(b->svc, "%s: no writable memory at %lx (%lu bytes)", c->name,
+		       (unsigned long)c->base, (unsigned long)c->span);
+		return E_NOT_MAPPED;
+	}
 	for (k = 0; k < LD_NREGIONS; k++)
 		fill[k] = c->base + c->region_off[k];
 	for (i = 0; i < c->nsections; i++) {
 		struct ld_section *s = &c->sections[i];
-		uint8_t *dst;
 
 		if (s->bound)
 			continue;
-		e = ld_zero_range(b, fill[s->kind], s->addr);
-		if (e != E_OK)
-			return e;
+		if (s->addr > fill[s->kind])
+			ld_memset(w + (fill[s->kind] - c->base), 0, s->addr - fill[s->kind]);
 		fill[s->kind] = s->addr;
 		if (s->nobits || s->elf_index == 0 || s->size == 0)
 			continue; /* zeroed with the next gap or the tail */
-		dst = ld_section_writable(b->svc, s, 0, s->size);
-		if (!dst) {
-			LD_LOG(b->svc, "%s: no writable memory for '%s' at %lx", c->name,
-			       s->name, (unsigned long)s->addr);
-			return E_NOT_MAPPED;
-		}
-		ld_memcpy(dst, b->f.data + b->f.sh[s->elf_index].sh_offset, s->size);
+		ld_memcpy(w + (s->addr - c->base), b->f.data + b->f.sh[s->elf_index].sh_offset,
+			  s->size);
 		fill[s->kind] = s->addr + s->size;
 	}
 	for (k = 0; k < LD_NREGIONS; k++) {
-		e = ld_zero_range(b, fill[k], c->base + c->region_off[k] + c->region_size[k]);
-		if (e != E_OK)
-			return e;
+		end = c->base + c->region_off[k] + c->region_size[k];
+		if (end > fill[k])
+			ld_memset(w + (fill[k] - c->base), 0, end - fill[k]);
 	}
 	return E_OK;
 }

@@ -79,21 +79,6 @@ static const struct ld_section *find_by_name(const struct ld_section **tab, size
 	return NULL;
 }
 
-/* Pair old section `s` (called `name` in the new copy) with its new one. */
-static enum err pair_one(struct swap_plan *p, unsigned i, const struct ld_section **tab,
-			 size_t cap, const struct ld_section *s, const char *name)
-{
-	const struct ld_section *to = find_by_name(tab, cap, name);
-
-	if (!to || to->size != s->size || to->kind != s->kind) {
-		pr_err("swap: %s: the new copy has no section %s of %lu bytes like the old "
-		       "one: the object is not the one that was linked\n",
-		       ld_crate_name(p->new_[i]), s->name, s->size);
-		return E_SWAP_LAYOUT_CHANGED;
-	}
-	p->pairs[p->npairs++] = (struct ld_redirect_pair){ .old = s, .new_ = to };
-	return E_OK;
-}
 
 /* A walk over a crate's sections in ELF index order (the loader's GOT, with
  * none, left out): its own array when already in that order (a crate
@@ -146,35 +131,6 @@ static const struct ld_section *index_walk_next(struct index_walk *w)
 	return NULL;
 }
 
-/* The nano_core's sections of module m against the new copy's: the
- * description lists the object's allocated sections in the object's order
- * (tools/ncdesc), so the k-th one is the new copy's k-th section by ELF index;
- * each pair's name, size and kind must agree. Text and rodata are paired. */
-static enum err pair_core_member(struct swap_plan *p, unsigned i)
-{
-	const struct ncd_module *m = &core.desc.mods[p->module[i]];
-	struct index_walk w;
-	enum err e = index_walk_init(&w, p->new_[i]);
-
-	for (uint32_t k = m->first_section; k < m->first_section + m->nsections && e == E_OK; k++) {
-		const struct ld_section *old = &core.secs[k], *to = index_walk_next(&w);
-		const char *name = ncd_str(&core.desc, core.desc.secs[k].name);
-
-		if (!to || strcmp(to->name, name) != 0 || to->size != old->size ||
-		    to->kind != old->kind) {
-			pr_err("swap: %s: the new copy's section %s does not match %s of %lu bytes: "
-			       "the object is not the one that was linked\n",
-			       ld_crate_name(p->new_[i]), to ? to->name : "(none)", old->name,
-			       old->size);
-			e = E_SWAP_LAYOUT_CHANGED;
-		} else if (old->kind != LD_KIND_DATA) {
-			p->pairs[p->npairs++] = (struct ld_redirect_pair){ .old = old, .new_ = to };
-		}
-	}
-	kfree(w.by_index);
-	return e;
-}
-
 /* The first edge into old section s from a section that stays live (one
  * with relocations), or NULL. */
 static const struct ld_dep *live_reference(struct swap_plan *p, const struct ld_section *s)
@@ -204,39 +160,60 @@ static bool live_references_at_start(struct swap_plan *p, const struct ld_sectio
 	return true;
 }
 
-/* A new version of member i (another object than the one linked): each old
- * section that something live still refers to needs its namesake in the new
- * copy, of the same kind, and of the same size unless every live reference
- * lands at its start; the others retire unpaired. The old copy's sections
- * [first, end) of `old`. */
-static enum err pair_version(struct swap_plan *p, unsigned i, const struct ld_section *old,
-			     size_t first, size_t end)
+/* The new copy's section called `name`, by a name index built on first use
+ * (*tab, *cap). NULL if it has none (or no heap: *e). */
+static const struct ld_section *new_section(const struct swap_plan *p, unsigned i,
+					    const char *name, const struct ld_section ***tab,
+					    size_t *cap, enum err *e)
 {
-	size_t cap;
-	const struct ld_section **tab = index_sections(p->new_[i], &cap);
-	enum err e = E_OK;
-
-	if (!tab) {
+	if (!*tab)
+		*tab = index_sections(p->new_[i], cap);
+	if (!*tab) {
 		pr_err("swap: out of heap to index %s's sections\n", ld_crate_name(p->new_[i]));
-		return E_NO_HEAP;
+		*e = E_NO_HEAP;
+		return NULL;
 	}
-	for (size_t k = first; k < end && e == E_OK; k++) {
-		const struct ld_section *s = &old[k], *to;
-		const struct ld_dep *d;
-		const char *name = s->crate == core.crate ? strchr(s->name, ':') + 1 : s->name;
+	return find_by_name(*tab, *cap, name);
+}
 
-		if (s->crate == core.crate && s->kind == LD_KIND_DATA)
-			continue; /* the real data: the new copy is bound to it */
-		to = find_by_name(tab, cap, name);
+/*
+ * Pair member i's old sections [first, end) of `old` (the nano_core's run of
+ * the module, its data left out: the new copy is bound to it; or a last
+ * copy's every section) with the new copy's: each old section that something
+ * live still refers to needs its namesake, of the same kind, and of the same
+ * size unless every live reference lands at its start (a new version's
+ * function grew) and its data layout did not change; the others retire
+ * unpaired. For the nano_core, the k-th section of the module is the new
+ * copy's k-th by ELF index when the object is the one linked: that guess is
+ * checked first, the name index built only if it fails.
+ */
+static enum err pair_member_sections(struct swap_plan *p, unsigned i,
+				     const struct ld_section *old, size_t first, size_t end)
+{
+	const struct ld_section **tab = NULL;
+	struct index_walk w = { 0 };
+	bool positional = old == core.secs;
+	size_t cap = 0;
+	enum err e = positional ? index_walk_init(&w, p->new_[i]) : E_OK;
+
+	for (size_t k = first; k < end && e == E_OK; k++) {
+		const struct ld_section *s = &old[k], *guess = positional ? index_walk_next(&w) : NULL;
+		const char *name = positional ? strchr(s->name, ':') + 1 : s->name;
+		const struct ld_dep *d;
+		const struct ld_section *to;
+
+		if ((positional && s->kind == LD_KIND_DATA) || !(d = live_reference(p, s)))
+			continue; /* bound to the real data; or nothing live refers to it */
+		to = guess && guess->kind == s->kind && strcmp(guess->name, name) == 0
+			     ? guess : new_section(p, i, name, &tab, &cap, &e);
+		if (e != E_OK)
+			break;
 		if (to && to->kind == s->kind &&
 		    ((to->size == s->size && !(p->layout_changed[i] && s->kind == LD_KIND_DATA)) ||
 		     live_references_at_start(p, s))) {
 			p->pairs[p->npairs++] = (struct ld_redirect_pair){ .old = s, .new_ = to };
 			continue;
 		}
-		d = live_reference(p, s);
-		if (!d)
-			continue; /* nothing live refers to it: it retires with the old copy */
 		pr_err("swap: %s: %s %s of %lu bytes, which %s's %s still refers to (%u "
 		       "relocations)\n", p->object[i], !to ? "has no" : s->kind == LD_KIND_DATA ?
 		       "lays out anew" : "resizes", s->name, s->size,
@@ -244,39 +221,24 @@ static enum err pair_version(struct swap_plan *p, unsigned i, const struct ld_se
 		e = E_SWAP_STILL_USED;
 	}
 	kfree(tab);
+	kfree(w.by_index);
 	return e;
 }
 
-/* Pair member i's old sections with its new ones: the nano_core's text and
- * rodata of the module, or a last copy's every section, by name (its data
- * sections are bound: references to them move too). */
+/* Pair member i's old sections with its new ones (pair_member_sections). */
 static enum err pair_member(struct swap_plan *p, unsigned i)
 {
-	size_t n, cap;
-	const struct ld_section **tab;
+	const struct ncd_module *m;
 	const struct ld_section *s;
-	enum err e = E_OK;
+	size_t n;
 
-	if (p->version[i] && p->old[i] == core.crate)
-		return pair_version(p, i, core.secs, core.desc.mods[p->module[i]].first_section,
-				    core.desc.mods[p->module[i]].first_section +
-					    core.desc.mods[p->module[i]].nsections);
-	if (p->version[i]) {
+	if (p->old[i] != core.crate) {
 		s = ld_crate_sections(p->old[i], &n);
-		return pair_version(p, i, s, 0, n);
+		return pair_member_sections(p, i, s, 0, n);
 	}
-	if (p->old[i] == core.crate)
-		return pair_core_member(p, i);
-	tab = index_sections(p->new_[i], &cap);
-	if (!tab) {
-		pr_err("swap: out of heap to index %s's sections\n", ld_crate_name(p->new_[i]));
-		return E_NO_HEAP;
-	}
-	s = ld_crate_sections(p->old[i], &n);
-	for (size_t k = 0; k < n && e == E_OK; k++)
-		e = pair_one(p, i, tab, cap, &s[k], s[k].name);
-	kfree(tab);
-	return e;
+	m = &core.desc.mods[p->module[i]];
+	return pair_member_sections(p, i, core.secs, m->first_section,
+				    m->first_section + m->nsections);
 }
 
 enum err swap_redirect_plan(struct swap_plan *p)

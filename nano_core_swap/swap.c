@@ -99,7 +99,6 @@ static const struct ld_collection swap_collections[] = {
 struct swap_member {
 	uint32_t module;
 	const char *object;	/* the boot module it comes from */
-	bool version;		/* another object than the one linked */
 	struct bind_ctx bind;
 	struct ld_load_opts opts;
 	struct ld_load_stats stats;
@@ -247,13 +246,13 @@ static enum err swap_check(void *ctx, struct ld_crate *c)
 /* Describe module m (whose object is image, size bytes) as member i. */
 /* Add module m, from the object image called `object` (size bytes), to the
  * group: its data layout must be the running one's (its data stays where it
- * is, bound). */
+ * is, bound). `linked`: the boot module of the object that was linked (an
+ * image without a layout blob must be it), or NULL. */
 static enum err swap_add_member(struct swap_group *g, uint32_t m, const char *object,
-				const void *image, size_t size)
+				const void *image, size_t size, const struct boot_module *linked)
 {
 	struct swap_member *sm = &g->sm[g->n];
 	const char *name = ncd_str(&core.desc, core.desc.mods[m].name);
-	const struct boot_module *linked = bootinfo_find_module(name);
 	struct swap_layout lay;
 	enum err e;
 
@@ -272,9 +271,7 @@ static enum err swap_add_member(struct swap_group *g, uint32_t m, const char *ob
 	}
 	if (e != E_OK)
 		return e;
-	/* a version: another object than the one the running copy came from */
 	*sm = (struct swap_member){ .module = m, .object = object,
-				    .version = strcmp(object, generation[m] ? from_object[m] : name),
 				    .bind = { .module = m, .name = name } };
 	/* a module swapped before supersedes its last copy, under a new crate name */
 	sm->opts = (struct ld_load_opts){
@@ -307,7 +304,6 @@ static void swap_plan_fill(const struct swap_group *g, struct swap_plan *p)
 		p->module[i] = m;
 		p->old[i] = provider[m] ? provider[m] : core.crate;
 		p->new_[i] = g->members[i].crate;
-		p->version[i] = g->sm[i].version;
 		p->object[i] = g->sm[i].object;
 		p->core_replaced[m] = true;
 	}
@@ -346,7 +342,6 @@ enum err swap_plan_for_crate(struct swap_plan *p, struct ld_crate *old, struct l
 	p->module[0] = NCD_NONE;
 	p->old[0] = old;
 	p->new_[0] = fresh;
-	p->version[0] = true;
 	p->object[0] = object;
 	p->layout_changed[0] = layout_changed;
 	return E_OK;
@@ -535,7 +530,7 @@ static enum err swap_one(const char *module, const char *object, const void *ima
 		pr_err("swap: %s is not a constituent module of the nano_core\n", module);
 		return r->result = E_SWAP_UNKNOWN_MODULE;
 	}
-	e = swap_add_member(g, m, object, image, size);
+	e = swap_add_member(g, m, object, image, size, bootinfo_find_module(module));
 	if (e == E_OK)
 		e = swap_group_load(g, r);
 	memset(g, 0, sizeof(*g)); /* its options point at this copy's code: not kept */
@@ -648,7 +643,8 @@ enum err swap_nano_core_crates(const char *list)
 			e = E_SWAP_NO_OBJECT;
 			break;
 		}
-		e = swap_add_member(g, m, name, phys_to_virt(obj->start), obj->end - obj->start);
+		e = swap_add_member(g, m, name, phys_to_virt(obj->start), obj->end - obj->start,
+				    obj); /* (the object linked) */
 	}
 	if (e == E_OK && g->n)
 		e = swap_group_load(g, out);   /* (3)-(7) */

@@ -94,7 +94,6 @@ struct swap_plan {
 	unsigned n;
 	uint32_t module[SWAP_MAX_MODULES];
 	struct ld_crate *old[SWAP_MAX_MODULES], *new_[SWAP_MAX_MODULES];
-	bool version[SWAP_MAX_MODULES];	/* another object than the one linked */
 	bool layout_changed[SWAP_MAX_MODULES]; /* (a crate's) data: fresh, another layout */
 	const char *object[SWAP_MAX_MODULES];	/* its name, for messages */
 	bool core_replaced[SWAP_MAX_MODULES + 1]; /* per description module: its
