@@ -441,6 +441,8 @@ const uint8_t *arch_reloc_table(uint32_t *ntypes);
 int arch_reloc_width(uint32_t type);
 /* Whether the type may need a GOT slot for its symbol. */
 bool arch_reloc_may_use_got(uint32_t type);
+/* The types below 64 that may use a GOT slot, as a bit mask (none above). */
+uint64_t arch_reloc_got_mask(void);
 /* The type a GOT-capable relocation takes when relaxed to a direct form. */
 uint32_t arch_reloc_relaxed_type(uint32_t type);
 /* The type of the loader's GOT slot, as a relocation (the slot holds S). */

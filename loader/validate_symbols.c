@@ -187,22 +187,27 @@ enum err elf_check_rela(const struct elf_file *f, uint32_t i, uint64_t k,
 	return E_OK;
 }
 
+/* 1 if the entry's type may use a GOT slot (`mask`: arch_reloc_got_mask). */
+static inline uint64_t elf_got_type(uint64_t info, uint64_t mask)
+{
+	uint32_t type = ELF64_R_TYPE(info);
+
+	return type < 64 ? (mask >> type) & 1 : 0;
+}
+
 /* The GOT-capable entries of applied RELA section `i` (the layout gives
  * their symbols GOT slots before anything is relocated). The entries
  * themselves are checked as they are applied (arch_apply_relas), one pass. */
-static uint64_t elf_count_got_relocs(const struct elf_file *f, uint32_t i)
+static uint64_t elf_count_got_relocs(const struct elf_file *f, uint32_t i, uint64_t mask)
 {
-	uint32_t ntypes;
-	const uint8_t *info = arch_reloc_table(&ntypes);
 	uint64_t k, n, ngot = 0;
 	const Elf64_Rela *r = elf_rela_entries(f, i, &n);
 
-	for (k = 0; k < n; k++) {
-		uint32_t type = ELF64_R_TYPE(r[k].r_info);
-
-		ngot += type < ntypes && info[type] != ARCH_RELOC_BAD &&
-			(info[type] & ARCH_RELOC_GOT);
-	}
+	for (k = 0; k + 4 <= n; k += 4) /* (four at a time: one pass over every entry) */
+		ngot += elf_got_type(r[k].r_info, mask) + elf_got_type(r[k + 1].r_info, mask) +
+			elf_got_type(r[k + 2].r_info, mask) + elf_got_type(r[k + 3].r_info, mask);
+	for (; k < n; k++)
+		ngot += elf_got_type(r[k].r_info, mask);
 	return ngot;
 }
 
@@ -211,6 +216,7 @@ static uint64_t elf_count_got_relocs(const struct elf_file *f, uint32_t i)
  * info (not loaded) are never read. */
 enum err elf_check_relocations(struct elf_file *f)
 {
+	uint64_t got_mask = arch_reloc_got_mask();
 	uint32_t i;
 	enum err e;
 
@@ -226,7 +232,7 @@ enum err elf_check_relocations(struct elf_file *f)
 			continue;
 		f->nrelocs += s->sh_size / sizeof(Elf64_Rela);
 		f->nrela++;
-		f->ngotrel += elf_count_got_relocs(f, i);
+		f->ngotrel += elf_count_got_relocs(f, i, got_mask);
 	}
 	return E_OK;
 }

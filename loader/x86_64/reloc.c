@@ -52,6 +52,15 @@ bool arch_reloc_may_use_got(uint32_t type)
 	       (arch_reloc_info[type] & ARCH_RELOC_GOT);
 }
 
+uint64_t arch_reloc_got_mask(void)
+{
+	uint64_t mask = 0;
+
+	for (uint32_t t = 0; t < 64 && t < sizeof(arch_reloc_info); t++)
+		mask |= (uint64_t)arch_reloc_may_use_got(t) << t;
+	return mask;
+}
+
 const char *arch_reloc_name(uint32_t type)
 {
 	switch (type) {
