@@ -72,27 +72,28 @@ static uint32_t kept_records(const bool *swapped)
 
 /* The description's symbols, but those in the text or rodata of a module in
  * `swapped` (superseded by the new copies; backtraces through the old code
- * fall back to the image's own symbol table): handed over in runs (each
- * module's data symbols come first, then its code's: tools/ncdesc). */
+ * fall back to the image's own symbol table): per module one run, its data
+ * symbols (listed first) or all, then the linker script's. */
 static enum err add_symbols(const bool *swapped)
 {
 	const struct ncd_view *v = &core.desc;
 	const struct ld_existing_symbol *r = (const struct ld_existing_symbol *)v->syms;
-	uint32_t n = v->h->nsymbols, from = 0;
+	uint32_t next = 0;
 	enum err e = E_OK;
 
-	for (uint32_t i = 0; i <= n && e == E_OK; i++) {
-		const struct ncd_section *sec = i < n && r[i].section != NCD_NONE
-							? &v->secs[r[i].section] : NULL;
+	for (uint32_t m = 0; m < v->h->nmodules && e == E_OK; m++) {
+		const struct ncd_module *mod = &v->mods[m];
+		uint32_t n = swapped && swapped[m] ? mod->ndata_symbols : mod->nsymbols;
 
-		if (i < n && (!sec || core_keeps(swapped, sec)))
-			continue; /* kept: part of the current run */
-		if (i > from)
-			e = ld_existing_add_symbols(core.crate, r + from, i - from, v->strs,
+		if (n)
+			e = ld_existing_add_symbols(core.crate, r + mod->first_symbol, n, v->strs,
 						    v->h->strtab_size);
-		from = i + 1;
-		core.symbols_left_out += i < n;
+		core.symbols_left_out += mod->nsymbols - n;
+		next = mod->first_symbol + mod->nsymbols;
 	}
+	if (e == E_OK && next < v->h->nsymbols)
+		e = ld_existing_add_symbols(core.crate, r + next, v->h->nsymbols - next, v->strs,
+					    v->h->strtab_size);
 	return e;
 }
 

@@ -126,17 +126,43 @@ static enum err ncd_check_sections(const struct ncd_view *v)
 	return E_OK;
 }
 
-static enum err ncd_check_tables(const struct ncd_view *v)
+/* The symbols: each module's run (those of its data first, then those of
+ * its code) in module order, then the linker script's, in no section. */
+static enum err ncd_check_symbols(const struct ncd_view *v)
 {
 	const struct ncd_header *h = v->h;
+	uint32_t next = 0;
 
+	for (uint32_t m = 0; m < h->nmodules; m++) {
+		const struct ncd_module *mod = &v->mods[m];
+
+		if (mod->first_symbol != next || mod->nsymbols > h->nsymbols - next ||
+		    mod->ndata_symbols > mod->nsymbols)
+			BAD("module %u: symbols [%u, +%u) (%u of data) after %u of %u\n", m,
+			    mod->first_symbol, mod->nsymbols, mod->ndata_symbols, next, h->nsymbols);
+		for (uint32_t i = next; i < next + mod->nsymbols; i++) {
+			const struct ncd_symbol *y = &v->syms[i];
+			bool data = i < next + mod->ndata_symbols;
+
+			if ((y->name >= h->strtab_size) | (y->section >= h->nsections) ||
+			    v->secs[y->section].module != m ||
+			    (v->secs[y->section].kind == NCD_DATA) != data)
+				BAD("symbol %u is out of range, or not in module %u's %s\n", i, m,
+				    data ? "data" : "code");
+		}
+		next += mod->nsymbols;
+	}
+	for (uint32_t i = next; i < h->nsymbols; i++)
+		if (v->syms[i].name >= h->strtab_size || v->syms[i].section != NCD_NONE)
+			BAD("symbol %u is out of range, or a module's after the linker's\n", i);
+	return E_OK;
+}
+
+static enum err ncd_check_tables(const struct ncd_view *v)
+{
 	if (ncd_check_sections(v) != E_OK)
 		return E_SWAP_BAD_DESC;
-	for (uint32_t i = 0; i < h->nsymbols; i++)
-		if (v->syms[i].name >= h->strtab_size ||
-		    (v->syms[i].section != NCD_NONE && v->syms[i].section >= h->nsections))
-			BAD("symbol %u is out of range\n", i);
-	return E_OK;
+	return ncd_check_symbols(v);
 }
 
 enum err ncd_check_relocs(const struct ncd_view *v, uint32_t section)

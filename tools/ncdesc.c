@@ -29,6 +29,7 @@ struct module {
 	size_t size;
 	struct elf_file elf;
 	uint32_t *secmap;	/* ELF section index -> global section index or NCD_NONE */
+	uint32_t first_symbol, nsymbols, ndata_symbols; /* its run of symbols */
 };
 
 struct map_entry {
@@ -284,10 +285,13 @@ static void module_symbols_of(const struct module *m, bool data)
 /* The module's symbols: those of its data (which stays live across a swap)
  * first, then those of its text and rodata, so that a lean nano_core crate
  * (nano_core_swap/core_crate.c) leaves the latter out in one run. */
-static void module_symbols(const struct module *m)
+static void module_symbols(struct module *m)
 {
+	m->first_symbol = (uint32_t)nsymbols;
 	module_symbols_of(m, true);
+	m->ndata_symbols = (uint32_t)nsymbols - m->first_symbol;
 	module_symbols_of(m, false);
+	m->nsymbols = (uint32_t)nsymbols - m->first_symbol;
 }
 
 /* The global definition of name among the modules' symbols, or NULL. */
@@ -504,6 +508,8 @@ static void write_out(const char *path)
 		mods[i] = (struct ncd_module){
 			.name = add_string(modules[i].name), .first_section = first, .nsections = n,
 			.constituent = strcmp(modules[i].name, "boot") != 0, .ndata_sections = ndata,
+			.first_symbol = modules[i].first_symbol, .nsymbols = modules[i].nsymbols,
+			.ndata_symbols = modules[i].ndata_symbols,
 		};
 		module_layout(&modules[i], &mods[i].layout, &mods[i].layout_size);
 		first += n;

@@ -10,7 +10,8 @@
  *   struct ncd_header
  *   struct ncd_module  [nmodules]
  *   struct ncd_section [nsections]   grouped by module, in module order
- *   struct ncd_symbol  [nsymbols]
+ *   struct ncd_symbol  [nsymbols]     grouped by module, in module order (then
+ *                                    the linker script's, in no section)
  *   struct ncd_reloc   [nrelocs]     grouped by source section, in section
  *                                    order: section i's are its [first_reloc,
  *                                    first_reloc + nrelocs)
@@ -47,8 +48,12 @@ struct ncd_module {
 	uint32_t constituent;		/* 1: a kernel/ module that can be swapped */
 	uint32_t ndata_sections;	/* of its sections, those of kind NCD_DATA */
 	uint32_t layout, layout_size;	/* its layout blob in `layouts` (size 0: none) */
-	uint32_t reserved;
+	uint32_t first_symbol;		/* its symbols: [first, first + nsymbols), those */
+	uint32_t nsymbols;		/* of its data sections first (ndata_symbols), */
+	uint32_t ndata_symbols;		/* then those of its text and rodata */
+	uint32_t reserved[2];
 };
+
 
 struct ncd_section {
 	uint32_t full_name;		/* "memory:.text.frame_alloc", the crate's name */
@@ -79,5 +84,9 @@ struct ncd_reloc {
 	uint64_t target_offset;		/* symbol within target (absolute value if NONE) */
 	int64_t addend;
 };
+
+_Static_assert(sizeof(struct ncd_module) % 8 == 0 && sizeof(struct ncd_section) % 8 == 0 &&
+	       sizeof(struct ncd_symbol) % 8 == 0 && sizeof(struct ncd_reloc) % 8 == 0,
+	       "the description's records are 8-byte aligned");
 
 #endif

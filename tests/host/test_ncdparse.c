@@ -194,6 +194,18 @@ static void test_bad_symbol(void)
 
 	((struct ncd_symbol *)v.syms)[3].section = v.h->nsections;
 	expect_bad(p, good_size, "symbol 3");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_module *)v.mods)[1].ndata_symbols += 1; /* a code symbol counted as data */
+	expect_bad(p, good_size, "not in module 1's data");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_module *)v.mods)[2].first_symbol += 1;	/* runs that do not tile */
+	expect_bad(p, good_size, "module 2: symbols");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_symbol *)v.syms)[v.h->nsymbols - 1].section = 0; /* a linker symbol in one */
+	expect_bad(p, good_size, "a module's after the linker's");
 }
 
 /* The first section with at least n records. */
