@@ -258,9 +258,9 @@ static enum err ld_existing_count_edges(struct ld_crate *c)
 		struct ld_section *s = &c->sections[k];
 		uint64_t stamp;
 
-		s->recs = c->recs + at;
 		if (!s->nrelocs)
-			continue;
+			continue; /* (its recs stay NULL: never read) */
+		s->recs = c->recs + at;
 		stamp = ld_deps_stamp(c->ns);
 		at += s->nrelocs;
 		for (uint64_t i = 0; i < s->nrelocs; i++) {

@@ -70,6 +70,19 @@ static uint32_t kept_records(const bool *swapped)
 	return n;
 }
 
+/* The symbols the crate keeps: per module, those of its data when it is in
+ * `swapped`, else all; and the linker script's. */
+static uint32_t kept_symbols(const bool *swapped)
+{
+	const struct ncd_view *v = &core.desc;
+	uint32_t n = v->h->nsymbols;
+
+	for (uint32_t m = 0; m < v->h->nmodules; m++)
+		if (swapped && swapped[m])
+			n -= v->mods[m].nsymbols - v->mods[m].ndata_symbols;
+	return n;
+}
+
 /* The description's symbols, but those in the text or rodata of a module in
  * `swapped` (superseded by the new copies; backtraces through the old code
  * fall back to the image's own symbol table): per module one run, its data
@@ -144,7 +157,8 @@ enum err core_crate_build(struct ld_namespace *ns, const bool *swapped)
 	core.lean = false;
 	core.left_out = 0;
 	core.symbols_left_out = 0;
-	e = ld_existing_begin(ns, "nano_core", h->nsections, h->nsymbols, kept_records(swapped),
+	e = ld_existing_begin(ns, "nano_core", h->nsections, kept_symbols(swapped),
+			      kept_records(swapped),
 			      &core.crate);
 	if (e == E_OK)
 		ld_existing_keep_names(core.crate);
