@@ -23,7 +23,7 @@ static enum err ld_group_check_names(struct ld_namespace *ns,
 			return E_LD_DUPLICATE_CRATE;
 		}
 		for (size_t k = 0; k < i; k++) {
-			if (ld_strcmp(m[k].name, m[i].name) == 0) {
+			if (m[k].name[0] == m[i].name[0] && ld_strcmp(m[k].name, m[i].name) == 0) {
 				LD_LOG(ns->svc, "%s: named twice in one group", m[i].name);
 				return E_LD_DUPLICATE_CRATE;
 			}

@@ -124,8 +124,11 @@ enum err ld_layout_plan(struct ld_build *b)
 	uint32_t i, k;
 	enum err e;
 
-	for (i = 1; i < b->f.shnum; i++)
+	b->secmap[0] = NULL;
+	for (i = 1; i < b->f.shnum; i++) { /* (and each section's entry: none yet) */
 		n += elf_section_is_loaded(&b->f.sh[i]);
+		b->secmap[i] = NULL;
+	}
 	e = ld_plan_got(b);
 	if (e != E_OK)
 		return e;

@@ -102,7 +102,8 @@ static enum err ld_build_alloc(struct ld_build *b, const char *name)
 	}
 	c->ns = b->ns;
 	c->name = ld_strdup(b->svc, name);
-	b->secmap = ld_alloc(b->svc, f->shnum * sizeof(*b->secmap));
+	/* (every entry is written by the layout's first pass: not zeroed here) */
+	b->secmap = ld_alloc_raw(b->svc, f->shnum * sizeof(*b->secmap));
 	b->bindings = c->bindings = ld_alloc_raw(b->svc, f->nsyms * sizeof(*b->bindings));
 	c->nbindings = f->nsyms;
 	if (f->ngotrel)

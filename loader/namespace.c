@@ -199,7 +199,7 @@ enum err ld_find_crate(const struct ld_namespace *ns, const char *name,
 	struct ld_crate *c;
 
 	for (c = ns->first; c; c = c->next) {
-		if (ld_strcmp(c->name, name) == 0) {
+		if (c->name[0] == name[0] && ld_strcmp(c->name, name) == 0) {
 			*out = c;
 			return E_OK;
 		}

@@ -41,7 +41,8 @@ enum err bootinfo_init(uint32_t magic, uint64_t info_phys)
 const struct boot_module *bootinfo_find_module(const char *name)
 {
 	for (unsigned i = 0; i < boot_info.module_count; i++)
-		if (strcmp(boot_info.modules[i].name, name) == 0)
+		if (boot_info.modules[i].name[0] == name[0] &&
+		    strcmp(boot_info.modules[i].name, name) == 0)
 			return &boot_info.modules[i];
 	return NULL;
 }
