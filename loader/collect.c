@@ -146,7 +146,7 @@ enum err ld_collect_plan(struct ld_build *b)
 
 		if (!elf_section_is_loaded(&b->f.sh[i]) || b->secmap[i])
 			continue;
-		name = elf_section_name(&b->f, i);
+		name = b->f.shstr + b->f.sh[i].sh_name; /* (validated: in the table) */
 		w = ld_collect_name_head(&b->f, i, name);
 		for (uint32_t k = 0; k < o->ncollections; k++)
 			if ((w & mask[k]) == head[k] && ld_has_prefix(name, o->collections[k].prefix)) {

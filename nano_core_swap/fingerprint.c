@@ -44,7 +44,9 @@ static bool first_difference(const struct nsl_view *live, const struct nsl_view 
 				     "in %s", nsl_str(live, a->name), object);
 			return true;
 		}
-		out->unchecked += (a->flags & NSL_UNTYPED) != 0;
+		if (a->flags & NSL_UNTYPED && out->unchecked++ < 4)
+			pr_info("swap: %s: %s has no type information (assembly): compared by size "
+				"only\n", object, nsl_str(live, a->name));
 		if (!nsl_same(live, a, fresh, b, object, out->why, sizeof(out->why)))
 			return true;
 	}
@@ -94,8 +96,8 @@ enum err swap_compare_layouts(const char *object, const void *live, size_t live_
 		return e;
 	}
 	out->changed = first_difference(&lv, &fv, object, out);
-	if (out->unchecked)
-		pr_info("swap: %s: %u data symbols without type information (assembly), "
-			"compared by size only\n", object, out->unchecked);
+	if (out->unchecked > 4)
+		pr_info("swap: %s: %u data symbols in all without type information\n", object,
+			out->unchecked);
 	return E_OK;
 }

@@ -328,6 +328,7 @@ struct retire_skip {
 static unsigned retire_image_skips(struct retire_skip *skip)
 {
 	const struct ncd_view *v = &core.desc;
+	uint32_t self = ncd_find_module(v, SWAP_MODULE_NAME);
 	unsigned n = 0;
 
 	for (uint32_t i = 0; i < v->h->nsections; i++) {
@@ -336,7 +337,8 @@ static unsigned retire_image_skips(struct retire_skip *skip)
 
 		if (s->kind != NCD_DATA || !s->size || !s->nobits || n == RETIRE_MAX_SKIPS ||
 		    (strcmp(ncd_str(v, s->name), NS_NOPTR_SECTION) != 0 &&
-		     strcmp(ncd_str(v, s->full_name), SWAP_REPORTS_SECTION) != 0))
+		     (s->module != self ||
+		      strcmp(ncd_str(v, s->full_name), SWAP_REPORTS_SECTION) != 0)))
 			continue;
 		for (; k > 0 && skip[k - 1].lo > s->addr; k--)
 			skip[k] = skip[k - 1];

@@ -56,6 +56,21 @@ KTEST(swap_evolve, changed_layouts_refused)
 	}
 }
 
+/* An object without fingerprints passes only if it is the object linked:
+ * memory.o without its .nanoswap.layout is not, and is refused by name. */
+KTEST(swap_evolve, no_layout_refused)
+{
+	struct kt_snapshot s0, s1;
+	const char *object = running_object("memory");
+	struct swap_report r;
+
+	kt_snapshot(&s0);
+	KT_ASSERT_EQ(swap_module_to("memory", "memory_nolayout", &r), E_SWAP_NO_LAYOUT);
+	kt_snapshot(&s1);
+	KT_ASSERT_SNAPSHOT_EQ(s1, s0);
+	KT_ASSERT(strcmp(running_object("memory"), object) == 0, "memory changed");
+}
+
 /* memory_v2 (a new algorithm, the same layout) runs at once: frames taken
  * before are given back through it, its frames come from the top, and the
  * counters agree; then the object linked comes back the same way. */

@@ -6,7 +6,7 @@
 
 TESTMODS := tm_hello tm_data tm_dep tm_unresolved tm_far tm_corrupt tm_mem \
 	memory_extra memory_grown memory_missing tstate tstate_v2 tuser \
-	memory_v2 heap_v2 memory_fields memory_static memory_padded
+	memory_v2 heap_v2 memory_fields memory_static memory_padded memory_nolayout
 TESTMOD_OBJS := $(patsubst %,$(BUILD)/testmods/%.o,$(TESTMODS))
 TESTMOD_CFLAGS := $(filter-out -MMD -MP,$(KCFLAGS))
 
@@ -67,3 +67,8 @@ $(BUILD)/testmods/$(1).o: $$(patsubst %,$(BUILD)/variants/$(1)/%.o,\
 	$$(Q)$$(call layout_embed,$$@.ld,$$@)
 endef
 $(foreach v,$(VARIANT_NAMES),$(eval $(call variant_rule,$(v))))
+
+# memory.o without its layout blob: not the object linked either, so a swap
+# to it cannot check its data layout and must refuse it (E_SWAP_NO_LAYOUT).
+$(BUILD)/testmods/memory_nolayout.o: $(BUILD)/modules/memory.o
+	$(Q)$(OBJCOPY) --remove-section .nanoswap.layout $< $@
