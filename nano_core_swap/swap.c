@@ -8,7 +8,9 @@
  *      relocations in the text and rodata of the modules this first swap
  *      replaces (retired, never patched; rebuilt whole if the swap fails);
  *  (2) choose the modules (swap=all, or a list) and find each one's object
- *      (the boot module of that name), in link order, memory first;
+ *      (the boot module of that name), in link order, memory first; its
+ *      type fingerprints (.nanoswap.layout) must be the description's
+ *      (fingerprint.c: else the first difference is named and refused);
  *  (3) load the objects as one group (ld_load_group): each is laid out
  *      privately, its .data/.bss sections bound to the nano_core's same
  *      input sections (same module, same name, same size) and its
@@ -24,7 +26,9 @@
  *  (6) plan the redirect (redirect.c): every reference into the old copies'
  *      text/rodata from a section that stays live (modules not swapped,
  *      every .data/.bss, crates loaded before) is computed against the new
- *      copy, and a writable alias of each code page to patch is mapped;
+ *      copy's section of the same name (only those old sections are paired;
+ *      a new version must have them), and a writable alias of each code page
+ *      to patch is mapped;
  *  (7) commit: the group's crates join the namespace at once, superseding
  *      the nano_core's definitions (or the module's last copy); then the
  *      redirect writes every planned field (a data word only if it still
