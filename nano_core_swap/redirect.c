@@ -278,6 +278,9 @@ void swap_redirect_commit(struct swap_plan *p, struct ld_redirect_stats *st)
 
 void swap_redirect_abort(struct swap_plan *p)
 {
+	if (p->redirect)
+		ld_redirect_abort(p->redirect); /* its aliases unmapped, the plan freed */
+	p->redirect = NULL;
 	kfree(p->pairs);
 	p->pairs = NULL;
 }

@@ -178,6 +178,26 @@ KTEST(swap_evolve, crate_state_transfer)
 	KT_ASSERT(crates_unload(c) == E_OK, "cannot unload tstate#2");
 }
 
+/* A version whose layout changed and that has no transfer function is
+ * refused by name, nothing changed. */
+KTEST(swap_evolve, crate_without_transfer_refused)
+{
+	struct ld_crate *state, *user, *c;
+	struct kt_snapshot s0, s1;
+	struct swap_report r;
+
+	KT_ASSERT(load_pair(&state, &user), "cannot load tstate and tuser");
+	kt_snapshot(&s0);
+	KT_ASSERT_EQ(swap_crate_to("tstate", "tstate_v2x", &r), E_SWAP_NO_TRANSFER);
+	kt_snapshot(&s1);
+	KT_ASSERT_SNAPSHOT_EQ(s1, s0);
+	KT_ASSERT(ld_find_crate(crates_namespace(), "tstate", &c) == E_OK && c == state,
+		  "tstate changed");
+	KT_ASSERT_EQ(((get_fn *)lookup("tuser_total")->addr)(), 12);
+	KT_ASSERT(crates_unload(user) == E_OK, "cannot unload tuser");
+	KT_ASSERT(crates_unload(state) == E_OK, "cannot unload tstate");
+}
+
 /* A run-time swap that fails at any mapping leaves the old version running,
  * with everything as it was. */
 KTEST(swap_evolve, crate_swap_failure_changes_nothing)

@@ -5,7 +5,7 @@
 # tm_corrupt is tm_hello with a broken e_shstrndx.
 
 TESTMODS := tm_hello tm_data tm_dep tm_unresolved tm_far tm_corrupt tm_mem \
-	memory_extra memory_grown memory_missing tstate tstate_v2 tuser \
+	memory_extra memory_grown memory_missing tstate tstate_v2 tstate_v2x tuser \
 	memory_v2 heap_v2 memory_fields memory_static memory_padded memory_nolayout
 TESTMOD_OBJS := $(patsubst %,$(BUILD)/testmods/%.o,$(TESTMODS))
 TESTMOD_CFLAGS := $(filter-out -MMD -MP,$(KCFLAGS))
@@ -36,7 +36,12 @@ $(BUILD)/testmods/memory_missing.o: $(BUILD)/modules/memory.o
 # Crates that evolve (tests/kernel/test_evolve.c): like the modules, they
 # carry their layout blob (.nanoswap.layout), which a swap to a new version
 # compares.
-EVOLVE_CRATES := tstate tstate_v2 tuser
+EVOLVE_CRATES := tstate tstate_v2 tstate_v2x tuser
+# tstate_v2x: tstate_v2 without its transfer function (a swap must refuse it)
+$(BUILD)/testmods/tstate_v2x.c.o: tests/modules/tstate_v2.c $(BUILD)/kcflags.txt
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(TESTMOD_CFLAGS) -DTSTATE_WITHOUT_TRANSFER -c $< -o $@
+
 $(patsubst %,$(BUILD)/testmods/%.o,$(EVOLVE_CRATES)): $(BUILD)/testmods/%.o: \
 		$(BUILD)/testmods/%.c.o $(LAYOUTFP)
 	$(Q)$(LD) -r -o $@.ld $<

@@ -48,6 +48,7 @@ struct tstate_v1 {
 	uint64_t total;
 };
 
+#ifndef TSTATE_WITHOUT_TRANSFER	/* (tstate_v2x: the same version without it, refused) */
 enum err tstate_state_transfer(const struct swap_old_data *old)
 {
 	size_t size;
@@ -58,3 +59,4 @@ enum err tstate_state_transfer(const struct swap_old_data *old)
 	tstate = (struct tstate){ .total = v1->total, .count = v1->count, .largest = 0 };
 	return E_OK;
 }
+#endif
