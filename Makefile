@@ -62,7 +62,7 @@ all iso: $(BUILD)/nanoswap.iso
 # The compiler and flags are part of every object: rebuild when they change.
 $(BUILD)/kcflags.txt: FORCE
 	@mkdir -p $(@D)
-	@echo '$(CC) $(KCFLAGS)' > $@.tmp
+	@echo '$(CC) $(KCFLAGS) (ktest: $(KTEST_CFLAGS))' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(BUILD)/obj/%.c.o: %.c $(BUILD)/kcflags.txt | $(BUILD)/gen/modules.h
@@ -82,6 +82,12 @@ $(BUILD)/modules/$(1).o: $(call obj,$(call module_srcs,$(1))) $(LAYOUTFP)
 	$$(Q)$$(call layout_embed,$$@.ld,$$@)
 endef
 $(foreach m,$(NC_MODULES),$(eval $(call module_rule,$(m))))
+
+# The in-kernel tests need no section per function (nothing tracks, swaps or
+# retires one test function alone): ktest's text is one section per file,
+# which spares every swap of it the per-section work of ~200 sections.
+KTEST_CFLAGS := -fno-function-sections
+$(call obj,$(call module_srcs,ktest)): KCFLAGS += $(KTEST_CFLAGS)
 
 include loader/loader.mk
 
