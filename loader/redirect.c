@@ -21,10 +21,20 @@ struct ld_patch {
 	const struct ld_section *new_target;
 };
 
+/* A live edge into an old section, and the section it moves to. */
+struct ld_move {
+	struct ld_dep *edge;
+	const struct ld_section *new_;
+};
+
 struct ld_redirect {
 	struct ld_namespace *ns;
 	struct ld_patch *patches;
 	size_t npatches;
+	struct ld_move *moves;       /* each live edge once */
+	size_t nmoves;
+	const struct ld_redirect_pair **map; /* by old section (ld_pair_of) */
+	size_t map_cap;
 	uint64_t *pages;             /* read-only pages to patch, sorted */
 	void **alias;                /* their writable aliases */
 	size_t npages, naliased;
@@ -65,40 +75,71 @@ static uint64_t ld_read_field(const struct ld_services *svc, uint64_t place, uns
 	return v;
 }
 
-/* Plan the patches of one edge into old (redirected to new). */
-static enum err ld_redirect_edge(struct ld_redirect *r, struct ld_dep *d,
-				 const struct ld_section *new_)
+/* Plan the patch of relocation rel, on edge d (into old), redirected to new. */
+static enum err ld_redirect_one(struct ld_redirect *r, struct ld_dep *d,
+				const struct ld_reloc *rel, const struct ld_section *new_)
 {
+	struct ld_patch *p = &r->patches[r->npatches];
+	unsigned w;
+	enum err e = ld_redirect_field(r, rel, d->target, &p->old_field, &w);
+
+	if (e == E_OK)
+		e = ld_redirect_field(r, rel, new_, &p->new_field, &w);
+	if (e != E_OK)
+		return e;
+	p->place = rel->source->addr + rel->offset;
+	p->width = (uint8_t)w;
+	p->data = rel->source->kind == LD_KIND_DATA;
+	p->edge = d;
+	p->new_target = new_;
+	if (!p->data && ld_read_field(r->ns->svc, p->place, w) != p->old_field) {
+		LD_LOG(r->ns->svc, "redirect: %s:%s+%lx holds %lx, not the %lx its "
+		       "relocation gives: the description does not match memory",
+		       ld_crate_name(rel->source->crate), rel->source->name,
+		       (unsigned long)rel->offset,
+		       (unsigned long)ld_read_field(r->ns->svc, p->place, w),
+		       (unsigned long)p->old_field);
+		return E_LD_BAD_STATE;
+	}
+	r->npatches++;
+	return E_OK;
+}
+
+/* Old sections to their pair (r->map): open addressing on the pointer. */
+static size_t ld_pair_hash(const struct ld_section *s, size_t cap)
+{
+	return (size_t)(((uintptr_t)s >> 4) * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+}
+
+static const struct ld_redirect_pair *ld_pair_of(const struct ld_redirect *r,
+						 const struct ld_section *s)
+{
+	for (size_t h = ld_pair_hash(s, r->map_cap); r->map[h]; h = (h + 1) & (r->map_cap - 1))
+		if (r->map[h]->old == s)
+			return r->map[h];
+	return NULL;
+}
+
+/* Plan the patches of live source section src, reading its relocations once:
+ * each one into an old section (an edge from src marks it) is redirected. */
+static enum err ld_redirect_source(struct ld_redirect *r, const struct ld_section *src)
+{
+	uint64_t stamp = ld_deps_stamp(r->ns);
 	struct ld_reloc_iter it;
 	struct ld_reloc rel;
-	enum err e;
+	enum err e = E_OK;
 
-	for (ld_relocs_of_dep(&it, d); ld_reloc_next(&it, &rel);) {
-		struct ld_patch *p = &r->patches[r->npatches];
-		unsigned w;
-
-		e = ld_redirect_field(r, &rel, d->target, &p->old_field, &w);
-		if (e == E_OK)
-			e = ld_redirect_field(r, &rel, new_, &p->new_field, &w);
-		if (e != E_OK)
-			return e;
-		p->place = rel.source->addr + rel.offset;
-		p->width = (uint8_t)w;
-		p->data = rel.source->kind == LD_KIND_DATA;
-		p->edge = d;
-		p->new_target = new_;
-		if (!p->data && ld_read_field(r->ns->svc, p->place, w) != p->old_field) {
-			LD_LOG(r->ns->svc, "redirect: %s:%s+%lx holds %lx, not the %lx its "
-			       "relocation gives: the description does not match memory",
-			       ld_crate_name(rel.source->crate), rel.source->name,
-			       (unsigned long)rel.offset,
-			       (unsigned long)ld_read_field(r->ns->svc, p->place, w),
-			       (unsigned long)p->old_field);
-			return E_LD_BAD_STATE;
-		}
-		r->npatches++;
+	for (struct ld_dep *d = src->deps; d; d = d->next_dep) {
+		if (!ld_pair_of(r, d->target))
+			continue;
+		d->target->dep_stamp = stamp; /* (the loader's edge finder, reused) */
+		d->target->dep_last = d;
 	}
-	return E_OK;
+	for (ld_relocs_of_section(&it, src); e == E_OK && ld_reloc_next(&it, &rel);)
+		if (rel.target && rel.target->dep_stamp == stamp)
+			e = ld_redirect_one(r, rel.target->dep_last, &rel,
+					    ld_pair_of(r, rel.target)->new_);
+	return e;
 }
 
 /* Sort and deduplicate the read-only pages the patches touch. */
@@ -152,6 +193,8 @@ void ld_redirect_abort(struct ld_redirect *r)
 	svc->heap_free(svc->ctx, r->alias);
 	svc->heap_free(svc->ctx, r->pages);
 	svc->heap_free(svc->ctx, r->patches);
+	svc->heap_free(svc->ctx, r->moves);
+	svc->heap_free(svc->ctx, r->map);
 	svc->heap_free(svc->ctx, r);
 }
 
@@ -181,10 +224,18 @@ enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair
 			  void *ctx, struct ld_redirect **out)
 {
 	const struct ld_services *svc = ns->svc;
-	size_t total = ld_redirect_count(pairs, n, retiring, ctx);
+	size_t total = ld_redirect_count(pairs, n, retiring, ctx), nedges = 0, nsrc = 0;
 	struct ld_redirect *r = ld_alloc(svc, sizeof(*r));
+	size_t cap = 16;
+	const struct ld_section **src = NULL;
+	uint64_t seen = ld_deps_stamp(ns);
 	enum err e = E_OK;
 
+	for (size_t i = 0; i < n; i++)
+		for (const struct ld_dep *d = pairs[i].old->dependents; d; d = d->next_dependent)
+			nedges++;
+	while (cap < 2 * n)
+		cap *= 2;
 	if (r) {
 		r->ns = ns;
 		r->pairs = pairs;
@@ -192,17 +243,37 @@ enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair
 		r->patches = ld_alloc_raw(svc, total * sizeof(*r->patches));
 		r->pages = ld_alloc_raw(svc, 2 * total * sizeof(*r->pages));
 		r->alias = ld_alloc(svc, 2 * total * sizeof(*r->alias));
+		r->moves = ld_alloc_raw(svc, (nedges + 1) * sizeof(*r->moves));
+		r->map_cap = cap;
+		r->map = ld_alloc(svc, cap * sizeof(*r->map));
+		src = ld_alloc_raw(svc, (nedges + 1) * sizeof(*src));
 	}
-	if (!r || !r->patches || !r->pages || !r->alias) {
+	if (!r || !r->patches || !r->pages || !r->alias || !r->moves || !r->map || !src) {
 		LD_LOG(svc, "redirect: out of heap for %lu fields", (unsigned long)total);
+		svc->heap_free(svc->ctx, src);
 		ld_redirect_abort(r);
 		return E_NO_HEAP;
 	}
-	for (size_t i = 0; i < n && e == E_OK; i++)
-		for (struct ld_dep *d = pairs[i].old->dependents; d && e == E_OK;
-		     d = d->next_dependent)
-			if (!retiring(ctx, d->source))
-				e = ld_redirect_edge(r, d, pairs[i].new_);
+	for (size_t i = 0; i < n; i++) { /* the pairs by old section */
+		size_t h = ld_pair_hash(pairs[i].old, cap);
+
+		while (r->map[h])
+			h = (h + 1) & (cap - 1);
+		r->map[h] = &pairs[i];
+	}
+	for (size_t i = 0; i < n; i++) /* each live edge to move; each source once */
+		for (struct ld_dep *d = pairs[i].old->dependents; d; d = d->next_dependent) {
+			if (!d->nrelocs || retiring(ctx, d->source))
+				continue; /* (a binding edge has nothing to redirect) */
+			r->moves[r->nmoves++] = (struct ld_move){ d, pairs[i].new_ };
+			if (d->source->dep_stamp != seen) {
+				d->source->dep_stamp = seen;
+				src[nsrc++] = d->source;
+			}
+		}
+	for (size_t i = 0; i < nsrc && e == E_OK; i++)
+		e = ld_redirect_source(r, src[i]);
+	svc->heap_free(svc->ctx, src);
 	if (e == E_OK) {
 		ld_redirect_pages(r);
 		e = ld_redirect_alias(r);
@@ -244,25 +315,29 @@ static bool ld_redirect_write(const struct ld_redirect *r, const struct ld_patch
 	return true;
 }
 
-/* The source crate's view of relocations into old now names new. */
+/* A hand-built source's records of relocations into old now name new. */
 static void ld_redirect_records(struct ld_dep *d, const struct ld_section *old,
 				const struct ld_section *new_)
 {
-	struct ld_crate *c = d->source->crate;
+	struct ld_reloc *rec = (struct ld_reloc *)d->source->recs;
 
-	if (d->source->recs) { /* hand-built: the records of this source section */
-		struct ld_reloc *rec = (struct ld_reloc *)d->source->recs;
+	for (uint64_t i = 0; i < d->source->nrelocs; i++)
+		if (rec[i].target == old)
+			rec[i].target = new_;
+}
 
-		for (uint64_t i = 0; i < d->source->nrelocs; i++)
-			if (rec[i].target == old)
-				rec[i].target = new_;
-		return;
-	}
-	for (uint32_t i = 0; i < c->nbindings; i++) { /* loaded: every binding to old */
-		if (c->bindings[i].section != old)
+/* A loaded crate's bindings to old sections now name their new ones (once per
+ * crate, not per edge). */
+static void ld_redirect_bindings(const struct ld_redirect *r, struct ld_crate *c)
+{
+	for (uint32_t i = 0; i < c->nbindings; i++) {
+		const struct ld_redirect_pair *p = c->bindings[i].section
+							   ? ld_pair_of(r, c->bindings[i].section)
+							   : NULL;
+		if (!p)
 			continue;
-		c->bindings[i].section = new_;
-		c->bindings[i].value += new_->addr - old->addr;
+		c->bindings[i].section = p->new_;
+		c->bindings[i].value += p->new_->addr - p->old->addr;
 	}
 }
 
@@ -282,28 +357,35 @@ static void ld_redirect_move(struct ld_dep *d, struct ld_section *new_)
 
 void ld_redirect_commit(struct ld_redirect *r, struct ld_redirect_stats *st)
 {
-	size_t i = 0;
-
 	*st = (struct ld_redirect_stats){ .pages = r->npages };
-	while (i < r->npatches) { /* the patches of one edge are consecutive */
-		struct ld_dep *d = r->patches[i].edge;
-		const struct ld_section *old = d->target, *new_ = r->patches[i].new_target;
+	for (size_t i = 0; i < r->npatches; i++) {
+		const struct ld_patch *p = &r->patches[i];
+		bool ok = ld_redirect_write(r, p);
 
-		for (; i < r->npatches && r->patches[i].edge == d; i++) {
-			bool ok = ld_redirect_write(r, &r->patches[i]);
+		st->written += ok;
+		st->kept += !ok;
+		if (!ok)
+			LD_LOG(r->ns->svc, "redirect: %s:%s: the word at %lx was changed at run "
+			       "time: left as it is", ld_crate_name(p->edge->source->crate),
+			       p->edge->source->name, (unsigned long)p->place);
+	}
+	/* a word changed at run time no longer holds a relocated value: its edge
+	 * moves all the same (a retire scans memory for what such a word may
+	 * still point at) */
+	for (size_t i = 0; i < r->nmoves; i++) {
+		struct ld_dep *d = r->moves[i].edge;
+		struct ld_crate *c = d->source->crate;
+		bool seen = false;
 
-			st->written += ok;
-			st->kept += !ok;
-			if (!ok)
-				LD_LOG(r->ns->svc, "redirect: %s:%s: the word at %lx was changed at run "
-				       "time: left as it is", ld_crate_name(d->source->crate),
-				       d->source->name, (unsigned long)r->patches[i].place);
+		if (d->source->recs) {
+			ld_redirect_records(d, d->target, r->moves[i].new_);
+		} else {
+			for (size_t k = 0; k < i && !seen; k++) /* (a few crates: each once) */
+				seen = r->moves[k].edge->source->crate == c;
+			if (!seen)
+				ld_redirect_bindings(r, c);
 		}
-		/* a word changed at run time no longer holds a relocated value: the
-		 * edge moves all the same (a retire scans memory for what such a word
-		 * may still point at) */
-		ld_redirect_records(d, old, new_);
-		ld_redirect_move(d, (struct ld_section *)new_);
+		ld_redirect_move(d, (struct ld_section *)r->moves[i].new_);
 		st->edges++;
 	}
 	ld_redirect_abort(r); /* unmaps the aliases and frees the plan */
