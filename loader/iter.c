@@ -51,6 +51,8 @@ static bool ld_reloc_decode(const struct ld_reloc_iter *it, const struct ld_rela
 
 	if (type == LD_RELOC_NONE)
 		return false;
+	if (it->stamp && !(bd->section && bd->section->dep_stamp == it->stamp) && !c->got)
+		return false; /* (the redirect's filter: not a target it marked) */
 	if (written && arch_reloc_may_use_got(type)) {
 		if (c->got_relaxed[ord / 8] & (1u << (ord % 8)))
 			type = arch_reloc_relaxed_type(type);

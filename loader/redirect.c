@@ -135,10 +135,23 @@ static enum err ld_redirect_source(struct ld_redirect *r, const struct ld_sectio
 		d->target->dep_stamp = stamp; /* (the loader's edge finder, reused) */
 		d->target->dep_last = d;
 	}
-	for (ld_relocs_of_section(&it, src); e == E_OK && ld_reloc_next(&it, &rel);)
-		if (rel.target && rel.target->dep_stamp == stamp)
-			e = ld_redirect_one(r, rel.target->dep_last, &rel,
-					    ld_pair_of(r, rel.target)->new_);
+	ld_relocs_of_section(&it, src);
+	it.stamp = stamp; /* (entries to other targets skipped early) */
+	while (e == E_OK && ld_reloc_next(&it, &rel)) {
+		const struct ld_redirect_pair *p;
+
+		if (!rel.target || rel.target->dep_stamp != stamp)
+			continue;
+		p = ld_pair_of(r, rel.target);
+		if (p->starts_only && (rel.target_offset || rel.addend > 0 || rel.addend < -8)) {
+			LD_LOG(r->ns->svc, "redirect: %s:%s+%lx refers to %s:%s+%lx%+ld, inside a "
+			       "section laid out anew", ld_crate_name(src->crate), src->name,
+			       (unsigned long)rel.offset, ld_crate_name(rel.target->crate),
+			       rel.target->name, (unsigned long)rel.target_offset, (long)rel.addend);
+			return E_LD_REDIRECT_INSIDE;
+		}
+		e = ld_redirect_one(r, rel.target->dep_last, &rel, p->new_);
+	}
 	return e;
 }
 
@@ -147,12 +160,17 @@ static void ld_redirect_pages(struct ld_redirect *r)
 {
 	size_t n = 0, i, k;
 
-	for (i = 0; i < r->npatches; i++) {
+	for (i = 0; i < r->npatches; i++) { /* (a page repeated next to itself: once) */
+		uint64_t first = r->patches[i].place & ~(LD_PAGE_SIZE - 1);
+		uint64_t last = (r->patches[i].place + r->patches[i].width - 1) &
+				~(LD_PAGE_SIZE - 1);
+
 		if (r->patches[i].data)
 			continue;
-		r->pages[n++] = r->patches[i].place & ~(LD_PAGE_SIZE - 1);
-		r->pages[n++] = (r->patches[i].place + r->patches[i].width - 1) &
-				~(LD_PAGE_SIZE - 1);
+		if (n == 0 || r->pages[n - 1] != first)
+			r->pages[n++] = first;
+		if (last != first)
+			r->pages[n++] = last;
 	}
 	for (i = 1; i < n; i++) { /* insertion sort: patches come in page runs */
 		uint64_t v = r->pages[i];

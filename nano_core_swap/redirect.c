@@ -141,24 +141,6 @@ static const struct ld_dep *live_reference(struct swap_plan *p, const struct ld_
 	return NULL;
 }
 
-/* Does every live reference into s land at its start (a function's or an
- * object's: the symbol at offset 0, an addend no further than a PC-relative
- * field's bias)? Then a new version may resize it. */
-static bool live_references_at_start(struct swap_plan *p, const struct ld_section *s)
-{
-	for (const struct ld_dep *d = s->dependents; d; d = d->next_dependent) {
-		struct ld_reloc_iter it;
-		struct ld_reloc r;
-
-		if (!d->nrelocs || swap_retiring(p, d->source))
-			continue;
-		ld_relocs_of_dep(&it, d);
-		while (ld_reloc_next(&it, &r))
-			if (r.target_offset != 0 || r.addend > 0 || r.addend < -8)
-				return false;
-	}
-	return true;
-}
 
 /* The new copy's section called `name`, by a name index built on first use
  * (*tab, *cap). NULL if it has none (or no heap: *e). */
@@ -208,15 +190,15 @@ static enum err pair_member_sections(struct swap_plan *p, unsigned i,
 			     ? guess : new_section(p, i, name, &tab, &cap, &e);
 		if (e != E_OK)
 			break;
-		if (to && to->kind == s->kind &&
-		    ((to->size == s->size && !(p->layout_changed[i] && s->kind == LD_KIND_DATA)) ||
-		     live_references_at_start(p, s))) {
-			p->pairs[p->npairs++] = (struct ld_redirect_pair){ .old = s, .new_ = to };
+		if (to && to->kind == s->kind) { /* laid out anew: references at its start only */
+			p->pairs[p->npairs++] = (struct ld_redirect_pair){
+				.old = s, .new_ = to,
+				.starts_only = to->size != s->size ||
+					       (p->layout_changed[i] && s->kind == LD_KIND_DATA) };
 			continue;
 		}
-		pr_err("swap: %s: %s %s of %lu bytes, which %s's %s still refers to (%u "
-		       "relocations)\n", p->object[i], !to ? "has no" : s->kind == LD_KIND_DATA ?
-		       "lays out anew" : "resizes", s->name, s->size,
+		pr_err("swap: %s: has no %s of %lu bytes, which %s's %s still refers to (%u "
+		       "relocations)\n", p->object[i], s->name, s->size,
 		       ld_crate_name(d->source->crate), d->source->name, d->nrelocs);
 		e = E_SWAP_STILL_USED;
 	}

@@ -54,6 +54,7 @@
 	X(LD_DUPLICATE_CRATE, "a crate of that name is already loaded")        \
 	X(LD_UNRESOLVED, "undefined symbols could not be resolved")            \
 	X(LD_RELOC_OVERFLOW, "relocation result does not fit its field")       \
+	X(LD_REDIRECT_INSIDE, "a reference lands inside a section laid out anew") \
 	X(LD_NOT_FOUND, "no such symbol, crate or section")                    \
 	X(LD_IN_USE, "crate is still depended on by other crates")             \
 	X(LD_BAD_BINDING, "bound section does not match the new section")      \

@@ -227,6 +227,10 @@ void ld_group_abort(struct ld_group *g);
  */
 struct ld_redirect_pair {
 	const struct ld_section *old, *new_;
+	bool starts_only;	/* new_ is laid out anew (another size or layout): a
+				 * reference may only land at old's start (the symbol
+				 * at offset 0, an addend no further than a
+				 * PC-relative field's bias), else E_LD_REDIRECT_INSIDE */
 };
 struct ld_redirect_stats {
 	uint64_t written, kept; /* fields rewritten; data fields left alone */
@@ -296,6 +300,7 @@ struct ld_reloc_iter {
 	const struct ld_section *target; /* only this target; NULL: all */
 	const struct ld_rela_group *group;
 	uint64_t k;
+	uint64_t stamp;                  /* loader-internal: only targets so stamped */
 };
 void ld_relocs_of_section(struct ld_reloc_iter *it, const struct ld_section *sec);
 void ld_relocs_of_dep(struct ld_reloc_iter *it, const struct ld_dep *dep);

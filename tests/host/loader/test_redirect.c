@@ -152,8 +152,41 @@ static void test_redirect_plan_fails(struct tctx *t)
 	}
 }
 
+/* A section laid out anew (starts_only: a new version's provider_array of
+ * another layout): basic's provider_array[2] lands inside it, so the plan is
+ * refused by name and nothing changes; references to the start would pass. */
+static void test_redirect_inside_refused(struct tctx *t)
+{
+	struct ld_crate *old, *basic, *new_;
+	struct ld_redirect_pair pairs[32];
+	struct ld_redirect *r;
+	struct shim_counters before;
+	size_t n, k;
+
+	CHECK(t, tns(t) && tsetup(t, &old, &basic, &new_));
+	n = tpairs(old, new_, pairs, 31);
+	for (k = 0; k < n; k++)
+		pairs[k].starts_only = true; /* the functions: called at their start */
+	pairs[n].old = tsection_by_name(old, ".data.provider_array");
+	pairs[n].new_ = tsection_by_name(new_, ".data.provider_array");
+	pairs[n].starts_only = true;
+	CHECK(t, pairs[n].old && pairs[n].new_);
+	tretiring_crate = old;
+	before = tsnap(t);
+	CHECK_ERR(t, ld_redirect_plan(t->ns, pairs, n + 1, tretiring, NULL, &r),
+		  E_LD_REDIRECT_INSIDE);
+	CHECK(t, shim_log_contains(&t->shim, "inside a section laid out anew"));
+	CHECK(t, shim_log_contains(&t->shim, "provider_array"));
+	CHECK_UNCHANGED(t, before);
+	CHECK(t, tedges(basic, old) == 2 && tedges(basic, new_) == 0);
+	/* without the array, every reference lands at a start: planned */
+	CHECK_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_OK);
+	ld_redirect_abort(r);
+}
+
 const struct test_case tests_redirect[] = {
 	{ "redirect", test_redirect, true },
 	{ "redirect_plan_fails", test_redirect_plan_fails, true },
+	{ "redirect_inside_refused", test_redirect_inside_refused, true },
 	{ 0 },
 };
