@@ -11,8 +11,8 @@
 
 #define NCD_MAX_COUNT	(1u << 24)
 
-#define BAD(...) do { pr_err("swap: nano_core description: " __VA_ARGS__); \
-		      return E_SWAP_BAD_DESC; } while (0)
+/* Every refusal: one message that starts so, then E_SWAP_BAD_DESC. */
+#define NCD_BAD "swap: nano_core description: "
 
 /* Lay the tables out after the header; false if they do not fit in size. */
 static bool ncd_layout(const uint8_t *p, size_t size, struct ncd_view *v)
@@ -81,19 +81,31 @@ static enum err ncd_check_module_sections(const struct ncd_view *v, uint32_t mi,
 		ndata += s->kind == NCD_DATA;
 
 		if ((s->module != mi) | (s->name >= h->strtab_size) | (s->kind > NCD_DATA) |
-		    (s->addr + s->size < s->addr))
-			BAD("section %u is out of range\n", i);
-		if (!ncd_full_name_ok(v, s, m, len))
-			BAD("section %u (%s): its full name is not \"%s:%s\"\n", i, ncd_str(v, s->name),
-			    ncd_str(v, m->name), ncd_str(v, s->name));
-		if (s->first_reloc != *next_reloc || s->nrelocs > h->nrelocs - *next_reloc)
-			BAD("section %u (%s): records [%u, +%u) do not follow the previous ones (%u)\n",
-			    i, ncd_str(v, s->name), s->first_reloc, s->nrelocs, *next_reloc);
+		    (s->addr + s->size < s->addr)) {
+			pr_err(NCD_BAD "section %u: module %u (in %u's run), name at %u of %u, "
+			       "kind %u, [%lx, +%lx)\n", i, s->module, mi, s->name, h->strtab_size,
+			       s->kind, s->addr, s->size);
+			return E_SWAP_BAD_DESC;
+		}
+		if (!ncd_full_name_ok(v, s, m, len)) {
+			pr_err(NCD_BAD "section %u (%s): its full name is not \"%s:%s\"\n", i,
+			       ncd_str(v, s->name), ncd_str(v, m->name), ncd_str(v, s->name));
+			return E_SWAP_BAD_DESC;
+		}
+		if (s->first_reloc != *next_reloc || s->nrelocs > h->nrelocs - *next_reloc) {
+			pr_err(NCD_BAD "section %u (%s): records [%u, +%u) do not follow the "
+			       "previous ones (%u)\n", i, ncd_str(v, s->name), s->first_reloc,
+			       s->nrelocs, *next_reloc);
+			return E_SWAP_BAD_DESC;
+		}
 		*next_reloc += s->nrelocs;
 	}
-	if (ndata != m->ndata_sections)
-		BAD("module %u (%s) says %u data sections, it has %u\n", mi, ncd_str(v, m->name),
-		    m->ndata_sections, ndata);
+	if (ndata != m->ndata_sections) {
+		pr_err(NCD_BAD "module %u (%s) says %u data sections, it has %u\n", mi,
+		       ncd_str(v, m->name),
+		       m->ndata_sections, ndata);
+		return E_SWAP_BAD_DESC;
+	}
 	return E_OK;
 }
 
@@ -108,21 +120,33 @@ static enum err ncd_check_sections(const struct ncd_view *v)
 		const struct ncd_module *m = &v->mods[i];
 
 		if (m->name >= h->strtab_size || m->first_section != next_section ||
-		    m->nsections > h->nsections - next_section)
-			BAD("module %u is out of range: sections [%u, +%u) after %u of %u\n", i,
-			    m->first_section, m->nsections, next_section, h->nsections);
+		    m->nsections > h->nsections - next_section) {
+			pr_err(NCD_BAD "module %u is out of range: sections [%u, +%u) after %u of "
+			       "%u\n", i,
+			       m->first_section, m->nsections, next_section, h->nsections);
+			return E_SWAP_BAD_DESC;
+		}
 		if (m->layout % 8 || m->layout_size % 8 ||
-		    (uint64_t)m->layout + m->layout_size > h->layouts_size)
-			BAD("module %u: layout blob [%u, +%u) is not 8-aligned in the %u bytes\n", i,
-			    m->layout, m->layout_size, h->layouts_size);
+		    (uint64_t)m->layout + m->layout_size > h->layouts_size) {
+			pr_err(NCD_BAD "module %u: layout blob [%u, +%u) is not 8-aligned in "
+			       "the %u bytes\n", i,
+			       m->layout, m->layout_size, h->layouts_size);
+			return E_SWAP_BAD_DESC;
+		}
 		next_section += m->nsections;
 		if (ncd_check_module_sections(v, i, &next_reloc) != E_OK)
 			return E_SWAP_BAD_DESC;
 	}
-	if (next_section != h->nsections)
-		BAD("the modules' sections add up to %u, not %u\n", next_section, h->nsections);
-	if (next_reloc != h->nrelocs)
-		BAD("the sections' records add up to %u, not %u\n", next_reloc, h->nrelocs);
+	if (next_section != h->nsections) {
+		pr_err(NCD_BAD "the modules' sections add up to %u, not %u\n", next_section,
+		       h->nsections);
+		return E_SWAP_BAD_DESC;
+	}
+	if (next_reloc != h->nrelocs) {
+		pr_err(NCD_BAD "the sections' records add up to %u, not %u\n", next_reloc,
+		       h->nrelocs);
+		return E_SWAP_BAD_DESC;
+	}
 	return E_OK;
 }
 
@@ -137,24 +161,34 @@ static enum err ncd_check_symbols(const struct ncd_view *v)
 		const struct ncd_module *mod = &v->mods[m];
 
 		if (mod->first_symbol != next || mod->nsymbols > h->nsymbols - next ||
-		    mod->ndata_symbols > mod->nsymbols)
-			BAD("module %u: symbols [%u, +%u) (%u of data) after %u of %u\n", m,
-			    mod->first_symbol, mod->nsymbols, mod->ndata_symbols, next, h->nsymbols);
+		    mod->ndata_symbols > mod->nsymbols) {
+			pr_err(NCD_BAD "module %u: symbols [%u, +%u) (%u of data) after %u of %u\n",
+			       m, mod->first_symbol, mod->nsymbols, mod->ndata_symbols, next,
+			       h->nsymbols);
+			return E_SWAP_BAD_DESC;
+		}
 		for (uint32_t i = next; i < next + mod->nsymbols; i++) {
 			const struct ncd_symbol *y = &v->syms[i];
 			bool data = i < next + mod->ndata_symbols;
 
 			if ((y->name >= h->strtab_size) | (y->section >= h->nsections) ||
 			    v->secs[y->section].module != m ||
-			    (v->secs[y->section].kind == NCD_DATA) != data)
-				BAD("symbol %u is out of range, or not in module %u's %s\n", i, m,
-				    data ? "data" : "code");
+			    (v->secs[y->section].kind == NCD_DATA) != data) {
+				pr_err(NCD_BAD "symbol %u: name at %u, section %u: out of range, "
+				       "or not in module %u's %s\n", i, y->name, y->section, m,
+				       data ? "data" : "code");
+				return E_SWAP_BAD_DESC;
+			}
 		}
 		next += mod->nsymbols;
 	}
 	for (uint32_t i = next; i < h->nsymbols; i++)
-		if (v->syms[i].name >= h->strtab_size || v->syms[i].section != NCD_NONE)
-			BAD("symbol %u is out of range, or a module's after the linker's\n", i);
+		if (v->syms[i].name >= h->strtab_size || v->syms[i].section != NCD_NONE) {
+			pr_err(NCD_BAD "symbol %u: name at %u, section %u: out of range, or a "
+			       "module's after the linker's\n", i, v->syms[i].name,
+			       v->syms[i].section);
+			return E_SWAP_BAD_DESC;
+		}
 	return E_OK;
 }
 
@@ -172,10 +206,13 @@ enum err ncd_check_relocs(const struct ncd_view *v, uint32_t section)
 	uint32_t nsections = v->h->nsections;
 
 	for (uint32_t i = 0; i < s->nrelocs; i++, r++) /* (NCD_NONE + 1 wraps to 0) */
-		if ((r->source != section) | (r->offset >= s->size) | (r->target + 1 > nsections))
-			BAD("relocation %u (of %s): source %u, offset 0x%lx of 0x%lx, target %u\n",
-			    s->first_reloc + i, ncd_str(v, s->full_name), r->source, r->offset,
-			    s->size, r->target);
+		if ((r->source != section) | (r->offset >= s->size) | (r->target + 1 > nsections)) {
+			pr_err(NCD_BAD "relocation %u (of %s): source %u, offset 0x%lx of 0x%lx, "
+			       "target %u\n",
+			       s->first_reloc + i, ncd_str(v, s->full_name), r->source, r->offset,
+			       s->size, r->target);
+			return E_SWAP_BAD_DESC;
+		}
 	return E_OK;
 }
 
@@ -183,16 +220,24 @@ enum err ncd_parse(const void *data, size_t size, struct ncd_view *v)
 {
 	const struct ncd_header *h = data;
 
-	if (size < sizeof(*h) || memcmp(h->magic, NCD_MAGIC, 8) != 0)
-		BAD("bad size (%zu) or magic\n", size);
+	if (size < sizeof(*h) || memcmp(h->magic, NCD_MAGIC, 8) != 0) {
+		pr_err(NCD_BAD "bad size (%zu) or magic\n", size);
+		return E_SWAP_BAD_DESC;
+	}
 	if (h->nmodules > NCD_MAX_COUNT || h->nsections > NCD_MAX_COUNT ||
-	    h->nsymbols > NCD_MAX_COUNT || h->nrelocs > NCD_MAX_COUNT)
-		BAD("a count exceeds NCD_MAX_COUNT (%u)\n", NCD_MAX_COUNT);
+	    h->nsymbols > NCD_MAX_COUNT || h->nrelocs > NCD_MAX_COUNT) {
+		pr_err(NCD_BAD "a count exceeds NCD_MAX_COUNT (%u)\n", NCD_MAX_COUNT);
+		return E_SWAP_BAD_DESC;
+	}
 	v->h = h;
-	if (!ncd_layout(data, size, v))
-		BAD("tables run past the end (%zu bytes)\n", size);
-	if (h->strtab_size == 0 || v->strs[h->strtab_size - 1] != '\0')
-		BAD("string table is not NUL-terminated\n");
+	if (!ncd_layout(data, size, v)) {
+		pr_err(NCD_BAD "tables run past the end (%zu bytes)\n", size);
+		return E_SWAP_BAD_DESC;
+	}
+	if (h->strtab_size == 0 || v->strs[h->strtab_size - 1] != '\0') {
+		pr_err(NCD_BAD "string table is not NUL-terminated\n");
+		return E_SWAP_BAD_DESC;
+	}
 	return ncd_check_tables(v);
 }
 

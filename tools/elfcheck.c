@@ -28,7 +28,7 @@
 static bool elfcheck_stub(void *ctx, const char *name, uint64_t *value)
 {
 	(void)ctx, (void)name;
-	*value = LD_MODULE_AREA_BASE; /* reachable by PC32 and 32S from any module */
+	*value = LD_CMODEL_KERNEL_BASE; /* reachable by PC32 and 32S from any module */
 	return true;
 }
 

@@ -7,6 +7,7 @@
 #define CONSOLE_CONSOLE_H
 
 #include <stdarg.h>
+#include <nanoswap/err.h>
 
 enum log_level {
 	LOG_ERR,
@@ -28,8 +29,8 @@ void console_set_level(enum log_level level);
 enum log_level console_get_level(void);
 /* "err", "warn", "info" or "debug". */
 const char *console_level_name(enum log_level level);
-/* Parse "err", "warn", "info" or "debug"; returns 0 on success, -1 if unknown. */
-int console_parse_level(const char *name, enum log_level *out);
+/* Parse "err", "warn", "info" or "debug": E_OK, or E_LOG_UNKNOWN_LEVEL. */
+enum err console_parse_level(const char *name, enum log_level *out) NS_MUST_CHECK;
 
 #define pr_err(...)	klog(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...)	klog(LOG_WARN, __VA_ARGS__)

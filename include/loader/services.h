@@ -18,9 +18,11 @@
 #include <stdint.h>
 #include <nanoswap/err.h>
 
-/* Bottom of the module area: every crate is placed at or above it, so that
- * -mcmodel=kernel code (R_X86_64_32S) can reach it. */
-#define LD_MODULE_AREA_BASE 0xFFFFFFFF80000000ull
+/* The lowest address -mcmodel=kernel code reaches (R_X86_64_32S: the top
+ * 2 GiB). Every crate must lie at or above it; the kernel's module area
+ * (MODULE_AREA_BASE, include/memory/layout.h: 0xFFFFFFFFC0000000) is the
+ * upper 1 GiB of that range, and the host tests place crates from this base. */
+#define LD_CMODEL_KERNEL_BASE 0xFFFFFFFF80000000ull
 #define LD_PAGE_SIZE 4096ull
 
 /* Final protection of a mapped range. Anything not executable is also NX. */

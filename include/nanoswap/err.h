@@ -32,6 +32,7 @@
 	X(MB2_BAD_ELF_SECTIONS, "multiboot2 ELF-sections tag is malformed")        \
 	X(MB2_DUPLICATE, "multiboot2 tag that must be unique appears twice")       \
 	X(CMDLINE_BAD, "kernel command line is malformed")                         \
+	X(LOG_UNKNOWN_LEVEL, "no such log level (err, warn, info, debug)")         \
 	X(SWAP_NO_DESC, "no nano_core description (boot module nano_core_desc)")  \
 	X(SWAP_BAD_DESC, "the nano_core description is malformed")                 \
 	X(SWAP_BAD_LAYOUT, "a layout description (.nanoswap.layout) is malformed") \

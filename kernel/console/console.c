@@ -86,15 +86,15 @@ void console_set_level(enum log_level level)
 	console_level = level;
 }
 
-int console_parse_level(const char *name, enum log_level *out)
+enum err console_parse_level(const char *name, enum log_level *out)
 {
 	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
 		if (strcmp(name, level_names[i]) == 0) {
 			*out = (enum log_level)i;
-			return 0;
+			return E_OK;
 		}
 	}
-	return -1;
+	return E_LOG_UNKNOWN_LEVEL;
 }
 
 void panic(const char *fmt, ...)

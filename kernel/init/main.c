@@ -82,7 +82,7 @@ static void apply_cmdline(void)
 	if (cmdline.swap_fail)
 		arm_swap_failure(cmdline.swap_fail);
 	if (cmdline.loglevel) {
-		if (console_parse_level(cmdline.loglevel, &level) == 0)
+		if (console_parse_level(cmdline.loglevel, &level) == E_OK)
 			console_set_level(level);
 		else
 			pr_warn("cmdline: unknown loglevel '%s' (err, warn, info, debug)\n",

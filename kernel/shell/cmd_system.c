@@ -61,7 +61,7 @@ enum err cmd_log(int argc, char **argv)
 		kprintf("log level: %s\n", console_level_name(console_get_level()));
 		return E_OK;
 	}
-	if (console_parse_level(argv[1], &level) != 0) {
+	if (console_parse_level(argv[1], &level) != E_OK) {
 		kprintf("log: unknown level '%s'\n", argv[1]);
 		return E_SHELL_USAGE;
 	}

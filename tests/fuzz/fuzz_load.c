@@ -23,7 +23,7 @@
 static bool fuzz_stub(void *ctx, const char *name, uint64_t *value)
 {
 	(void)ctx, (void)name;
-	*value = LD_MODULE_AREA_BASE + 0x1000;
+	*value = LD_CMODEL_KERNEL_BASE + 0x1000;
 	return true;
 }
 

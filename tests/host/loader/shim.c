@@ -1,6 +1,6 @@
 /*
  * Host services for the loader: see shim.h. Run addresses are handed out
- * upward from LD_MODULE_AREA_BASE + 1 MiB and never reused, so a stale
+ * upward from LD_CMODEL_KERNEL_BASE + 1 MiB and never reused, so a stale
  * address is never silently valid again.
  */
 #include "shim.h"
@@ -236,7 +236,7 @@ void shim_init(struct shim *s)
 		.alias_unmap = shim_alias_unmap,
 		.log = shim_log,
 	};
-	s->next_run = LD_MODULE_AREA_BASE + (1u << 20);
+	s->next_run = LD_CMODEL_KERNEL_BASE + (1u << 20);
 	s->area_limit = 64ull << 20;
 }
 

@@ -1,7 +1,7 @@
 /*
  * The host implementation of the loader's services (include/loader/services.h):
  * heap from malloc, a fake module area whose run addresses start at
- * LD_MODULE_AREA_BASE while the bytes live in host memory, and counters of
+ * LD_CMODEL_KERNEL_BASE while the bytes live in host memory, and counters of
  * everything live, so a test can prove that a failed load returned all it
  * took. Failure injection makes the N-th allocation, reservation, mapping or
  * protection fail, to exercise every unwind path.

@@ -269,15 +269,15 @@ static void test_overflow_pc32_32s(struct tctx *t)
 	ns = tns(t);
 	CHECK(t, ns);
 	before = tsnap(t);
-	tfar_fn = 0x100000000000ull, tfar_data = LD_MODULE_AREA_BASE;
+	tfar_fn = 0x100000000000ull, tfar_data = LD_CMODEL_KERNEL_BASE;
 	CHECK_ERR(t, tload(t, ns, "absref", &opts, &c), E_LD_RELOC_OVERFLOW);
 	CHECK(t, shim_log_contains(&t->shim, "R_X86_64_PLT32"));
 	CHECK_UNCHANGED(t, before);
-	tfar_fn = LD_MODULE_AREA_BASE + 0x1000, tfar_data = 0x80000000ull;
+	tfar_fn = LD_CMODEL_KERNEL_BASE + 0x1000, tfar_data = 0x80000000ull;
 	CHECK_ERR(t, tload(t, ns, "absref", &opts, &c), E_LD_RELOC_OVERFLOW);
 	CHECK(t, shim_log_contains(&t->shim, "R_X86_64_32S"));
 	CHECK_UNCHANGED(t, before);
-	tfar_fn = LD_MODULE_AREA_BASE + 0x1000, tfar_data = 0xFFFFFFFFFFFFF000ull;
+	tfar_fn = LD_CMODEL_KERNEL_BASE + 0x1000, tfar_data = 0xFFFFFFFFFFFFF000ull;
 	CHECK_ERR(t, tload(t, ns, "absref", &opts, &c), E_OK);
 	if (!tobj_read(t, t->compiler, "absref", &b))
 		return;
@@ -312,7 +312,7 @@ static void test_overflow_pc32(struct tctx *t)
 	CHECK_ERR(t, tload(t, ns, "pc32", &opts, &c), E_LD_RELOC_OVERFLOW);
 	CHECK(t, shim_log_contains(&t->shim, "R_X86_64_PC32 at offset"));
 	CHECK_UNCHANGED(t, before);
-	tfar_data = LD_MODULE_AREA_BASE + 0x7fff0000ull; /* within 2 GiB above */
+	tfar_data = LD_CMODEL_KERNEL_BASE + 0x7fff0000ull; /* within 2 GiB above */
 	CHECK_ERR(t, tload(t, ns, "pc32", &opts, &c), E_OK);
 	CHECK(t, tobj_read(t, t->compiler, "pc32", &b));
 	n = tcheck_relocs(t, ns, c, &b);
