@@ -46,6 +46,7 @@ test: $(TEST_ISOS) $(BUILD)/test-shell.iso $(HOST_TEST_BINS) $(BUILD)/tools/elfc
 	@tools/run-suite.sh host.loader $(RESULTS) $(MAKE) --no-print-directory loader-host-test
 	@tools/run-suite.sh elfcheck $(RESULTS) tests/elfcheck.sh $(BUILD) $(NC_MODULES)
 	@tools/run-suite.sh ncdesc $(RESULTS) tests/ncdesc.sh $(BUILD) $(NC_MODULES)
+	@tools/run-suite.sh modgraph $(RESULTS) tests/modgraph.sh $(NC_MODULES)
 	@tools/run-check.sh fuzz.smoke $(RESULTS) $(MAKE) --no-print-directory fuzz-smoke
 	@tools/run-suite.sh iso $(RESULTS) tools/check-iso.sh $(BUILD)/test-ktest.iso $(BUILD) $(NC_MODULES)
 	@$(QEMU_TEST) ktest $(BUILD)/test-ktest.iso 33 $(RESULTS) --ktest \

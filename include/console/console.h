@@ -7,6 +7,7 @@
 #define CONSOLE_CONSOLE_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <nanoswap/err.h>
 
 enum log_level {
@@ -49,5 +50,10 @@ char console_getc(void);
  * with a message that starts with "BUG:".
  */
 __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
+
+/* What panic prints after its message: a backtrace from rbp, registered by
+ * interrupts (which uses the console, so the console cannot call it by name;
+ * none until then). */
+void console_set_backtrace(void (*print)(uint64_t rbp));
 
 #endif

@@ -31,4 +31,20 @@
 /* The stack init continues on after the swap (pages, above a guard page). */
 #define KERNEL_STACK_PAGES	4
 
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+/* Physical address to its direct-map address, and back (a leaf header: the
+ * modules that only need these include nothing of memory's). */
+static inline void *phys_to_virt(uint64_t phys)
+{
+	return (void *)(phys + DIRECT_MAP_BASE);
+}
+
+static inline uint64_t direct_virt_to_phys(const void *virt)
+{
+	return (uint64_t)virt - DIRECT_MAP_BASE;
+}
+#endif
+
 #endif

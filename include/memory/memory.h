@@ -19,15 +19,7 @@ struct bootinfo;
 #define FRAME_MAX_PHYS		(4UL << 30)
 #define FRAME_MAX_RESERVED	128
 
-static inline void *phys_to_virt(uint64_t phys)
-{
-	return (void *)(phys + DIRECT_MAP_BASE);
-}
-
-static inline uint64_t direct_virt_to_phys(const void *virt)
-{
-	return (uint64_t)virt - DIRECT_MAP_BASE;
-}
+/* (phys_to_virt and direct_virt_to_phys: memory/layout.h, a leaf header) */
 
 /* ---- frames (frame.c) ---- */
 

@@ -5,7 +5,7 @@
 #include <bootinfo/bootinfo.h>
 #include <console/console.h>
 #include <lib/string.h>
-#include <memory/memory.h>
+#include <memory/layout.h>
 #include <nanoswap/probe.h>
 
 MODULE_PROBE(bootinfo)

@@ -6,9 +6,10 @@
 #include <bootinfo/bootinfo.h>
 #include <bootinfo/ksym.h>
 #include <console/console.h>
+#include <interrupts/backtrace.h>
 #include <lib/string.h>
 #include <loader/elf.h>	/* ELF definitions only (a leaf header) */
-#include <memory/memory.h>
+#include <memory/layout.h>
 
 static const Elf64_Sym *ksym_syms;
 static uint64_t ksym_nsyms;
@@ -24,6 +25,18 @@ static Elf64_Shdr shdr(unsigned i)
 	       sizeof(sh));
 	return sh;
 }
+
+/* Early backtraces: the image's own names (sections unknown). */
+static bool ksym_no_section(uint64_t addr, const char **crate, const char **section,
+			    uint64_t *offset)
+{
+	(void)addr, (void)crate, (void)section, (void)offset;
+	return false;
+}
+
+static const struct interrupts_symbolizer ksym_symbolizer = {
+	.symbolize = ksym_lookup, .section_at = ksym_no_section,
+};
 
 bool ksym_init(void)
 {
@@ -47,6 +60,7 @@ bool ksym_init(void)
 			ksym_syms = NULL;
 			return false;
 		}
+		interrupts_set_symbolizer(&ksym_symbolizer); /* (until crates has its own) */
 		return true;
 	}
 	pr_warn("ksym: GRUB passed no symbol table; backtraces are not symbolized\n");

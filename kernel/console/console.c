@@ -1,19 +1,17 @@
 /*
- * kprintf, log levels and panic on top of the serial port and the VGA
- * mirror. Formatting itself lives in format.c so the host tests can check it.
+ * kprintf and log levels on top of the serial port and the VGA mirror
+ * (panic is in panic.c). Formatting itself lives in format.c so the host
+ * tests can check it.
  */
 #include <console/console.h>
 #include <console/format.h>
-#include <interrupts/backtrace.h>
 #include <lib/string.h>
-#include <lib/x86.h>
 #include "console_internal.h"
 #include <nanoswap/probe.h>
 
 MODULE_PROBE(console)
 
 static enum log_level console_level = LOG_INFO;
-static int in_panic;
 
 static const char *const level_names[] = {
 	[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
@@ -95,23 +93,4 @@ enum err console_parse_level(const char *name, enum log_level *out)
 		}
 	}
 	return E_LOG_UNKNOWN_LEVEL;
-}
-
-void panic(const char *fmt, ...)
-{
-	va_list ap;
-
-	__asm__ volatile("cli");
-	if (in_panic++) {	/* panicked while panicking: just stop */
-		qemu_exit(QEMU_EXIT_PANIC);
-		cpu_halt_forever();
-	}
-	kprintf("\nPANIC: ");
-	va_start(ap, fmt);
-	kvprintf(fmt, ap);
-	va_end(ap);
-	kprintf("\n");
-	backtrace_print((uint64_t)__builtin_frame_address(0));
-	qemu_exit(QEMU_EXIT_PANIC);
-	cpu_halt_forever();
 }

@@ -12,7 +12,7 @@
  */
 #include "console_internal.h"
 #include <lib/x86.h>
-#include <memory/memory.h>
+#include <memory/layout.h>
 #include <stdint.h>
 
 #define VGA_PHYS	0xB8000

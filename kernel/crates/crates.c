@@ -7,6 +7,7 @@
 #include <bootinfo/ksym.h>
 #include <console/console.h>
 #include <crates/crates.h>
+#include <interrupts/backtrace.h>
 #include <memory/memory.h>
 #include <nanoswap/probe.h>
 #include <nanoswap/swap_hook.h>
@@ -15,11 +16,19 @@ MODULE_PROBE(crates)
 
 static struct ld_namespace *kernel_ns;
 
+/* How backtraces and fault reports name addresses (interrupts cannot call
+ * crates by name: crates uses interrupts). */
+static const struct interrupts_symbolizer crates_symbolizer = {
+	.symbolize = crates_symbolize, .section_at = crates_section_at,
+};
+
 /* After a swap, the namespace uses the new copy's services table (and so
- * the new heap, memory and console code). */
+ * the new heap, memory and console code), and interrupts this copy's
+ * symbolizer. */
 static void crates_swapped(void)
 {
 	ld_namespace_set_services(kernel_ns, crates_services());
+	interrupts_set_symbolizer(&crates_symbolizer);
 }
 SWAP_HOOK(crates_swapped);
 
@@ -29,6 +38,7 @@ void crates_init(void)
 
 	if (e != E_OK)
 		panic("crates: cannot create the namespace: %s", err_name(e));
+	interrupts_set_symbolizer(&crates_symbolizer);
 }
 
 struct ld_namespace *crates_namespace(void)

@@ -3,7 +3,6 @@
  * with [saved rbp][return address]; the boot stub zeroes rbp so the chain ends.
  * A frame pointer outside the known stacks ends the walk instead of faulting.
  */
-#include <crates/crates.h>
 #include <console/console.h>
 #include <interrupts/backtrace.h>
 #include "interrupts_internal.h"
@@ -24,12 +23,31 @@ unsigned backtrace_collect(uint64_t rbp, uint64_t *pcs, unsigned max)
 	return n;
 }
 
+static const struct interrupts_symbolizer *symbolizer;
+
+void interrupts_set_symbolizer(const struct interrupts_symbolizer *s)
+{
+	symbolizer = s;
+}
+
+/* Name addr with the registered symbolizer (false: none, or unknown). */
+bool backtrace_symbolize(uint64_t addr, const char **name, uint64_t *offset)
+{
+	return symbolizer && symbolizer->symbolize(addr, name, offset);
+}
+
+bool interrupts_section_at(uint64_t addr, const char **crate, const char **section,
+			   uint64_t *offset)
+{
+	return symbolizer && symbolizer->section_at(addr, crate, section, offset);
+}
+
 void backtrace_print_addr(uint64_t addr)
 {
 	const char *name;
 	uint64_t off;
 
-	if (crates_symbolize(addr, &name, &off))
+	if (backtrace_symbolize(addr, &name, &off))
 		kprintf("%p %s+0x%lx", (void *)addr, name, off);
 	else
 		kprintf("%p ?", (void *)addr);

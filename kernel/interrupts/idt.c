@@ -2,6 +2,8 @@
  * The IDT: interrupt gates for the 32 CPU exceptions, all into isr.S. The
  * double fault and NMI run on their own IST stacks.
  */
+#include <console/console.h>
+#include <interrupts/backtrace.h>
 #include <interrupts/interrupts.h>
 #include <nanoswap/swap_hook.h>
 #include "interrupts_internal.h"
@@ -46,9 +48,11 @@ void idt_init(void)
 	__asm__ volatile("lidt %0" : : "m"(ptr));
 }
 
-/* After a swap, the new copy points every gate at its own stubs. */
+/* After a swap, the new copy points every gate at its own stubs, and panic
+ * at its own backtrace. */
 static void idt_swapped(void)
 {
 	idt_init();
+	console_set_backtrace(backtrace_print);
 }
 SWAP_HOOK(idt_swapped);

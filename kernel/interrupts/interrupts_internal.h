@@ -2,6 +2,7 @@
 #ifndef INTERRUPTS_INTERNAL_H
 #define INTERRUPTS_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define GDT_KERNEL_CODE	0x08
@@ -33,5 +34,9 @@ int jump_save(struct jump_buf *buf) __attribute__((returns_twice));
 __attribute__((noreturn)) void jump_restore(struct jump_buf *buf, int value);
 
 extern const uint64_t isr_stub_table[32];
+
+/* The registered symbolizer's section answer (backtrace.c); false if none. */
+bool interrupts_section_at(uint64_t addr, const char **crate, const char **section,
+			   uint64_t *offset);
 
 #endif

@@ -4,7 +4,6 @@
  * either resume (a breakpoint, or a fault that fault_catch expected) or panic.
  */
 #include <console/console.h>
-#include <crates/crates.h>
 #include <interrupts/backtrace.h>
 #include <interrupts/interrupts.h>
 #include <lib/string.h>
@@ -54,7 +53,7 @@ static void print_retired(uint64_t error, uint64_t cr2)
 	const char *crate, *section, *colon;
 	uint64_t off;
 
-	if (!crates_section_at(cr2, &crate, &section, &off)) {
+	if (!interrupts_section_at(cr2, &crate, &section, &off)) {
 		kprintf("  %s retired code at %p\n", error & PF_FETCH ? "executing" : "reading",
 			(void *)cr2);
 		return;
@@ -151,4 +150,5 @@ void interrupts_init(void)
 {
 	gdt_init();
 	idt_init();
+	console_set_backtrace(backtrace_print); /* (panic's; console cannot name it) */
 }

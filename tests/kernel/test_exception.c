@@ -4,6 +4,7 @@
  */
 #include <bootinfo/ksym.h>
 #include <crates/crates.h>
+#include <interrupts/backtrace.h>
 #include <interrupts/interrupts.h>
 #include <ktest/ktest.h>
 #include <lib/string.h>
@@ -47,6 +48,17 @@ KTEST(exception, int3_reported_and_resumed)
 	KT_ASSERT(r->npcs >= 3, "backtrace has %u frames", r->npcs);
 	KT_ASSERT(symbol_is(r->pcs[1] - 1, "ktest_fn_exception_int3_reported_and_resumed"),
 		  "caller frame %lx is not this test", r->pcs[1]);
+}
+
+/* What the printed backtrace names comes from the symbolizer crates
+ * registered with interrupts (interrupts cannot call crates by name). */
+KTEST(exception, backtrace_names_through_registered_symbolizer)
+{
+	const char *name;
+	uint64_t off, at = (uint64_t)int3_site + 1;
+
+	KT_ASSERT(backtrace_symbolize(at, &name, &off), "no symbolizer names %lx", at);
+	KT_ASSERT(strcmp(name, "int3_site") == 0 && off == 1, "got %s+%lu", name, off);
 }
 
 KTEST(exception, invalid_opcode_caught)
