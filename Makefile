@@ -114,10 +114,9 @@ $(BUILD)/nanoswap.elf: $(BUILD)/nano_core.elf
 # module's input sections landed, their symbols, and every relocation the
 # static linker applied, attributed and cross-checked. Fails the build if any
 # site cannot be attributed.
-$(BUILD)/tools/ncdesc: tools/ncdesc.c tools/elf_image.h include/nano_core_swap/desc.h $(LOADER_SRCS) $(LOADER_HDRS)
+$(BUILD)/tools/ncdesc: tools/ncdesc.c tools/elf_image.h include/nano_core_swap/desc.h $(LOADER_SRCS) $(LOADER_HDRS) $(LOADER_ERR_SRC)
 	@mkdir -p $(@D)
-	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
-		-Wall -Wextra -Werror -Iinclude -o $@ tools/ncdesc.c $(LOADER_SRCS) kernel/lib/err.c
+	$(Q)$(HOSTCC) $(LOADER_HOST_CFLAGS) -o $@ tools/ncdesc.c $(LOADER_SRCS) $(LOADER_ERR_SRC)
 
 $(BUILD)/nano_core.desc: $(BUILD)/tools/ncdesc $(BUILD)/nano_core.elf
 	$(Q)$(BUILD)/tools/ncdesc $@ $(BUILD)/nano_core.elf $(BUILD)/nano_core.map \

@@ -14,10 +14,14 @@ LOADER_CLANG ?= clang
 LOADER_LD ?= ld
 LOADER_OUT := build/host/loader
 LOADER_SRCS := $(wildcard loader/*.c loader/x86_64/*.c)
-LOADER_HDRS := $(wildcard loader/*.h include/loader/*.h include/nanoswap/*.h)
-LOADER_ERR_SRC := kernel/lib/err.c
+LOADER_HDRS := $(wildcard loader/*.h loader/host/*.h include/loader/*.h include/nanoswap/*.h)
+# The loader on the host: its services (a shim over malloc and host memory)
+# and the enum err tables, for the host tests, elfcheck, the fuzzer and ncdesc.
+LOADER_HOST_DIR := loader/host
+LOADER_ERR_SRC := $(LOADER_HOST_DIR)/err.c
+LOADER_SHIM_SRCS := $(LOADER_HOST_DIR)/shim.c
 LOADER_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-LOADER_HOST_CFLAGS := -std=gnu11 -O1 -g $(LOADER_SAN) -Wall -Wextra -Werror -Iinclude
+LOADER_HOST_CFLAGS := -std=gnu11 -O1 -g $(LOADER_SAN) -Wall -Wextra -Werror -Iinclude -Iloader/host
 LOADER_TEST_DIR := tests/host/loader
 LOADER_TEST_SRCS := $(wildcard $(LOADER_TEST_DIR)/*.c)
 LOADER_TEST_HDRS := $(wildcard $(LOADER_TEST_DIR)/*.h)
@@ -82,10 +86,10 @@ $(LOADER_OUT)/objs/scale/r%.o: build/tools/relgen
 
 LOADER_TEST_BIN := $(LOADER_OUT)/test_loader
 
-$(LOADER_TEST_BIN): $(LOADER_SRCS) $(LOADER_TEST_SRCS) $(LOADER_HDRS) $(LOADER_TEST_HDRS) $(LOADER_ERR_SRC)
+$(LOADER_TEST_BIN): $(LOADER_SRCS) $(LOADER_TEST_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_HDRS) $(LOADER_TEST_HDRS) $(LOADER_ERR_SRC)
 	@mkdir -p $(@D)
 	$(LOADER_Q)$(HOSTCC) $(LOADER_HOST_CFLAGS) -I$(LOADER_TEST_DIR) -o $@ \
-		$(LOADER_SRCS) $(LOADER_TEST_SRCS) $(LOADER_ERR_SRC)
+		$(LOADER_SRCS) $(LOADER_TEST_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_ERR_SRC)
 
 .PHONY: loader-host-test loader-kernel-flags fuzz fuzz-smoke
 loader-kernel-flags: $(LOADER_KOBJS)
@@ -95,11 +99,9 @@ loader-host-test: $(LOADER_TEST_BIN) $(LOADER_TOBJS) $(LOADER_SCALE_OBJS) $(LOAD
 
 # ---- elfcheck --------------------------------------------------------------
 
-LOADER_SHIM_SRCS := $(LOADER_TEST_DIR)/shim.c
-
 build/tools/elfcheck: tools/elfcheck.c tools/elf_image.h $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_HDRS) $(LOADER_ERR_SRC)
 	@mkdir -p $(@D)
-	$(LOADER_Q)$(HOSTCC) $(LOADER_HOST_CFLAGS) -I$(LOADER_TEST_DIR) -o $@ \
+	$(LOADER_Q)$(HOSTCC) $(LOADER_HOST_CFLAGS) -o $@ \
 		tools/elfcheck.c $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_ERR_SRC)
 
 # ---- fuzzing ---------------------------------------------------------------
@@ -117,7 +119,7 @@ LOADER_FUZZ_FIRST := $(LOADER_OUT)/objs/gcc/provider.o
 $(LOADER_FUZZ_BIN): tests/fuzz/fuzz_load.c $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_HDRS) $(LOADER_ERR_SRC)
 	@mkdir -p $(@D)
 	$(LOADER_Q)$(LOADER_CLANG) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Wall -Wextra -Werror -Iinclude -I$(LOADER_TEST_DIR) \
+		-fno-sanitize-recover=all -Wall -Wextra -Werror -Iinclude -I$(LOADER_HOST_DIR) \
 		-DFUZZ_FIRST_OBJECT='"$(abspath $(LOADER_FUZZ_FIRST))"' \
 		-o $@ tests/fuzz/fuzz_load.c $(LOADER_SRCS) $(LOADER_SHIM_SRCS) $(LOADER_ERR_SRC)
 

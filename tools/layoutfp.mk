@@ -7,7 +7,7 @@
 
 LAYOUTFP := $(BUILD)/tools/layoutfp
 LAYOUTFP_SRCS := tools/layoutfp.c tools/layoutfp_type.c tools/layoutfp_blob.c \
-	nano_core_swap/layout.c kernel/console/format.c kernel/lib/err.c
+	nano_core_swap/layout.c kernel/console/format.c loader/host/err.c
 LAYOUTFP_HDRS := tools/layoutfp.h include/nano_core_swap/layout.h include/nanoswap/err.h \
 	include/loader/err_list.h include/console/format.h
 

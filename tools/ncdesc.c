@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include <loader/elf.h>
+#include <loader/elf_file.h>
 #include <nano_core_swap/desc.h>
 #include <nano_core_swap/layout.h>
-#include "../loader/internal.h"
 #include "elf_image.h"
 
 #define MAX_MODULES 32

@@ -27,7 +27,7 @@ HOST_TEST_NAMES   := format mb2 cmdline ncdparse elfimage
 HOST_TEST_BINS := $(patsubst %,$(HOST_TEST_OUT)/test_%,$(HOST_TEST_NAMES))
 host_test_obj = $(patsubst %.c,$(HOST_TEST_OUT)/obj/%.o,$(1))
 HOST_TEST_OBJS := $(call host_test_obj,$(foreach n,$(HOST_TEST_NAMES),\
-	$(HOST_TEST_DIR)/test_$(n).c $(HOST_TEST_$(n))) kernel/lib/err.c)
+	$(HOST_TEST_DIR)/test_$(n).c $(HOST_TEST_$(n))) loader/host/err.c)
 
 # test_layout runs tools/layoutfp on objects of its own (tests/host/layout/)
 include $(HOST_TEST_DIR)/layout/layout.mk
@@ -43,7 +43,7 @@ $(HOST_TEST_OUT)/obj/%.o: %.c $(HOST_TEST_OUT)/obj/flags
 	$(Q)$(HOSTCC) $(HOST_TEST_CFLAGS) -c $< -o $@
 
 define host_test_rule
-$(HOST_TEST_OUT)/test_$(1): $(call host_test_obj,$(HOST_TEST_DIR)/test_$(1).c $(HOST_TEST_$(1)) kernel/lib/err.c)
+$(HOST_TEST_OUT)/test_$(1): $(call host_test_obj,$(HOST_TEST_DIR)/test_$(1).c $(HOST_TEST_$(1)) loader/host/err.c)
 	@mkdir -p $$(@D)
 	$$(Q)$$(HOSTCC) -fsanitize=address,undefined -o $$@ $$^
 endef

@@ -28,7 +28,7 @@ LAYOUT_GCC_OBJS := $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base swapped local_type p
 LAYOUT_TEST_OBJS := $(LAYOUT_GCC_OBJS) $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base_again \
 	shapes_clang twocu moved)
 LAYOUT_TEST_LINK := $(call host_test_obj,$(LAYOUT_TEST_DIR)/test_layout.c \
-	nano_core_swap/layout.c kernel/console/format.c kernel/lib/err.c)
+	nano_core_swap/layout.c kernel/console/format.c loader/host/err.c)
 
 $(LAYOUT_GCC_OBJS): $(LAYOUT_TEST_OUT)/%.o: $(LAYOUT_TEST_DIR)/%.c $(LAYOUT_TEST_DIR)/base.c \
 		$(LAYOUT_TEST_DIR)/shapes.c

@@ -6,8 +6,8 @@
  * took. Failure injection makes the N-th allocation, reservation, mapping or
  * protection fail, to exercise every unwind path.
  */
-#ifndef TESTS_HOST_LOADER_SHIM_H
-#define TESTS_HOST_LOADER_SHIM_H
+#ifndef LOADER_HOST_SHIM_H
+#define LOADER_HOST_SHIM_H
 
 #include <stdbool.h>
 #include <stddef.h>
