@@ -6,6 +6,7 @@
 #                   boot modules a and b, for the shell's `load a`)
 #   make debug      the same, paused, with gdb attached (tools/gdb/nanoswap.py)
 #   make test       host tests + QEMU boot tests; ends with "N passed, N failed"
+#                   (T=PATTERN: only the suites whose name contains it, tests/run.sh)
 #   make bench      benchmarks in guest instructions (QEMU -icount shift=0)
 #   make deps       install the tools (apt-get, as root)
 #   make V=1        show the commands
@@ -33,11 +34,27 @@ else
 Q := @
 endif
 
+# ---- flags: one set per kind of target -----------------------------------
+
+# Kernel code: boot/, every constituent module, and what is built like one
+# (the test crates of tests/modules/, the layout tests' objects).
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
 	-mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-common \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls -ffunction-sections \
 	-fdata-sections -fno-merge-constants -fno-stack-protector -fno-asynchronous-unwind-tables \
-	-fno-unwind-tables -fcf-protection=none -Wall -Wextra -Werror -Iinclude -I$(BUILD)/gen -MMD -MP
+	-fno-unwind-tables -fcf-protection=none -Wall -Wextra -Werror -Iinclude -I$(BUILD)/gen
+# An object compiled outside the kernel's rules to be loaded, by gcc or clang,
+# as a module author would: ext_hello; the loader's test objects and the
+# layout tests' clang object add a section per function and object, as the
+# kernel's modules have.
+MODULE_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -mcmodel=kernel -mno-red-zone \
+	-mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-common -fno-stack-protector \
+	-fcf-protection=none -Wall -Wextra -Werror -Iinclude
+SECTION_CFLAGS := -ffunction-sections -fdata-sections
+# Host programs, the tests and the tools: ASan + UBSan, any error fatal.
+HOST_CFLAGS := -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -Wall -Wextra -Werror -Iinclude -Iloader/host
+DEPFLAGS := -MMD -MP
 LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
 
 # ---- sources -------------------------------------------------------------
@@ -56,23 +73,29 @@ BOOT_OBJS   := $(call obj,$(wildcard boot/*.S boot/*.c))
 MODULE_OBJS := $(patsubst %,$(BUILD)/modules/%.o,$(NC_MODULES))
 ALL_KOBJS   := $(BOOT_OBJS) $(foreach m,$(NC_MODULES),$(call obj,$(call module_srcs,$(m))))
 
-.PHONY: all iso run debug test bench deps deps-check host-test qemu-test clean FORCE
+.PHONY: all iso run debug test bench deps deps-check clean FORCE
 all iso: $(BUILD)/nanoswap.iso
 
-# The compiler and flags are part of every object: rebuild when they change.
+# The compiler and flags are part of every object: a stamp per kind, rewritten
+# only when they change, which that kind's objects depend on.
+write_if_changed = @mkdir -p $(@D) && echo '$(1)' > $@.tmp && \
+	{ cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
 $(BUILD)/kcflags.txt: FORCE
-	@mkdir -p $(@D)
-	@echo '$(CC) $(KCFLAGS) (ktest: $(KTEST_CFLAGS))' > $@.tmp
-	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+	$(call write_if_changed,$(CC) $(KCFLAGS) (ktest: $(KTEST_CFLAGS)))
+$(BUILD)/module-cflags.txt: FORCE
+	$(call write_if_changed,gcc clang $(MODULE_CFLAGS) $(SECTION_CFLAGS))
+$(BUILD)/host-cflags.txt: FORCE
+	$(call write_if_changed,$(HOSTCC) $(HOST_CFLAGS))
 
 $(BUILD)/obj/%.c.o: %.c $(BUILD)/kcflags.txt | $(BUILD)/gen/modules.h
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.S.o: %.S $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) $(DEPFLAGS) -c $< -o $@
 
+include loader/loader.mk
 include tools/layoutfp.mk
 
 define module_rule
@@ -88,8 +111,6 @@ $(foreach m,$(NC_MODULES),$(eval $(call module_rule,$(m))))
 # which spares every swap of it the per-section work of ~200 sections.
 KTEST_CFLAGS := -fno-function-sections
 $(call obj,$(call module_srcs,ktest)): KCFLAGS += $(KTEST_CFLAGS)
-
-include loader/loader.mk
 
 # ---- the nano_core -------------------------------------------------------
 
@@ -114,9 +135,15 @@ $(BUILD)/nanoswap.elf: $(BUILD)/nano_core.elf
 # module's input sections landed, their symbols, and every relocation the
 # static linker applied, attributed and cross-checked. Fails the build if any
 # site cannot be attributed.
-$(BUILD)/tools/ncdesc: tools/ncdesc.c tools/elf_image.h include/nano_core_swap/desc.h $(LOADER_SRCS) $(LOADER_HDRS) $(LOADER_ERR_SRC)
+$(BUILD)/tools/ncdesc: $(BUILD)/host-cflags.txt tools/ncdesc.c tools/elf_image.h include/nano_core_swap/desc.h $(LOADER_SRCS) $(LOADER_HDRS) $(LOADER_ERR_SRC)
 	@mkdir -p $(@D)
-	$(Q)$(HOSTCC) $(LOADER_HOST_CFLAGS) -o $@ tools/ncdesc.c $(LOADER_SRCS) $(LOADER_ERR_SRC)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ tools/ncdesc.c $(LOADER_SRCS) $(LOADER_ERR_SRC)
+
+# Generates synthetic objects: many relocations or symbols (the loader's
+# scale tests, make bench).
+$(BUILD)/tools/relgen: tools/relgen.c $(BUILD)/host-cflags.txt
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
 
 $(BUILD)/nano_core.desc: $(BUILD)/tools/ncdesc $(BUILD)/nano_core.elf
 	$(Q)$(BUILD)/tools/ncdesc $@ $(BUILD)/nano_core.elf $(BUILD)/nano_core.map \

@@ -34,10 +34,6 @@ endif
 
 BENCH_FILES := $(patsubst %,$(BENCH_DIR)/%.o,$(BENCH_ALL_NAMES)) $(BENCH_DIR)/bench_manifest.txt
 
-$(BUILD)/tools/relgen: tools/relgen.c
-	@mkdir -p $(@D)
-	$(Q)$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
-
 # A given object, copied under its boot-module name; its stub crate.
 define bench_object_rule
 $(BENCH_DIR)/$(call bench_name,$(1)).o: $(1)

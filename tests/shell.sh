@@ -36,7 +36,7 @@ long_line=$(printf 'x%.0s' $(seq 300))
 	printf 'halt\n'
 } > "$input"
 
-exec tools/qemu-test.sh shell "$iso" 33 "$results" --input "$input" \
+exec tests/run/qemu.sh shell "$iso" 33 "$results" --input "$input" \
 	--expect 'nanoswap> help' \
 	--expect '  ns [CRATE]                   the crates' \
 	--expect 'nanoswap> log'$'\n''log level: info' \

@@ -7,15 +7,14 @@
 
 LAYOUTFP := $(BUILD)/tools/layoutfp
 LAYOUTFP_SRCS := tools/layoutfp.c tools/layoutfp_type.c tools/layoutfp_blob.c \
-	nano_core_swap/layout.c kernel/console/format.c loader/host/err.c
+	nano_core_swap/layout.c kernel/console/format.c $(LOADER_ERR_SRC)
 LAYOUTFP_HDRS := tools/layoutfp.h include/nano_core_swap/layout.h include/nanoswap/err.h \
 	include/loader/err_list.h include/console/format.h
 
 # libdw and libelf come from libdw-dev and libelf-dev (tools/deps.sh).
-$(LAYOUTFP): $(LAYOUTFP_SRCS) $(LAYOUTFP_HDRS) | deps-check
+$(LAYOUTFP): $(LAYOUTFP_SRCS) $(LAYOUTFP_HDRS) $(BUILD)/host-cflags.txt | deps-check
 	@mkdir -p $(@D)
-	$(Q)$(HOSTCC) -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
-		-Wall -Wextra -Werror -Iinclude -o $@ $(LAYOUTFP_SRCS) -ldw -lelf
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ $(LAYOUTFP_SRCS) -ldw -lelf
 
 # $(call layout_embed,LINKED,OUT): OUT is LINKED plus its layout blob, 8-byte
 # aligned and without SHF_ALLOC; LINKED and the blob file are removed.

@@ -1,19 +1,13 @@
-# Host unit tests for the kernel's pure-C files, built with ASan+UBSan.
-# Included from tests/tests.mk; also works on its own:
+# Host unit tests for the kernel's pure-C files, built with HOST_CFLAGS
+# (ASan+UBSan). Included from tests/tests.mk:
 #
-#   make -f tests/host/host.mk host-test
+#   make host-test
 #
-# Each binary links its test, the one kernel file under test and err.c, and
-# prints one line per test and "N passed, N failed".
-
-BUILD  ?= build
-HOSTCC ?= gcc
+# Each binary links its test, the one kernel file under test and the enum err
+# tables, and prints one line per test and "N passed, N failed".
 
 HOST_TEST_DIR := tests/host
 HOST_TEST_OUT := $(BUILD)/host
-HOST_TEST_CFLAGS := -std=gnu11 -O1 -g -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
-	-Iinclude -MMD -MP
 
 # test name -> the kernel file it tests (test_elfimage reads build/nano_core.elf;
 # test_layout, in layout/layout.mk, build/modules/memory.o)
@@ -27,35 +21,27 @@ HOST_TEST_NAMES   := format mb2 cmdline ncdparse elfimage
 HOST_TEST_BINS := $(patsubst %,$(HOST_TEST_OUT)/test_%,$(HOST_TEST_NAMES))
 host_test_obj = $(patsubst %.c,$(HOST_TEST_OUT)/obj/%.o,$(1))
 HOST_TEST_OBJS := $(call host_test_obj,$(foreach n,$(HOST_TEST_NAMES),\
-	$(HOST_TEST_DIR)/test_$(n).c $(HOST_TEST_$(n))) loader/host/err.c)
+	$(HOST_TEST_DIR)/test_$(n).c $(HOST_TEST_$(n))) $(LOADER_ERR_SRC))
 
 # test_layout runs tools/layoutfp on objects of its own (tests/host/layout/)
 include $(HOST_TEST_DIR)/layout/layout.mk
 
-# The flags are part of every object: rebuild when they change .
-$(HOST_TEST_OUT)/obj/flags: FORCE
+$(HOST_TEST_OUT)/obj/%.o: %.c $(BUILD)/host-cflags.txt
 	@mkdir -p $(@D)
-	@echo '$(HOSTCC) $(HOST_TEST_CFLAGS)' > $@.tmp
-	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-
-$(HOST_TEST_OUT)/obj/%.o: %.c $(HOST_TEST_OUT)/obj/flags
-	@mkdir -p $(@D)
-	$(Q)$(HOSTCC) $(HOST_TEST_CFLAGS) -c $< -o $@
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 define host_test_rule
-$(HOST_TEST_OUT)/test_$(1): $(call host_test_obj,$(HOST_TEST_DIR)/test_$(1).c $(HOST_TEST_$(1)) loader/host/err.c)
+$(HOST_TEST_OUT)/test_$(1): $(call host_test_obj,$(HOST_TEST_DIR)/test_$(1).c $(HOST_TEST_$(1)) $(LOADER_ERR_SRC))
 	@mkdir -p $$(@D)
 	$$(Q)$$(HOSTCC) -fsanitize=address,undefined -o $$@ $$^
 endef
 $(foreach n,$(HOST_TEST_NAMES),$(eval $(call host_test_rule,$(n))))
 
 # Run every binary even if one fails; fail at the end if any did.
-.PHONY: host-test FORCE
+.PHONY: host-test
 host-test: $(HOST_TEST_BINS)
 	@status=0; for t in $(HOST_TEST_BINS); do \
 		echo "== $$t"; $$t || status=1; \
 	done; exit $$status
-
-FORCE:
 
 -include $(HOST_TEST_OBJS:.o=.d)

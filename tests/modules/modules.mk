@@ -8,15 +8,14 @@ TESTMODS := tm_hello tm_data tm_dep tm_unresolved tm_far tm_corrupt tm_mem \
 	memory_extra memory_grown memory_missing tstate tstate_v2 tstate_v2x tuser \
 	memory_v2 heap_v2 memory_fields memory_static memory_padded memory_nolayout
 TESTMOD_OBJS := $(patsubst %,$(BUILD)/testmods/%.o,$(TESTMODS))
-TESTMOD_CFLAGS := $(filter-out -MMD -MP,$(KCFLAGS))
 
 $(BUILD)/testmods/%.c.o: tests/modules/%.c $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(TESTMOD_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 
 $(BUILD)/testmods/tm_far.c.o: tests/modules/tm_far.c $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(filter-out -mcmodel=kernel,$(TESTMOD_CFLAGS)) -mcmodel=small -c $< -o $@
+	$(Q)$(CC) $(filter-out -mcmodel=kernel,$(KCFLAGS)) -mcmodel=small -c $< -o $@
 
 $(BUILD)/testmods/%.o: $(BUILD)/testmods/%.c.o
 	$(Q)$(LD) -r -o $@ $<
@@ -40,7 +39,7 @@ EVOLVE_CRATES := tstate tstate_v2 tstate_v2x tuser
 # tstate_v2x: tstate_v2 without its transfer function (a swap must refuse it)
 $(BUILD)/testmods/tstate_v2x.c.o: tests/modules/tstate_v2.c $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(TESTMOD_CFLAGS) -DTSTATE_WITHOUT_TRANSFER -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) -DTSTATE_WITHOUT_TRANSFER -c $< -o $@
 
 $(patsubst %,$(BUILD)/testmods/%.o,$(EVOLVE_CRATES)): $(BUILD)/testmods/%.o: \
 		$(BUILD)/testmods/%.c.o $(LAYOUTFP)
@@ -64,7 +63,7 @@ VARIANT_NAMES := memory_v2 heap_v2 memory_fields memory_static memory_padded
 define variant_rule
 $(BUILD)/variants/$(1)/%.c.o: %.c $(BUILD)/kcflags.txt | $(BUILD)/gen/modules.h
 	@mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(TESTMOD_CFLAGS) -D$(word 2,$(VARIANT_$(1))) -c $$< -o $$@
+	$$(Q)$$(CC) $$(KCFLAGS) -D$(word 2,$(VARIANT_$(1))) -c $$< -o $$@
 $(BUILD)/testmods/$(1).o: $$(patsubst %,$(BUILD)/variants/$(1)/%.o,\
 		$$(call module_srcs,$(word 1,$(VARIANT_$(1))))) $(LAYOUTFP)
 	@mkdir -p $$(@D)

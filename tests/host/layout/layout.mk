@@ -10,38 +10,28 @@
 #   cu_a.c cu_b.c asm_data.S   one `ld -r` object: two statics of one name, and
 #                          a symbol without DWARF
 
-ifndef LAYOUTFP				# host.mk on its own
-include tools/layoutfp.mk
-deps-check:
-endif
-
 LAYOUT_TEST_DIR := $(HOST_TEST_DIR)/layout
 LAYOUT_TEST_OUT := $(HOST_TEST_OUT)/layout
 LAYOUT_TEST_BIN := $(HOST_TEST_OUT)/test_layout
-LAYOUT_CFLAGS := $(or $(filter-out -MMD -MP,$(KCFLAGS)),-std=gnu11 -O2 -g -ffreestanding \
-	-fno-pic -mcmodel=kernel -mno-red-zone -mno-sse -mno-80387 -fno-common \
-	-ffunction-sections -fdata-sections -Wall -Wextra -Werror)
-LAYOUT_CLANG_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -mcmodel=kernel -mno-red-zone \
-	-fno-common -ffunction-sections -fdata-sections -Wall -Wextra -Werror
 LAYOUT_GCC_OBJS := $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base swapped local_type padding \
 	enum_value enum_added in_front shapes shapes_bound shapes_bits shapes_typedef cu_a cu_b)
 LAYOUT_TEST_OBJS := $(LAYOUT_GCC_OBJS) $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base_again \
 	shapes_clang twocu moved)
 LAYOUT_TEST_LINK := $(call host_test_obj,$(LAYOUT_TEST_DIR)/test_layout.c \
-	nano_core_swap/layout.c kernel/console/format.c loader/host/err.c)
+	nano_core_swap/layout.c kernel/console/format.c $(LOADER_ERR_SRC))
 
 $(LAYOUT_GCC_OBJS): $(LAYOUT_TEST_OUT)/%.o: $(LAYOUT_TEST_DIR)/%.c $(LAYOUT_TEST_DIR)/base.c \
-		$(LAYOUT_TEST_DIR)/shapes.c
+		$(LAYOUT_TEST_DIR)/shapes.c $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
-	$(Q)gcc $(LAYOUT_CFLAGS) -c $< -o $@
+	$(Q)gcc $(KCFLAGS) -c $< -o $@
 
-$(LAYOUT_TEST_OUT)/base_again.o: $(LAYOUT_TEST_DIR)/base.c
+$(LAYOUT_TEST_OUT)/base_again.o: $(LAYOUT_TEST_DIR)/base.c $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
-	$(Q)gcc $(LAYOUT_CFLAGS) -c $< -o $@
+	$(Q)gcc $(KCFLAGS) -c $< -o $@
 
-$(LAYOUT_TEST_OUT)/shapes_clang.o: $(LAYOUT_TEST_DIR)/shapes.c
+$(LAYOUT_TEST_OUT)/shapes_clang.o: $(LAYOUT_TEST_DIR)/shapes.c $(BUILD)/module-cflags.txt
 	@mkdir -p $(@D)
-	$(Q)clang $(LAYOUT_CLANG_CFLAGS) -c $< -o $@
+	$(Q)clang $(MODULE_CFLAGS) $(SECTION_CFLAGS) -c $< -o $@
 
 $(LAYOUT_TEST_OUT)/asm_data.o: $(LAYOUT_TEST_DIR)/asm_data.S
 	@mkdir -p $(@D)
@@ -49,10 +39,10 @@ $(LAYOUT_TEST_OUT)/asm_data.o: $(LAYOUT_TEST_DIR)/asm_data.S
 
 $(LAYOUT_TEST_OUT)/twocu.o: $(LAYOUT_TEST_OUT)/cu_a.o $(LAYOUT_TEST_OUT)/cu_b.o \
 		$(LAYOUT_TEST_OUT)/asm_data.o
-	$(Q)ld -r -o $@ $^
+	$(Q)$(LD) -r -o $@ $^
 
 $(LAYOUT_TEST_OUT)/moved.o: $(LAYOUT_TEST_OUT)/in_front.o $(LAYOUT_TEST_OUT)/base.o
-	$(Q)ld -r -o $@ $^
+	$(Q)$(LD) -r -o $@ $^
 
 # The objects and the tool are inputs of the run, not of the link.
 $(LAYOUT_TEST_BIN): $(LAYOUT_TEST_LINK) $(LAYOUT_TEST_OBJS) $(LAYOUTFP)

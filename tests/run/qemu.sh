@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One QEMU boot test:
-#   tools/qemu-test.sh NAME ISO STATUS RESULTS [--ktest] [--input FILE]
+#   tests/run/qemu.sh NAME ISO STATUS RESULTS [--ktest] [--input FILE]
 #                      [--expect TEXT]... [--reject TEXT]... [-- QEMU-ARGS...]
 # Boots ISO headless under `timeout` (QEMU_TIMEOUT, default 60 s) with the
 # serial console in RESULTS/NAME.log and demands QEMU exit status STATUS

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run one command as one test: tools/run-check.sh NAME RESULTS COMMAND...
+# Run one command as one test: tests/run/check.sh NAME RESULTS COMMAND...
 # "ok NAME" if it exits 0, else "FAIL NAME" and its output's tail.
 # Writes "PASSED FAILED" to RESULTS/NAME.txt.
 set -u

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Check that an ISO carries byte for byte what was linked:
-#   tools/check-iso.sh ISO BUILD MODULE...
+#   tests/iso.sh ISO BUILD MODULE...
 # Prints "ok iso.NAME" / "FAIL iso.NAME: ..." per file and "N passed, N failed".
 set -u
 iso=$1 build=$2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run one test program and record its counts:
-#   tools/run-suite.sh NAME RESULTS COMMAND...
+#   tests/run/suite.sh NAME RESULTS COMMAND...
 # The program prints "ok"/"FAIL" lines and a final "N passed, N failed". A
 # program that dies before its summary, or exits non-zero with no failure
 # counted, adds one failure. Writes "PASSED FAILED" to RESULTS/NAME.txt.

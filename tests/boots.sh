@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The QEMU boot tests of the real ISO: each boot's kernel command line, the
+# exit status it must end with and the lines its serial log must (or must
+# not) show. make builds build/test-NAME.iso for each ISO boot with its
+# command line; tests/run.sh runs them.
+#   tests/boots.sh isos                 the boots that have an ISO of their own
+#   tests/boots.sh cmdline NAME         NAME's kernel command line
+#   tests/boots.sh run NAME BUILD RESULTS
+# `run` needs NC_MODULES and TESTMODS (the Makefile's lists) in the
+# environment; it writes RESULTS/NAME.log and RESULTS/NAME.txt
+# (tests/run/qemu.sh).
+set -u
+isos="ktest swap_memory swap_none nomatch swap_fail"
+
+cmdline() {
+	case $1 in
+	ktest) echo 'test swap=all bogus_option=1' ;;
+	swap_memory) echo 'test swap=memory' ;;
+	swap_none) echo 'test swap=none' ;;
+	swap_fail) echo 'test=swap_boot_failed swap_fail=map:3' ;;
+	nomatch) echo 'test=nosuchprefix swap=foo,,memory' ;;
+	*) echo "boots.sh: no ISO boot '$1'" >&2; exit 2 ;;
+	esac
+}
+
+# run NAME BUILD RESULTS: the boot, its exit status and its log lines.
+run() {
+	local name=$1 build=$2 results=$3 q=tests/run/qemu.sh
+	local -a nc=($NC_MODULES) tm=($TESTMODS) each=()
+	local m
+	case $name in
+	ktest)
+		for m in "${nc[@]}"; do each+=(--expect "swap: $m "); done
+		$q ktest "$build/test-ktest.iso" 33 "$results" --ktest \
+			--expect "warning: cmdline: unknown option 'bogus_option' (ignored)" \
+			--expect "command line: \"$(cmdline ktest)\"" \
+			--expect "boot modules: $((2 + ${#nc[@]} + ${#tm[@]}))" \
+			"${each[@]}" \
+			--expect "swap: ${#nc[@]} modules swapped, 0 of " \
+			--expect 'retire: memory kept: ktest:.bss.swap_test_held_pointer+0x0' ;;
+	swap_memory)
+		$q swap_memory "$build/test-swap_memory.iso" 33 "$results" --ktest \
+			--expect 'swap: memory ' \
+			--expect 'swap: memory: data section .data.layout_extra_state (4 bytes) has no counterpart' \
+			--expect "section '.bss.mem_counters' (56 bytes) cannot be bound to 'memory:.bss.mem_counters' of crate 'nano_core' (48 bytes)" ;;
+	swap_none)
+		$q swap_none "$build/test-swap_none.iso" 33 "$results" --ktest ;;
+	swap_fail)
+		$q swap_fail "$build/test-swap_fail.iso" 33 "$results" --ktest \
+			--expect "swap: the swap's map call 3 will fail (swap_fail=)" \
+			--expect 'swap: memory: not swapped: NO_FRAMES' ;;
+	nomatch)
+		$q nomatch "$build/test-nomatch.iso" 35 "$results" \
+			--expect "ktest: no test matched 'nosuchprefix'; the suites are: boot exception" \
+			--expect "swap: 'foo' is not a constituent module" \
+			--expect "swap: '' is not a constituent module" --expect 'swap: memory ' ;;
+	shell_reboot)
+		printf 'reboot\n' > "$results/shell_reboot.in"
+		$q shell_reboot "$build/test-shell.iso" 0 "$results" --input "$results/shell_reboot.in" \
+			--expect 'nanoswap> reboot' --expect 'nanoswap: reboot' --reject 'exception' ;;
+	no_long_mode)
+		$q no_long_mode "$build/test-ktest.iso" 67 "$results" \
+			--expect 'nanoswap: this CPU has no long mode (x86_64); halting' -- -cpu qemu32 ;;
+	no_nx)
+		$q no_nx "$build/test-ktest.iso" 69 "$results" \
+			--expect 'nanoswap: this CPU has no NX (execute-disable) bit; halting' -- -cpu qemu64,-nx ;;
+	*) echo "boots.sh: no boot '$name'" >&2; exit 2 ;;
+	esac
+}
+
+case ${1:-} in
+isos) echo $isos ;;
+cmdline) cmdline "$2" ;;
+run) run "$2" "$3" "$4" ;;
+*) sed -n '2,12p' "$0" >&2; exit 2 ;;
+esac
