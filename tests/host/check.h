@@ -4,6 +4,13 @@
  * (the first failed check), and check_summary() ends the binary with
  * `N passed, N failed` and the exit status (1 if any test failed).
  *
+ * The macro names mean one thing in every harness of the tree: CHECK* records
+ * a failure and goes on with the test; REQUIRE* records it and returns (use it
+ * when what follows depends on it). The other harnesses say the same:
+ * tests/host/loader/test.h (the loader's host tests, REQUIRE* only) and
+ * include/ktest/ktest.h (in the kernel; KT_ASSERT* stops, as REQUIRE does).
+ * A log the code under test writes is captured with log_capture.h.
+ *
  * A sanitizer report aborts the process; the death callback still prints the
  * FAIL line for the test that was running and the summary, so a wild read
  * shows up as a failed test rather than a silent crash.
@@ -141,6 +148,15 @@ static int check_summary(void)
 		long long g_ = (got), w_ = (want);                             \
 		if (g_ != w_)                                                  \
 			check_fail(__FILE__, __LINE__, "%s is %lld, want %lld", #got, g_, w_); \
+	} while (0)
+
+/* Two values of enum err, by name (err_name, from <nanoswap/err.h>). */
+#define CHECK_ERR(got, want)                                                   \
+	do {                                                                   \
+		enum err g_ = (got), w_ = (want);                              \
+		if (g_ != w_)                                                  \
+			check_fail(__FILE__, __LINE__, "%s is E_%s, want E_%s", #got, \
+				   err_name(g_), err_name(w_));                \
 	} while (0)
 
 /* Two C strings, either of which may be NULL. */
