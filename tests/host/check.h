@@ -178,25 +178,37 @@ static int check_summary(void)
 				   #haystack, h_ ? h_ : "(NULL)", n_);         \
 	} while (0)
 
-/* The whole file named by environment variable `env`, else `path` (a build
- * product), in a 16-byte aligned buffer; exits when it cannot be read. */
-static inline uint8_t *check_read_build_file(const char *env, const char *path, size_t *size)
+/* The whole file `path` in a 16-byte aligned buffer rounded up to 16 bytes
+ * (exact when its size is a multiple of 16); NULL when it cannot be opened,
+ * exits when it cannot be read. */
+static inline uint8_t *check_read_file(const char *path, size_t *size)
 {
-	const char *name = getenv(env) ? getenv(env) : path;
-	FILE *f = fopen(name, "rb");
+	FILE *f = fopen(path, "rb");
 	uint8_t *data;
 
-	if (!f) {
-		fprintf(stderr, "cannot open %s (run make first, or set %s)\n", name, env);
-		exit(1);
-	}
+	if (!f)
+		return NULL;
 	fseek(f, 0, SEEK_END);
 	*size = (size_t)ftell(f);
 	fseek(f, 0, SEEK_SET);
-	data = aligned_alloc(16, (*size + 15) & ~(size_t)15);
+	data = aligned_alloc(16, *size ? (*size + 15) & ~(size_t)15 : 16);
 	if (!data || fread(data, 1, *size, f) != *size)
 		exit(1);
 	fclose(f);
+	return data;
+}
+
+/* check_read_file of the file named by environment variable `env`, else
+ * `path` (a build product); exits when it cannot be read. */
+static inline uint8_t *check_read_build_file(const char *env, const char *path, size_t *size)
+{
+	const char *name = getenv(env) ? getenv(env) : path;
+	uint8_t *data = check_read_file(name, size);
+
+	if (!data) {
+		fprintf(stderr, "cannot open %s (run make first, or set %s)\n", name, env);
+		exit(1);
+	}
 	return data;
 }
 
