@@ -3,6 +3,10 @@
  * .ktests.* linker sections with KTEST(suite, name); ktest_run() runs them in
  * name order and prints one line per test, `ok suite.name` or
  * `FAIL suite.name: reason (file:line)`, then `N passed, N failed`.
+ *
+ * KT_ASSERT* records the failure and returns from the test: the meaning
+ * REQUIRE* has in the host harnesses (tests/host/check.h, where CHECK* records
+ * and goes on, and tests/host/loader/test.h). There is no continuing form.
  */
 #ifndef KTEST_KTEST_H
 #define KTEST_KTEST_H

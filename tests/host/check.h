@@ -4,6 +4,13 @@
  * (the first failed check), and check_summary() ends the binary with
  * `N passed, N failed` and the exit status (1 if any test failed).
  *
+ * The macro names mean one thing in every harness of the tree: CHECK* records
+ * a failure and goes on with the test; REQUIRE* records it and returns (use it
+ * when what follows depends on it). The other harnesses say the same:
+ * tests/host/loader/test.h (the loader's host tests, REQUIRE* only) and
+ * include/ktest/ktest.h (in the kernel; KT_ASSERT* stops, as REQUIRE does).
+ * A log the code under test writes is captured with log_capture.h.
+ *
  * A sanitizer report aborts the process; the death callback still prints the
  * FAIL line for the test that was running and the summary, so a wild read
  * shows up as a failed test rather than a silent crash.
@@ -143,6 +150,15 @@ static int check_summary(void)
 			check_fail(__FILE__, __LINE__, "%s is %lld, want %lld", #got, g_, w_); \
 	} while (0)
 
+/* Two values of enum err, by name (err_name, from <nanoswap/err.h>). */
+#define CHECK_ERR(got, want)                                                   \
+	do {                                                                   \
+		enum err g_ = (got), w_ = (want);                              \
+		if (g_ != w_)                                                  \
+			check_fail(__FILE__, __LINE__, "%s is E_%s, want E_%s", #got, \
+				   err_name(g_), err_name(w_));                \
+	} while (0)
+
 /* Two C strings, either of which may be NULL. */
 #define CHECK_STR(got, want)                                                   \
 	do {                                                                   \
@@ -162,25 +178,37 @@ static int check_summary(void)
 				   #haystack, h_ ? h_ : "(NULL)", n_);         \
 	} while (0)
 
-/* The whole file named by environment variable `env`, else `path` (a build
- * product), in a 16-byte aligned buffer; exits when it cannot be read. */
-static inline uint8_t *check_read_build_file(const char *env, const char *path, size_t *size)
+/* The whole file `path` in a 16-byte aligned buffer rounded up to 16 bytes
+ * (exact when its size is a multiple of 16); NULL when it cannot be opened,
+ * exits when it cannot be read. */
+static inline uint8_t *check_read_file(const char *path, size_t *size)
 {
-	const char *name = getenv(env) ? getenv(env) : path;
-	FILE *f = fopen(name, "rb");
+	FILE *f = fopen(path, "rb");
 	uint8_t *data;
 
-	if (!f) {
-		fprintf(stderr, "cannot open %s (run make first, or set %s)\n", name, env);
-		exit(1);
-	}
+	if (!f)
+		return NULL;
 	fseek(f, 0, SEEK_END);
 	*size = (size_t)ftell(f);
 	fseek(f, 0, SEEK_SET);
-	data = aligned_alloc(16, (*size + 15) & ~(size_t)15);
+	data = aligned_alloc(16, *size ? (*size + 15) & ~(size_t)15 : 16);
 	if (!data || fread(data, 1, *size, f) != *size)
 		exit(1);
 	fclose(f);
+	return data;
+}
+
+/* check_read_file of the file named by environment variable `env`, else
+ * `path` (a build product); exits when it cannot be read. */
+static inline uint8_t *check_read_build_file(const char *env, const char *path, size_t *size)
+{
+	const char *name = getenv(env) ? getenv(env) : path;
+	uint8_t *data = check_read_file(name, size);
+
+	if (!data) {
+		fprintf(stderr, "cannot open %s (run make first, or set %s)\n", name, env);
+		exit(1);
+	}
 	return data;
 }
 

@@ -7,28 +7,15 @@
 #include <stdlib.h>
 
 #include "check.h"
-
-static unsigned warn_calls;
-static char warn_text[512];
-
-static void test_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(warn_text, sizeof(warn_text), fmt, ap);
-	va_end(ap);
-	warn_calls++;
-}
+#include "log_capture.h"
 
 static struct cmdline cl;
 
 static bool parse(const char *line)
 {
-	warn_calls = 0;
-	warn_text[0] = '\0';
+	log_capture_reset();
 	memset(&cl, 0xa5, sizeof(cl));
-	return cmdline_parse(line, &cl, test_warn);
+	return cmdline_parse(line, &cl, log_capture);
 }
 
 /* p points into cl.buf (results are not pointers into the caller's line). */
@@ -44,14 +31,14 @@ static void test_empty_line(void)
 	CHECK_STR(cl.test_filter, "");
 	CHECK(cl.loglevel == NULL);
 	CHECK_EQ_U(cl.unknown, 0);
-	CHECK_EQ_U(warn_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 
 	/* Only whitespace is the same as empty. */
 	CHECK(parse(" \t \r\n  "));
 	CHECK(!cl.test);
 	CHECK(cl.loglevel == NULL);
 	CHECK_EQ_U(cl.unknown, 0);
-	CHECK_EQ_U(warn_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 }
 
 static void test_test_all(void)
@@ -61,13 +48,13 @@ static void test_test_all(void)
 	CHECK_STR(cl.test_filter, "");
 	CHECK(cl.loglevel == NULL);
 	CHECK_EQ_U(cl.unknown, 0);
-	CHECK_EQ_U(warn_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 
 	/* "test=" is the same as "test". */
 	CHECK(parse("test="));
 	CHECK(cl.test);
 	CHECK_STR(cl.test_filter, "");
-	CHECK_EQ_U(warn_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 }
 
 static void test_test_filter(void)
@@ -80,7 +67,7 @@ static void test_test_filter(void)
 	CHECK(in_buf(cl.test_filter));
 	CHECK_STR(line, "test=memory.");	/* the input is not modified */
 	CHECK_EQ_U(cl.unknown, 0);
-	CHECK_EQ_U(warn_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 
 	/* Only the first '=' splits: the rest belongs to the value. */
 	CHECK(parse("test=a=b"));
@@ -94,7 +81,7 @@ static void test_loglevel(void)
 	CHECK(in_buf(cl.loglevel));
 	CHECK(!cl.test);
 	CHECK_EQ_U(cl.unknown, 0);
-	CHECK_EQ_U(warn_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 
 	/* Together with test, in either order. */
 	CHECK(parse("loglevel=warn test=heap"));
@@ -109,7 +96,7 @@ static void test_loglevel(void)
 	/* The later of two wins. */
 	CHECK(parse("loglevel=info loglevel=debug"));
 	CHECK_STR(cl.loglevel, "debug");
-	CHECK_EQ_U(warn_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 }
 
 static void test_loglevel_without_value(void)
@@ -117,15 +104,15 @@ static void test_loglevel_without_value(void)
 	CHECK(parse("loglevel"));
 	CHECK(cl.loglevel == NULL);
 	CHECK_EQ_U(cl.unknown, 1);
-	CHECK_EQ_U(warn_calls, 1);
-	CHECK_CONTAINS(warn_text, "loglevel");
+	CHECK_EQ_U(logged.calls, 1);
+	CHECK_CONTAINS(logged.text, "loglevel");
 
 	CHECK(parse("loglevel= test"));
 	CHECK(cl.loglevel == NULL);
 	CHECK(cl.test);
 	CHECK_EQ_U(cl.unknown, 1);
-	CHECK_EQ_U(warn_calls, 1);
-	CHECK_CONTAINS(warn_text, "needs a value");
+	CHECK_EQ_U(logged.calls, 1);
+	CHECK_CONTAINS(logged.text, "needs a value");
 }
 
 static void test_unknown_keys(void)
@@ -134,22 +121,22 @@ static void test_unknown_keys(void)
 	CHECK(cl.test);
 	CHECK_STR(cl.loglevel, "info");
 	CHECK_EQ_U(cl.unknown, 2);
-	CHECK_EQ_U(warn_calls, 2);
+	CHECK_EQ_U(logged.calls, 2);
 	/* The warning names the key, without its value. */
-	CHECK_CONTAINS(warn_text, "'foo'");
-	CHECK(!strstr(warn_text, "bar"));
+	CHECK_CONTAINS(logged.text, "'foo'");
+	CHECK(!strstr(logged.text, "bar"));
 
 	/* Keys are matched whole and case-sensitively. */
 	CHECK(parse("tests Test testx=1 loglevelx=2"));
 	CHECK(!cl.test);
 	CHECK(cl.loglevel == NULL);
 	CHECK_EQ_U(cl.unknown, 4);
-	CHECK_EQ_U(warn_calls, 4);
+	CHECK_EQ_U(logged.calls, 4);
 
 	/* "=x" is a token with an empty key. */
 	CHECK(parse("=x"));
 	CHECK_EQ_U(cl.unknown, 1);
-	CHECK_EQ_U(warn_calls, 1);
+	CHECK_EQ_U(logged.calls, 1);
 }
 
 /* With a NULL warn, unknown keys are still counted. */
@@ -169,14 +156,14 @@ static void test_whitespace(void)
 	CHECK_STR(cl.test_filter, "memory.");
 	CHECK_STR(cl.loglevel, "warn");
 	CHECK_EQ_U(cl.unknown, 0);
-	CHECK_EQ_U(warn_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 
 	/* Tabs, CR and LF all separate tokens; values end at them. */
 	CHECK(parse("\ttest=a\rloglevel=info\nfoo"));
 	CHECK_STR(cl.test_filter, "a");
 	CHECK_STR(cl.loglevel, "info");
 	CHECK_EQ_U(cl.unknown, 1);
-	CHECK_CONTAINS(warn_text, "'foo'");
+	CHECK_CONTAINS(logged.text, "'foo'");
 }
 
 /* Fill a malloc of exactly len+1 bytes with "test=" and 'x's. */
@@ -200,7 +187,7 @@ static void test_longest_line(void)
 	CHECK(parse(line));
 	CHECK(cl.test);
 	CHECK_EQ_U(strlen(cl.test_filter), CMDLINE_MAX - 1 - 5);
-	CHECK_EQ_U(warn_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 	free(line);
 }
 
@@ -215,8 +202,8 @@ static void test_too_long_line(void)
 	CHECK_STR(cl.test_filter, "");
 	CHECK(cl.loglevel == NULL);
 	CHECK_EQ_U(cl.unknown, 0);
-	CHECK_EQ_U(warn_calls, 1);
-	CHECK_CONTAINS(warn_text, "CMDLINE_MAX");
+	CHECK_EQ_U(logged.calls, 1);
+	CHECK_CONTAINS(logged.text, "CMDLINE_MAX");
 	free(line);
 
 	line = long_line(5000);
@@ -229,7 +216,7 @@ static void test_too_long_line(void)
 	REQUIRE(line);
 	memset(line, 'y', CMDLINE_MAX);
 	CHECK(!parse(line));
-	CHECK_EQ_U(warn_calls, 1);
+	CHECK_EQ_U(logged.calls, 1);
 	free(line);
 }
 
@@ -244,19 +231,19 @@ static void test_swap_and_bench(void)
 	CHECK_STR(cl.swap, "memory,heap");
 	CHECK(in_buf(cl.swap));
 	CHECK(cl.bench);
-	CHECK_EQ_U(warn_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 
 	CHECK(parse("swap=none"));
 	CHECK_STR(cl.swap, "none");
 
 	CHECK(parse("swap"));		/* no value: warned, default kept */
 	CHECK_STR(cl.swap, "all");
-	CHECK_EQ_U(warn_calls, 1);
-	CHECK_CONTAINS(warn_text, "'swap' needs a value");
+	CHECK_EQ_U(logged.calls, 1);
+	CHECK_CONTAINS(logged.text, "'swap' needs a value");
 
 	CHECK(parse("bench=1"));	/* bench takes no value */
 	CHECK(!cl.bench);
-	CHECK_EQ_U(warn_calls, 1);
+	CHECK_EQ_U(logged.calls, 1);
 }
 
 int main(void)

@@ -10,23 +10,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-
+#include "log_capture.h"
 #include "mb2_builder.h"
-
-/* ---- the log callback ------------------------------------------------------ */
-
-static unsigned log_calls;
-static char log_text[512];
-
-static void test_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(log_text, sizeof(log_text), fmt, ap);
-	va_end(ap);
-	log_calls++;
-}
 
 static struct bootinfo bi;
 static uint8_t *bi_info;	/* what bi's pointers point into, until the next parse */
@@ -36,10 +21,9 @@ static enum err parse_avail(struct mb2b *b, size_t avail)
 {
 	free(bi_info);
 	bi_info = mb2b_finish(b, avail);
-	log_calls = 0;
-	log_text[0] = '\0';
+	log_capture_reset();
 	memset(&bi, 0xa5, sizeof(bi));
-	return mb2_parse(bi_info, avail, &bi, test_log);
+	return mb2_parse(bi_info, avail, &bi, log_capture);
 }
 
 static enum err parse(struct mb2b *b)
@@ -47,20 +31,12 @@ static enum err parse(struct mb2b *b)
 	return parse_avail(b, b->len);
 }
 
-#define CHECK_ERR(got, want)                                                   \
-	do {                                                                   \
-		enum err g_ = (got), w_ = (want);                              \
-		if (g_ != w_)                                                  \
-			check_fail(__FILE__, __LINE__, "%s is E_%s, want E_%s", #got, \
-				   err_name(g_), err_name(w_));                \
-	} while (0)
-
 /* A malformed list: the named error, logged exactly once, mentioning what. */
 #define CHECK_REJECTED(b, want, log_mentions)                                  \
 	do {                                                                   \
 		CHECK_ERR(parse(b), want);                                     \
-		CHECK_EQ_U(log_calls, 1);                                      \
-		CHECK_CONTAINS(log_text, log_mentions);                        \
+		CHECK_EQ_U(logged.calls, 1);                                   \
+		CHECK_CONTAINS(logged.text, log_mentions);                     \
 	} while (0)
 
 /* ---- good lists ---------------------------------------------------------------- */
@@ -87,11 +63,11 @@ static void test_good_full(void)
 
 	uint8_t *info = mb2b_finish(&b, b.len);
 	REQUIRE(info);
-	log_calls = 0;
+	log_capture_reset();
 	memset(&bi, 0xa5, sizeof(bi));
-	enum err e = mb2_parse(info, b.len, &bi, test_log);
+	enum err e = mb2_parse(info, b.len, &bi, log_capture);
 	CHECK_ERR(e, E_OK);
-	CHECK_EQ_U(log_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 	CHECK_EQ_U(bi.info_size, b.len);
 
 	CHECK(bi.cmdline == (const char *)info + cmd + 8);	/* points into the info */
@@ -128,7 +104,7 @@ static void test_good_minimal(void)
 	mb2b_init(&b);
 	add_end(&b);
 	CHECK_ERR(parse(&b), E_OK);
-	CHECK_EQ_U(log_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 	CHECK_EQ_U(bi.info_size, 16);
 	/* No command-line tag: "" rather than NULL; nothing else found. */
 	CHECK_STR(bi.cmdline, "");
@@ -159,11 +135,11 @@ static void test_good_slack_and_trailing(void)
 	uint8_t *info = malloc(b.len + 40);
 	REQUIRE(info);
 	memcpy(info, b.buf, b.len);
-	log_calls = 0;
-	CHECK_ERR(mb2_parse(info, b.len + 40, &bi, test_log), E_OK);
+	log_capture_reset();
+	CHECK_ERR(mb2_parse(info, b.len + 40, &bi, log_capture), E_OK);
 	CHECK_EQ_U(bi.info_size, total + 8);
 	CHECK_STR(bi.cmdline, "");
-	CHECK_EQ_U(log_calls, 0);
+	CHECK_EQ_U(logged.calls, 0);
 	free(info);
 }
 
@@ -228,7 +204,7 @@ static void test_avail_below_16(void)
 	add_end(&b);
 	for (size_t avail = 0; avail < 16; avail++) {
 		CHECK_ERR(parse_avail(&b, avail), E_MB2_TRUNCATED);
-		CHECK_EQ_U(log_calls, 1);
+		CHECK_EQ_U(logged.calls, 1);
 	}
 	/* The output is reset even when parsing fails at once. */
 	CHECK_EQ_U(bi.module_count, 0);
@@ -244,8 +220,8 @@ static void test_total_above_avail(void)
 	add_string_tag(&b, TAG_CMDLINE, "x");
 	add_end(&b);
 	CHECK_ERR(parse_avail(&b, b.len - 1), E_MB2_TRUNCATED);
-	CHECK_EQ_U(log_calls, 1);
-	CHECK_CONTAINS(log_text, "total_size");
+	CHECK_EQ_U(logged.calls, 1);
+	CHECK_CONTAINS(logged.text, "total_size");
 
 	/* A huge total_size in a short buffer. */
 	mb2b_init(&b);
@@ -253,9 +229,9 @@ static void test_total_above_avail(void)
 	uint8_t *info = mb2b_finish(&b, b.len);
 	REQUIRE(info);
 	info[3] = 0xff;
-	log_calls = 0;
-	CHECK_ERR(mb2_parse(info, b.len, &bi, test_log), E_MB2_TRUNCATED);
-	CHECK_EQ_U(log_calls, 1);
+	log_capture_reset();
+	CHECK_ERR(mb2_parse(info, b.len, &bi, log_capture), E_MB2_TRUNCATED);
+	CHECK_EQ_U(logged.calls, 1);
 	free(info);
 }
 
@@ -268,9 +244,9 @@ static void test_total_below_16(void)
 		uint8_t *info = mb2b_finish(&b, b.len);
 		REQUIRE(info);
 		info[0] = (uint8_t)total;
-		log_calls = 0;
-		CHECK_ERR(mb2_parse(info, b.len, &bi, test_log), E_MB2_TRUNCATED);
-		CHECK_EQ_U(log_calls, 1);
+		log_capture_reset();
+		CHECK_ERR(mb2_parse(info, b.len, &bi, log_capture), E_MB2_TRUNCATED);
+		CHECK_EQ_U(logged.calls, 1);
 		free(info);
 	}
 }

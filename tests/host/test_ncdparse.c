@@ -9,10 +9,8 @@
 
 #include <console/console.h>
 #include "check.h"
+#include "log_capture.h"
 #include "../../nano_core_swap/swap_internal.h"
-
-static unsigned log_calls;
-static char log_text[512];
 
 /* desc.c logs through pr_err: capture it. */
 void klog(enum log_level level, const char *fmt, ...)
@@ -21,9 +19,8 @@ void klog(enum log_level level, const char *fmt, ...)
 
 	(void)level;
 	va_start(ap, fmt);
-	vsnprintf(log_text, sizeof(log_text), fmt, ap);
+	log_capture_v(fmt, ap);
 	va_end(ap);
-	log_calls++;
 }
 
 static uint8_t *good;
@@ -43,12 +40,11 @@ static void expect_bad(uint8_t *p, size_t size, const char *what)
 {
 	struct ncd_view v;
 
-	log_calls = 0;
-	log_text[0] = '\0';
+	log_capture_reset();
 	enum err e = ncd_parse(p, size, &v);
-	CHECK_STR(err_name(e), "SWAP_BAD_DESC");
-	CHECK_EQ_U(log_calls, 1);
-	CHECK_CONTAINS(log_text, what);
+	CHECK_ERR(e, E_SWAP_BAD_DESC);
+	CHECK_EQ_U(logged.calls, 1);
+	CHECK_CONTAINS(logged.text, what);
 	free(p);
 }
 
@@ -66,7 +62,7 @@ static void test_good_parses(void)
 	uint8_t *p = copy(good_size);
 	struct ncd_view v;
 
-	CHECK_STR(err_name(ncd_parse(p, good_size, &v)), "OK");
+	CHECK_ERR(ncd_parse(p, good_size, &v), E_OK);
 	CHECK(v.h->nmodules >= 10 && v.h->nsections > 100 && v.h->nrelocs > 1000);
 	CHECK_STR(ncd_str(&v, v.mods[0].name), "boot");
 	CHECK_EQ_U(v.mods[0].constituent, 0);
@@ -242,11 +238,10 @@ static void test_bad_record_runs(void)
 static void expect_bad_records(uint8_t *p, const struct ncd_view *v, uint32_t i,
 			       const char *what)
 {
-	log_calls = 0;
-	log_text[0] = '\0';
-	CHECK_STR(err_name(ncd_check_relocs(v, i)), "SWAP_BAD_DESC");
-	CHECK_EQ_U(log_calls, 1);
-	CHECK_CONTAINS(log_text, what);
+	log_capture_reset();
+	CHECK_ERR(ncd_check_relocs(v, i), E_SWAP_BAD_DESC);
+	CHECK_EQ_U(logged.calls, 1);
+	CHECK_CONTAINS(logged.text, what);
 	free(p);
 }
 
@@ -259,7 +254,7 @@ static void test_records_checked(void)
 	char what[64];
 
 	for (uint32_t k = 0; k < v.h->nsections; k++)
-		CHECK_STR(err_name(ncd_check_relocs(&v, k)), "OK");
+		CHECK_ERR(ncd_check_relocs(&v, k), E_OK);
 	((struct ncd_reloc *)v.relocs)[r].source = i + 1;
 	snprintf(what, sizeof(what), "relocation %u (of %s)", r, ncd_str(&v, v.secs[i].full_name));
 	expect_bad_records(p, &v, i, what);

@@ -56,24 +56,6 @@ struct blob {
 	struct nsl_view v;
 };
 
-/* Read a whole file, 8-byte aligned (padded); NULL if it cannot be read. */
-static uint8_t *read_file(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *p;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	*size = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = aligned_alloc(8, (*size + 8) & ~(size_t)7);
-	if (!p || fread(p, 1, *size, f) != *size)
-		exit(1);
-	fclose(f);
-	return p;
-}
-
 /* layoutfp on OBJ_DIR/name.o, then nsl_parse; false (and a failed check) if either fails. */
 static bool blob_of(struct blob *b, const char *name)
 {
@@ -83,7 +65,7 @@ static bool blob_of(struct blob *b, const char *name)
 	snprintf(obj, sizeof(obj), "%s/%s.o", OBJ_DIR, name);
 	snprintf(out, sizeof(out), "%s/%s.layout", OBJ_DIR, name);
 	free(run(&status, "%s %s %s", LAYOUTFP, obj, out));
-	b->data = status == 0 ? read_file(out, &b->size) : NULL;
+	b->data = status == 0 ? check_read_file(out, &b->size) : NULL;
 	if (!b->data) {
 		check_fail(__FILE__, __LINE__, "layoutfp %s failed (status %d)", obj, status);
 		return false;
@@ -435,7 +417,7 @@ static uint8_t *elf_section(const uint8_t *img, size_t size, const char *name, E
 static void test_memory_o(void)
 {
 	size_t size, fresh_size;
-	uint8_t *img = read_file(MEMORY_O, &size), *fresh;
+	uint8_t *img = check_read_file(MEMORY_O, &size), *fresh;
 	Elf64_Shdr sh;
 	struct nsl_view v;
 	char why[256], out[512];
@@ -465,7 +447,7 @@ static void test_memory_o(void)
 	snprintf(out, sizeof(out), "%s/memory.layout", OBJ_DIR);
 	free(run(&status, "%s %s %s", LAYOUTFP, MEMORY_O, out));
 	CHECK_EQ_I(status, 0);
-	fresh = read_file(out, &fresh_size);
+	fresh = check_read_file(out, &fresh_size);
 	REQUIRE(fresh);
 	CHECK(fresh_size == sh.sh_size && memcmp(fresh, blob, fresh_size) == 0);
 	free(fresh);

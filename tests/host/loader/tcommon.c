@@ -5,6 +5,7 @@
  */
 #include "tcommon.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 bool (*tundef_value)(const char *name, uint64_t *value);
@@ -134,4 +135,17 @@ int tcheck_relocs(struct tctx *t, struct ld_namespace *ns, const struct ld_crate
 		}
 	}
 	return checked;
+}
+
+int tcheck_relocs_of(struct tctx *t, struct ld_namespace *ns, const struct ld_crate *c,
+		     const char *file)
+{
+	struct blob b;
+	int n;
+
+	if (!tobj_read(t, t->compiler, file, &b))
+		return -1;
+	n = tcheck_relocs(t, ns, c, &b);
+	free(b.data);
+	return n;
 }

@@ -21,6 +21,9 @@ bool tsymbol_value(struct tctx *t, struct ld_namespace *ns, const struct ld_crat
  * forms are skipped. Returns the number checked, -1 after tfail. */
 int tcheck_relocs(struct tctx *t, struct ld_namespace *ns, const struct ld_crate *c,
 		  const struct blob *b);
+/* tcheck_relocs of object `file` of t->compiler, loaded as `c`. */
+int tcheck_relocs_of(struct tctx *t, struct ld_namespace *ns, const struct ld_crate *c,
+		     const char *file);
 /* A symbol's value chosen by the test for unresolved names (NULL = none). */
 extern bool (*tundef_value)(const char *name, uint64_t *value);
 /* shim counters snapshot */
@@ -28,11 +31,12 @@ static inline struct shim_counters tsnap(struct tctx *t)
 {
 	return t->shim.now;
 }
-#define CHECK_UNCHANGED(t, before)                                              \
-	CHECKF((t), shim_counters_equal(&(before), &(t)->shim.now),             \
-	       "counters changed: heap %ld->%ld reserved %ld->%ld mapped %ld->%ld", \
-	       (before).heap_live, (t)->shim.now.heap_live, (before).reserved_live, \
-	       (t)->shim.now.reserved_live, (before).mapped_live,              \
-	       (t)->shim.now.mapped_live)
+/* Stop the test unless the shim's counters are as they were in `before`. */
+#define REQUIRE_UNCHANGED(t, before)                                            \
+	REQUIREF((t), shim_counters_equal(&(before), &(t)->shim.now),           \
+		 "counters changed: heap %ld->%ld reserved %ld->%ld mapped %ld->%ld", \
+		 (before).heap_live, (t)->shim.now.heap_live, (before).reserved_live, \
+		 (t)->shim.now.reserved_live, (before).mapped_live,             \
+		 (t)->shim.now.mapped_live)
 
 #endif

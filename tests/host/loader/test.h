@@ -1,8 +1,15 @@
 /*
  * A minimal test harness for the loader's host tests: each test is a function
- * taking a context; CHECK records the first failure with its reason and
- * returns. main() runs every registered test, printing `ok NAME` or
- * `FAIL NAME: reason`, then `N passed, N failed`.
+ * taking a context, listed in its file's test table; test_main.c runs every
+ * table, printing `ok NAME` or `FAIL NAME: reason (file:line)` (the first
+ * failure), then `N passed, N failed`.
+ *
+ * The macro names mean one thing in every harness of the tree: REQUIRE*
+ * records the failure and returns from the test; CHECK* would record it and
+ * go on. The loader's tests only stop (what follows a failed load or lookup
+ * depends on it), so this harness defines REQUIRE* alone. The other
+ * harnesses: tests/host/check.h (the host unit tests; CHECK* and REQUIRE) and
+ * include/ktest/ktest.h (in the kernel; KT_ASSERT* stops, as REQUIRE does).
  */
 #ifndef TESTS_HOST_LOADER_TEST_H
 #define TESTS_HOST_LOADER_TEST_H
@@ -30,32 +37,40 @@ struct test_case {
 	bool per_compiler;
 };
 
+/* Record a failure; only the first one of a test is reported. tfail_at adds
+ * " (file:line)" after the reason. */
 void tfail(struct tctx *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tfail_at(struct tctx *t, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-#define CHECK(t, cond)                                                          \
+/* Stop the test unless cond holds. */
+#define REQUIRE(t, cond)                                                        \
 	do {                                                                    \
 		if (!(cond)) {                                                  \
-			tfail((t), "%s:%d: %s", __FILE__, __LINE__, #cond);     \
+			tfail_at((t), __FILE__, __LINE__, "REQUIRE(%s) failed", #cond); \
 			return;                                                 \
 		}                                                               \
 	} while (0)
 
-#define CHECKF(t, cond, fmt, ...)                                               \
+/* Stop the test unless cond holds; the reason is fmt's. */
+#define REQUIREF(t, cond, fmt, ...)                                             \
 	do {                                                                    \
 		if (!(cond)) {                                                  \
-			tfail((t), "%s:%d: " fmt, __FILE__, __LINE__, ##__VA_ARGS__); \
+			tfail_at((t), __FILE__, __LINE__, fmt, ##__VA_ARGS__);  \
 			return;                                                 \
 		}                                                               \
 	} while (0)
 
-/* Expect enum err `got` == `want`; on mismatch report names and last log. */
-#define CHECK_ERR(t, got, want)                                                 \
+/* Stop the test unless enum err `got` == `want`; the reason names both and
+ * the shim's last log line. */
+#define REQUIRE_ERR(t, got, want)                                               \
 	do {                                                                    \
 		enum err g_ = (got), w_ = (want);                               \
 		if (g_ != w_) {                                                 \
-			tfail((t), "%s:%d: got %s, want %s (log: %s)", __FILE__,    \
-			      __LINE__, err_name(g_), err_name(w_),             \
-			      shim_last_log(&(t)->shim));                       \
+			tfail_at((t), __FILE__, __LINE__,                       \
+				 "%s is E_%s, want E_%s (log: %s)", #got,       \
+				 err_name(g_), err_name(w_),                    \
+				 shim_last_log(&(t)->shim));                    \
 			return;                                                 \
 		}                                                               \
 	} while (0)

@@ -103,22 +103,22 @@ static void tdiff_one(struct tctx *t, const char *file, const char *dep)
 	struct blob b, o;
 	int n;
 
-	CHECK(t, ns && cmd);
+	REQUIRE(t, ns && cmd);
 	if (dep)
-		CHECK_ERR(t, tload(t, ns, dep, NULL, &d), E_OK);
-	CHECK_ERR(t, tload(t, ns, file, NULL, &c), E_OK);
+		REQUIRE_ERR(t, tload(t, ns, dep, NULL, &d), E_OK);
+	REQUIRE_ERR(t, tload(t, ns, file, NULL, &c), E_OK);
 	snprintf(obj, sizeof(obj), "%s", tobj_path(t, t->compiler, file));
 	snprintf(script, sizeof(script), "%s/%s/%s.diff.ld", t->objdir, t->compiler, file);
 	snprintf(out, sizeof(out), "%s/%s/%s.diff.elf", t->objdir, t->compiler, file);
-	CHECK(t, tdiff_script(c, script) && tobj_read(t, t->compiler, file, &b));
-	CHECK(t, tdiff_command(t, ns, &b, obj, script, out, cmd));
+	REQUIRE(t, tdiff_script(c, script) && tobj_read(t, t->compiler, file, &b));
+	REQUIRE(t, tdiff_command(t, ns, &b, obj, script, out, cmd));
 	free(b.data);
-	CHECKF(t, system(cmd) == 0, "ld failed: %s", cmd);
+	REQUIREF(t, system(cmd) == 0, "ld failed: %s", cmd);
 	free(cmd);
-	CHECK(t, blob_read(out, &o));
+	REQUIRE(t, blob_read(out, &o));
 	n = tdiff_compare(t, c, &o);
 	free(o.data);
-	CHECK(t, n >= 3);
+	REQUIRE(t, n >= 3);
 }
 
 static void test_diff_basic(struct tctx *t)
@@ -140,24 +140,24 @@ static void test_elfcheck(struct tctx *t)
 	char line[1024];
 	int ok = 0, bad = 0;
 
-	CHECK(t, t->elfcheck != NULL);
+	REQUIRE(t, t->elfcheck != NULL);
 	snprintf(cmd, sizeof(cmd), "%s --stub-undefined %s/%s/provider.o %s/%s/basic.o "
 		 "%s/%s/small.o", t->elfcheck, t->objdir, t->compiler, t->objdir, t->compiler,
 		 t->objdir, t->compiler);
 	p = popen(cmd, "r");
-	CHECK(t, p);
+	REQUIRE(t, p);
 	while (fgets(line, sizeof(line), p)) {
 		ok += strstr(line, ": ok (") != NULL;
 		bad += strstr(line, "small.o: error: LD_RELOC_OVERFLOW: ") != NULL;
 	}
-	CHECK(t, pclose(p) != 0 && ok == 2 && bad == 1);
+	REQUIRE(t, pclose(p) != 0 && ok == 2 && bad == 1);
 	snprintf(cmd, sizeof(cmd), "%s %s/%s/basic.o", t->elfcheck, t->objdir, t->compiler);
 	p = popen(cmd, "r");
-	CHECK(t, p);
-	CHECK(t, fgets(line, sizeof(line), p) &&
-		 strstr(line, "error: LD_UNRESOLVED: undefined symbols: ") &&
-		 strstr(line, " provider_value") && strstr(line, " provider_array"));
-	CHECK(t, pclose(p) != 0);
+	REQUIRE(t, p);
+	REQUIRE(t, fgets(line, sizeof(line), p) &&
+		   strstr(line, "error: LD_UNRESOLVED: undefined symbols: ") &&
+		   strstr(line, " provider_value") && strstr(line, " provider_array"));
+	REQUIRE(t, pclose(p) != 0);
 }
 
 const struct test_case tests_diff[] = {

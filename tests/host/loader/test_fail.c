@@ -36,24 +36,24 @@ static void tinject(struct tctx *t, const char *file, long *fail_at, long *count
 		*fail_at = 0;
 		if (e == E_OK)
 			break;
-		CHECKF(t, e == want, "%s, failing call %ld: got %s, want %s", file, k,
-		       err_name(e), err_name(want));
-		CHECKF(t, shim_counters_equal(&before, &t->shim.now),
-		       "%s, failing call %ld: counters changed", file, k);
-		CHECKF(t, ld_crate_first(ns) == first && (!first || !ld_crate_next(first)),
-		       "%s, failing call %ld: namespace changed", file, k);
+		REQUIREF(t, e == want, "%s, failing call %ld: got %s, want %s", file, k,
+			 err_name(e), err_name(want));
+		REQUIREF(t, shim_counters_equal(&before, &t->shim.now),
+			 "%s, failing call %ld: counters changed", file, k);
+		REQUIREF(t, ld_crate_first(ns) == first && (!first || !ld_crate_next(first)),
+			 "%s, failing call %ld: namespace changed", file, k);
 	}
-	CHECKF(t, k > 1 || want != E_NO_HEAP, "no allocation was ever made");
-	CHECK_ERR(t, ld_unload(ns, c), E_OK);
+	REQUIREF(t, k > 1 || want != E_NO_HEAP, "no allocation was ever made");
+	REQUIRE_ERR(t, ld_unload(ns, c), E_OK);
 }
 
 static void test_fail_alloc(struct tctx *t)
 {
 	struct ld_crate *prov;
 
-	CHECK(t, tns(t));
+	REQUIRE(t, tns(t));
 	tinject(t, "got", &t->shim.fail_alloc_at, &t->shim.nalloc, E_NO_HEAP);
-	CHECK_ERR(t, tload(t, t->ns, "provider", NULL, &prov), E_OK);
+	REQUIRE_ERR(t, tload(t, t->ns, "provider", NULL, &prov), E_OK);
 	tinject(t, "basic", &t->shim.fail_alloc_at, &t->shim.nalloc, E_NO_HEAP);
 }
 
@@ -61,12 +61,12 @@ static void test_fail_vm(struct tctx *t)
 {
 	struct ld_crate *prov;
 
-	CHECK(t, tns(t));
-	CHECK_ERR(t, tload(t, t->ns, "provider", NULL, &prov), E_OK);
+	REQUIRE(t, tns(t));
+	REQUIRE_ERR(t, tload(t, t->ns, "provider", NULL, &prov), E_OK);
 	tinject(t, "basic", &t->shim.fail_reserve_at, &t->shim.nreserve, E_NO_VSPACE);
 	tinject(t, "basic", &t->shim.fail_map_at, &t->shim.nmap, E_NO_FRAMES);
 	tinject(t, "basic", &t->shim.fail_protect_at, &t->shim.nprotect, E_NOT_MAPPED);
-	CHECK(t, t->shim.nprotect == 3); /* text, rodata, data: each one failed once */
+	REQUIRE(t, t->shim.nprotect == 3); /* text, rodata, data: each one failed once */
 }
 
 const struct test_case tests_fail[] = {

@@ -56,20 +56,20 @@ static void test_group_cycle(struct tctx *t)
 	struct ld_crate *c;
 	const struct ld_symbol *a, *b;
 
-	CHECK(t, ns && tgroup_add(t, &g, "cyc_a", "a", NULL) && tgroup_add(t, &g, "cyc_b", "b", NULL));
+	REQUIRE(t, ns && tgroup_add(t, &g, "cyc_a", "a", NULL) && tgroup_add(t, &g, "cyc_b", "b", NULL));
 	before = tsnap(t);
-	CHECK_ERR(t, ld_load(ns, "a", g.b[0].data, g.b[0].size, NULL, &c), E_LD_UNRESOLVED);
-	CHECK_UNCHANGED(t, before);
-	CHECK_ERR(t, ld_load_group(ns, g.m, 2, NULL, NULL), E_OK);
+	REQUIRE_ERR(t, ld_load(ns, "a", g.b[0].data, g.b[0].size, NULL, &c), E_LD_UNRESOLVED);
+	REQUIRE_UNCHANGED(t, before);
+	REQUIRE_ERR(t, ld_load_group(ns, g.m, 2, NULL, NULL), E_OK);
 	tgroup_free(&g);
-	CHECK(t, g.m[0].crate && g.m[1].crate && ld_crate_first(ns) == g.m[0].crate &&
-		 ld_crate_next(g.m[0].crate) == g.m[1].crate);
-	CHECK(t, tuses(g.m[0].crate, g.m[1].crate) && tuses(g.m[1].crate, g.m[0].crate));
-	CHECK_ERR(t, ld_lookup(ns, "cyc_a", &a), E_OK);
-	CHECK_ERR(t, ld_lookup(ns, "cyc_b", &b), E_OK);
-	CHECK(t, a->crate == g.m[0].crate && b->crate == g.m[1].crate);
+	REQUIRE(t, g.m[0].crate && g.m[1].crate && ld_crate_first(ns) == g.m[0].crate &&
+		   ld_crate_next(g.m[0].crate) == g.m[1].crate);
+	REQUIRE(t, tuses(g.m[0].crate, g.m[1].crate) && tuses(g.m[1].crate, g.m[0].crate));
+	REQUIRE_ERR(t, ld_lookup(ns, "cyc_a", &a), E_OK);
+	REQUIRE_ERR(t, ld_lookup(ns, "cyc_b", &b), E_OK);
+	REQUIRE(t, a->crate == g.m[0].crate && b->crate == g.m[1].crate);
 	/* a cycle cannot be unloaded one crate at a time */
-	CHECK_ERR(t, ld_unload(ns, g.m[0].crate), E_LD_IN_USE);
+	REQUIRE_ERR(t, ld_unload(ns, g.m[0].crate), E_LD_IN_USE);
 }
 
 /* basic is listed before provider, and an older provider is loaded: basic
@@ -82,17 +82,17 @@ static void test_group_prefers_members(struct tctx *t)
 	struct ld_load_opts sup = { 0 };
 	const struct ld_symbol *s;
 
-	CHECK(t, ns);
-	CHECK_ERR(t, tload_as(t, ns, "provider", "old", NULL, &old), E_OK);
+	REQUIRE(t, ns);
+	REQUIRE_ERR(t, tload_as(t, ns, "provider", "old", NULL, &old), E_OK);
 	sup.supersedes = old;
-	CHECK(t, tgroup_add(t, &g, "basic", "basic", NULL) &&
-		 tgroup_add(t, &g, "provider", "new", &sup));
-	CHECK_ERR(t, ld_load_group(ns, g.m, 2, NULL, NULL), E_OK);
-	CHECK(t, tcheck_relocs(t, ns, g.m[0].crate, &g.b[0]) > 10);
+	REQUIRE(t, tgroup_add(t, &g, "basic", "basic", NULL) &&
+		   tgroup_add(t, &g, "provider", "new", &sup));
+	REQUIRE_ERR(t, ld_load_group(ns, g.m, 2, NULL, NULL), E_OK);
+	REQUIRE(t, tcheck_relocs(t, ns, g.m[0].crate, &g.b[0]) > 10);
 	tgroup_free(&g);
-	CHECK(t, tuses(g.m[0].crate, g.m[1].crate) && !tuses(g.m[0].crate, old));
-	CHECK_ERR(t, ld_lookup(ns, "provider_add", &s), E_OK);
-	CHECK(t, s->crate == g.m[1].crate);
+	REQUIRE(t, tuses(g.m[0].crate, g.m[1].crate) && !tuses(g.m[0].crate, old));
+	REQUIRE_ERR(t, ld_lookup(ns, "provider_add", &s), E_OK);
+	REQUIRE(t, s->crate == g.m[1].crate);
 }
 
 static int tcheck_calls;
@@ -110,21 +110,21 @@ static void test_group_atomic(struct tctx *t)
 	struct shim_counters before;
 	struct tgroup g = { 0 };
 
-	CHECK(t, ns && tgroup_add(t, &g, "provider", "p", NULL) &&
-		 tgroup_add(t, &g, "basic", "basic", NULL) &&
-		 tgroup_add(t, &g, "provider", "p2", NULL));
+	REQUIRE(t, ns && tgroup_add(t, &g, "provider", "p", NULL) &&
+		   tgroup_add(t, &g, "basic", "basic", NULL) &&
+		   tgroup_add(t, &g, "provider", "p2", NULL));
 	before = tsnap(t);
 	tcheck_calls = 0;
-	CHECK_ERR(t, ld_load_group(ns, g.m, 2, trefuse_second, NULL), E_LD_BAD_BINDING);
-	CHECK(t, tcheck_calls == 2);
-	CHECK_UNCHANGED(t, before);
-	CHECK_ERR(t, ld_load_group(ns, g.m, 3, NULL, NULL), E_LD_DUPLICATE_SYMBOL);
-	CHECK(t, shim_log_contains(&t->shim, "defined by two members of the group"));
-	CHECK_UNCHANGED(t, before);
+	REQUIRE_ERR(t, ld_load_group(ns, g.m, 2, trefuse_second, NULL), E_LD_BAD_BINDING);
+	REQUIRE(t, tcheck_calls == 2);
+	REQUIRE_UNCHANGED(t, before);
+	REQUIRE_ERR(t, ld_load_group(ns, g.m, 3, NULL, NULL), E_LD_DUPLICATE_SYMBOL);
+	REQUIRE(t, shim_log_contains(&t->shim, "defined by two members of the group"));
+	REQUIRE_UNCHANGED(t, before);
 	eu_ehdr(&g.b[1])->e_machine = 3; /* the second member is not x86_64 */
-	CHECK_ERR(t, ld_load_group(ns, g.m, 2, NULL, NULL), E_ELF_BAD_MACHINE);
-	CHECK_UNCHANGED(t, before);
-	CHECK(t, ld_crate_first(ns) == NULL);
+	REQUIRE_ERR(t, ld_load_group(ns, g.m, 2, NULL, NULL), E_ELF_BAD_MACHINE);
+	REQUIRE_UNCHANGED(t, before);
+	REQUIRE(t, ld_crate_first(ns) == NULL);
 	tgroup_free(&g);
 }
 
@@ -135,7 +135,7 @@ static void test_group_fail_every_alloc(struct tctx *t)
 	struct tgroup g = { 0 };
 	long k;
 
-	CHECK(t, ns && tgroup_add(t, &g, "cyc_a", "a", NULL) && tgroup_add(t, &g, "cyc_b", "b", NULL));
+	REQUIRE(t, ns && tgroup_add(t, &g, "cyc_a", "a", NULL) && tgroup_add(t, &g, "cyc_b", "b", NULL));
 	for (k = 1; k < 10000; k++) {
 		struct shim_counters before = tsnap(t);
 		enum err e;
@@ -146,12 +146,12 @@ static void test_group_fail_every_alloc(struct tctx *t)
 		t->shim.fail_alloc_at = 0;
 		if (e == E_OK)
 			break;
-		CHECKF(t, e == E_NO_HEAP, "failing allocation %ld: got %s", k, err_name(e));
-		CHECKF(t, shim_counters_equal(&before, &t->shim.now) && !ld_crate_first(ns),
-		       "failing allocation %ld: something stayed behind", k);
+		REQUIREF(t, e == E_NO_HEAP, "failing allocation %ld: got %s", k, err_name(e));
+		REQUIREF(t, shim_counters_equal(&before, &t->shim.now) && !ld_crate_first(ns),
+			 "failing allocation %ld: something stayed behind", k);
 	}
 	tgroup_free(&g);
-	CHECK(t, k > 10 && ld_crate_first(ns));
+	REQUIRE(t, k > 10 && ld_crate_first(ns));
 }
 
 /* A collection: its sections together in name order, its bounds defined by
@@ -166,13 +166,13 @@ static void test_collection(struct tctx *t)
 	struct ld_crate *crate;
 	uint64_t lo, hi;
 
-	CHECK(t, ns);
-	CHECK_ERR(t, tload(t, ns, "coll", NULL, &crate), E_LD_UNRESOLVED); /* plain: no bounds */
-	CHECK_ERR(t, tload(t, ns, "coll", &opts, &crate), E_OK);
+	REQUIRE(t, ns);
+	REQUIRE_ERR(t, tload(t, ns, "coll", NULL, &crate), E_LD_UNRESOLVED); /* plain: no bounds */
+	REQUIRE_ERR(t, tload(t, ns, "coll", &opts, &crate), E_OK);
 	a = tsection_by_name(crate, ".tab.a");
 	b = tsection_by_name(crate, ".tab.b");
 	c = tsection_by_name(crate, ".tab.c");
-	CHECK(t, a && b && c && b->addr == a->addr + 4 && c->addr == b->addr + 20);
+	REQUIRE(t, a && b && c && b->addr == a->addr + 4 && c->addr == b->addr + 20);
 	/* in strcmp's order, also past the first 8 bytes the names share */
 	static const char *const order[] = { ".tab.b", ".tab.b_shared", ".tab.b_shared_prefix_10",
 					     ".tab.b_shared_prefix_2", ".tab.b_shared_prefix_3",
@@ -181,15 +181,15 @@ static void test_collection(struct tctx *t)
 		const struct ld_section *x = tsection_by_name(crate, order[i - 1]);
 		const struct ld_section *y = tsection_by_name(crate, order[i]);
 
-		CHECKF(t, x && y && y->addr == x->addr + 4, "%s is not right after %s", order[i],
-		       order[i - 1]);
+		REQUIREF(t, x && y && y->addr == x->addr + 4, "%s is not right after %s", order[i],
+			 order[i - 1]);
 	}
-	CHECK_ERR(t, ld_lookup(ns, "__tab_start", &s), E_OK);
-	CHECK_ERR(t, ld_lookup(ns, "__tab_end", &e), E_OK);
-	CHECK(t, s->addr == a->addr && e->addr == c->addr + 4 && s->crate == crate);
-	CHECK_ERR(t, ld_lookup(ns, "coll_bounds", &bounds), E_OK);
-	CHECK(t, tread(t, bounds->addr, 8, &lo) && tread(t, bounds->addr + 8, 8, &hi));
-	CHECK(t, lo == a->addr && hi == c->addr + 4);
+	REQUIRE_ERR(t, ld_lookup(ns, "__tab_start", &s), E_OK);
+	REQUIRE_ERR(t, ld_lookup(ns, "__tab_end", &e), E_OK);
+	REQUIRE(t, s->addr == a->addr && e->addr == c->addr + 4 && s->crate == crate);
+	REQUIRE_ERR(t, ld_lookup(ns, "coll_bounds", &bounds), E_OK);
+	REQUIRE(t, tread(t, bounds->addr, 8, &lo) && tread(t, bounds->addr + 8, 8, &hi));
+	REQUIRE(t, lo == a->addr && hi == c->addr + 4);
 }
 
 const struct test_case tests_group[] = {

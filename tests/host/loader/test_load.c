@@ -60,54 +60,48 @@ static void test_load_basic(struct tctx *t)
 	struct ld_namespace *ns;
 	struct ld_crate *prov, *basic;
 	const struct ld_symbol *sym, *pv, *pa;
-	struct blob b;
 	uint64_t v, str;
 	char text[32];
-	int n;
 
 	ns = tns(t);
-	CHECK(t, ns);
-	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
-	CHECK_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
-	if (!tobj_read(t, t->compiler, "basic", &b))
-		return;
-	n = tcheck_relocs(t, ns, basic, &b);
-	free(b.data);
-	CHECK(t, n > 10);
+	REQUIRE(t, ns);
+	REQUIRE_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
+	REQUIRE_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
+	REQUIRE(t, tcheck_relocs_of(t, ns, basic, "basic") > 10);
 	/* data pointers: to another crate, to a function, to a string */
-	CHECK_ERR(t, ld_lookup(ns, "provider_value", &pv), E_OK);
-	CHECK_ERR(t, ld_lookup(ns, "provider_add", &pa), E_OK);
-	CHECK(t, pv->crate == prov && pa->type == STT_FUNC);
-	CHECK_ERR(t, ld_lookup(ns, "basic_ptr_to_provider", &sym), E_OK);
-	CHECK(t, tread(t, sym->addr, 8, &v) && v == pv->addr);
-	CHECK_ERR(t, ld_lookup(ns, "basic_fn_ptr", &sym), E_OK);
-	CHECK(t, tread(t, sym->addr, 8, &v) && v == pa->addr);
-	CHECK_ERR(t, ld_lookup(ns, "basic_greeting", &sym), E_OK);
-	CHECK(t, tread(t, sym->addr, 8, &str));
+	REQUIRE_ERR(t, ld_lookup(ns, "provider_value", &pv), E_OK);
+	REQUIRE_ERR(t, ld_lookup(ns, "provider_add", &pa), E_OK);
+	REQUIRE(t, pv->crate == prov && pa->type == STT_FUNC);
+	REQUIRE_ERR(t, ld_lookup(ns, "basic_ptr_to_provider", &sym), E_OK);
+	REQUIRE(t, tread(t, sym->addr, 8, &v) && v == pv->addr);
+	REQUIRE_ERR(t, ld_lookup(ns, "basic_fn_ptr", &sym), E_OK);
+	REQUIRE(t, tread(t, sym->addr, 8, &v) && v == pa->addr);
+	REQUIRE_ERR(t, ld_lookup(ns, "basic_greeting", &sym), E_OK);
+	REQUIRE(t, tread(t, sym->addr, 8, &str));
 	for (int i = 0; i < 17; i++) {
-		CHECK(t, tread(t, str + (uint64_t)i, 1, &v));
+		REQUIRE(t, tread(t, str + (uint64_t)i, 1, &v));
 		text[i] = (char)v;
 	}
-	CHECK(t, memcmp(text, "hello from basic", 17) == 0);
+	REQUIRE(t, memcmp(text, "hello from basic", 17) == 0);
 	/* symbols: owner, section, locals not global */
-	CHECK_ERR(t, ld_lookup(ns, "basic_switch", &sym), E_OK);
-	CHECK(t, sym->crate == basic && sym->section &&
-		 strcmp(sym->section->name, ".text.basic_switch") == 0);
-	CHECK_ERR(t, ld_lookup(ns, "counter", &sym), E_LD_NOT_FOUND);
-	CHECK_ERR(t, ld_symbolize(ns, pa->addr + 3, &sym), E_OK);
-	CHECK(t, sym == pa);
-	CHECK(t, tcheck_protections(t, basic) && tcheck_protections(t, prov));
+	REQUIRE_ERR(t, ld_lookup(ns, "basic_switch", &sym), E_OK);
+	REQUIRE(t, sym->crate == basic && sym->section &&
+		   strcmp(sym->section->name, ".text.basic_switch") == 0);
+	REQUIRE_ERR(t, ld_lookup(ns, "counter", &sym), E_LD_NOT_FOUND);
+	REQUIRE_ERR(t, ld_symbolize(ns, pa->addr + 3, &sym), E_OK);
+	REQUIRE(t, sym == pa);
+	REQUIRE(t, tcheck_protections(t, basic) && tcheck_protections(t, prov));
 	/* dependencies, both directions, across crates */
-	CHECK(t, tdepends(basic, ".text.basic_entry", basic, ".text.basic_switch"));
-	CHECK(t, tdepends(basic, ".data.rel.local.basic_ptr_to_provider", prov,
-			  ".data.provider_value") ||
-		 tdepends(basic, ".data.basic_ptr_to_provider", prov, ".data.provider_value"));
-	CHECK_ERR(t, ld_unload(ns, prov), E_LD_IN_USE);
-	CHECK(t, shim_log_contains(&t->shim, "still used by crate 'basic'"));
-	CHECK_ERR(t, ld_unload(ns, basic), E_OK);
-	CHECK_ERR(t, ld_lookup(ns, "basic_switch", &sym), E_LD_NOT_FOUND);
-	CHECK_ERR(t, ld_unload(ns, prov), E_OK);
-	CHECK(t, ld_crate_first(ns) == NULL);
+	REQUIRE(t, tdepends(basic, ".text.basic_entry", basic, ".text.basic_switch"));
+	REQUIRE(t, tdepends(basic, ".data.rel.local.basic_ptr_to_provider", prov,
+			    ".data.provider_value") ||
+		   tdepends(basic, ".data.basic_ptr_to_provider", prov, ".data.provider_value"));
+	REQUIRE_ERR(t, ld_unload(ns, prov), E_LD_IN_USE);
+	REQUIRE(t, shim_log_contains(&t->shim, "still used by crate 'basic'"));
+	REQUIRE_ERR(t, ld_unload(ns, basic), E_OK);
+	REQUIRE_ERR(t, ld_lookup(ns, "basic_switch", &sym), E_LD_NOT_FOUND);
+	REQUIRE_ERR(t, ld_unload(ns, prov), E_OK);
+	REQUIRE(t, ld_crate_first(ns) == NULL);
 }
 
 /* `ld -r` of basic + provider loads as one self-contained crate. */
@@ -115,18 +109,12 @@ static void test_load_combined(struct tctx *t)
 {
 	struct ld_namespace *ns;
 	struct ld_crate *c;
-	struct blob b;
-	int n;
 
 	ns = tns(t);
-	CHECK(t, ns);
-	CHECK_ERR(t, tload(t, ns, "combined", NULL, &c), E_OK);
-	if (!tobj_read(t, t->compiler, "combined", &b))
-		return;
-	n = tcheck_relocs(t, ns, c, &b);
-	free(b.data);
-	CHECK(t, n > 10);
-	CHECK(t, tcheck_protections(t, c));
+	REQUIRE(t, ns);
+	REQUIRE_ERR(t, tload(t, ns, "combined", NULL, &c), E_OK);
+	REQUIRE(t, tcheck_relocs_of(t, ns, c, "combined") > 10);
+	REQUIRE(t, tcheck_protections(t, c));
 }
 
 /* `ld -r --unique`: same-named sections stay apart; each is relocated by
@@ -135,23 +123,19 @@ static void test_load_unique(struct tctx *t)
 {
 	struct ld_namespace *ns = tns(t);
 	struct ld_crate *c;
-	struct blob b;
 	size_t nsec;
 	const struct ld_section *s;
-	int n, same = 0;
+	int same = 0;
 
-	CHECK(t, ns);
-	CHECK_ERR(t, tload(t, ns, "unique", NULL, &c), E_OK);
+	REQUIRE(t, ns);
+	REQUIRE_ERR(t, tload(t, ns, "unique", NULL, &c), E_OK);
 	s = ld_crate_sections(c, &nsec);
 	for (size_t i = 0; i < nsec; i++)
 		for (size_t j = i + 1; j < nsec; j++)
 			same += strcmp(s[i].name, s[j].name) == 0 && s[i].size && s[j].size;
-	CHECK(t, tobj_read(t, t->compiler, "unique", &b));
-	n = tcheck_relocs(t, ns, c, &b);
-	free(b.data);
-	CHECK(t, n > 10);
-	CHECKF(t, same >= 1 || strcmp(t->compiler, "clang") == 0,
-	       "no two non-empty sections share a name");
+	REQUIRE(t, tcheck_relocs_of(t, ns, c, "unique") > 10);
+	REQUIREF(t, same >= 1 || strcmp(t->compiler, "clang") == 0,
+		 "no two non-empty sections share a name");
 }
 
 static bool tgot_values(const char *name, uint64_t *value)
@@ -196,33 +180,33 @@ static void test_got_forms(struct tctx *t)
 
 	tundef_value = tgot_values;
 	ns = tns(t);
-	CHECK(t, ns);
-	CHECK_ERR(t, tload(t, ns, "got", &opts, &c), E_OK);
-	CHECK_ERR(t, ld_lookup(ns, "near_sym", &near), E_OK);
+	REQUIRE(t, ns);
+	REQUIRE_ERR(t, tload(t, ns, "got", &opts, &c), E_OK);
+	REQUIRE_ERR(t, ld_lookup(ns, "near_sym", &near), E_OK);
 	got = tsection_by_name(c, ".got.loader");
-	CHECK(t, got && got->kind == LD_KIND_RODATA && got->size >= 16);
+	REQUIRE(t, got && got->kind == LD_KIND_RODATA && got->size >= 16);
 	/* near mov: relaxed to lea, S + A - P with A = -4 */
-	CHECK(t, tgot_site(t, ns, "got_near_mov", 3, &P, &f, &op));
-	CHECK(t, op == 0x8d && (int32_t)f == (int64_t)(near->addr - 4 - P));
+	REQUIRE(t, tgot_site(t, ns, "got_near_mov", 3, &P, &f, &op));
+	REQUIRE(t, op == 0x8d && (int32_t)f == (int64_t)(near->addr - 4 - P));
 	/* far mov: kept, via a GOT slot holding the far address */
-	CHECK(t, tgot_site(t, ns, "got_far_mov", 3, &P, &f, &op));
-	CHECK(t, op == 0x8b);
+	REQUIRE(t, tgot_site(t, ns, "got_far_mov", 3, &P, &f, &op));
+	REQUIRE(t, op == 0x8b);
 	slot = P + 4 + (uint64_t)(int64_t)(int32_t)f;
-	CHECK(t, slot >= got->addr && slot < got->addr + got->size);
-	CHECK(t, tread(t, slot, 8, &f) && f == 0x100000000000ull);
+	REQUIRE(t, slot >= got->addr && slot < got->addr + got->size);
+	REQUIRE(t, tread(t, slot, 8, &f) && f == 0x100000000000ull);
 	/* add, call *, plain GOTPCREL: via the GOT slot of near_sym */
-	CHECK(t, tgot_site(t, ns, "got_add", 3, &P, &f, &op) && op == 0x03);
+	REQUIRE(t, tgot_site(t, ns, "got_add", 3, &P, &f, &op) && op == 0x03);
 	slot = P + 4 + (uint64_t)(int64_t)(int32_t)f;
-	CHECK(t, tread(t, slot, 8, &f) && f == near->addr);
-	CHECK(t, tgot_site(t, ns, "got_call", 2, &P, &f, &op) && op == 0xff);
+	REQUIRE(t, tread(t, slot, 8, &f) && f == near->addr);
+	REQUIRE(t, tgot_site(t, ns, "got_call", 2, &P, &f, &op) && op == 0xff);
 	slot = P + 4 + (uint64_t)(int64_t)(int32_t)f;
-	CHECK(t, tread(t, slot, 8, &f) && f == near->addr);
-	CHECK(t, tgot_site(t, ns, "got_plain", 3, &P, &f, &op) && op == 0x8b);
+	REQUIRE(t, tread(t, slot, 8, &f) && f == near->addr);
+	REQUIRE(t, tgot_site(t, ns, "got_plain", 3, &P, &f, &op) && op == 0x8b);
 	slot = P + 4 + (uint64_t)(int64_t)(int32_t)f;
-	CHECK(t, tread(t, slot, 8, &f) && f == near->addr);
+	REQUIRE(t, tread(t, slot, 8, &f) && f == near->addr);
 	/* the GOT depends on near_sym's section; text depends on the GOT */
-	CHECK(t, ld_section_deps(got) && ld_section_deps(got)->target == near->section);
-	CHECK(t, tcheck_protections(t, c));
+	REQUIRE(t, ld_section_deps(got) && ld_section_deps(got)->target == near->section);
+	REQUIRE(t, tcheck_protections(t, c));
 	tundef_value = NULL;
 }
 
@@ -234,12 +218,12 @@ static void test_overflow_32(struct tctx *t)
 	struct shim_counters before;
 
 	ns = tns(t);
-	CHECK(t, ns);
+	REQUIRE(t, ns);
 	before = tsnap(t);
-	CHECK_ERR(t, tload(t, ns, "small", NULL, &c), E_LD_RELOC_OVERFLOW);
-	CHECK(t, shim_log_contains(&t->shim, "R_X86_64_32 at offset"));
-	CHECK_UNCHANGED(t, before);
-	CHECK(t, ld_crate_first(ns) == NULL);
+	REQUIRE_ERR(t, tload(t, ns, "small", NULL, &c), E_LD_RELOC_OVERFLOW);
+	REQUIRE(t, shim_log_contains(&t->shim, "R_X86_64_32 at offset"));
+	REQUIRE_UNCHANGED(t, before);
+	REQUIRE(t, ld_crate_first(ns) == NULL);
 }
 
 static uint64_t tfar_fn, tfar_data;
@@ -262,28 +246,22 @@ static void test_overflow_pc32_32s(struct tctx *t)
 	struct ld_namespace *ns;
 	struct ld_crate *c;
 	struct shim_counters before;
-	struct blob b;
-	int n;
 
 	tundef_value = tabs_values;
 	ns = tns(t);
-	CHECK(t, ns);
+	REQUIRE(t, ns);
 	before = tsnap(t);
 	tfar_fn = 0x100000000000ull, tfar_data = LD_CMODEL_KERNEL_BASE;
-	CHECK_ERR(t, tload(t, ns, "absref", &opts, &c), E_LD_RELOC_OVERFLOW);
-	CHECK(t, shim_log_contains(&t->shim, "R_X86_64_PLT32"));
-	CHECK_UNCHANGED(t, before);
+	REQUIRE_ERR(t, tload(t, ns, "absref", &opts, &c), E_LD_RELOC_OVERFLOW);
+	REQUIRE(t, shim_log_contains(&t->shim, "R_X86_64_PLT32"));
+	REQUIRE_UNCHANGED(t, before);
 	tfar_fn = LD_CMODEL_KERNEL_BASE + 0x1000, tfar_data = 0x80000000ull;
-	CHECK_ERR(t, tload(t, ns, "absref", &opts, &c), E_LD_RELOC_OVERFLOW);
-	CHECK(t, shim_log_contains(&t->shim, "R_X86_64_32S"));
-	CHECK_UNCHANGED(t, before);
+	REQUIRE_ERR(t, tload(t, ns, "absref", &opts, &c), E_LD_RELOC_OVERFLOW);
+	REQUIRE(t, shim_log_contains(&t->shim, "R_X86_64_32S"));
+	REQUIRE_UNCHANGED(t, before);
 	tfar_fn = LD_CMODEL_KERNEL_BASE + 0x1000, tfar_data = 0xFFFFFFFFFFFFF000ull;
-	CHECK_ERR(t, tload(t, ns, "absref", &opts, &c), E_OK);
-	if (!tobj_read(t, t->compiler, "absref", &b))
-		return;
-	n = tcheck_relocs(t, ns, c, &b);
-	free(b.data);
-	CHECK(t, n > 0);
+	REQUIRE_ERR(t, tload(t, ns, "absref", &opts, &c), E_OK);
+	REQUIRE(t, tcheck_relocs_of(t, ns, c, "absref") > 0);
 	tundef_value = NULL;
 }
 
@@ -302,22 +280,17 @@ static void test_overflow_pc32(struct tctx *t)
 	struct ld_namespace *ns = tns(t);
 	struct ld_crate *c;
 	struct shim_counters before;
-	struct blob b;
-	int n;
 
-	CHECK(t, ns);
+	REQUIRE(t, ns);
 	tundef_value = tpc32_values;
 	before = tsnap(t);
 	tfar_data = 0x100000000000ull;
-	CHECK_ERR(t, tload(t, ns, "pc32", &opts, &c), E_LD_RELOC_OVERFLOW);
-	CHECK(t, shim_log_contains(&t->shim, "R_X86_64_PC32 at offset"));
-	CHECK_UNCHANGED(t, before);
+	REQUIRE_ERR(t, tload(t, ns, "pc32", &opts, &c), E_LD_RELOC_OVERFLOW);
+	REQUIRE(t, shim_log_contains(&t->shim, "R_X86_64_PC32 at offset"));
+	REQUIRE_UNCHANGED(t, before);
 	tfar_data = LD_CMODEL_KERNEL_BASE + 0x7fff0000ull; /* within 2 GiB above */
-	CHECK_ERR(t, tload(t, ns, "pc32", &opts, &c), E_OK);
-	CHECK(t, tobj_read(t, t->compiler, "pc32", &b));
-	n = tcheck_relocs(t, ns, c, &b);
-	free(b.data);
-	CHECK(t, n >= 1);
+	REQUIRE_ERR(t, tload(t, ns, "pc32", &opts, &c), E_OK);
+	REQUIRE(t, tcheck_relocs_of(t, ns, c, "pc32") >= 1);
 	tundef_value = NULL;
 }
 
@@ -344,9 +317,9 @@ static void test_fresh_bytes_written(struct tctx *t)
 	const struct ld_section *s;
 	size_t n, zeroed = 0, bss = 0;
 
-	CHECK(t, ns);
-	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
-	CHECK_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
+	REQUIRE(t, ns);
+	REQUIRE_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
+	REQUIRE_ERR(t, tload(t, ns, "basic", NULL, &basic), E_OK);
 	s = ld_crate_sections(basic, &n);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t from = s[i].addr & ~(LD_PAGE_SIZE - 1);
@@ -360,14 +333,14 @@ static void test_fresh_bytes_written(struct tctx *t)
 
 			if (tin_progbits(basic, a))
 				continue;
-			CHECKF(t, tread(t, a, 1, &v) && v == 0, "byte at %lx (near '%s') is %lx",
-			       (unsigned long)a, s[i].name, (unsigned long)v);
+			REQUIREF(t, tread(t, a, 1, &v) && v == 0, "byte at %lx (near '%s') is %lx",
+				 (unsigned long)a, s[i].name, (unsigned long)v);
 			if (v != 0)
 				return;
 			zeroed++;
 		}
 	}
-	CHECK(t, bss > 0 && zeroed > 1000);
+	REQUIRE(t, bss > 0 && zeroed > 1000);
 }
 
 const struct test_case tests_load[] = {

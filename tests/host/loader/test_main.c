@@ -10,15 +10,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tfail(struct tctx *t, const char *fmt, ...)
+static void tfail_v(struct tctx *t, const char *file, int line, const char *fmt, va_list ap)
 {
-	va_list ap;
+	size_t n;
 
 	if (t->failed)
 		return;
 	t->failed = true;
-	va_start(ap, fmt);
 	vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
+	n = strlen(t->reason);
+	if (file)
+		snprintf(t->reason + n, sizeof(t->reason) - n, " (%s:%d)", file, line);
+}
+
+void tfail(struct tctx *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tfail_v(t, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void tfail_at(struct tctx *t, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tfail_v(t, file, line, fmt, ap);
 	va_end(ap);
 }
 

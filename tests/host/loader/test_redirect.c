@@ -70,26 +70,26 @@ static void test_redirect(struct tctx *t)
 	struct blob b;
 	size_t n;
 
-	CHECK(t, tns(t) && tsetup(t, &old, &basic, &new_));
-	CHECK(t, tedges(basic, old) == 2 && tedges(basic, new_) == 0);
+	REQUIRE(t, tns(t) && tsetup(t, &old, &basic, &new_));
+	REQUIRE(t, tedges(basic, old) == 2 && tedges(basic, new_) == 0);
 	/* basic_fn_ptr (= provider_add at link time) is changed at run time */
-	CHECK_ERR(t, ld_lookup(t->ns, "basic_fn_ptr", &fnptr), E_OK);
+	REQUIRE_ERR(t, ld_lookup(t->ns, "basic_fn_ptr", &fnptr), E_OK);
 	live = t->shim.svc.vrange_writable(&t->shim, fnptr->addr, 8);
-	CHECK(t, live);
+	REQUIRE(t, live);
 	*live = 0x1234;
 	n = tpairs(old, new_, pairs, 32);
 	tretiring_crate = old;
-	CHECK_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_OK);
+	REQUIRE_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_OK);
 	ld_redirect_commit(r, &st);
-	CHECKF(t, st.written >= 1 && st.kept == 1 && st.pages >= 1 && t->shim.now.aliases_live == 0,
-	       "written %lu kept %lu pages %lu aliases %ld", (unsigned long)st.written,
-	       (unsigned long)st.kept, (unsigned long)st.pages, t->shim.now.aliases_live);
-	CHECK(t, shim_log_contains(&t->shim, "changed at run time"));
-	CHECK(t, *live == 0x1234); /* left alone */
+	REQUIREF(t, st.written >= 1 && st.kept == 1 && st.pages >= 1 && t->shim.now.aliases_live == 0,
+		 "written %lu kept %lu pages %lu aliases %ld", (unsigned long)st.written,
+		 (unsigned long)st.kept, (unsigned long)st.pages, t->shim.now.aliases_live);
+	REQUIRE(t, shim_log_contains(&t->shim, "changed at run time"));
+	REQUIRE(t, *live == 0x1234); /* left alone */
 	/* the call in basic_switch now reaches the new provider_add: every code
 	 * field checked against the namespace, where provider resolves to new */
-	CHECK_ERR(t, ld_lookup(t->ns, "provider_add", &add), E_OK);
-	CHECK(t, add->crate == new_);
+	REQUIRE_ERR(t, ld_lookup(t->ns, "provider_add", &add), E_OK);
+	REQUIRE(t, add->crate == new_);
 	{ /* read back: each relocation into new is in memory, none into old code */
 		size_t ns;
 		const struct ld_section *s = ld_crate_sections(basic, &ns);
@@ -105,20 +105,20 @@ static void test_redirect(struct tctx *t)
 				if (!rel.target || rel.target->crate != new_ || rel.type == R_X86_64_64)
 					continue; /* (the 64-bit one is the word changed at run time) */
 				want = rel.target->addr + rel.target_offset + (uint64_t)rel.addend;
-				CHECK(t, rel.type == R_X86_64_PLT32 || rel.type == R_X86_64_PC32);
-				CHECK(t, tread(t, place, 4, &v));
-				CHECKF(t, place + (uint64_t)(int64_t)(int32_t)v == want,
-				       "field at %lx reaches %lx, not %lx", (unsigned long)place,
-				       (unsigned long)(place + (uint64_t)(int64_t)(int32_t)v),
-				       (unsigned long)want);
+				REQUIRE(t, rel.type == R_X86_64_PLT32 || rel.type == R_X86_64_PC32);
+				REQUIRE(t, tread(t, place, 4, &v));
+				REQUIREF(t, place + (uint64_t)(int64_t)(int32_t)v == want,
+					 "field at %lx reaches %lx, not %lx", (unsigned long)place,
+					 (unsigned long)(place + (uint64_t)(int64_t)(int32_t)v),
+					 (unsigned long)want);
 				into_new++;
 			}
 		}
-		CHECK(t, into_new == 1);
+		REQUIRE(t, into_new == 1);
 	}
 	(void)b;
 	/* both edges moved: nothing of basic refers to the old code any more */
-	CHECK(t, tedges(basic, new_) == 2 && tedges(basic, old) == 0);
+	REQUIRE(t, tedges(basic, new_) == 2 && tedges(basic, old) == 0);
 
 }
 
@@ -133,9 +133,9 @@ static void test_redirect_plan_fails(struct tctx *t)
 	uint8_t copy[4096];
 	size_t n;
 
-	CHECK(t, tns(t) && tsetup(t, &old, &basic, &new_));
+	REQUIRE(t, tns(t) && tsetup(t, &old, &basic, &new_));
 	text = tsection_by_name(basic, ".text.basic_switch");
-	CHECK(t, text && text->size <= sizeof(copy));
+	REQUIRE(t, text && text->size <= sizeof(copy));
 	memcpy(copy, t->shim.svc.vrange_writable(&t->shim, text->addr, text->size), text->size);
 	n = tpairs(old, new_, pairs, 32);
 	tretiring_crate = old;
@@ -143,12 +143,12 @@ static void test_redirect_plan_fails(struct tctx *t)
 		before = tsnap(t);
 		t->shim.nalias = 0;
 		t->shim.fail_alias_at = k;
-		CHECK_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_NO_VSPACE);
+		REQUIRE_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_NO_VSPACE);
 		t->shim.fail_alias_at = 0;
-		CHECK_UNCHANGED(t, before);
-		CHECK(t, memcmp(copy, t->shim.svc.vrange_writable(&t->shim, text->addr, text->size),
-				text->size) == 0);
-		CHECK(t, tedges(basic, old) == 2 && tedges(basic, new_) == 0);
+		REQUIRE_UNCHANGED(t, before);
+		REQUIRE(t, memcmp(copy, t->shim.svc.vrange_writable(&t->shim, text->addr, text->size),
+				  text->size) == 0);
+		REQUIRE(t, tedges(basic, old) == 2 && tedges(basic, new_) == 0);
 	}
 }
 
@@ -163,24 +163,24 @@ static void test_redirect_inside_refused(struct tctx *t)
 	struct shim_counters before;
 	size_t n, k;
 
-	CHECK(t, tns(t) && tsetup(t, &old, &basic, &new_));
+	REQUIRE(t, tns(t) && tsetup(t, &old, &basic, &new_));
 	n = tpairs(old, new_, pairs, 31);
 	for (k = 0; k < n; k++)
 		pairs[k].starts_only = true; /* the functions: called at their start */
 	pairs[n].old = tsection_by_name(old, ".data.provider_array");
 	pairs[n].new_ = tsection_by_name(new_, ".data.provider_array");
 	pairs[n].starts_only = true;
-	CHECK(t, pairs[n].old && pairs[n].new_);
+	REQUIRE(t, pairs[n].old && pairs[n].new_);
 	tretiring_crate = old;
 	before = tsnap(t);
-	CHECK_ERR(t, ld_redirect_plan(t->ns, pairs, n + 1, tretiring, NULL, &r),
-		  E_LD_REDIRECT_INSIDE);
-	CHECK(t, shim_log_contains(&t->shim, "inside a section laid out anew"));
-	CHECK(t, shim_log_contains(&t->shim, "provider_array"));
-	CHECK_UNCHANGED(t, before);
-	CHECK(t, tedges(basic, old) == 2 && tedges(basic, new_) == 0);
+	REQUIRE_ERR(t, ld_redirect_plan(t->ns, pairs, n + 1, tretiring, NULL, &r),
+		    E_LD_REDIRECT_INSIDE);
+	REQUIRE(t, shim_log_contains(&t->shim, "inside a section laid out anew"));
+	REQUIRE(t, shim_log_contains(&t->shim, "provider_array"));
+	REQUIRE_UNCHANGED(t, before);
+	REQUIRE(t, tedges(basic, old) == 2 && tedges(basic, new_) == 0);
 	/* without the array, every reference lands at a start: planned */
-	CHECK_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_OK);
+	REQUIRE_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_OK);
 	ld_redirect_abort(r);
 }
 

@@ -277,18 +277,18 @@ static void tmalformed(struct tctx *t, void (*patch)(struct blob *b), enum err w
 	struct blob good, bad;
 	enum err e;
 
-	CHECK(t, ns && tobj_read(t, t->compiler, "basic", &good));
-	CHECK_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
+	REQUIRE(t, ns && tobj_read(t, t->compiler, "basic", &good));
+	REQUIRE_ERR(t, tload(t, ns, "provider", NULL, &prov), E_OK);
 	bad = eu_copy(&good);
 	free(good.data);
 	patch(&bad);
 	before = tsnap(t);
 	e = ld_load(ns, "bad", bad.data, bad.size, NULL, &c);
 	free(bad.data);
-	CHECK_ERR(t, e, want);
-	CHECKF(t, shim_log_contains(&t->shim, needle), "log lacks '%s': %s", needle,
-	       shim_last_log(&t->shim));
-	CHECK_UNCHANGED(t, before);
+	REQUIRE_ERR(t, e, want);
+	REQUIREF(t, shim_log_contains(&t->shim, needle), "log lacks '%s': %s", needle,
+		 shim_last_log(&t->shim));
+	REQUIRE_UNCHANGED(t, before);
 }
 
 #define MALFORMED_TEST(name, patch, want, needle)                               \
@@ -306,18 +306,18 @@ static void test_truncated(struct tctx *t)
 	struct blob good;
 	uint8_t *shifted;
 
-	CHECK(t, ns && tobj_read(t, t->compiler, "basic", &good));
-	CHECK_ERR(t, ld_load(ns, "bad", good.data, 10, NULL, &c), E_ELF_TOO_SMALL);
-	CHECK(t, shim_log_contains(&t->shim, "file is 10 bytes"));
-	CHECK_ERR(t, ld_load(ns, "bad", good.data, 0, NULL, &c), E_ELF_TOO_SMALL);
+	REQUIRE(t, ns && tobj_read(t, t->compiler, "basic", &good));
+	REQUIRE_ERR(t, ld_load(ns, "bad", good.data, 10, NULL, &c), E_ELF_TOO_SMALL);
+	REQUIRE(t, shim_log_contains(&t->shim, "file is 10 bytes"));
+	REQUIRE_ERR(t, ld_load(ns, "bad", good.data, 0, NULL, &c), E_ELF_TOO_SMALL);
 	for (size_t cut = 64; cut < good.size; cut += 97)
-		CHECK(t, ld_load(ns, "bad", good.data, cut, NULL, &c) != E_OK);
+		REQUIRE(t, ld_load(ns, "bad", good.data, cut, NULL, &c) != E_OK);
 	shifted = malloc(good.size + 1);
 	memcpy(shifted + 1, good.data, good.size);
-	CHECK_ERR(t, ld_load(ns, "bad", shifted + 1, good.size, NULL, &c), E_ELF_MISALIGNED);
+	REQUIRE_ERR(t, ld_load(ns, "bad", shifted + 1, good.size, NULL, &c), E_ELF_MISALIGNED);
 	free(shifted);
 	free(good.data);
-	CHECK(t, t->shim.now.heap_live == 1 && t->shim.now.reserved_live == 0);
+	REQUIRE(t, t->shim.now.heap_live == 1 && t->shim.now.reserved_live == 0);
 }
 
 #define MALFORMED_ENTRY(name, patch, want, needle) \
