@@ -7,6 +7,7 @@
 #include <console/console.h>
 #include <lib/string.h>
 #include <lib/util.h>
+#include <loader/elf.h>	/* STB_*, STT_* (a leaf header) */
 #include "swap_internal.h"
 
 #define NCD_MAX_COUNT	(1u << 24)
@@ -87,6 +88,11 @@ static enum err ncd_check_module_sections(const struct ncd_view *v, uint32_t mi,
 			       s->kind, s->addr, s->size);
 			return E_SWAP_BAD_DESC;
 		}
+		if (s->align & (s->align - 1)) {
+			pr_err(NCD_BAD "section %u (%s): alignment 0x%lx is not a power of two\n",
+			       i, ncd_str(v, s->name), s->align);
+			return E_SWAP_BAD_DESC;
+		}
 		if (!ncd_full_name_ok(v, s, m, len)) {
 			pr_err(NCD_BAD "section %u (%s): its full name is not \"%s:%s\"\n", i,
 			       ncd_str(v, s->name), ncd_str(v, m->name), ncd_str(v, s->name));
@@ -150,6 +156,25 @@ static enum err ncd_check_sections(const struct ncd_view *v)
 	return E_OK;
 }
 
+/* Symbol i's binding and type are ones a crate lists (what the nano_core
+ * crate takes: local, global or weak; untyped, object or function). */
+static enum err ncd_check_symbol_kind(const struct ncd_view *v, uint32_t i)
+{
+	const struct ncd_symbol *y = &v->syms[i];
+
+	if (y->bind != STB_LOCAL && y->bind != STB_GLOBAL && y->bind != STB_WEAK) {
+		pr_err(NCD_BAD "symbol %u (%s): binding %u is not local, global or weak\n", i,
+		       y->name < v->h->strtab_size ? ncd_str(v, y->name) : "?", y->bind);
+		return E_SWAP_BAD_DESC;
+	}
+	if (y->type != STT_NOTYPE && y->type != STT_OBJECT && y->type != STT_FUNC) {
+		pr_err(NCD_BAD "symbol %u (%s): type %u is not untyped, object or function\n",
+		       i, y->name < v->h->strtab_size ? ncd_str(v, y->name) : "?", y->type);
+		return E_SWAP_BAD_DESC;
+	}
+	return E_OK;
+}
+
 /* The symbols: each module's run (those of its data first, then those of
  * its code) in module order, then the linker script's, in no section. */
 static enum err ncd_check_symbols(const struct ncd_view *v)
@@ -171,6 +196,9 @@ static enum err ncd_check_symbols(const struct ncd_view *v)
 			const struct ncd_symbol *y = &v->syms[i];
 			bool data = i < next + mod->ndata_symbols;
 
+			if (ncd_check_symbol_kind(v, i) != E_OK)
+				return E_SWAP_BAD_DESC;
+
 			if ((y->name >= h->strtab_size) | (y->section >= h->nsections) ||
 			    v->secs[y->section].module != m ||
 			    (v->secs[y->section].kind == NCD_DATA) != data) {
@@ -182,13 +210,16 @@ static enum err ncd_check_symbols(const struct ncd_view *v)
 		}
 		next += mod->nsymbols;
 	}
-	for (uint32_t i = next; i < h->nsymbols; i++)
+	for (uint32_t i = next; i < h->nsymbols; i++) {
 		if (v->syms[i].name >= h->strtab_size || v->syms[i].section != NCD_NONE) {
 			pr_err(NCD_BAD "symbol %u: name at %u, section %u: out of range, or a "
 			       "module's after the linker's\n", i, v->syms[i].name,
 			       v->syms[i].section);
 			return E_SWAP_BAD_DESC;
 		}
+		if (ncd_check_symbol_kind(v, i) != E_OK)
+			return E_SWAP_BAD_DESC;
+	}
 	return E_OK;
 }
 

@@ -8,7 +8,7 @@ set -u
 build=$1
 shift
 elfcheck=$build/tools/elfcheck
-passed=0 failed=0
+. tests/run/lib.sh
 expect() { # expect NAME WANT ARGS...: WANT is "ok" or the error name
 	local name=$1 want=$2 out
 	shift 2
@@ -17,11 +17,7 @@ expect() { # expect NAME WANT ARGS...: WANT is "ok" or the error name
 	ok) [[ $out == *": ok ("* ]] ;;
 	*) [[ $out == *": error: $want: "* ]] ;;
 	esac
-	if [ $? = 0 ]; then
-		echo "ok elfcheck.$name"; passed=$((passed + 1))
-	else
-		echo "FAIL elfcheck.$name: expected $want, got: $out"; failed=$((failed + 1))
-	fi
+	result "elfcheck.$name" $? "expected $want, got: $out"
 }
 # expect_file NAME FILE WANT ARGS...: like expect, for FILE's line only.
 expect_file() {
@@ -32,11 +28,7 @@ expect_file() {
 	ok) [[ $out == "$file: ok ("* ]] ;;
 	*) [[ $out == "$file: error: $want: "* ]] ;;
 	esac
-	if [ $? = 0 ]; then
-		echo "ok elfcheck.$name"; passed=$((passed + 1))
-	else
-		echo "FAIL elfcheck.$name: expected $want for $file, got: $out"; failed=$((failed + 1))
-	fi
+	result "elfcheck.$name" $? "expected $want for $file, got: $out"
 }
 core=(--nano-core "$build/nano_core.elf")
 for m in "$@"; do
@@ -59,5 +51,4 @@ expect_file namespace.dep_before_provider "$dep" LD_UNRESOLVED "${core[@]}" "$de
 expect_file namespace.first_copy "$tmd" ok "${core[@]}" "$tmd" "$again"
 expect_file namespace.duplicate "$again" LD_DUPLICATE_SYMBOL "${core[@]}" "$tmd" "$again"
 expect_file namespace.stubbed_after_provider "$dep" ok --stub-undefined "$tmd" "$dep"
-echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+summary

@@ -9,7 +9,7 @@ ncdesc=$build/tools/ncdesc
 out=$(mktemp) map=$build/nano_core.map
 badmap=$(mktemp)
 trap 'rm -f "$out" "$badmap"' EXIT
-passed=0 failed=0
+. tests/run/lib.sh
 args=()
 for m in "$@"; do args+=("$m=$build/modules/$m.o"); done
 run() { "$ncdesc" "$out" "$build/nano_core.elf" "$map" "boot=$build/obj/boot/boot.S.o" "$@" 2>&1; }
@@ -17,11 +17,8 @@ expect() { # expect NAME WANT-EXIT TEXT ARGS...
 	local name=$1 want=$2 text=$3 got status
 	shift 3
 	got=$(run "$@"); status=$?
-	if [ "$status" = "$want" ] && [[ $got == *"$text"* ]]; then
-		echo "ok ncdesc.$name"; passed=$((passed + 1))
-	else
-		echo "FAIL ncdesc.$name: exit $status (expected $want), output: $got"; failed=$((failed + 1))
-	fi
+	[ "$status" = "$want" ] && [[ $got == *"$text"* ]]
+	result "ncdesc.$name" $? "exit $status (expected $want), output: $got"
 }
 expect describes_the_build 0 "ncdesc: $(( $# + 1 )) modules" "${args[@]}"
 # a map that disagrees with the object about a section's size
@@ -35,5 +32,4 @@ map=$build/nano_core.map
 without_lib=()
 for a in "${args[@]}"; do [[ $a == lib=* ]] || without_lib+=("$a"); done
 expect unattributed_fails 1 "relocation against memset, which nothing defines" "${without_lib[@]}"
-echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+summary

@@ -159,6 +159,10 @@ static void test_bad_section(void)
 	v = view_of(p);
 	((struct ncd_section *)v.secs)[8].module = 0;		/* outside its module's range */
 	expect_bad(p, good_size, "section 8");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_section *)v.secs)[9].align = 24;
+	expect_bad(p, good_size, "alignment 0x18 is not a power of two");
 }
 
 /* A section's full name must be its module's name, ':' and its name. */
@@ -202,6 +206,14 @@ static void test_bad_symbol(void)
 	v = view_of(p);
 	((struct ncd_symbol *)v.syms)[v.h->nsymbols - 1].section = 0; /* a linker symbol in one */
 	expect_bad(p, good_size, "a module's after the linker's");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_symbol *)v.syms)[4].bind = 3;
+	expect_bad(p, good_size, "binding 3 is not local, global or weak");
+	p = copy(good_size);
+	v = view_of(p);
+	((struct ncd_symbol *)v.syms)[v.h->nsymbols - 1].type = 6;	/* STT_TLS, a linker symbol */
+	expect_bad(p, good_size, "type 6 is not untyped, object or function");
 }
 
 /* The first section with at least n records. */
