@@ -44,16 +44,12 @@ status=$?
 [ -f "$log" ] && { tr -d '\r' < "$log" > "$log.tmp"; mv "$log.tmp" "$log"; }
 elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 
+. tests/run/lib.sh
 passed=0 failed=0 why=""
 if [ $ktest = 1 ]; then
 	grep -E '^(ok|FAIL) ' "$log"
-	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
-	if [ -n "$summary" ]; then
-		passed=${summary%% passed*}
-		failed=$(echo "$summary" | sed -E 's/.* ([0-9]+) failed$/\1/')
-	else
-		why="no test summary in the serial log"
-	fi
+	read_summary "$log"
+	[ -n "$summary_line" ] || why="no test summary in the serial log"
 fi
 if [ "$status" != "$want" ]; then
 	case $status in

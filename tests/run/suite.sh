@@ -11,14 +11,10 @@ out=$results/$name.log
 "$@" >"$out" 2>&1
 status=$?
 grep -vE '^[0-9]+ passed, [0-9]+ failed$' "$out"
-summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
-passed=0 failed=0
-if [ -n "$summary" ]; then
-	passed=${summary%% passed*}
-	failed=$(echo "$summary" | sed -E 's/.* ([0-9]+) failed$/\1/')
-fi
-if [ -z "$summary" ] || { [ "$status" != 0 ] && [ "$failed" = 0 ]; }; then
-	echo "FAIL $name: exited with status $status${summary:+ after \"$summary\"}${summary:- before its summary}"
+. tests/run/lib.sh
+read_summary "$out"
+if [ -z "$summary_line" ] || { [ "$status" != 0 ] && [ "$failed" = 0 ]; }; then
+	echo "FAIL $name: exited with status $status${summary_line:+ after \"$summary_line\"}${summary_line:- before its summary}"
 	failed=$((failed + 1))
 fi
 echo "$passed $failed" > "$results/$name.txt"
