@@ -16,12 +16,24 @@ enum err ld_existing_begin(struct ld_namespace *ns, const char *name,
 	const struct ld_services *svc = ns->svc;
 	struct ld_crate *c;
 
-	if (!name || !out || max_sections > LD_MAX_CRATE_SIZE ||
-	    max_symbols > LD_MAX_CRATE_SIZE || max_relocs > LD_MAX_CRATE_SIZE)
+	if (!name || !out) {
+		LD_LOG(svc, "%s: ld_existing_begin without %s", name ? name : "?",
+		       name ? "an out pointer" : "a name");
 		return E_INVALID_ARG;
+	}
+	if (max_sections > LD_MAX_CRATE_SIZE || max_symbols > LD_MAX_CRATE_SIZE ||
+	    max_relocs > LD_MAX_CRATE_SIZE) {
+		LD_LOG(svc, "%s: %lu sections, %lu symbols, %lu relocations: more than "
+		       "LD_MAX_CRATE_SIZE (%lu) of one", name, (unsigned long)max_sections,
+		       (unsigned long)max_symbols, (unsigned long)max_relocs,
+		       (unsigned long)LD_MAX_CRATE_SIZE);
+		return E_INVALID_ARG;
+	}
 	c = ld_alloc(svc, sizeof(*c));
-	if (!c)
+	if (!c) {
+		LD_LOG(svc, "%s: out of heap for the crate", name);
 		return E_NO_HEAP;
+	}
 	c->ns = ns;
 	c->owns_names = true;
 	c->cap_sections = max_sections;
@@ -85,8 +97,11 @@ ld_existing_name(struct ld_crate *c, const char *name)
 static enum err ld_existing_room(const struct ld_crate *c, size_t used, size_t cap, size_t n,
 				 const char *what)
 {
-	if (c->live || !c->owns_names)
+	if (c->live || !c->owns_names) {
+		LD_LOG(c->ns->svc, "%s: cannot add %s: %s", c->name, what,
+		       c->live ? "the crate is committed" : "a loaded crate, not a hand-built one");
 		return E_LD_BAD_STATE;
+	}
 	if (n > cap - used) {
 		LD_LOG(c->ns->svc, "%s: %lu %s exceed the %lu given to ld_existing_begin",
 		       c->name, (unsigned long)(used + n), what, (unsigned long)cap);
@@ -169,11 +184,14 @@ enum err ld_existing_add_section(struct ld_crate *c, const char *name, enum ld_k
 {
 	struct ld_existing_section r = { .name = 0, .kind = (uint16_t)kind, .addr = addr,
 					 .size = size, .align = align };
-	enum err e = name && kind <= LD_KIND_DATA
-			     ? ld_existing_add_sections(c, &r, sizeof(r), 1, name,
-							ld_strlen(name) + 1)
-			     : E_INVALID_ARG;
+	enum err e;
 
+	if (!name || kind > LD_KIND_DATA) {
+		LD_LOG(c->ns->svc, "%s: section '%s': %s", c->name, name ? name : "?",
+		       name ? "its kind is not text, rodata or data" : "no name");
+		return E_INVALID_ARG;
+	}
+	e = ld_existing_add_sections(c, &r, sizeof(r), 1, name, ld_strlen(name) + 1);
 	if (e == E_OK && out)
 		*out = &c->sections[c->nsections - 1];
 	return e;
@@ -188,8 +206,14 @@ enum err ld_existing_add_symbol(struct ld_crate *c, const char *name, uint64_t a
 	if (e != E_OK)
 		return e;
 	if (!name || !name[0] || (sec && !ld_existing_owns(c, sec)) ||
-	    (bind != STB_LOCAL && bind != STB_GLOBAL && bind != STB_WEAK))
+	    (bind != STB_LOCAL && bind != STB_GLOBAL && bind != STB_WEAK)) {
+		LD_LOG(c->ns->svc, "%s: symbol '%s': %s (binding %u)", c->name, name ? name : "?",
+		       !name || !name[0] ? "no name"
+		       : sec && !ld_existing_owns(c, sec) ? "its section is not this crate's"
+							  : "not local, global or weak",
+		       bind);
 		return E_INVALID_ARG;
+	}
 	e = ld_existing_fill_symbol(c, &c->symbols[c->nsymbols], name, NULL, addr, size, sec,
 				    bind, type);
 	c->nsymbols += e == E_OK;
@@ -239,8 +263,14 @@ enum err ld_existing_add_reloc(struct ld_crate *c, const struct ld_section *sour
 	if (e != E_OK)
 		return e;
 	if (!source || !ld_existing_owns(c, source) ||
-	    (target && !ld_existing_owns(c, target) && !target->crate->live))
+	    (target && !ld_existing_owns(c, target) && !target->crate->live)) {
+		LD_LOG(c->ns->svc, "%s: relocation at %s+%lx: %s", c->name,
+		       source ? source->name : "?", (unsigned long)offset,
+		       !source || !ld_existing_owns(c, source)
+			       ? "its source section is not this crate's"
+			       : "its target is neither this crate's nor a committed crate's");
 		return E_INVALID_ARG;
+	}
 	c->recs[c->nrelocs++] = (struct ld_reloc){
 		.source = source, .offset = offset, .type = type, .addend = addend,
 		.target = target, .target_offset = target_offset,
@@ -357,8 +387,11 @@ enum err ld_existing_commit(struct ld_crate *c)
 	struct ld_crate *dup;
 	enum err e;
 
-	if (c->live || !c->owns_names)
+	if (c->live || !c->owns_names) {
+		LD_LOG(c->ns->svc, "%s: cannot commit: %s", c->name,
+		       c->live ? "committed already" : "a loaded crate, not a hand-built one");
 		return E_LD_BAD_STATE;
+	}
 	if (ld_find_crate(c->ns, c->name, &dup) == E_OK) {
 		LD_LOG(c->ns->svc, "%s: a crate of that name is already loaded", c->name);
 		return E_LD_DUPLICATE_CRATE;
@@ -366,6 +399,9 @@ enum err ld_existing_commit(struct ld_crate *c)
 	if (ld_symbols_clashes(c->ns, c, NULL))
 		return E_LD_DUPLICATE_SYMBOL;
 	e = ld_symbols_reserve(c->ns, ld_count_globals(c));
+	if (e != E_OK)
+		LD_LOG(c->ns->svc, "%s: out of heap to make room for %lu definitions in the "
+		       "namespace's symbol table", c->name, (unsigned long)ld_count_globals(c));
 	if (e == E_OK)
 		e = ld_existing_sort_relocs(c);
 	if (e != E_OK)

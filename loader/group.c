@@ -16,8 +16,12 @@ static enum err ld_group_check_names(struct ld_namespace *ns,
 	struct ld_crate *dup;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!m[i].name || !m[i].image)
+		if (!m[i].name || !m[i].image) {
+			LD_LOG(ns->svc, "%s: member %lu of %lu of the group has no %s",
+			       m[i].name ? m[i].name : "?", (unsigned long)i, (unsigned long)n,
+			       m[i].name ? "image" : "name");
 			return E_INVALID_ARG;
+		}
 		if (ld_find_crate(ns, m[i].name, &dup) == E_OK) {
 			LD_LOG(ns->svc, "%s: a crate of that name is already loaded", m[i].name);
 			return E_LD_DUPLICATE_CRATE;
@@ -32,16 +36,24 @@ static enum err ld_group_check_names(struct ld_namespace *ns,
 	return E_OK;
 }
 
+/* A group is named in messages by its first member ("a", or "a and its
+ * group"): LD_LOG(svc, "%s%s: ...", LD_GROUP_NAME(m, n), ...). */
+#define LD_GROUP_NAME(m, n) (m)[0].name, (n) > 1 ? " and its group" : ""
+
 /* The group's own definitions, in a private table with the namespace's seed
  * (so keys agree): two strong definitions of one name in the group are
  * refused, naming both members. */
-static enum err ld_group_index(struct ld_namespace *gns, struct ld_build *b, size_t n,
-			       size_t total)
+static enum err ld_group_index(struct ld_namespace *gns, const struct ld_group_member *m,
+			       struct ld_build *b, size_t n, size_t total)
 {
 	unsigned long dups = 0;
 	enum err e = ld_symbols_reserve(gns, total);
-	if (e != E_OK)
+
+	if (e != E_OK) {
+		LD_LOG(gns->svc, "%s%s: out of heap for the group's symbol table (%lu "
+		       "definitions)", LD_GROUP_NAME(m, n), (unsigned long)total);
 		return e;
+	}
 	for (size_t i = 0; i < n; i++) {
 		dups += ld_symbols_clashes(gns, b[i].crate, NULL);
 		ld_symbols_publish(gns, b[i].crate);
@@ -82,15 +94,20 @@ static enum err ld_group_build(struct ld_group *g,
 	/* a group, or a crate whose collections define symbols it refers to */
 	index = n > 1 || (e == E_OK && ld_collect_nsymbols(&b[0]));
 	if (e == E_OK && index)
-		e = ld_group_index(&g->gns, b, n, total);
+		e = ld_group_index(&g->gns, g->m, b, n, total);
 	for (i = 0; i < n && e == E_OK; i++) {
 		b[i].group = index ? &g->gns : NULL;
 		e = ld_build_back(&b[i]);
 	}
 	for (i = 0; i < n && e == E_OK && check; i++)
 		e = check(ctx, b[i].crate);
-	if (e == E_OK)
+	if (e == E_OK) {
 		e = ld_symbols_reserve(g->ns, total); /* (11) so that publishing cannot fail */
+		if (e != E_OK)
+			LD_LOG(g->ns->svc, "%s%s: out of heap to make room for %lu definitions "
+			       "in the namespace's symbol table", LD_GROUP_NAME(g->m, n),
+			       (unsigned long)total);
+	}
 	for (i = 0; i < n; i++) /* the group's table dies with the group: unhook */
 		for (size_t k = 0; b[i].crate && k < b[i].crate->nsymbols; k++)
 			b[i].crate->symbols[k].hash_next = NULL;
@@ -117,14 +134,19 @@ enum err ld_group_prepare(struct ld_namespace *ns, struct ld_group_member *m, si
 	struct ld_group *g;
 	enum err e;
 
-	if (!ns || !m || n == 0 || !out)
+	if (!ns || !m || n == 0 || !out) {
+		if (ns)
+			LD_LOG(ns->svc, "ld_group_prepare: %s",
+			       !m || n == 0 ? "no members" : "no out pointer");
 		return E_INVALID_ARG;
+	}
 	e = ld_group_check_names(ns, m, n);
 	if (e != E_OK)
 		return e;
 	g = ld_alloc(ns->svc, sizeof(*g));
 	if (!g || (n > 1 && !(g->b = ld_alloc(ns->svc, n * sizeof(*g->b))))) {
-		LD_LOG(ns->svc, "out of heap for a group of %lu objects", (unsigned long)n);
+		LD_LOG(ns->svc, "%s%s: out of heap for a group of %lu objects",
+		       LD_GROUP_NAME(m, n), (unsigned long)n);
 		ns->svc->heap_free(ns->svc->ctx, g);
 		return E_NO_HEAP;
 	}

@@ -241,6 +241,7 @@ void ld_name_key(const struct ld_namespace *ns, const char *name, const char *en
 		 struct ld_name *k);
 NS_MUST_CHECK enum err ld_symbols_build(struct ld_build *b);
 NS_MUST_CHECK enum err ld_symbols_resolve(struct ld_build *b);
+/* E_NO_HEAP, not logged: the caller names the crate the room was for. */
 NS_MUST_CHECK enum err ld_symbols_reserve(struct ld_namespace *ns, size_t extra);
 void ld_symbols_publish(struct ld_namespace *ns, struct ld_crate *crate);
 void ld_symbols_withdraw(struct ld_namespace *ns, struct ld_crate *crate);

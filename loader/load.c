@@ -246,8 +246,11 @@ enum err ld_load(struct ld_namespace *ns, const char *name, const void *image,
 				     .opts = opts };
 	enum err e;
 
-	if (!out)
+	if (!out) {
+		if (ns)
+			LD_LOG(ns->svc, "%s: ld_load without an out pointer", name ? name : "?");
 		return E_INVALID_ARG;
+	}
 	e = ld_load_group(ns, &m, 1, NULL, NULL);
 	if (e == E_OK)
 		*out = m.crate;

@@ -13,11 +13,16 @@ enum err ld_namespace_create(const struct ld_services *svc, struct ld_namespace 
 {
 	struct ld_namespace *ns;
 
-	if (!svc || !out)
+	if (!svc || !out) {
+		if (svc) /* (without services there is no log to tell) */
+			LD_LOG(svc, "ld_namespace_create without an out pointer");
 		return E_INVALID_ARG;
+	}
 	ns = ld_alloc(svc, sizeof(*ns));
-	if (!ns)
+	if (!ns) {
+		LD_LOG(svc, "out of heap for a namespace (%lu bytes)", (unsigned long)sizeof(*ns));
 		return E_NO_HEAP;
+	}
 	ns->svc = svc;
 	ns->hash_seed = svc->clock ? svc->clock(svc->ctx) * 0x9e3779b97f4a7c15ull : 0;
 	*out = ns;
@@ -88,10 +93,16 @@ static unsigned long ld_log_users(const struct ld_crate *c)
 
 enum err ld_unload(struct ld_namespace *ns, struct ld_crate *crate)
 {
-	if (!ns || !crate || crate->ns != ns)
+	if (!ns || !crate || crate->ns != ns) {
+		if (ns)
+			LD_LOG(ns->svc, "%s: ld_unload: %s", crate ? crate->name : "?",
+			       crate ? "the crate is another namespace's" : "no crate");
 		return E_INVALID_ARG;
-	if (!crate->live)
+	}
+	if (!crate->live) {
+		LD_LOG(ns->svc, "%s: cannot unload: the crate was never committed", crate->name);
 		return E_LD_BAD_STATE;
+	}
 	if (ld_deps_first_user(crate)) {
 		unsigned long n = ld_log_users(crate);
 
@@ -114,8 +125,16 @@ static bool ld_in_set(struct ld_crate *const *set, size_t n, const struct ld_cra
 enum err ld_unload_group(struct ld_namespace *ns, struct ld_crate *const *set, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
-		if (!set[k] || set[k]->ns != ns || !set[k]->live)
+		if (!set[k] || set[k]->ns != ns || !set[k]->live) {
+			if (ns)
+				LD_LOG(ns->svc, "%s: ld_unload_group: member %lu of %lu %s",
+				       set[k] ? set[k]->name : "?", (unsigned long)k,
+				       (unsigned long)n,
+				       !set[k] ? "is NULL"
+				       : set[k]->ns != ns ? "is another namespace's crate"
+							  : "was never committed");
 			return E_INVALID_ARG;
+		}
 		for (size_t i = 0; i < set[k]->nsections; i++)
 			for (const struct ld_dep *d = set[k]->sections[i].dependents; d;
 			     d = d->next_dependent) {

@@ -159,7 +159,8 @@ const struct ld_symbol *ld_symbols_find(const struct ld_namespace *ns,
 	return ld_symbols_find_key(ns, &k);
 }
 
-/* Make room for `extra` more definitions, so that publishing cannot fail. */
+/* Make room for `extra` more definitions, so that publishing cannot fail.
+ * E_NO_HEAP is not logged here: the caller names the crate it was for. */
 enum err ld_symbols_reserve(struct ld_namespace *ns, size_t extra)
 {
 	size_t want = ns->nglobals + extra, n = 64, i;
@@ -170,10 +171,8 @@ enum err ld_symbols_reserve(struct ld_namespace *ns, size_t extra)
 	while (n < 2 * want)
 		n *= 2;
 	nb = ld_alloc(ns->svc, n * sizeof(*nb));
-	if (!nb) {
-		LD_LOG(ns->svc, "out of heap for a symbol table of %lu buckets", (unsigned long)n);
+	if (!nb)
 		return E_NO_HEAP;
-	}
 	for (i = 0; i < ns->nbuckets; i++) {
 		struct ld_symbol *s = ns->buckets[i], *next;
 
