@@ -343,7 +343,7 @@ struct arch_rela_job {
 	struct ld_binding *touched; /* bindings counted since the last flush */
 	uint32_t nsyms;       /* bindings has this many entries */
 	bool bad_entry;       /* bad_k failed a check of elf_check_rela's */
-	/* the failing entry, when E_LD_RELOC_OVERFLOW is returned */
+	/* the failing entry, when E_LD_RELOC_OVERFLOW or E_LD_BAD_STATE is returned */
 	uint64_t bad_k;
 	int64_t bad_value;
 };
@@ -368,7 +368,8 @@ uint32_t arch_reloc_got_slot_type(void);
 /* Check, then apply (or, with base NULL, only count) every entry of the
  * job's group and count its dependency edges. E_LD_RELOC_OVERFLOW (bad_k,
  * bad_value set); an entry that fails a check (symbol index, type, place,
- * target) sets bad_entry and bad_k; E_NO_HEAP for an edge. Does not log. */
+ * target) sets bad_entry and bad_k; E_LD_BAD_STATE (bad_k set) for a GOT form
+ * whose symbol the plan gave no slot; E_NO_HEAP for an edge. Does not log. */
 NS_MUST_CHECK enum err arch_apply_relas(struct arch_rela_job *j);
 const char *arch_reloc_name(uint32_t type);
 /* The field relocation `type` writes for S + A = sa at place p, and its width

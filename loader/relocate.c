@@ -126,6 +126,11 @@ static enum err ld_relocate_section(struct ld_build *b, struct ld_section *sec)
 		e = arch_apply_relas(&j);
 		if (e == E_LD_RELOC_OVERFLOW)
 			ld_log_overflow(b, &j);
+		if (e == E_LD_BAD_STATE) /* (E_NO_HEAP: ld_deps_grow named the crate) */
+			LD_LOG(b->svc, "%s: section %u (%s) relocation %lu: no GOT slot was "
+			       "planned for its symbol (a loader bug)", b->crate->name,
+			       j.group->shndx, elf_section_name(&b->f, j.group->shndx),
+			       (unsigned long)j.bad_k);
 		if (j.bad_entry)
 			return ld_explain_entry(b, &j);
 		if (e != E_OK)
@@ -148,8 +153,11 @@ static enum err ld_fill_got(struct ld_build *b)
 	if (!b->got)
 		return E_OK;
 	slots = ld_section_writable(b->svc, b->got, 0, b->got->size);
-	if (!slots)
+	if (!slots) {
+		LD_LOG(b->svc, "%s: no writable memory for the GOT (%u slots at %lx)",
+		       b->crate->name, b->ngot, (unsigned long)b->got->addr);
 		return E_NOT_MAPPED;
+	}
 	for (k = 0; k < b->ngot; k++) {
 		const struct ld_binding *bd = &b->bindings[b->crate->got_syms[k]];
 

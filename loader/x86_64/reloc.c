@@ -231,8 +231,8 @@ static enum err arch_apply_rare(struct arch_rela_job *j, const struct arch_limit
 		return E_OK;
 	default:            /* GOTPCREL, GOTPCRELX, REX_GOTPCRELX */
 		e = arch_apply_got(j, k, r, target);
-		if (e == E_LD_RELOC_OVERFLOW)
-			j->bad_k = k;
+		if (e != E_OK)
+			j->bad_k = k; /* (overflow, or no slot planned) */
 		return e;
 	}
 }
