@@ -52,10 +52,12 @@ static enum err ld_redirect_field(struct ld_redirect *r, const struct ld_reloc *
 				      width);
 
 	if (e == E_LD_RELOC_OVERFLOW)
-		LD_LOG(r->ns->svc, "redirect: %s:%s+%lx: %s to %s:%s does not fit",
-		       ld_crate_name(rel->source->crate), rel->source->name,
+		LD_LOG(r->ns->svc, "redirect: %s:%s+%lx: %s to %s:%s (S + A = %lx at %lx) does "
+		       "not fit (code that refers to the module area must be compiled with "
+		       "-mcmodel=kernel)", ld_crate_name(rel->source->crate), rel->source->name,
 		       (unsigned long)rel->offset, arch_reloc_name(rel->type),
-		       ld_crate_name(target->crate), target->name);
+		       ld_crate_name(target->crate), target->name, (unsigned long)sa,
+		       (unsigned long)(rel->source->addr + rel->offset));
 	else if (e != E_OK)
 		LD_LOG(r->ns->svc, "redirect: %s:%s+%lx: %s cannot be redirected",
 		       ld_crate_name(rel->source->crate), rel->source->name,
@@ -267,7 +269,10 @@ enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair
 		src = ld_alloc_raw(svc, (nedges + 1) * sizeof(*src));
 	}
 	if (!r || !r->patches || !r->pages || !r->alias || !r->moves || !r->map || !src) {
-		LD_LOG(svc, "redirect: out of heap for %lu fields", (unsigned long)total);
+		LD_LOG(svc, "redirect: %s: out of heap to plan %lu fields on %lu edges into %lu "
+		       "sections (the first %s, to %s)", n ? ld_crate_name(pairs[0].old->crate) : "?",
+		       (unsigned long)total, (unsigned long)nedges, (unsigned long)n,
+		       n ? pairs[0].old->name : "?", n ? ld_crate_name(pairs[0].new_->crate) : "?");
 		svc->heap_free(svc->ctx, src);
 		ld_redirect_abort(r);
 		return E_NO_HEAP;
