@@ -137,11 +137,13 @@ static int run_one(const struct test_case *tc, const char *compiler, const char 
 	return t.failed;
 }
 
+extern const struct test_case tests_oom_log[]; /* test_oom_log.c */
+
 int main(int argc, char **argv)
 {
 	const struct test_case *tables[] = { tests_load, tests_validate, tests_deps,
 					     tests_fail, tests_diff, tests_scale,
-					     tests_group, tests_redirect };
+					     tests_group, tests_redirect, tests_oom_log };
 	static const char *compilers[] = { "gcc", "clang" };
 	const char *filter = argc > 3 ? argv[3] : NULL;
 	int passed = 0, failed = 0;
