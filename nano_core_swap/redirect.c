@@ -235,7 +235,9 @@ enum err swap_redirect_plan(struct swap_plan *p)
 	p->npairs = 0;
 	p->pairs = kmalloc((total ? total : 1) * sizeof(*p->pairs));
 	if (!p->pairs) {
-		pr_err("swap: out of heap for %zu section pairs\n", total);
+		pr_err("swap: %s%s: out of heap for %zu section pairs\n",
+		       p->n && p->object[0] ? p->object[0] : "?",
+		       p->n > 1 ? " and the rest of the group" : "", total);
 		return E_NO_HEAP;
 	}
 	for (unsigned i = 0; i < p->n && e == E_OK; i++)

@@ -96,7 +96,9 @@ static enum err retire_ranges_alloc(struct retire_scan *sc)
 	}
 	sc->r = kmalloc((total ? total : 1) * sizeof(*sc->r));
 	if (!sc->r) {
-		pr_err("retire: out of heap for %zu section ranges\n", total);
+		pr_err("retire: %s%s: out of heap for %zu section ranges: every old copy stays "
+		       "mapped\n", sc->ncands ? sc->cands[0].name : "?",
+		       sc->ncands > 1 ? " and the other old copies" : "", total);
 		return E_NO_HEAP;
 	}
 	heap_mark_metadata(sc->r); /* it names old code: the scan must not see it */

@@ -118,6 +118,41 @@ struct swap_group {
 };
 static struct swap_group group;
 
+/* How many of the description's modules a swap tracks: the first
+ * SWAP_MAX_MODULES. Those past it are never swapped; that is said once,
+ * naming the first of them. */
+static uint32_t swap_tracked_modules(void)
+{
+	static bool warned;
+	uint32_t n = core.desc.h->nmodules;
+
+	if (n <= SWAP_MAX_MODULES)
+		return n;
+	if (!warned) {
+		pr_warn("swap: the nano_core has %u modules: %s and the %u after it are past "
+			"SWAP_MAX_MODULES (%d) and are never swapped\n", n,
+			ncd_str(&core.desc, core.desc.mods[SWAP_MAX_MODULES].name),
+			n - SWAP_MAX_MODULES - 1, SWAP_MAX_MODULES);
+		warned = true;
+	}
+	return SWAP_MAX_MODULES;
+}
+
+/* Can a swap replace description module m (called `name`)? Says why not. */
+static bool swap_can_replace(uint32_t m, const char *name)
+{
+	if (m == NCD_NONE || !core.desc.mods[m].constituent) {
+		pr_err("swap: %s is not a constituent module of the nano_core\n", name);
+		return false;
+	}
+	if (m >= SWAP_MAX_MODULES) {
+		pr_err("swap: %s is module %u of the nano_core, past SWAP_MAX_MODULES (%d): it "
+		       "cannot be swapped\n", name, m, SWAP_MAX_MODULES);
+		return false;
+	}
+	return true;
+}
+
 struct ld_crate *nano_core_crate(void)
 {
 	return core.crate;
@@ -260,10 +295,8 @@ static enum err swap_add_member(struct swap_group *g, uint32_t m, const char *ob
 	struct swap_layout lay;
 	enum err e;
 
-	if (m == NCD_NONE || m >= SWAP_MAX_MODULES || !core.desc.mods[m].constituent) {
-		pr_err("swap: %s is not a constituent module of the nano_core\n", name);
+	if (!swap_can_replace(m, name))
 		return E_SWAP_UNKNOWN_MODULE;
-	}
 	e = swap_compare_layouts(object, core.desc.layouts + core.desc.mods[m].layout,
 				 core.desc.mods[m].layout_size, image, size,
 				 linked ? phys_to_virt(linked->start) : NULL,
@@ -300,7 +333,7 @@ static enum err swap_add_member(struct swap_group *g, uint32_t m, const char *ob
 static void swap_plan_fill(const struct swap_group *g, struct swap_plan *p)
 {
 	*p = (struct swap_plan){ .n = g->n, .boot_module = ncd_find_module(&core.desc, "boot") };
-	for (uint32_t m = 0; m < core.desc.h->nmodules && m < SWAP_MAX_MODULES; m++)
+	for (uint32_t m = 0; m < swap_tracked_modules(); m++)
 		p->core_replaced[m] = provider[m] != NULL;
 	for (unsigned i = 0; i < g->n; i++) {
 		uint32_t m = g->sm[i].module;
@@ -318,7 +351,7 @@ unsigned swap_module_generation(const char *module, const char **what, const cha
 	uint32_t m = core_desc_init() == E_OK ? ncd_find_module(&core.desc, module) : NCD_NONE;
 
 	*what = *object = NULL;
-	if (m == NCD_NONE || m >= SWAP_MAX_MODULES)
+	if (m == NCD_NONE || m >= swap_tracked_modules())
 		return 0;
 	*what = generation[m] ? superseded[m] : NULL;
 	*object = generation[m] ? from_object[m] : NULL;
@@ -341,7 +374,7 @@ enum err swap_plan_for_crate(struct swap_plan *p, struct ld_crate *old, struct l
 	if (e != E_OK)
 		return e;
 	*p = (struct swap_plan){ .n = 1, .boot_module = ncd_find_module(&core.desc, "boot") };
-	for (uint32_t m = 0; m < core.desc.h->nmodules && m < SWAP_MAX_MODULES; m++)
+	for (uint32_t m = 0; m < swap_tracked_modules(); m++)
 		p->core_replaced[m] = provider[m] != NULL;
 	p->module[0] = NCD_NONE;
 	p->old[0] = old;
@@ -389,7 +422,7 @@ static unsigned swap_count_swapped(void)
 {
 	unsigned n = 0;
 
-	for (uint32_t m = 0; m < core.desc.h->nmodules && m < SWAP_MAX_MODULES; m++)
+	for (uint32_t m = 0; m < swap_tracked_modules(); m++)
 		n += provider[m] != NULL;
 	return n;
 }
@@ -530,10 +563,8 @@ static enum err swap_one(const char *module, const char *object, const void *ima
 	*r = (struct swap_report){ .module = module };
 	if (e != E_OK)
 		return r->result = e;
-	if (m == NCD_NONE || m >= SWAP_MAX_MODULES || !core.desc.mods[m].constituent) {
-		pr_err("swap: %s is not a constituent module of the nano_core\n", module);
+	if (!swap_can_replace(m, module))
 		return r->result = E_SWAP_UNKNOWN_MODULE;
-	}
 	e = swap_add_member(g, m, object, image, size, bootinfo_find_module(module));
 	if (e == E_OK)
 		e = swap_group_load(g, r);
