@@ -43,13 +43,20 @@ struct retire_scan {
 	uint64_t base;
 };
 
+/* The candidate retiring description module m's image code, or -1 (none;
+ * modules past SWAP_MAX_MODULES are never swapped, so never retired). */
+static int retire_core_cand(const struct retire_scan *sc, uint32_t m)
+{
+	return m <= SWAP_MAX_MODULES ? sc->core_cand[m] : -1;
+}
+
 /* Is `s` a section a candidate retires (text or rodata of an old copy)? */
 static int retire_cand_of(const struct retire_scan *sc, const struct ld_section *s)
 {
 	if (s->kind == LD_KIND_DATA && (s->crate == core.crate || s->bound))
 		return -1; /* the real data: live */
 	if (s->crate == core.crate)
-		return sc->core_cand[core.desc.secs[s - core.secs].module];
+		return retire_core_cand(sc, core.desc.secs[s - core.secs].module);
 	for (unsigned c = 0; c < sc->ncands; c++)
 		if (s->crate == sc->cands[c].crate)
 			return (int)c;
@@ -423,7 +430,7 @@ static uint64_t retire_unmap_image(struct retire_scan *sc)
 		return 0;
 	}
 	for (uint32_t m = 0; m < v->h->nmodules; m++) { /* a module's sections: one mark */
-		int c = sc->core_cand[m];
+		int c = retire_core_cand(sc, m);
 		int8_t mark = c >= 0 && !sc->cands[c].kept ? 1 : -1;
 		const struct ncd_section *s = &v->secs[v->mods[m].first_section];
 

@@ -28,6 +28,8 @@ void klog(enum log_level level, const char *fmt, ...) __attribute__((format(prin
 /* Messages above this level are dropped; LOG_INFO by default. */
 void console_set_level(enum log_level level);
 enum log_level console_get_level(void);
+/* How many pr_err messages there have been (tests: a failure was said). */
+unsigned long console_errors(void);
 /* "err", "warn", "info" or "debug". */
 const char *console_level_name(enum log_level level);
 /* Parse "err", "warn", "info" or "debug": E_OK, or E_LOG_UNKNOWN_LEVEL. */

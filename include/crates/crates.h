@@ -59,6 +59,8 @@ enum crates_fault {
 };
 void crates_fail_at(enum crates_fault kind, unsigned long n);
 unsigned long crates_fail_calls(enum crates_fault kind);
+/* How many messages the loader has logged (tests: a failure was said). */
+unsigned long crates_loader_messages(void);
 /* The kind named `name` ("alloc", "reserve", "map", "protect", "alias"). */
 enum err crates_fault_parse(const char *name, enum crates_fault *out) NS_MUST_CHECK;
 

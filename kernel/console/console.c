@@ -12,6 +12,7 @@
 MODULE_PROBE(console)
 
 static enum log_level console_level = LOG_INFO;
+static unsigned long errors;	/* console_errors */
 
 static const char *const level_names[] = {
 	[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
@@ -48,6 +49,7 @@ void klog(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
+	errors += level == LOG_ERR;
 	if (level > console_level)
 		return;
 	if (level == LOG_ERR)
@@ -66,6 +68,11 @@ char console_getc(void)
 	while (!serial_try_getc(&c))
 		__asm__ volatile("pause");
 	return c;
+}
+
+unsigned long console_errors(void)
+{
+	return errors;
 }
 
 enum log_level console_get_level(void)

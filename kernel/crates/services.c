@@ -33,6 +33,13 @@ unsigned long crates_fail_calls(enum crates_fault kind)
 	return fail_calls[kind];
 }
 
+static unsigned long loader_messages;	/* crates_loader_messages */
+
+unsigned long crates_loader_messages(void)
+{
+	return loader_messages;
+}
+
 enum err crates_fault_parse(const char *name, enum crates_fault *out)
 {
 	for (unsigned k = 0; k < CRATES_FAIL_KINDS; k++) {
@@ -144,6 +151,7 @@ static void svc_log(void *ctx, const char *fmt, ...)
 	va_list ap;
 
 	(void)ctx;
+	loader_messages++;
 	va_start(ap, fmt);
 	kvprintf(fmt, ap);
 	va_end(ap);

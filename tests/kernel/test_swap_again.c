@@ -74,7 +74,8 @@ KTEST(swap_again, kept_while_referenced)
  * of the loader's services fails during a swap of memory, for k = 1, 2, ...
  * until the swap gets through. After each failure the namespace, page
  * tables, frames and heap are exactly as before and the same copy of memory
- * runs. (The hooks run after the commit and cannot fail; the redirect's
+ * runs, and the failure was said twice: where it happened (the loader's or
+ * the swap's message naming the crate and the table) and by the swap. (The hooks run after the commit and cannot fail; the redirect's
  * writes cannot fail once its aliases are mapped: the alias step covers it.)
  */
 static void swap_fail_each(struct ktest_ctx *t, enum crates_fault kind)
@@ -87,6 +88,8 @@ static void swap_fail_each(struct ktest_ctx *t, enum crates_fault kind)
 		uint64_t addr = before->addr ^ ~0ull;	/* scrambled: see memory_twice */
 		enum err e;
 
+		unsigned long said = console_errors() + crates_loader_messages();
+
 		kt_snapshot(&s0);
 		crates_fail_at(kind, k);
 		e = swap_nano_core_crates("memory");
@@ -94,6 +97,9 @@ static void swap_fail_each(struct ktest_ctx *t, enum crates_fault kind)
 		crates_fail_at(kind, 0);
 		if (e == E_OK)
 			break;
+		said = console_errors() + crates_loader_messages() - said;
+		KT_ASSERT(said >= 2, "failing call %lu said %lu message(s), not where it failed",
+			  k, said);
 		kt_snapshot(&s1);
 		KT_ASSERT_SNAPSHOT_EQ(s1, s0);
 		after = lookup("frame_alloc");
