@@ -139,18 +139,18 @@ static uint32_t swap_tracked_modules(void)
 }
 
 /* Can a swap replace description module m (called `name`)? Says why not. */
-static bool swap_can_replace(uint32_t m, const char *name)
+static enum err swap_can_replace(uint32_t m, const char *name)
 {
 	if (m == NCD_NONE || !core.desc.mods[m].constituent) {
 		pr_err("swap: %s is not a constituent module of the nano_core\n", name);
-		return false;
+		return E_SWAP_UNKNOWN_MODULE;
 	}
 	if (m >= SWAP_MAX_MODULES) {
 		pr_err("swap: %s is module %u of the nano_core, past SWAP_MAX_MODULES (%d): it "
 		       "cannot be swapped\n", name, m, SWAP_MAX_MODULES);
-		return false;
+		return E_LIMIT;
 	}
-	return true;
+	return E_OK;
 }
 
 struct ld_crate *nano_core_crate(void)
@@ -295,8 +295,9 @@ static enum err swap_add_member(struct swap_group *g, uint32_t m, const char *ob
 	struct swap_layout lay;
 	enum err e;
 
-	if (!swap_can_replace(m, name))
-		return E_SWAP_UNKNOWN_MODULE;
+	e = swap_can_replace(m, name);
+	if (e != E_OK)
+		return e;
 	e = swap_compare_layouts(object, core.desc.layouts + core.desc.mods[m].layout,
 				 core.desc.mods[m].layout_size, image, size,
 				 linked ? phys_to_virt(linked->start) : NULL,
@@ -563,8 +564,9 @@ static enum err swap_one(const char *module, const char *object, const void *ima
 	*r = (struct swap_report){ .module = module };
 	if (e != E_OK)
 		return r->result = e;
-	if (!swap_can_replace(m, module))
-		return r->result = E_SWAP_UNKNOWN_MODULE;
+	e = swap_can_replace(m, module);
+	if (e != E_OK)
+		return r->result = e;
 	e = swap_add_member(g, m, object, image, size, bootinfo_find_module(module));
 	if (e == E_OK)
 		e = swap_group_load(g, r);
