@@ -136,9 +136,9 @@ KTEST(swap_fail, each_code_alias)
 }
 
 /*
- * Booted with swap_fail=KIND:N (tests.mk's swap_fail boot, which runs only
- * this suite): the boot's swap failed, so nothing was swapped, retired or
- * left behind, and the kernel runs on the nano_core's own code.
+ * Booted with swap_fail=KIND:N (tests/boots.sh's swap_fail boot, which runs
+ * only this suite): the boot's swap failed, so nothing was swapped, retired
+ * or left behind, and the kernel runs on the nano_core's own code.
  */
 KTEST(swap_boot_failed, kernel_runs_on_the_nano_core)
 {
