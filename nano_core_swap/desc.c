@@ -156,23 +156,29 @@ static enum err ncd_check_sections(const struct ncd_view *v)
 	return E_OK;
 }
 
-/* Symbol i's binding and type are ones a crate lists (what the nano_core
- * crate takes: local, global or weak; untyped, object or function). */
-static enum err ncd_check_symbol_kind(const struct ncd_view *v, uint32_t i)
+/* A symbol's binding and type are ones a crate lists: local, global or
+ * weak; untyped, object or function (one test per symbol: the parse is
+ * part of every swap). */
+#define NCD_BINDS ((1ull << STB_LOCAL) | (1ull << STB_GLOBAL) | (1ull << STB_WEAK))
+#define NCD_TYPES ((1ull << STT_NOTYPE) | (1ull << STT_OBJECT) | (1ull << STT_FUNC))
+static inline bool ncd_symbol_kind_ok(const struct ncd_symbol *y)
+{
+	return (y->bind | y->type) < 64 && ((NCD_BINDS >> y->bind) & (NCD_TYPES >> y->type) & 1);
+}
+
+/* Say which of symbol i's binding and type is wrong. */
+static enum err ncd_bad_symbol_kind(const struct ncd_view *v, uint32_t i)
 {
 	const struct ncd_symbol *y = &v->syms[i];
+	const char *name = y->name < v->h->strtab_size ? ncd_str(v, y->name) : "?";
 
-	if (y->bind != STB_LOCAL && y->bind != STB_GLOBAL && y->bind != STB_WEAK) {
+	if (!((NCD_BINDS >> (y->bind & 63)) & 1) || y->bind >= 64)
 		pr_err(NCD_BAD "symbol %u (%s): binding %u is not local, global or weak\n", i,
-		       y->name < v->h->strtab_size ? ncd_str(v, y->name) : "?", y->bind);
-		return E_SWAP_BAD_DESC;
-	}
-	if (y->type != STT_NOTYPE && y->type != STT_OBJECT && y->type != STT_FUNC) {
+		       name, y->bind);
+	else
 		pr_err(NCD_BAD "symbol %u (%s): type %u is not untyped, object or function\n",
-		       i, y->name < v->h->strtab_size ? ncd_str(v, y->name) : "?", y->type);
-		return E_SWAP_BAD_DESC;
-	}
-	return E_OK;
+		       i, name, y->type);
+	return E_SWAP_BAD_DESC;
 }
 
 /* The symbols: each module's run (those of its data first, then those of
@@ -196,9 +202,8 @@ static enum err ncd_check_symbols(const struct ncd_view *v)
 			const struct ncd_symbol *y = &v->syms[i];
 			bool data = i < next + mod->ndata_symbols;
 
-			if (ncd_check_symbol_kind(v, i) != E_OK)
-				return E_SWAP_BAD_DESC;
-
+			if (!ncd_symbol_kind_ok(y))
+				return ncd_bad_symbol_kind(v, i);
 			if ((y->name >= h->strtab_size) | (y->section >= h->nsections) ||
 			    v->secs[y->section].module != m ||
 			    (v->secs[y->section].kind == NCD_DATA) != data) {
@@ -217,8 +222,8 @@ static enum err ncd_check_symbols(const struct ncd_view *v)
 			       v->syms[i].section);
 			return E_SWAP_BAD_DESC;
 		}
-		if (ncd_check_symbol_kind(v, i) != E_OK)
-			return E_SWAP_BAD_DESC;
+		if (!ncd_symbol_kind_ok(&v->syms[i]))
+			return ncd_bad_symbol_kind(v, i);
 	}
 	return E_OK;
 }
