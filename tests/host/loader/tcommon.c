@@ -149,3 +149,54 @@ int tcheck_relocs_of(struct tctx *t, struct ld_namespace *ns, const struct ld_cr
 	free(b.data);
 	return n;
 }
+
+/* Resolves far_sym, 16 TiB up: out of reach of a 32-bit relocation. */
+bool tresolve_far(void *ctx, const char *name, uint64_t *value)
+{
+	(void)ctx;
+	if (strcmp(name, "far_sym") != 0)
+		return false;
+	*value = 0x100000000000ull;
+	return true;
+}
+
+/* The k-th line logged (0-based), if the shim still holds it. */
+const char *tlog_line(const struct shim *s, int k)
+{
+	if (k < 0 || k >= s->nlog || s->nlog - k > SHIM_LOG_LINES)
+		return NULL;
+	return s->log[k % SHIM_LOG_LINES];
+}
+
+/* Since line `from`: exactly one "out of heap" line, from the loader, naming
+ * `name` or `name2` (NULL: only name). Fails the test with what, k and the
+ * lines otherwise. */
+bool toom_logged_once(struct tctx *t, int from, const char *name, const char *name2,
+			     const char *what, long k)
+{
+	const struct shim *s = &t->shim;
+	const char *hit = NULL, *line;
+	int n = 0;
+
+	if (s->nlog - from > SHIM_LOG_LINES)
+		from = s->nlog - SHIM_LOG_LINES;
+	for (int i = from; i < s->nlog; i++) {
+		line = tlog_line(s, i);
+		if (line && strstr(line, "out of heap")) {
+			hit = line;
+			n++;
+		}
+	}
+	if (n != 1) {
+		tfail(t, "%s, failing allocation %ld: %d \"out of heap\" lines, want 1 (last "
+		      "line: %s)", what, k, n, shim_last_log(s));
+		return false;
+	}
+	if (strncmp(hit, "loader: ", 8) != 0 ||
+	    (!strstr(hit, name) && !(name2 && strstr(hit, name2)))) {
+		tfail(t, "%s, failing allocation %ld: \"%s\" does not name %s%s%s", what, k,
+		      hit, name, name2 ? " or " : "", name2 ? name2 : "");
+		return false;
+	}
+	return true;
+}

@@ -24,6 +24,14 @@ int tcheck_relocs(struct tctx *t, struct ld_namespace *ns, const struct ld_crate
 /* tcheck_relocs of object `file` of t->compiler, loaded as `c`. */
 int tcheck_relocs_of(struct tctx *t, struct ld_namespace *ns, const struct ld_crate *c,
 		     const char *file);
+/* A resolve_undefined callback: far_sym is out of reach of 32-bit forms. */
+bool tresolve_far(void *ctx, const char *name, uint64_t *value);
+/* The k-th line the shim logged (0-based), if it still holds it. */
+const char *tlog_line(const struct shim *s, int k);
+/* Since line `from`: exactly one "out of heap" line, from the loader, naming
+ * `name` or `name2` (NULL: only name); else tfail with what and k. */
+bool toom_logged_once(struct tctx *t, int from, const char *name, const char *name2,
+		      const char *what, long k);
 /* A symbol's value chosen by the test for unresolved names (NULL = none). */
 extern bool (*tundef_value)(const char *name, uint64_t *value);
 /* shim counters snapshot */

@@ -2,20 +2,12 @@
  * Every unwind path: make the k-th heap allocation (then the reservation, the
  * mapping, each protection) fail during a load, for k = 1, 2, ... until the
  * load succeeds, and check after each failure that the namespace and the
- * shim's counters are exactly as before.
+ * shim's counters are exactly as before, and that a failed allocation was
+ * said once, naming the crate.
  */
 #include "tcommon.h"
 
-#include <string.h>
-
-static bool tresolve_far(void *ctx, const char *name, uint64_t *value)
-{
-	(void)ctx;
-	if (strcmp(name, "far_sym") != 0)
-		return false;
-	*value = 0x100000000000ull;
-	return true;
-}
+#include <stdio.h>
 
 /* Load `file` with the k-th call of the chosen service failing, k = 1.. */
 static void tinject(struct tctx *t, const char *file, long *fail_at, long *counter,
@@ -24,15 +16,18 @@ static void tinject(struct tctx *t, const char *file, long *fail_at, long *count
 	struct ld_load_opts opts = { .resolve_undefined = tresolve_far };
 	struct ld_namespace *ns = tns(t);
 	struct ld_crate *c, *first = ld_crate_first(ns);
+	char crate[64];	/* a name no message has by chance */
 	long k;
 
+	snprintf(crate, sizeof(crate), "failing_%s", file);
 	for (k = 1; k < 10000; k++) {
 		struct shim_counters before = tsnap(t);
+		int from = t->shim.nlog;
 		enum err e;
 
 		*counter = 0;
 		*fail_at = k;
-		e = tload(t, ns, file, &opts, &c);
+		e = tload_as(t, ns, file, crate, &opts, &c);
 		*fail_at = 0;
 		if (e == E_OK)
 			break;
@@ -42,6 +37,7 @@ static void tinject(struct tctx *t, const char *file, long *fail_at, long *count
 			 "%s, failing call %ld: counters changed", file, k);
 		REQUIREF(t, ld_crate_first(ns) == first && (!first || !ld_crate_next(first)),
 			 "%s, failing call %ld: namespace changed", file, k);
+		REQUIRE(t, want != E_NO_HEAP || toom_logged_once(t, from, crate, NULL, file, k));
 	}
 	REQUIREF(t, k > 1 || want != E_NO_HEAP, "no allocation was ever made");
 	REQUIRE_ERR(t, ld_unload(ns, c), E_OK);

@@ -1,7 +1,7 @@
 /*
  * Every refusal for want of memory says what failed and where: the k-th heap
- * allocation of a load, a group load, a hand-built crate and a redirect plan
- * is made to fail, k = 1, 2, ... until the call gets through, and each
+ * allocation of a group load, a hand-built crate and a redirect plan (a
+ * load's: test_fail.c) is made to fail, k = 1, 2, ... until the call gets through, and each
  * failure must return E_NO_HEAP having logged exactly one "out of heap" line
  * that names the crate. A redirect whose new field does not fit names the
  * fix (-mcmodel=kernel), as the load's overflow message does.
@@ -10,47 +10,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-/* The k-th line logged (0-based), if the shim still holds it. */
-static const char *tlog_line(const struct shim *s, int k)
-{
-	if (k < 0 || k >= s->nlog || s->nlog - k > SHIM_LOG_LINES)
-		return NULL;
-	return s->log[k % SHIM_LOG_LINES];
-}
-
-/* Since line `from`: exactly one "out of heap" line, from the loader, naming
- * `name` or `name2` (NULL: only name). Fails the test with what, k and the
- * lines otherwise. */
-static bool toom_logged_once(struct tctx *t, int from, const char *name, const char *name2,
-			     const char *what, long k)
-{
-	const struct shim *s = &t->shim;
-	const char *hit = NULL, *line;
-	int n = 0;
-
-	if (s->nlog - from > SHIM_LOG_LINES)
-		from = s->nlog - SHIM_LOG_LINES;
-	for (int i = from; i < s->nlog; i++) {
-		line = tlog_line(s, i);
-		if (line && strstr(line, "out of heap")) {
-			hit = line;
-			n++;
-		}
-	}
-	if (n != 1) {
-		tfail(t, "%s, failing allocation %ld: %d \"out of heap\" lines, want 1 (last "
-		      "line: %s)", what, k, n, shim_last_log(s));
-		return false;
-	}
-	if (strncmp(hit, "loader: ", 8) != 0 ||
-	    (!strstr(hit, name) && !(name2 && strstr(hit, name2)))) {
-		tfail(t, "%s, failing allocation %ld: \"%s\" does not name %s%s%s", what, k,
-		      hit, name, name2 ? " or " : "", name2 ? name2 : "");
-		return false;
-	}
-	return true;
-}
 
 /* Run call(t, ctx) with the k-th allocation failing, k = 1.. until it
  * succeeds; each failure E_NO_HEAP, logged once naming name (or name2).
@@ -85,28 +44,6 @@ static long tfail_each_alloc(struct tctx *t, tcall_fn call, void *ctx, const cha
 
 /* ---- a load ------------------------------------------------------------- */
 
-static bool tresolve_far(void *ctx, const char *name, uint64_t *value)
-{
-	(void)ctx;
-	if (strcmp(name, "far_sym") != 0)
-		return false;
-	*value = 0x100000000000ull;
-	return true;
-}
-
-struct tload_call {
-	const char *file, *crate;
-	struct ld_crate *c;
-};
-
-static enum err tcall_load(struct tctx *t, void *ctx)
-{
-	struct tload_call *l = ctx;
-	struct ld_load_opts opts = { .resolve_undefined = tresolve_far };
-
-	return tload_as(t, t->ns, l->file, l->crate, &opts, &l->c);
-}
-
 static enum err tcall_namespace(struct tctx *t, void *ctx)
 {
 	struct ld_namespace *ns;
@@ -118,26 +55,17 @@ static enum err tcall_namespace(struct tctx *t, void *ctx)
 	return e;
 }
 
-static void test_oom_log_load(struct tctx *t)
+/* A namespace names no crate: it says what it was for. (A load's every
+ * failing allocation: fail_every_alloc, test_fail.c.) */
+static void test_oom_log_namespace(struct tctx *t)
 {
-	struct tload_call got = { .file = "got", .crate = "oom_got" };
-	struct tload_call basic = { .file = "basic", .crate = "oom_basic" };
-	struct ld_crate *prov;
 	int from = t->shim.nlog;
 
-	/* a namespace names no crate: it says what it was for */
 	t->shim.nalloc = 0;
 	t->shim.fail_alloc_at = 1;
 	REQUIRE_ERR(t, tcall_namespace(t, NULL), E_NO_HEAP);
 	t->shim.fail_alloc_at = 0;
 	REQUIRE(t, toom_logged_once(t, from, "namespace", NULL, "ld_namespace_create", 1));
-	REQUIRE(t, tns(t));
-	REQUIRE(t, tfail_each_alloc(t, tcall_load, &got, "oom_got", NULL, "load of got") > 5);
-	REQUIRE_ERR(t, ld_unload(t->ns, got.c), E_OK);
-	REQUIRE_ERR(t, tload(t, t->ns, "provider", NULL, &prov), E_OK);
-	REQUIRE(t, tfail_each_alloc(t, tcall_load, &basic, "oom_basic", NULL,
-				    "load of basic") > 5);
-	REQUIRE_ERR(t, ld_unload(t->ns, basic.c), E_OK);
 }
 
 /* ---- a group load ------------------------------------------------------- */
@@ -394,7 +322,7 @@ static void test_refusals_logged(struct tctx *t)
 }
 
 const struct test_case tests_oom_log[] = {
-	{ "oom_log_load", test_oom_log_load, true },
+	{ "oom_log_namespace", test_oom_log_namespace, false },
 	{ "oom_log_group", test_oom_log_group, true },
 	{ "oom_log_hand_built", test_oom_log_hand_built, false },
 	{ "oom_log_redirect", test_oom_log_redirect, true },
