@@ -334,7 +334,7 @@ static enum err swap_add_member(struct swap_group *g, uint32_t m, const char *ob
 static void swap_plan_fill(const struct swap_group *g, struct swap_plan *p)
 {
 	*p = (struct swap_plan){ .n = g->n, .boot_module = ncd_find_module(&core.desc, "boot") };
-	for (uint32_t m = 0; m < swap_tracked_modules(); m++)
+	for (uint32_t m = 0, nm = swap_tracked_modules(); m < nm; m++)
 		p->core_replaced[m] = provider[m] != NULL;
 	for (unsigned i = 0; i < g->n; i++) {
 		uint32_t m = g->sm[i].module;
@@ -375,7 +375,7 @@ enum err swap_plan_for_crate(struct swap_plan *p, struct ld_crate *old, struct l
 	if (e != E_OK)
 		return e;
 	*p = (struct swap_plan){ .n = 1, .boot_module = ncd_find_module(&core.desc, "boot") };
-	for (uint32_t m = 0; m < swap_tracked_modules(); m++)
+	for (uint32_t m = 0, nm = swap_tracked_modules(); m < nm; m++)
 		p->core_replaced[m] = provider[m] != NULL;
 	p->module[0] = NCD_NONE;
 	p->old[0] = old;
@@ -423,7 +423,7 @@ static unsigned swap_count_swapped(void)
 {
 	unsigned n = 0;
 
-	for (uint32_t m = 0; m < swap_tracked_modules(); m++)
+	for (uint32_t m = 0, nm = swap_tracked_modules(); m < nm; m++)
 		n += provider[m] != NULL;
 	return n;
 }
