@@ -3,7 +3,7 @@
  * callback (mb2_parse, cmdline_parse) or through klog (nano_core_swap/desc.c);
  * the test sends it here, then checks how many messages came and what the
  * last one said: a refusal is logged exactly once and names what it refused.
- * (The loader's host tests keep their log in the shim, tests/host/loader/shim.h.)
+ * (The loader's host tests keep their log in the shim, loader/host/shim.h.)
  */
 #ifndef TESTS_HOST_LOG_CAPTURE_H
 #define TESTS_HOST_LOG_CAPTURE_H
