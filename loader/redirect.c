@@ -3,20 +3,24 @@
  * its replacement instead, so the old copy can be retired. The references are
  * the dependency edges into each old section; each relocation behind an edge
  * is read back (ld_reloc_next) and re-applied with the new target. Planning
- * computes every new field, checks it fits and maps a writable alias of each
- * read-only page to patch; nothing is written. The commit writes (a field in
- * writable data only if it still holds its link-time value: a word changed at
- * run time is left alone, logged and counted), moves the edges and the
- * crates' records to the new sections, and cannot fail.
+ * computes every new field and where it is written, checks it fits and maps a
+ * writable alias of each read-only page to patch; nothing is written. The
+ * switch writes (a field in writable data only if it still holds its
+ * link-time value: a word changed at run time is left alone) and moves the
+ * edges and the crates' records to the new sections: plain stores, no call,
+ * so no code it redirects runs inside it, and it cannot fail. Until the plan
+ * is finished, ld_redirect_undo puts every field, edge and record back.
  */
 #include "internal.h"
 
 /* One field to rewrite. */
 struct ld_patch {
 	uint64_t place;              /* run address */
+	uint8_t *at;                 /* where it is written (an alias, for code) */
 	uint64_t old_field, new_field;
 	uint8_t width;
 	bool data;                   /* writable data: compare before writing */
+	bool written;                /* by the switch (a data word may be left alone) */
 	struct ld_dep *edge;         /* the edge it belongs to */
 	const struct ld_section *new_target;
 };
@@ -24,7 +28,8 @@ struct ld_patch {
 /* A live edge into an old section, and the section it moves to. */
 struct ld_move {
 	struct ld_dep *edge;
-	const struct ld_section *new_;
+	const struct ld_section *old, *new_;
+	bool first_of_crate;         /* the first move from its source's crate */
 };
 
 struct ld_redirect {
@@ -34,7 +39,9 @@ struct ld_redirect {
 	struct ld_move *moves;       /* each live edge once */
 	size_t nmoves;
 	const struct ld_redirect_pair **map; /* by old section (ld_pair_of) */
+	const struct ld_redirect_pair **map_new; /* by new section (undo) */
 	size_t map_cap;
+	enum { LD_REDIRECT_PLANNED, LD_REDIRECT_SWITCHED, LD_REDIRECT_UNDONE } state;
 	uint64_t *pages;             /* read-only pages to patch, sorted */
 	void **alias;                /* their writable aliases */
 	size_t npages, naliased;
@@ -92,8 +99,18 @@ static enum err ld_redirect_one(struct ld_redirect *r, struct ld_dep *d,
 	p->place = rel->source->addr + rel->offset;
 	p->width = (uint8_t)w;
 	p->data = rel->source->kind == LD_KIND_DATA;
+	p->written = false;
 	p->edge = d;
 	p->new_target = new_;
+	/* a data word's writable view now, so that the switch calls nothing
+	 * (a code field's bytes go through the aliases, found by search) */
+	p->at = p->data ? r->ns->svc->vrange_writable(r->ns->svc->ctx, p->place, w) : NULL;
+	if (p->data && !p->at) {
+		LD_LOG(r->ns->svc, "redirect: %s:%s+%lx: no writable view of the data word at %lx",
+		       ld_crate_name(rel->source->crate), rel->source->name,
+		       (unsigned long)rel->offset, (unsigned long)p->place);
+		return E_LD_BAD_STATE;
+	}
 	if (!p->data && ld_read_field(r->ns->svc, p->place, w) != p->old_field) {
 		LD_LOG(r->ns->svc, "redirect: %s:%s+%lx holds %lx, not the %lx its "
 		       "relocation gives: the description does not match memory",
@@ -215,6 +232,7 @@ void ld_redirect_abort(struct ld_redirect *r)
 	svc->heap_free(svc->ctx, r->patches);
 	svc->heap_free(svc->ctx, r->moves);
 	svc->heap_free(svc->ctx, r->map);
+	svc->heap_free(svc->ctx, r->map_new);
 	svc->heap_free(svc->ctx, r);
 }
 
@@ -237,6 +255,19 @@ static enum err ld_redirect_alias(struct ld_redirect *r)
 		}
 	}
 	return E_OK;
+}
+
+/* Is edge d the first planned move from its source's crate? (A loaded
+ * crate's bindings are moved once, with its first edge; a few crates.) */
+static bool ld_first_of_crate(const struct ld_redirect *r, const struct ld_dep *d)
+{
+	if (d->source->recs)
+		return false; /* a hand-built source: its records move per edge */
+	for (size_t k = 0; k < r->nmoves; k++)
+		if (!r->moves[k].edge->source->recs &&
+		    r->moves[k].edge->source->crate == d->source->crate)
+			return false;
+	return true;
 }
 
 enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair *pairs,
@@ -266,9 +297,10 @@ enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair
 		r->moves = ld_alloc_raw(svc, (nedges + 1) * sizeof(*r->moves));
 		r->map_cap = cap;
 		r->map = ld_alloc(svc, cap * sizeof(*r->map));
+		r->map_new = ld_alloc(svc, cap * sizeof(*r->map_new));
 		src = ld_alloc_raw(svc, (nedges + 1) * sizeof(*src));
 	}
-	if (!r || !r->patches || !r->pages || !r->alias || !r->moves || !r->map || !src) {
+	if (!r || !r->patches || !r->pages || !r->alias || !r->moves || !r->map || !r->map_new || !src) {
 		LD_LOG(svc, "redirect: %s: out of heap to plan %lu fields on %lu edges into %lu "
 		       "sections (the first %s, to %s)", n ? ld_crate_name(pairs[0].old->crate) : "?",
 		       (unsigned long)total, (unsigned long)nedges, (unsigned long)n,
@@ -277,18 +309,24 @@ enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair
 		ld_redirect_abort(r);
 		return E_NO_HEAP;
 	}
-	for (size_t i = 0; i < n; i++) { /* the pairs by old section */
+	for (size_t i = 0; i < n; i++) { /* the pairs by old section, and by new */
 		size_t h = ld_pair_hash(pairs[i].old, cap);
 
 		while (r->map[h])
 			h = (h + 1) & (cap - 1);
 		r->map[h] = &pairs[i];
+		for (h = ld_pair_hash(pairs[i].new_, cap); r->map_new[h];)
+			h = (h + 1) & (cap - 1);
+		r->map_new[h] = &pairs[i];
 	}
 	for (size_t i = 0; i < n; i++) /* each live edge to move; each source once */
 		for (struct ld_dep *d = pairs[i].old->dependents; d; d = d->next_dependent) {
 			if (!d->nrelocs || retiring(ctx, d->source))
 				continue; /* (a binding edge has nothing to redirect) */
-			r->moves[r->nmoves++] = (struct ld_move){ d, pairs[i].new_ };
+			bool first = ld_first_of_crate(r, d);
+
+			r->moves[r->nmoves++] = (struct ld_move){ d, pairs[i].old, pairs[i].new_,
+								  first };
 			if (d->source->dep_stamp != seen) {
 				d->source->dep_stamp = seen;
 				src[nsrc++] = d->source;
@@ -309,15 +347,25 @@ enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair
 	return E_OK;
 }
 
-/* The writable byte behind run address a: an alias, or the place itself. */
-static uint8_t *ld_redirect_byte(const struct ld_redirect *r, uint64_t a, bool data)
+/* The pair whose new section is s (undo), or NULL. */
+static const struct ld_redirect_pair *ld_pair_of_new(const struct ld_redirect *r,
+						     const struct ld_section *s)
+{
+	for (size_t h = ld_pair_hash(s, r->map_cap); r->map_new[h];
+	     h = (h + 1) & (r->map_cap - 1))
+		if (r->map_new[h]->new_ == s)
+			return r->map_new[h];
+	return NULL;
+}
+
+/* The writable byte behind run address a of a code field: its alias (a
+ * search, no call: the plan put every page there). */
+static uint8_t *ld_redirect_byte(const struct ld_redirect *r, uint64_t a)
 {
 	size_t lo = 0, hi = r->npages;
 	uint64_t page = a & ~(LD_PAGE_SIZE - 1);
 
-	if (data)
-		return r->ns->svc->vrange_writable(r->ns->svc->ctx, a, 1);
-	while (lo < hi) { /* the page is there: the plan put it */
+	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
 		if (r->pages[mid] < page)
@@ -328,88 +376,131 @@ static uint8_t *ld_redirect_byte(const struct ld_redirect *r, uint64_t a, bool d
 	return (uint8_t *)r->alias[lo] + (a - page);
 }
 
-/* Write one patch; false when a data word changed at run time (left alone). */
-static bool ld_redirect_write(const struct ld_redirect *r, const struct ld_patch *p)
+/* The field of patch p as it is in memory now. */
+static uint64_t ld_patch_read(const struct ld_redirect *r, const struct ld_patch *p)
 {
-	if (p->data && ld_read_field(r->ns->svc, p->place, p->width) != p->old_field)
-		return false;
+	uint64_t v = 0;
+
 	for (unsigned b = 0; b < p->width; b++)
-		*ld_redirect_byte(r, p->place + b, p->data) = (uint8_t)(p->new_field >> (8 * b));
-	return true;
+		v |= (uint64_t)(p->data ? p->at[b] : *ld_redirect_byte(r, p->place + b)) << (8 * b);
+	return v;
 }
 
-/* A hand-built source's records of relocations into old now name new. */
-static void ld_redirect_records(struct ld_dep *d, const struct ld_section *old,
-				const struct ld_section *new_)
+static void ld_patch_write(const struct ld_redirect *r, const struct ld_patch *p, uint64_t v)
+{
+	for (unsigned b = 0; b < p->width; b++)
+		*(p->data ? &p->at[b] : ld_redirect_byte(r, p->place + b)) = (uint8_t)(v >> (8 * b));
+}
+
+/* A hand-built source's records of relocations into `from` now name `to`. */
+static void ld_redirect_records(struct ld_dep *d, const struct ld_section *from,
+				const struct ld_section *to)
 {
 	struct ld_reloc *rec = (struct ld_reloc *)d->source->recs;
 
 	for (uint64_t i = 0; i < d->source->nrelocs; i++)
-		if (rec[i].target == old)
-			rec[i].target = new_;
+		if (rec[i].target == from)
+			rec[i].target = to;
 }
 
 /* A loaded crate's bindings to old sections now name their new ones (once per
- * crate, not per edge). */
-static void ld_redirect_bindings(const struct ld_redirect *r, struct ld_crate *c)
+ * crate, not per edge); with `back`, the other way (undo: a new section is
+ * fresh, so every binding to it was made by the switch). */
+static void ld_redirect_bindings(const struct ld_redirect *r, struct ld_crate *c, bool back)
 {
 	for (uint32_t i = 0; i < c->nbindings; i++) {
-		const struct ld_redirect_pair *p = c->bindings[i].section
-							   ? ld_pair_of(r, c->bindings[i].section)
-							   : NULL;
+		const struct ld_section *s = c->bindings[i].section;
+		const struct ld_redirect_pair *p = !s ? NULL : back ? ld_pair_of_new(r, s)
+								   : ld_pair_of(r, s);
 		if (!p)
 			continue;
-		c->bindings[i].section = p->new_;
-		c->bindings[i].value += p->new_->addr - p->old->addr;
+		c->bindings[i].section = back ? p->old : p->new_;
+		c->bindings[i].value += back ? p->old->addr - p->new_->addr
+					     : p->new_->addr - p->old->addr;
 	}
 }
 
-/* Move edge d from its old target to new_. */
-static void ld_redirect_move(struct ld_dep *d, struct ld_section *new_)
+/* Move edge d from its target to `to`. */
+static void ld_redirect_move(struct ld_dep *d, struct ld_section *to)
 {
 	*d->pprev_dependent = d->next_dependent;
 	if (d->next_dependent)
 		d->next_dependent->pprev_dependent = d->pprev_dependent;
-	d->target = new_;
-	d->next_dependent = new_->dependents;
+	d->target = to;
+	d->next_dependent = to->dependents;
 	if (d->next_dependent)
 		d->next_dependent->pprev_dependent = &d->next_dependent;
-	d->pprev_dependent = &new_->dependents;
-	new_->dependents = d;
+	d->pprev_dependent = &to->dependents;
+	to->dependents = d;
+}
+
+/* Move every planned edge (and its records or crate's bindings) to its new
+ * section, or back to its old one. */
+static void ld_redirect_move_all(struct ld_redirect *r, bool back)
+{
+	for (size_t i = 0; i < r->nmoves; i++) {
+		const struct ld_move *m = &r->moves[i];
+		struct ld_dep *d = m->edge;
+		const struct ld_section *from = back ? m->new_ : m->old, *to = back ? m->old : m->new_;
+
+		if (d->source->recs)
+			ld_redirect_records(d, from, to);
+		else if (m->first_of_crate)
+			ld_redirect_bindings(r, d->source->crate, back);
+		ld_redirect_move(d, (struct ld_section *)to);
+	}
+}
+
+void ld_redirect_switch(struct ld_redirect *r, struct ld_redirect_stats *st)
+{
+	if (r->state != LD_REDIRECT_PLANNED)
+		LD_BUG(r->ns->svc, "ld_redirect_switch: the plan was switched already");
+	*st = (struct ld_redirect_stats){ .pages = r->npages, .edges = r->nmoves };
+	for (size_t i = 0; i < r->npatches; i++) {
+		struct ld_patch *p = &r->patches[i];
+
+		/* a data word changed at run time no longer holds a relocated
+		 * value: left alone (a retire scans for what it may point at) */
+		p->written = !p->data || ld_patch_read(r, p) == p->old_field;
+		if (p->written)
+			ld_patch_write(r, p, p->new_field);
+		st->written += p->written;
+		st->kept += !p->written;
+	}
+	ld_redirect_move_all(r, false); /* (a word left alone: its edge moves all the same) */
+	r->state = LD_REDIRECT_SWITCHED;
+}
+
+void ld_redirect_undo(struct ld_redirect *r)
+{
+	if (r->state != LD_REDIRECT_SWITCHED)
+		LD_BUG(r->ns->svc, "ld_redirect_undo: the plan was not switched");
+	for (size_t i = r->npatches; i-- > 0;) {
+		const struct ld_patch *p = &r->patches[i];
+
+		/* a data word the new code changed since is the new code's state */
+		if (p->written && (!p->data || ld_patch_read(r, p) == p->new_field))
+			ld_patch_write(r, p, p->old_field);
+	}
+	ld_redirect_move_all(r, true);
+	r->state = LD_REDIRECT_UNDONE;
+}
+
+void ld_redirect_finish(struct ld_redirect *r)
+{
+	if (r->state == LD_REDIRECT_SWITCHED)
+		for (size_t i = 0; i < r->npatches; i++)
+			if (!r->patches[i].written)
+				LD_LOG(r->ns->svc, "redirect: %s:%s: the word at %lx was changed at "
+				       "run time: left as it is",
+				       ld_crate_name(r->patches[i].edge->source->crate),
+				       r->patches[i].edge->source->name,
+				       (unsigned long)r->patches[i].place);
+	ld_redirect_abort(r); /* unmaps the aliases and frees the plan */
 }
 
 void ld_redirect_commit(struct ld_redirect *r, struct ld_redirect_stats *st)
 {
-	*st = (struct ld_redirect_stats){ .pages = r->npages };
-	for (size_t i = 0; i < r->npatches; i++) {
-		const struct ld_patch *p = &r->patches[i];
-		bool ok = ld_redirect_write(r, p);
-
-		st->written += ok;
-		st->kept += !ok;
-		if (!ok)
-			LD_LOG(r->ns->svc, "redirect: %s:%s: the word at %lx was changed at run "
-			       "time: left as it is", ld_crate_name(p->edge->source->crate),
-			       p->edge->source->name, (unsigned long)p->place);
-	}
-	/* a word changed at run time no longer holds a relocated value: its edge
-	 * moves all the same (a retire scans memory for what such a word may
-	 * still point at) */
-	for (size_t i = 0; i < r->nmoves; i++) {
-		struct ld_dep *d = r->moves[i].edge;
-		struct ld_crate *c = d->source->crate;
-		bool seen = false;
-
-		if (d->source->recs) {
-			ld_redirect_records(d, d->target, r->moves[i].new_);
-		} else {
-			for (size_t k = 0; k < i && !seen; k++) /* (a few crates: each once) */
-				seen = r->moves[k].edge->source->crate == c;
-			if (!seen)
-				ld_redirect_bindings(r, c);
-		}
-		ld_redirect_move(d, (struct ld_section *)r->moves[i].new_);
-		st->edges++;
-	}
-	ld_redirect_abort(r); /* unmaps the aliases and frees the plan */
+	ld_redirect_switch(r, st);
+	ld_redirect_finish(r);
 }

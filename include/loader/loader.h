@@ -241,7 +241,22 @@ NS_MUST_CHECK enum err ld_redirect_plan(struct ld_namespace *ns,
 					const struct ld_redirect_pair *pairs, size_t n,
 					bool (*retiring)(void *ctx, const struct ld_section *s),
 					void *ctx, struct ld_redirect **out);
+/* The switch: write every planned field (a data word only if it still holds
+ * its link-time value) and move the edges, records and bindings to the new
+ * sections. Plain stores, no call (no service, no log): no code it redirects
+ * runs inside it. It cannot fail. */
+void ld_redirect_switch(struct ld_redirect *r, struct ld_redirect_stats *st);
+/* Undo a switch (the new copy failed before it was kept): every field the
+ * switch wrote back to its old value (a data word only if it still holds the
+ * new one: else the new code changed it), every edge, record and binding
+ * back to the old section. Plain stores as well. */
+void ld_redirect_undo(struct ld_redirect *r);
+/* After a switch (or its undo): log the data words the switch left alone,
+ * unmap the aliases and free the plan. */
+void ld_redirect_finish(struct ld_redirect *r);
+/* Switch and finish at once. */
 void ld_redirect_commit(struct ld_redirect *r, struct ld_redirect_stats *st);
+/* Drop a plan that was not switched: its aliases unmapped, nothing written. */
 void ld_redirect_abort(struct ld_redirect *r);
 
 /* Remove `crate`: refuses with E_LD_IN_USE (naming them) while sections of

@@ -1,5 +1,5 @@
 /*
- * Redirect (ld_redirect_plan/commit): a crate that used an old copy of a
+ * Redirect (ld_redirect_plan/switch/undo/finish): a crate that used an old copy of a
  * provider uses the new copy afterwards, code and data alike, and its edges
  * and read-back relocations say so; a data word changed at run time is left
  * alone (logged, counted); a plan that cannot be completed
@@ -122,6 +122,75 @@ static void test_redirect(struct tctx *t)
 
 }
 
+/* The switch undone (the new copy failed after the commit): every code
+ * field is its old bytes again, a data word the switch wrote is its old
+ * value again while one the new code changed since stays, the edges and
+ * read-back relocations name the old copy, and nothing is left behind. */
+static void test_redirect_undo(struct tctx *t)
+{
+	struct ld_crate *old, *basic, *new_;
+	struct ld_redirect_pair pairs[32];
+	struct ld_redirect_stats st;
+	struct ld_redirect *r;
+	const struct ld_section *text, *data;
+	struct shim_counters before;
+	uint8_t code[4096], words[4096];
+	size_t n;
+
+	REQUIRE(t, tns(t) && tsetup(t, &old, &basic, &new_));
+	text = tsection_by_name(basic, ".text.basic_switch");
+	data = tsection_by_name(basic, ".data.basic_fn_ptr");
+	REQUIRE(t, text && data && text->size <= sizeof(code) && data->size <= sizeof(words));
+	memcpy(code, t->shim.svc.vrange_writable(&t->shim, text->addr, text->size), text->size);
+	memcpy(words, t->shim.svc.vrange_writable(&t->shim, data->addr, data->size), data->size);
+	n = tpairs(old, new_, pairs, 32);
+	tretiring_crate = old;
+	before = tsnap(t);
+	REQUIRE_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_OK);
+	ld_redirect_switch(r, &st);
+	REQUIRE(t, st.written >= 2 && st.kept == 0);
+	REQUIRE(t, tedges(basic, new_) == 2 && tedges(basic, old) == 0);
+	REQUIRE(t, memcmp(code, t->shim.svc.vrange_writable(&t->shim, text->addr, text->size),
+			  text->size) != 0);
+	ld_redirect_undo(r);
+	REQUIRE(t, memcmp(code, t->shim.svc.vrange_writable(&t->shim, text->addr, text->size),
+			  text->size) == 0);
+	REQUIRE(t, memcmp(words, t->shim.svc.vrange_writable(&t->shim, data->addr, data->size),
+			  data->size) == 0);
+	REQUIRE(t, tedges(basic, old) == 2 && tedges(basic, new_) == 0);
+	{ /* the read-back relocations name the old copy again */
+		size_t ns;
+		const struct ld_section *s = ld_crate_sections(basic, &ns);
+		unsigned into_old = 0;
+
+		for (size_t i = 0; i < ns; i++) {
+			struct ld_reloc_iter it;
+			struct ld_reloc rel;
+
+			for (ld_relocs_of_section(&it, &s[i]); ld_reloc_next(&it, &rel);) {
+				REQUIRE(t, !rel.target || rel.target->crate != new_);
+				into_old += rel.target && rel.target->crate == old &&
+					    rel.target->kind == LD_KIND_TEXT;
+			}
+		}
+		REQUIREF(t, into_old == 2, "%u relocations into the old code", into_old);
+	}
+	ld_redirect_finish(r);
+	REQUIRE_UNCHANGED(t, before);
+
+	/* switched again, the word changed by the "new code" in between: the
+	 * undo leaves it (it is the new code's state, not the switch's) */
+	REQUIRE_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_OK);
+	ld_redirect_switch(r, &st);
+	uint64_t *w = t->shim.svc.vrange_writable(&t->shim, data->addr, 8);
+	*w = 0x5678;
+	ld_redirect_undo(r);
+	REQUIRE(t, *w == 0x5678);
+	REQUIRE(t, memcmp(code, t->shim.svc.vrange_writable(&t->shim, text->addr, text->size),
+			  text->size) == 0);
+	ld_redirect_finish(r);
+}
+
 /* The first alias, then the third, fails: nothing is written or kept. */
 static void test_redirect_plan_fails(struct tctx *t)
 {
@@ -187,6 +256,7 @@ static void test_redirect_inside_refused(struct tctx *t)
 const struct test_case tests_redirect[] = {
 	{ "redirect", test_redirect, true },
 	{ "redirect_plan_fails", test_redirect_plan_fails, true },
+	{ "redirect_undo", test_redirect_undo, true },
 	{ "redirect_inside_refused", test_redirect_inside_refused, true },
 	{ 0 },
 };
