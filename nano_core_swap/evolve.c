@@ -1,34 +1,29 @@
 /*
  * Live evolution of a crate loaded after boot: `swap CRATE OBJECT` replaces
  * the crate by a new version, the boot module OBJECT, while the kernel runs.
- * One transaction, as a group swap of modules (swap.c):
- *
- *  (1) compare the new object's data layout with the old object's
- *      (fingerprint.c); a changed layout needs NAME_state_transfer;
- *  (2) load the new version with fresh data (ld_group_prepare): it
- *      supersedes the old copy under the name NAME#GENERATION;
- *  (3) plan the redirect (redirect.c, as for a new version of a module):
- *      every live reference into the old copy's code, rodata and data needs
- *      its counterpart in the new one, references into data whose layout
- *      changed only to a variable's start;
- *  (4) run the new copy's state transfer (or copy each data symbol when the
- *      layout is the same and it has none);
- *  (5) commit the crate and the redirect, run its swap hooks;
- *  (6) retire the old copy (code, rodata and its own data) once proven
- *      unused, and unload it.
- * A failure before (5) leaves everything as it was.
+ * It is txn.c's one transaction with a crate as its member: (2) here, the new
+ * object's data layout compared with the old object's (fingerprint.c); (3)
+ * the new version loaded with fresh data, superseding the old copy under the
+ * name NAME#GENERATION; (5) every live reference into the old copy's code,
+ * rodata and data redirected (into data whose layout changed only to a
+ * variable's start); (6) its state carried over, by its NAME_state_transfer
+ * (under fault_catch: a fault cancels the swap) or a copy of each data
+ * symbol when the layout is the same; (9) recorded as a version; (11) the
+ * old copy, its data included, retired and unloaded once proven unused.
  */
 #include <bootinfo/bootinfo.h>
 #include <console/console.h>
 #include <console/format.h>
 #include <crates/crates.h>
 #include <heap/heap.h>
+#include <interrupts/interrupts.h>
 #include <lib/string.h>
 #include <lib/util.h>
 #include <loader/elf.h>
 #include <memory/memory.h>
 #include <nano_core_swap/layout.h>
 #include <nano_core_swap/transfer.h>
+#include <nanoswap/noptr.h>
 #include "swap_internal.h"
 
 /* What each crate this file made is a version of (for `ns`, and for the old
@@ -139,35 +134,54 @@ static enum err copy_data(const struct ld_crate *old, const struct ld_crate *fre
 	return E_OK;
 }
 
-/* (4) The new copy builds its data from the old: its NAME_state_transfer, or
- * a copy when the layout is the same. */
-static enum err transfer_state(const struct ld_crate *old, const struct ld_crate *fresh,
-			       const char *base, const char *object,
-			       const struct swap_layout *lay)
+/* What fault_catch runs: the new copy's transfer function. */
+struct transfer_call {
+	swap_state_transfer_fn *fn;
+	const struct swap_old_data *od;
+	enum err e;
+};
+
+static void transfer_run(void *arg)
+{
+	struct transfer_call *c = arg;
+
+	c->e = c->fn(c->od);
+}
+
+/* (6) The new copy builds its data from the old: its NAME_state_transfer
+ * (the new code, before the commit, under fault_catch), or a copy when the
+ * layout is the same. */
+enum err swap_transfer_state(const struct swap_member *sm, struct ld_crate *fresh)
 {
 	char fn_name[SWAP_NAME_MAX + 16];
 	const struct ld_symbol *fn;
-	struct swap_old_data od = { old };
-	enum err e;
+	struct swap_old_data od = { sm->old };
+	struct transfer_call call = { .od = &od };
+	struct trap_record rec;
 
-	fmt_snprintf(fn_name, sizeof(fn_name), "%s_state_transfer", base);
+	fmt_snprintf(fn_name, sizeof(fn_name), "%s_state_transfer", sm->base);
 	fn = crate_function(fresh, fn_name);
-	if (!fn && lay->changed) {
-		pr_err("swap: %s: the data layout changed (%s) and it defines no %s\n", object,
-		       lay->why, fn_name);
+	if (!fn && sm->lay.changed) {
+		pr_err("swap: %s: the data layout changed (%s) and it defines no %s\n", sm->object,
+		       sm->lay.why, fn_name);
 		return E_SWAP_NO_TRANSFER;
 	}
 	if (!fn)
-		return copy_data(old, fresh);
-	e = ((swap_state_transfer_fn *)fn->addr)(&od);
-	if (e != E_OK)
-		pr_err("swap: %s: %s refused: %s\n", object, fn_name, err_name(e));
-	else if (lay->changed)
+		return copy_data(sm->old, fresh);
+	call.fn = (swap_state_transfer_fn *)fn->addr;
+	if (fault_catch(transfer_run, &call, &rec)) {
+		pr_err("swap: %s: %s faulted (exception %lu at %lx): the swap is cancelled\n",
+		       sm->object, fn_name, rec.vector, rec.rip);
+		return E_SWAP_FAULTED;
+	}
+	if (call.e != E_OK)
+		pr_err("swap: %s: %s refused: %s\n", sm->object, fn_name, err_name(call.e));
+	else if (sm->lay.changed)
 		kprintf("swap: %s: %s carried the state over (the layout changed: %s)\n",
-			object, fn_name, lay->why);
+			sm->object, fn_name, sm->lay.why);
 	else
-		kprintf("swap: %s: %s carried the state over\n", object, fn_name);
-	return e;
+		kprintf("swap: %s: %s carried the state over\n", sm->object, fn_name);
+	return call.e;
 }
 
 /* Remember the new crate as a version (the oldest record is reused). */
@@ -188,37 +202,35 @@ static void record_version(const struct ld_crate *fresh, const struct ld_crate *
 	fmt_snprintf(v->superseded, sizeof(v->superseded), "%s", ld_crate_name(old));
 }
 
-enum err swap_crate_to(const char *crate, const char *object, struct swap_report *r)
+void swap_crate_keep(const struct swap_member *sm, const struct ld_crate *fresh)
 {
-	struct ld_namespace *ns = crates_namespace();
-	struct ld_crate *old;
+	record_version(fresh, sm->old, sm->object, sm->generation);
+}
+
+/* (2) The crate member: crate `crate`'s new version from boot module
+ * `object`, its layout compared with the old object's. */
+static enum err swap_add_crate(struct swap_txn *t, const char *crate, const char *object)
+{
+	struct swap_member *sm = &t->sm[0];
 	const struct boot_module *obj = bootinfo_find_module(object), *was;
-	const char *was_name;
-	struct swap_layout lay;
-	struct ld_load_opts opts = { .keep_image = true };
-	struct ld_group_member m;
-	struct ld_group *lg;
-	static struct swap_plan plan;
-	struct ld_redirect_stats rs = { 0 };
-	char base[SWAP_NAME_MAX], name[SWAP_NAME_MAX];
 	const struct crate_version *v;
+	const char *was_name;
+	struct ld_crate *old;
 	const void *live;
 	size_t live_size;
-	unsigned generation;
 	enum err e;
 
-	*r = (struct swap_report){ .module = crate };
-	if (ld_find_crate(ns, crate, &old) != E_OK) {
+	if (ld_find_crate(crates_namespace(), crate, &old) != E_OK) {
 		pr_err("swap: no crate '%s' (ns lists them)\n", crate);
-		return r->result = E_LD_NOT_FOUND;
+		return E_LD_NOT_FOUND;
 	}
 	if (old == nano_core_crate() || swap_provides_module(old)) {
 		pr_err("swap: %s is part of the nano_core: swap its module instead\n", crate);
-		return r->result = E_SWAP_UNKNOWN_MODULE;
+		return E_SWAP_UNKNOWN_MODULE;
 	}
 	if (!obj) {
 		pr_err("swap: no boot module '%s' (make run MODULES=.../%s.o)\n", object, object);
-		return r->result = E_SWAP_NO_OBJECT;
+		return E_SWAP_NO_OBJECT;
 	}
 	was = object_of(old, &was_name);
 	e = was ? ld_object_section(crates_services(), was_name, phys_to_virt(was->start),
@@ -227,45 +239,47 @@ enum err swap_crate_to(const char *crate, const char *object, struct swap_report
 	if (e != E_OK) {
 		pr_err("swap: %s: the object it came from (%s) gives no layout to compare with\n",
 		       crate, was_name);
-		return r->result = e == E_LD_NOT_FOUND ? E_SWAP_NO_LAYOUT : e;
+		return e == E_LD_NOT_FOUND ? E_SWAP_NO_LAYOUT : e;
 	}
+	*sm = (struct swap_member){ .module = NCD_NONE, .old = old, .object = object,
+				    .bind = { .module = NCD_NONE, .name = crate } };
 	e = swap_compare_layouts(object, live, live_size, phys_to_virt(obj->start),
-				 obj->end - obj->start, NULL, 0, &lay);    /* (1) */
+				 obj->end - obj->start, NULL, 0, &sm->lay);
 	if (e != E_OK)
-		return r->result = e;
-	base_name(crate, base);
+		return e;
+	base_name(crate, sm->base);
 	v = version_of(old);
-	generation = v ? v->generation + 1 : 2;
-	fmt_snprintf(name, sizeof(name), "%s#%u", base, generation);
-	opts.supersedes = old;
-	m = (struct ld_group_member){ .name = name, .image = phys_to_virt(obj->start),
-				      .size = obj->end - obj->start, .opts = &opts };
-	e = ld_group_prepare(ns, &m, 1, NULL, NULL, &lg);                  /* (2) */
-	if (e != E_OK)
-		return r->result = e;
-	e = swap_plan_for_crate(&plan, old, m.crate, object, lay.changed);
-	if (e == E_OK)
-		e = swap_redirect_plan(&plan);                             /* (3) */
-	if (e == E_OK) {
-		e = transfer_state(old, m.crate, base, object, &lay);      /* (4) */
-		if (e != E_OK)
-			swap_redirect_abort(&plan);
-	}
-	if (e != E_OK) {
-		ld_group_abort(lg);
-		memset(&plan, 0, sizeof(plan));
-		return r->result = e;
-	}
-	ld_group_commit(lg);                                               /* (5) */
-	swap_redirect_commit(&plan, &rs);
-	memset(&plan, 0, sizeof(plan));
-	swap_run_hooks(m.crate);
-	record_version(m.crate, old, object, generation);
-	crates_changed();
-	kprintf("swap: %s -> %s (from %s): redirected %lu references (%lu edges)\n", crate,
-		name, object, rs.written, rs.edges);
-	*r = (struct swap_report){ .module = crate, .result = E_OK };
-	swap_queue_crate_retire(old);                                      /* (6) */
-	swap_retire_old_code();
+	sm->generation = v ? v->generation + 1 : 2;
+	fmt_snprintf(sm->crate_name, sizeof(sm->crate_name), "%s#%u", sm->base, sm->generation);
+	sm->opts = (struct ld_load_opts){ .keep_image = true, .supersedes = old };
+	t->members[0] = (struct ld_group_member){ .name = sm->crate_name,
+						  .image = phys_to_virt(obj->start),
+						  .size = obj->end - obj->start, .opts = &sm->opts };
+	t->n = 1;
 	return E_OK;
+}
+
+enum err swap_crate_to(const char *crate, const char *object, struct swap_report *r)
+{
+	static struct swap_txn t NS_NOSCAN; /* (its options: this copy's code) */
+	struct swap_retire_result rr;
+	enum err e;
+
+	*r = (struct swap_report){ .module = crate };
+	memset(&t, 0, sizeof(t));
+	e = core_ready();
+	if (e == E_OK)
+		e = swap_add_crate(&t, crate, object);                     /* (2) */
+	if (e == E_OK)
+		e = swap_txn_run(&t);                                      /* (3)-(9) */
+	if (e == E_OK) {
+		kprintf("swap: %s -> %s (from %s): redirected %lu references (%lu edges)\n",
+			crate, t.sm[0].crate_name, object, t.rs.written, t.rs.edges);
+		swap_retire_apply(&rr);                                    /* (11) */
+		kprintf("swap: %s in %lu instructions: load %lu, redirect %lu, hooks %lu, retire "
+			"%lu\n", t.sm[0].crate_name, t.cost.load + t.cost.redirect + t.cost.hooks +
+			t.cost.retire, t.cost.load, t.cost.redirect, t.cost.hooks, t.cost.retire);
+	}
+	memset(&t, 0, sizeof(t));
+	return r->result = e;
 }

@@ -1,5 +1,5 @@
 /*
- * The swap's redirect (step 6 of swap.c): pair every text/rodata section of
+ * The swap's redirect (step (5) of txn.c): pair every text/rodata section of
  * each swapped module's old copy (the nano_core's input section; for the
  * module's last loaded copy, every section, its bound data included) with
  * the same-named section of its new copy,
@@ -250,14 +250,6 @@ enum err swap_redirect_plan(struct swap_plan *p)
 		p->pairs = NULL;
 	}
 	return e;
-}
-
-void swap_redirect_commit(struct swap_plan *p, struct ld_redirect_stats *st)
-{
-	ld_redirect_commit(p->redirect, st);
-	kfree(p->pairs);
-	p->pairs = NULL;
-	p->redirect = NULL;
 }
 
 void swap_redirect_abort(struct swap_plan *p)

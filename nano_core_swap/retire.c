@@ -1,18 +1,22 @@
 /*
- * Step (10) of the swap: retire the old copies. An old copy (a swapped
- * module's text and rodata in the nano_core image, boot/'s long-mode code,
- * or a module's previous loaded crate) is unmapped only when it is proven
- * unused: no dependency edge from a section that stays reaches it, and a
- * conservative scan of every stack and of all writable memory (the image's
- * .data/.bss, the heap, the loaded crates' own data) finds no word pointing
- * into it. The scan skips what only describes code: the loader's bookkeeping
- * (heap blocks marked as metadata), the swap's reports (old text ranges, as
- * numbers), and the running retire's own frame; and the data NS_NOPTR
- * declares free of pointers (the frame allocator's bitmaps). A copy that
- * fails a proof stays mapped, and every offending word is logged, both ends
- * symbolized.
+ * Step (11) of the swap (txn.c): retire the old copies. An old copy (a
+ * swapped module's text and rodata in the image, boot/'s long-mode code, or
+ * a module's or crate's previous loaded crate) is unmapped only once proven
+ * unused (swap_retire_prove):
+ *   - no dependency edge from a section that stays reaches it;
+ *   - no return address on the running stack (frame-pointer unwinding), no
+ *     context fault_catch saved and no IDT gate points into its text;
+ *   - no word, at any alignment, of the image's data, the crates' own data,
+ *     a heap block or a raw frame points into it, nor a word of the running
+ *     stack's live frames into its rodata or its own data (scan.c);
+ *   - and no copy that stays refers to it: keep is closed over references.
+ * A stale pointer to its code that no proof could see (a register, a stack
+ * slot) is forwarded to the live copy's same function (forward.c): the
+ * copy's range stays reserved, unmapped. A kept copy stays queued and is
+ * tried again at the next safe point (swap_safe_point) or swap.
  */
 #include <console/console.h>
+#include <console/format.h>
 #include <crates/crates.h>
 #include <heap/heap.h>
 #include <interrupts/interrupts.h>
@@ -20,403 +24,100 @@
 #include <lib/util.h>
 #include <memory/memory.h>
 #include <nanoswap/noptr.h>
-#include "swap_internal.h"
+#include "retire_internal.h"
 
-/* Each retiring section's address range, and which candidate it belongs to. */
-struct retire_range {
-	uint64_t lo, hi;
-	unsigned cand;
-	const struct ld_section *sec;
-};
+/* The old copies waiting (kept ones stay listed and are tried again). */
+static struct swap_retiring queue[2 * SWAP_MAX_MODULES + 1];
+static unsigned nqueue;
+static bool proved;	/* swap_retire_prove ran since the queue last changed */
+static bool boot_queued; /* boot/'s long-mode code: queued with the first swap */
+/* The proof's state: candidate ranges and bounds (never scanned itself). */
+static struct retire_scan scan NS_NOSCAN;
 
-struct retire_scan {
-	struct retire_range *r;
-	size_t n;
-	bool filled;                   /* sc->r: filled, sorted by address */
-	uint64_t lo, hi;               /* the span of every range */
-	struct swap_retiring *cands;
-	unsigned ncands;
-	int core_cand[SWAP_MAX_MODULES + 1]; /* nano_core module -> candidate, or -1 */
-	unsigned logged[2 * SWAP_MAX_MODULES + 1]; /* per candidate */
-	uint64_t swap_lo, swap_hi;     /* the image's text of this module */
-	const char *where;             /* what is being scanned, for messages */
-	uint64_t base;
-};
-
-/* The candidate retiring description module m's image code, or -1 (none;
- * modules past SWAP_MAX_MODULES are never swapped, so never retired). */
-static int retire_core_cand(const struct retire_scan *sc, uint32_t m)
+/* Queue an old copy. */
+static void queue_add(const char *name, uint32_t module, struct ld_crate *crate,
+		      const struct swap_txn *t)
 {
-	return m <= SWAP_MAX_MODULES ? sc->core_cand[m] : -1;
-}
+	struct swap_retiring *k = &queue[nqueue];
 
-/* Is `s` a section a candidate retires (text or rodata of an old copy)? */
-static int retire_cand_of(const struct retire_scan *sc, const struct ld_section *s)
-{
-	if (s->kind == LD_KIND_DATA && (s->crate == core.crate || s->bound))
-		return -1; /* the real data: live */
-	if (s->crate == core.crate)
-		return retire_core_cand(sc, core.desc.secs[s - core.secs].module);
-	for (unsigned c = 0; c < sc->ncands; c++)
-		if (s->crate == sc->cands[c].crate)
-			return (int)c;
-	return -1;
-}
-
-/* Candidate k's sections: its module's run of the nano_core's (the
- * description lists them module by module), or its crate's. */
-static const struct ld_section *retire_sections(const struct retire_scan *sc, unsigned k,
-						size_t *first, size_t *end)
-{
-	const struct swap_retiring *c = &sc->cands[k];
-
-	if (c->crate != core.crate) {
-		*first = 0;
-		return ld_crate_sections(c->crate, end);
+	if (nqueue == ARRAY_SIZE(queue)) {
+		pr_warn("retire: more than %zu old copies waiting: %s stays mapped\n",
+			ARRAY_SIZE(queue), name);
+		return;
 	}
-	*first = core.desc.mods[c->module].first_section;
-	*end = *first + core.desc.mods[c->module].nsections;
-	return core.secs;
+	*k = (struct swap_retiring){ .module = module, .crate = crate, .txn = t };
+	fmt_snprintf(k->name, sizeof(k->name), "%s", name);
+	nqueue++;
+	proved = false;
 }
 
-/* Is section s of a candidate retired with it: its text or rodata, mapped
- * in the higher half (boot/'s 32-bit code lies at its physical address), or
- * a crate's own data? */
-static bool retire_covers(const struct ld_section *s)
+void swap_queue_retire(const struct swap_txn *t)
 {
-	extern char __text_start[];
+	uint32_t boot = ncd_find_module(&core.desc, "boot");
 
-	if (s->kind == LD_KIND_DATA) /* a crate's own data goes with it (not bound data) */
-		return s->crate != core.crate && !s->bound && s->size;
-	return s->size && s->addr >= (uint64_t)__text_start;
+	if (!boot_queued && boot != NCD_NONE)
+		queue_add(ncd_str(&core.desc, core.desc.mods[boot].name), boot, core.crate, t);
+	boot_queued = true;
+	for (unsigned i = 0; i < t->n; i++)
+		queue_add(t->sm[i].old == core.crate ? t->sm[i].base : ld_crate_name(t->sm[i].old),
+			  t->sm[i].module, t->sm[i].old, t);
 }
 
-/* Room for every candidate section's range (filled when a word needs a
- * lookup: most swaps find none). */
-static enum err retire_ranges_alloc(struct retire_scan *sc)
+void swap_retire_cancel(const struct swap_txn *t)
 {
-	size_t total = 0, first, end;
+	unsigned k = 0;
 
-	for (unsigned c = 0; c < sc->ncands; c++) {
-		retire_sections(sc, c, &first, &end);
-		total += end - first;
+	for (unsigned i = 0; i < nqueue; i++) {
+		if (queue[i].txn == t && strcmp(queue[i].name, "boot") == 0)
+			boot_queued = false;
+		if (queue[i].txn != t)
+			queue[k++] = queue[i];
 	}
-	sc->r = kmalloc((total ? total : 1) * sizeof(*sc->r));
-	if (!sc->r) {
-		pr_err("retire: %s%s: out of heap for %zu section ranges: every old copy stays "
-		       "mapped\n", sc->ncands ? sc->cands[0].name : "?",
-		       sc->ncands > 1 ? " and the other old copies" : "", total);
-		return E_NO_HEAP;
+	nqueue = k;
+	retire_scan_free(&scan);
+	proved = false;
+}
+
+bool swap_retire_pending(void)
+{
+	return nqueue > 0;
+}
+
+/* Is `pc` in the text of a queued old copy? Its name, or NULL. */
+const char *swap_retiring_text_at(uint64_t pc)
+{
+	int c = nqueue ? retire_scan_text_owner(&scan, queue, nqueue, pc) : -1;
+
+	return c >= 0 ? queue[c].name : NULL;
+}
+
+void swap_retire_prove(bool quiet)
+{
+	if (!nqueue || !core.crate)
+		return;
+	for (unsigned i = 0; i < nqueue; i++)
+		queue[i].kept = queue[i].proven = false;
+	retire_scan_free(&scan);
+	if (retire_scan_init(&scan, queue, nqueue) != E_OK) {
+		for (unsigned c = 0; c < nqueue; c++)
+			queue[c].kept = true;
+		proved = true;
+		return;
 	}
-	heap_mark_metadata(sc->r); /* it names old code: the scan must not see it */
-	return E_OK;
-}
-
-/* Fill sc->r with the candidates' ranges, sorted by address: text first,
- * then rodata (the image and each crate lay them out in that order, module
- * after module, so the ranges arrive nearly sorted: an insertion sort). */
-static void retire_ranges_fill(struct retire_scan *sc)
-{
-	size_t i, end;
-
-	sc->n = 0;
-	for (enum ld_kind kind = LD_KIND_TEXT; kind <= LD_KIND_DATA; kind++)
-		for (unsigned c = 0; c < sc->ncands; c++)
-			for (const struct ld_section *s = retire_sections(sc, c, &i, &end); i < end; i++)
-				if (s[i].kind == kind && retire_covers(&s[i]))
-					sc->r[sc->n++] = (struct retire_range){
-						s[i].addr, s[i].addr + s[i].size, c, &s[i] };
-	for (i = 1; i < sc->n; i++) {
-		struct retire_range v = sc->r[i];
-		size_t k = i;
-
-		for (; k > 0 && sc->r[k - 1].lo > v.lo; k--)
-			sc->r[k] = sc->r[k - 1];
-		sc->r[k] = v;
-	}
-	sc->filled = true;
-}
-
-/* The candidate range holding address a, or NULL. */
-static const struct retire_range *retire_find(struct retire_scan *sc, uint64_t a)
-{
-	size_t lo = 0, hi;
-
-	if (a < sc->lo || a >= sc->hi)
-		return NULL;
-	if (!sc->filled)
-		retire_ranges_fill(sc);
-	hi = sc->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (sc->r[mid].hi <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < sc->n && a >= sc->r[lo].lo ? &sc->r[lo] : NULL;
-}
-
-/* Proof 1: every edge into a candidate's section comes from a retiring
- * section. On the way, the span of all candidate sections (sc->lo, hi). */
-static void retire_check_edges(struct retire_scan *sc)
-{
-	size_t i, end;
-
-	sc->lo = ~0ull, sc->hi = 0;
-	for (unsigned c = 0; c < sc->ncands; c++) {
-		struct swap_retiring *k = &sc->cands[c];
-
-		for (const struct ld_section *s = retire_sections(sc, c, &i, &end); i < end; i++) {
-			if (!retire_covers(&s[i]))
-				continue;
-			sc->lo = MIN(sc->lo, s[i].addr);
-			sc->hi = MAX(sc->hi, s[i].addr + s[i].size);
-			for (const struct ld_dep *d = s[i].dependents; d; d = d->next_dependent) {
-				if (!d->nrelocs || retire_cand_of(sc, d->source) >= 0)
-					continue;
-				k->kept = true;
-				pr_warn("retire: %s kept: %s's %s still refers to %s\n", k->name,
-					ld_crate_name(d->source->crate), d->source->name, s[i].name);
-			}
-		}
-	}
-}
-
-/* What holds the word at `at`, and from where its offset counts: the region
- * being scanned, or (the image's data, scanned whole) its section. */
-static const char *retire_where(const struct retire_scan *sc, uint64_t at, uint64_t *base)
-{
-	const struct ncd_view *v = &core.desc;
-
-	*base = sc->base;
-	if (sc->where)
-		return sc->where;
-	for (uint32_t i = 0; i < v->h->nsections; i++)
-		if (v->secs[i].kind == NCD_DATA && at - v->secs[i].addr < v->secs[i].size) {
-			*base = v->secs[i].addr;
-			return ncd_str(v, v->secs[i].full_name);
-		}
-	return "the image's data";
-}
-
-/* Proof 2 and 3: scan [p, p + len) for words pointing into a candidate. */
-static void retire_scan_words(struct retire_scan *sc, const void *p, size_t len)
-{
-	const uint64_t *w = p, *end = (const uint64_t *)((uintptr_t)p + (len & ~7ull));
-	uint64_t lo = sc->lo, span = sc->hi - sc->lo;
-
-	for (; w < end; w++) {
-		const struct retire_range *r;
-		struct swap_retiring *k;
-
-		/* eight words at a time while all are zero (most of .bss is), else
-		 * four while none of them can point into old code */
-		for (;;) {
-			if (end - w >= 8 && !(w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]))
-				w += 8;
-			else if (end - w >= 4 && (w[0] - lo >= span) & (w[1] - lo >= span) &
-							 (w[2] - lo >= span) & (w[3] - lo >= span))
-				w += 4;
-			else
-				break;
-		}
-		if (w >= end)
-			break;
-		if (*w - lo >= span) /* one compare: outside every old copy */
-			continue;
-		r = retire_find(sc, *w);
-		if (!r)
-			continue;
-		k = &sc->cands[r->cand];
-		k->kept = true;
-		if (sc->logged[r->cand]++ < 4) {
-			uint64_t base;
-			const char *where = retire_where(sc, (uint64_t)w, &base);
-
-			pr_warn("retire: %s kept: %s+0x%lx (%lx) -> %s:%s+0x%lx\n", k->name, where,
-				(uint64_t)w - base, (uint64_t)w, ld_crate_name(r->sec->crate),
-				r->sec->name, *w - r->lo);
-		}
-	}
-}
-
-static void retire_scan_region(struct retire_scan *sc, const char *where, uint64_t lo,
-			       uint64_t hi)
-{
-	sc->where = where;
-	sc->base = lo;
-	retire_scan_words(sc, (const void *)lo, hi - lo);
-}
-
-static void retire_scan_block(void *ctx, const void *p, size_t size, bool metadata)
-{
-	struct retire_scan *sc = ctx;
-
-	if (metadata)
-		return; /* the loader's bookkeeping: describes code, never calls it */
-	sc->where = "heap";
-	sc->base = HEAP_BASE;
-	retire_scan_words(sc, p, size);
-}
-
-/* Does one of crate c's text sections hold pc? */
-static bool retire_text_holds(const struct ld_crate *c, uint64_t pc)
-{
-	size_t n;
-	const struct ld_section *s = ld_crate_sections(c, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (s[i].kind == LD_KIND_TEXT && pc - s[i].addr < s[i].size)
-			return true;
-	return false;
-}
-
-/* Is `pc` code of the swap itself (this module, any copy: the image's text
- * range, or a text section of a crate of it)? */
-static bool retire_is_swap_code(const struct retire_scan *sc, uint64_t pc)
-{
-	if (pc - sc->swap_lo < sc->swap_hi - sc->swap_lo)
-		return true;
-	for (const struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
-		if (c != core.crate && strncmp(ld_crate_name(c), SWAP_MODULE_NAME,
-					       sizeof(SWAP_MODULE_NAME) - 1) == 0 &&
-		    retire_text_holds(c, pc))
-			return true;
-	return false;
-}
-
-/* The running stack from `frame` (this function's): the swap's own frames
- * are walked precisely (their return addresses checked, their slots, which
- * hold residue of the swap's work, not scanned); from its caller's frame up,
- * every word is scanned. Returns where the conservative scan starts. */
-static uint64_t retire_skip_swap_frames(struct retire_scan *sc, uint64_t frame, uint64_t hi)
-{
-	uint64_t rbp = frame;
-
-	while (rbp && rbp + 16 <= hi && !(rbp & 7)) {
-		const uint64_t *f = (const uint64_t *)rbp;
-
-		retire_scan_region(sc, "a return address", rbp + 8, rbp + 16);
-		if (!retire_is_swap_code(sc, f[1]) || f[0] <= rbp)
-			return rbp + 16; /* the caller's frame, and all above it */
-		rbp = f[0];
-	}
-	return frame;
-}
-
-/* Is crate c one of the candidates (a crate's old copy)? */
-static bool retire_is_candidate(const struct retire_scan *sc, const struct ld_crate *c)
-{
-	for (unsigned k = 0; k < sc->ncands; k++)
-		if (sc->cands[k].crate == c)
-			return true;
-	return false;
-}
-
-/* Is it a section of data declared free of pointers ("memory:.bss.noptr" in
- * the nano_core, ".bss.noptr" in a crate: include/nanoswap/noptr.h)? */
-static bool retire_is_noptr(const char *name)
-{
-	size_t n = strlen(name), k = sizeof(NS_NOPTR_SECTION) - 1;
-
-	return n >= k && strcmp(name + n - k, NS_NOPTR_SECTION) == 0 &&
-	       (n == k || name[n - k - 1] == ':');
-}
-
-/* A range of the image's data the scan leaves out. */
-struct retire_skip {
-	uint64_t lo, hi;
-};
-#define RETIRE_MAX_SKIPS (SWAP_MAX_MODULES + 2)
-
-/* The image's data sections the scan must not see: each module's NS_NOPTR
- * section (ld -r makes one per module) and the swap's reports, sorted. One
- * more than the table holds is scanned after all: conservative. */
-static unsigned retire_image_skips(struct retire_skip *skip)
-{
-	const struct ncd_view *v = &core.desc;
-	uint32_t self = ncd_find_module(v, SWAP_MODULE_NAME);
-	unsigned n = 0;
-
-	for (uint32_t i = 0; i < v->h->nsections; i++) {
-		const struct ncd_section *s = &v->secs[i];
-		unsigned k = n;
-
-		if (s->kind != NCD_DATA || !s->size || !s->nobits || n == RETIRE_MAX_SKIPS ||
-		    (strcmp(ncd_str(v, s->name), NS_NOPTR_SECTION) != 0 &&
-		     (s->module != self ||
-		      strcmp(ncd_str(v, s->full_name), SWAP_REPORTS_SECTION) != 0)))
-			continue;
-		for (; k > 0 && skip[k - 1].lo > s->addr; k--)
-			skip[k] = skip[k - 1];
-		skip[k] = (struct retire_skip){ s->addr, s->addr + s->size };
-		n++;
-	}
-	return n;
-}
-
-/* The image's data and bss, [__data_start, __bss_end), as one region but
- * what retire_image_skips leaves out (the modules' padding between is zero). */
-static void retire_scan_image_data(struct retire_scan *sc)
-{
-	extern char __data_start[], __bss_end[];
-	struct retire_skip skip[RETIRE_MAX_SKIPS];
-	unsigned n = retire_image_skips(skip);
-	uint64_t at = (uint64_t)__data_start;
-
-	sc->where = NULL; /* a word found is named by its section */
-	for (unsigned i = 0; i <= n; i++) {
-		uint64_t to = i < n ? MAX(skip[i].lo, at) : (uint64_t)__bss_end;
-
-		retire_scan_words(sc, (const void *)at, to - at);
-		if (i < n)
-			at = MAX(skip[i].hi, at);
-	}
-}
-
-/* Every stack (the running one above the swap's frames), the image's data but
- * the swap's reports and what NS_NOPTR declares free of pointers, the crates'
- * own data, and every heap block but the loader's. */
-static void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
-{
-	struct stack_range st[INTERRUPTS_MAX_STACKS];
-	unsigned nst = interrupts_stacks(st);
-	size_t n;
-
-	for (unsigned i = 0; i < nst; i++) {
-		uint64_t lo = st[i].lo;
-
-		if (frame >= st[i].lo && frame < st[i].hi)
-			lo = retire_skip_swap_frames(sc, frame, st[i].hi); /* the running stack */
-		retire_scan_region(sc, st[i].name, lo, st[i].hi);
-	}
-	retire_scan_image_data(sc);
-	for (const struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c)) {
-		const struct ld_section *s = ld_crate_sections(c, &n);
-
-		if (c == core.crate || retire_is_candidate(sc, c))
-			continue; /* the image's data, seen above; a candidate's, retiring */
-		for (size_t i = 0; i < n; i++) /* (bound ones: the image's too) */
-			if (s[i].kind == LD_KIND_DATA && !s[i].bound && s[i].size &&
-			    !retire_is_noptr(s[i].name))
-				retire_scan_region(sc, s[i].name, s[i].addr, s[i].addr + s[i].size);
-	}
-	heap_for_each_block(retire_scan_block, sc);
-	/* the one pointer to code the loader's bookkeeping holds: its services
-	 * table (which a swap hook re-installs), and the table's own entries */
-	const struct ld_services *svc = ld_namespace_services(crates_namespace());
-	uint64_t at = (uint64_t)&svc;
-
-	retire_scan_region(sc, "the loader's services pointer", at, at + sizeof(svc));
-	retire_scan_region(sc, "the loader's services", (uint64_t)svc, (uint64_t)(svc + 1));
+	scan.quiet = quiet;
+	retire_check_edges(&scan);				/* no live edge */
+	retire_check_roots(&scan, (uint64_t)__builtin_frame_address(0)); /* return addresses */
+	retire_scan_memory(&scan, (uint64_t)__builtin_frame_address(0)); /* no stale word */
+	retire_close_keep(&scan);				/* what a kept copy uses */
+	for (unsigned c = 0; c < nqueue; c++)
+		queue[c].proven = !queue[c].kept;
+	proved = true;
 }
 
 /* The image's pages to unmap: those whose every text/rodata section belongs
  * to a proven candidate (a page shared with anything live stays). Returns
  * the pages unmapped; the frames go back to the allocator. */
-static uint64_t retire_unmap_image(struct retire_scan *sc)
+static uint64_t retire_unmap_image(void)
 {
 	extern char __text_start[], __rodata_end[];
 	const struct ncd_view *v = &core.desc;
@@ -430,8 +131,8 @@ static uint64_t retire_unmap_image(struct retire_scan *sc)
 		return 0;
 	}
 	for (uint32_t m = 0; m < v->h->nmodules; m++) { /* a module's sections: one mark */
-		int c = retire_core_cand(sc, m);
-		int8_t mark = c >= 0 && !sc->cands[c].kept ? 1 : -1;
+		int c = retire_core_cand(&scan, m);
+		int8_t mark = c >= 0 && queue[c].proven ? 1 : -1;
 		const struct ncd_section *s = &v->secs[v->mods[m].first_section];
 
 		for (uint32_t i = 0; i < v->mods[m].nsections; i++, s++) {
@@ -458,22 +159,32 @@ static uint64_t retire_unmap_image(struct retire_scan *sc)
 	return done;
 }
 
-/* The pages a loaded crate maps of its own: each region's span. */
-static uint64_t retire_crate_pages(const struct ld_crate *c)
+/* A loaded crate's region of kind k (text, rodata): its page span, or 0. */
+static uint64_t crate_region(const struct ld_crate *c, enum ld_kind k, uint64_t *lo)
 {
-	uint64_t lo[3] = { ~0ull, ~0ull, ~0ull }, hi[3] = { 0 }, pages = 0;
+	uint64_t hi = 0;
 	size_t n;
 	const struct ld_section *s = ld_crate_sections(c, &n);
 
-	for (size_t i = 0; i < n; i++) {
-		if (s[i].bound || !s[i].size)
-			continue;
-		lo[s[i].kind] = MIN(lo[s[i].kind], s[i].addr);
-		hi[s[i].kind] = MAX(hi[s[i].kind], s[i].addr + s[i].size);
-	}
-	for (unsigned k = 0; k < 3; k++)
-		if (hi[k])
-			pages += (ALIGN_UP(hi[k], PAGE_SIZE) - ALIGN_DOWN(lo[k], PAGE_SIZE)) / PAGE_SIZE;
+	*lo = ~0ull;
+	for (size_t i = 0; i < n; i++)
+		if (!s[i].bound && s[i].size && s[i].kind == k && s[i].elf_index) {
+			*lo = MIN(*lo, s[i].addr);
+			hi = MAX(hi, s[i].addr + s[i].size);
+		}
+	if (!hi)
+		return 0;
+	*lo = ALIGN_DOWN(*lo, PAGE_SIZE);
+	return (ALIGN_UP(hi, PAGE_SIZE) - *lo) / PAGE_SIZE;
+}
+
+/* The pages a loaded crate maps of its own: each region's span. */
+static uint64_t retire_crate_pages(const struct ld_crate *c)
+{
+	uint64_t lo, pages = 0;
+
+	for (enum ld_kind k = LD_KIND_TEXT; k <= LD_KIND_DATA; k++)
+		pages += crate_region(c, k, &lo);
 	return pages;
 }
 
@@ -490,57 +201,78 @@ static unsigned retire_count_mapped(uint64_t lo, uint64_t hi)
 	return n;
 }
 
-void swap_retire(struct swap_retiring *cands, unsigned ncands, struct swap_retire_result *out)
+/* Unload the proven old crates together (they may use each other); their
+ * text and rodata ranges stay reserved and known to the forwarder. */
+static uint64_t retire_unload(struct swap_retire_result *out)
 {
-	struct retire_scan sc = { .cands = cands, .ncands = ncands };
-	uint32_t self = ncd_find_module(&core.desc, SWAP_MODULE_NAME);
+	struct ld_crate *unload[ARRAY_SIZE(queue)];
+	struct { uint64_t lo, pages; } keep[2 * ARRAY_SIZE(queue)];
+	unsigned nunload = 0, nkeep = 0;
+	uint64_t pages = 0;
 
-	if (self != NCD_NONE)
-		ncd_text_range(&core.desc, self, &sc.swap_lo, &sc.swap_hi);
+	for (unsigned c = 0; c < nqueue; c++) {
+		struct ld_crate *k = queue[c].crate;
 
-	for (uint32_t m = 0; m <= SWAP_MAX_MODULES; m++)
-		sc.core_cand[m] = -1;
-	for (unsigned c = 0; c < ncands; c++)
-		if (cands[c].crate == core.crate && cands[c].module <= SWAP_MAX_MODULES)
-			sc.core_cand[cands[c].module] = (int)c;
+		if (!queue[c].proven || k == core.crate)
+			continue;
+		swap_forward_remember(k, queue[c].module);
+		for (enum ld_kind kind = LD_KIND_TEXT; kind <= LD_KIND_RODATA; kind++) {
+			keep[nkeep].pages = crate_region(k, kind, &keep[nkeep].lo);
+			nkeep += keep[nkeep].pages != 0;
+		}
+		pages += retire_crate_pages(k);
+		unload[nunload++] = k;
+	}
+	if (!nunload)
+		return 0;
+	if (ld_unload_group(crates_namespace(), unload, nunload) != E_OK) {
+		pr_warn("retire: the last copies could not be unloaded (logged above)\n");
+		for (unsigned c = 0; c < nqueue; c++) /* they stay: kept */
+			if (queue[c].proven && queue[c].crate != core.crate)
+				queue[c].proven = false, queue[c].kept = true;
+		swap_forward_forget_unloaded();
+		return 0;
+	}
+	swap_forward_unloaded();
+	for (unsigned i = 0; i < nkeep; i++)
+		if (vrange_claim(keep[i].lo, keep[i].pages) != E_OK)
+			pr_warn("retire: the range at %lx (%lu pages) could not be kept reserved\n",
+				keep[i].lo, keep[i].pages);
+	crates_changed();
+	(void)out;
+	return pages;
+}
+
+void swap_retire_apply(struct swap_retire_result *out)
+{
 	extern char __text_start[], __text_end[];
-	struct ld_crate *unload[2 * SWAP_MAX_MODULES + 1];
-	unsigned nunload = 0;
-	uint64_t unloaded = 0;
+	unsigned k = 0;
+	uint64_t unloaded;
 
 	*out = (struct swap_retire_result){ .text_pages = (__text_end - __text_start) / PAGE_SIZE };
-	if (retire_ranges_alloc(&sc) != E_OK) {
-		for (unsigned c = 0; c < ncands; c++)
-			cands[c].kept = true;
-		return;
+	if (!proved)
+		swap_retire_prove(false);
+	if (nqueue) {
+		out->pages = retire_unmap_image();
+		unloaded = retire_unload(out);
+		out->kib = (out->pages + unloaded) * PAGE_SIZE / KiB;
 	}
-	retire_check_edges(&sc);                                        /* proof 1 */
-	retire_scan_memory(&sc, (uint64_t)__builtin_frame_address(0)); /* proofs 2, 3 */
-	out->pages = retire_unmap_image(&sc);
-	for (unsigned c = 0; c < ncands; c++) {
-		struct swap_retiring *k = &cands[c];
-
-		if (k->kept) {
-			out->kept++;
+	for (unsigned i = 0; i < nqueue; i++) {
+		if (queue[i].proven) {
+			out->retired++;
+			kprintf("retire: %-14s old text and rodata unmapped\n", queue[i].name);
 			continue;
 		}
-		out->retired++;
-		if (k->crate == core.crate)
-			continue; /* its pages went with retire_unmap_image */
-		unloaded += retire_crate_pages(k->crate);
-		unload[nunload++] = k->crate;
+		out->kept++;
+		if (queue[i].txn) /* (said once: when its swap queued it) */
+			kprintf("retire: %-14s kept mapped (see above why; tried again at the "
+				"next safe point)\n", queue[i].name);
+		queue[k] = queue[i];
+		queue[k].txn = NULL;
+		queue[k++].kept = false;
 	}
-	/* old crates may use each other (in cycles): unloaded together */
-	if (nunload && ld_unload_group(crates_namespace(), unload, nunload) != E_OK) {
-		pr_warn("retire: the last copies could not be unloaded (logged above)\n");
-		unloaded = 0;
-		for (unsigned c = 0; c < ncands; c++) /* they stay: kept */
-			if (!cands[c].kept && cands[c].crate != core.crate)
-				cands[c].kept = true, out->kept++, out->retired--;
-	} else if (nunload) {
-		crates_changed();
-	}
-	out->kib = (out->pages + unloaded) * PAGE_SIZE / KiB;
+	nqueue = k;
+	proved = false;
+	retire_scan_free(&scan);
 	out->text_mapped = retire_count_mapped((uint64_t)__text_start, (uint64_t)__text_end);
-	kfree(sc.r);
 }

@@ -1,54 +1,11 @@
 /*
  * swap_nano_core_crates(): re-load constituent modules of the nano_core from
- * the objects that were linked, all of them as ONE group. The steps (README's
- * "The swap" mirrors them; the body marks each):
- *
- *  (1) build the `nano_core` crate from its description, once: every input
- *      section, symbol and applied relocation of the static image, but the
- *      relocations in the text and rodata of the modules this first swap
- *      replaces (retired, never patched; rebuilt whole if the swap fails);
- *  (2) choose the modules (swap=all, or a list) and find each one's object
- *      (the boot module of that name), in link order, memory first; its
- *      type fingerprints (.nanoswap.layout) must be the description's
- *      (fingerprint.c: else the first difference is named and refused);
- *  (3) load the objects as one group (ld_load_group): each is laid out
- *      privately, its .data/.bss sections bound to the nano_core's same
- *      input sections (same module, same name, same size) and its
- *      text/rodata fresh in the module area, with the tables the linker
- *      script builds (the in-kernel tests) laid out and bracketed the same
- *      way in the new copy;
- *  (4) resolve each new copy's undefined symbols against the group first,
- *      so new copies reference new copies (cycles included), then the
- *      namespace; apply the relocations whose place is in fresh text/rodata,
- *      never one in bound data (that data is live);
- *  (5) check, before anything is committed, that every data section of the
- *      nano_core's copy has its counterpart (else the layout changed);
- *  (6) plan the redirect (redirect.c): every reference into the old copies'
- *      text/rodata from a section that stays live (modules not swapped,
- *      every .data/.bss, crates loaded before) is computed against the new
- *      copy's section of the same name (only those old sections are paired;
- *      a new version must have them), and a writable alias of each code page
- *      to patch is mapped;
- *  (7) commit: the group's crates join the namespace at once, superseding
- *      the nano_core's definitions (or the module's last copy); then the
- *      redirect writes every planned field (a data word only if it still
- *      holds its link-time value) and moves the edges; record a report per
- *      module;
- *  (8) run the swap hooks of each new copy (SWAP_HOOK, hooks.c): the new
- *      code re-installs what the old installed at run time (IDT gates, the
- *      loader's services table);
- *  (9) the caller leaves the old code for good: kernel_main continues in
- *      the live copy of kernel_continue (the new init's), on a fresh stack,
- *      and wipes the boot stack's dead frames (kernel/init/main.c);
- * (10) retire (retire.c, swap_retire_old_code): each old copy, and boot/'s
- *      long-mode code, is proven unused (no edge from a live section, no
- *      word in any stack or writable memory pointing into it) and its pages
- *      are unmapped and their frames given back; a copy that fails a proof
- *      stays mapped and every offending word is logged.
- *
- * Steps (3)-(5) are ld_group_prepare with the bind hook and the check below,
- * (6) can fail too, and only then does anything commit: a failure anywhere
- * leaves everything as it was.
+ * their objects, all of them as ONE swap transaction (txn.c lists its steps,
+ * which README's "The swap" mirrors). This file holds the module side: the
+ * nano_core crate from its description (step (1)), choosing the modules and
+ * their objects (step (2)), binding their data to the image's (step (3)),
+ * which copy of each module is live, and the reports. A crate's new version
+ * is evolve.c's; both run txn.c's one procedure.
  */
 #include <bootinfo/bootinfo.h>
 #include <console/console.h>
@@ -58,38 +15,38 @@
 #include <lib/util.h>
 #include <lib/x86.h>
 #include <memory/memory.h>
+#include <nanoswap/noptr.h>
 #include <nanoswap/probe.h>
-#include "swap_internal.h"
+#include "retire_internal.h"
 
 MODULE_PROBE(nano_core_swap)
 
-static struct swap_report reports[SWAP_MAX_MODULES];	/* the first call's (boot) */
+/* The reports describe old code by number: never scanned (NS_NOSCAN). */
+static struct swap_report reports[SWAP_MAX_MODULES] NS_NOSCAN;	/* the boot's */
+static struct swap_report later[SWAP_MAX_MODULES] NS_NOSCAN;	/* the last call's */
 static unsigned nreports;
 static bool boot_swap_done;	/* later calls (the shell's) only print their reports */
-/* Old copies waiting for step (10) (kept ones stay listed and are tried again). */
-static struct swap_retiring retiring[2 * SWAP_MAX_MODULES + 1];
-static unsigned nretiring;
 static struct swap_phases phases, boot_phases; /* the last swap's; the boot's */
-static bool boot_retired;
+/* The transaction being run: its options hold pointers to this copy's
+ * code (callbacks), so it is never scanned, and cleared after each swap. */
+static struct swap_txn txn NS_NOSCAN;
 
 const struct swap_phases *swap_boot_phases(void)
 {
 	return &boot_phases;
 }
+
+const struct swap_phases *swap_last_phases(void)
+{
+	return &phases;
+}
+
 /* Per description module: the crate that provides it now (NULL: the
  * nano_core) and how many times it was swapped. */
 static struct ld_crate *provider[SWAP_MAX_MODULES];
 static unsigned generation[SWAP_MAX_MODULES];
 static char superseded[SWAP_MAX_MODULES][SWAP_NAME_MAX]; /* the copy each replaced */
 static char from_object[SWAP_MAX_MODULES][SWAP_NAME_MAX]; /* the object it came from */
-
-struct bind_ctx {
-	uint32_t module;	/* description index of the module being swapped */
-	const char *name;
-	uint32_t next;		/* where the next data section likely is (see swap_bind) */
-	unsigned bound;		/* data sections bound so far */
-	uint64_t bytes;
-};
 
 /* The tables linker.ld builds from input sections by name (KEEP(*(SORT_BY_NAME
  * (...)))): a new copy lays them out the same way and defines their bounds,
@@ -98,25 +55,6 @@ static const struct ld_collection swap_collections[] = {
 	{ ".ktests.", "__ktests_start", "__ktests_end" },
 	{ ".kbench.", "__kbench_start", "__kbench_end" },
 };
-
-/* One module of a group swap: its description index, object, options. */
-struct swap_member {
-	uint32_t module;
-	const char *object;	/* the boot module it comes from */
-	struct bind_ctx bind;
-	struct ld_load_opts opts;
-	struct ld_load_stats stats;
-	char crate_name[48];
-};
-
-/* The modules of one swap, loaded as one group (one at a time: static). */
-struct swap_group {
-	unsigned n;
-	unsigned checked;	/* members swap_check has seen */
-	struct swap_member sm[SWAP_MAX_MODULES];
-	struct ld_group_member members[SWAP_MAX_MODULES];
-};
-static struct swap_group group;
 
 /* How many of the description's modules a swap tracks: the first
  * SWAP_MAX_MODULES. Those past it are never swapped; that is said once,
@@ -244,37 +182,48 @@ static enum err swap_bind(void *ctx, const char *name, uint64_t size, bool nobit
 	return E_OK;
 }
 
-
-/* Fill the report from the new crate. */
-static void report_crate(struct ld_crate *c, struct swap_report *r)
+/* The lowest and highest address of crate c's text (a new copy's, or a
+ * module's last copy's). */
+static void crate_text_range(const struct ld_crate *c, uint64_t *lo, uint64_t *hi)
 {
 	size_t n;
 	const struct ld_section *secs = ld_crate_sections(c, &n);
 
+	*lo = ~0ull, *hi = 0;
+	for (size_t i = 0; i < n; i++)
+		if (secs[i].kind == LD_KIND_TEXT && secs[i].size && !secs[i].bound) {
+			*lo = MIN(*lo, secs[i].addr);
+			*hi = MAX(*hi, secs[i].addr + secs[i].size);
+		}
+	if (!*hi)
+		*lo = 0;
+}
+
+/* Fill member sm's report from its new crate c. */
+static void report_member(const struct swap_member *sm, struct ld_crate *c, struct swap_report *r)
+{
+	size_t n;
+	const struct ld_section *secs = ld_crate_sections(c, &n);
+	const struct ld_load_stats *st = &sm->stats;
+
 	r->sections = (unsigned)n;
-	r->new_text_start = ~0UL, r->new_text_end = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!secs[i].bound)
 			r->fresh_bytes += secs[i].size;
 		if (!secs[i].bound)
 			r->relocs_applied += secs[i].nrelocs;
-		if (secs[i].kind == LD_KIND_TEXT && secs[i].size) {
-			r->new_text_start = MIN(r->new_text_start, secs[i].addr);
-			r->new_text_end = MAX(r->new_text_end, secs[i].addr + secs[i].size);
-		}
 	}
+	crate_text_range(c, &r->new_text_start, &r->new_text_end);
+	r->cycles = st->validate + st->layout + st->copy + st->symbols + st->relocate + st->commit;
+	r->phases = *st;
+	r->data_bytes_bound = sm->bind.bytes;
+	fmt_snprintf(r->copy, sizeof(r->copy), "%s", ld_crate_name(c));
 }
 
-/* (5) Before anything is committed: every data section of the nano_core's
+/* (4) Before anything is committed: every data section of the running
  * copy has its counterpart in the new one (else the layout changed). */
-static enum err swap_check(void *ctx, struct ld_crate *c)
+enum err swap_check_module(const struct swap_member *sm)
 {
-	struct swap_group *g = ctx;
-	const struct swap_member *sm = &g->sm[g->checked++]; /* (members come in order) */
-
-	if (g->checked > g->n || ld_crate_name(c)[0] != sm->crate_name[0])
-		panic("BUG: swap: the check met crate %s, not member %u", ld_crate_name(c),
-		      g->checked - 1);
 	if (sm->bind.bound == core.desc.mods[sm->module].ndata_sections)
 		return E_OK;
 	pr_err("swap: %s: the object has %u data sections, the nano_core %u: the layout "
@@ -282,69 +231,90 @@ static enum err swap_check(void *ctx, struct ld_crate *c)
 	return E_SWAP_LAYOUT_CHANGED;
 }
 
-/* Describe module m (whose object is image, size bytes) as member i. */
-/* Add module m, from the object image called `object` (size bytes), to the
- * group: its data layout must be the running one's (its data stays where it
- * is, bound). `linked`: the boot module of the object that was linked (an
- * image without a layout blob must be it), or NULL. */
-static enum err swap_add_member(struct swap_group *g, uint32_t m, const char *object,
+/* (2) Add module m, from the object image called `object` (size bytes), to
+ * the transaction: its data layout must be the running one's (its data stays
+ * where it is, bound). `linked`: the boot module of the object that was
+ * linked (an image without a layout blob must be it), or NULL. */
+static enum err swap_add_member(struct swap_txn *t, uint32_t m, const char *object,
 				const void *image, size_t size, const struct boot_module *linked)
 {
-	struct swap_member *sm = &g->sm[g->n];
+	struct swap_member *sm = &t->sm[t->n];
 	const char *name = ncd_str(&core.desc, core.desc.mods[m].name);
-	struct swap_layout lay;
 	enum err e;
 
 	e = swap_can_replace(m, name);
 	if (e != E_OK)
 		return e;
+	*sm = (struct swap_member){ .module = m, .object = object,
+				    .old = provider[m] ? provider[m] : core.crate,
+				    .bind = { .module = m, .name = name } };
 	e = swap_compare_layouts(object, core.desc.layouts + core.desc.mods[m].layout,
 				 core.desc.mods[m].layout_size, image, size,
 				 linked ? phys_to_virt(linked->start) : NULL,
-				 linked ? linked->end - linked->start : 0, &lay);
-	if (e == E_OK && lay.changed) {
+				 linked ? linked->end - linked->start : 0, &sm->lay);
+	if (e == E_OK && sm->lay.changed) {
 		pr_err("swap: %s: the data layout of %s differs: %s (a constituent module's "
-		       "data stays in place: its layout may not change)\n", name, object, lay.why);
+		       "data stays in place: its layout may not change)\n", name, object,
+		       sm->lay.why);
 		e = E_SWAP_LAYOUT_CHANGED;
 	}
 	if (e != E_OK)
 		return e;
-	*sm = (struct swap_member){ .module = m, .object = object,
-				    .bind = { .module = m, .name = name } };
 	/* a module swapped before supersedes its last copy, under a new crate name */
 	sm->opts = (struct ld_load_opts){
 		.ctx = &sm->bind, .bind_section = swap_bind,
-		.supersedes = provider[m] ? provider[m] : core.crate,
+		.supersedes = sm->old,
 		.keep_image = true, /* a boot module: it stays in memory */
 		.stats = &sm->stats,
 		.collections = swap_collections, .ncollections = ARRAY_SIZE(swap_collections),
 	};
+	sm->generation = generation[m] + 1;
+	fmt_snprintf(sm->base, sizeof(sm->base), "%s", name);
 	if (generation[m])
 		fmt_snprintf(sm->crate_name, sizeof(sm->crate_name), "%s#%u", name,
 			     generation[m] + 1);
 	else
 		fmt_snprintf(sm->crate_name, sizeof(sm->crate_name), "%s", name);
-	g->members[g->n] = (struct ld_group_member){ .name = sm->crate_name, .image = image,
+	t->members[t->n] = (struct ld_group_member){ .name = sm->crate_name, .image = image,
 						     .size = size, .opts = &sm->opts };
-	g->n++;
+	t->n++;
 	return E_OK;
 }
 
-/* Who replaces whom: per member, its old copy and its (built) new crate. */
-static void swap_plan_fill(const struct swap_group *g, struct swap_plan *p)
+void swap_plan_fill(struct swap_txn *t)
 {
-	*p = (struct swap_plan){ .n = g->n, .boot_module = ncd_find_module(&core.desc, "boot") };
+	struct swap_plan *p = &t->plan;
+
+	*p = (struct swap_plan){ .n = t->n, .boot_module = ncd_find_module(&core.desc, "boot") };
 	for (uint32_t m = 0, nm = swap_tracked_modules(); m < nm; m++)
 		p->core_replaced[m] = provider[m] != NULL;
-	for (unsigned i = 0; i < g->n; i++) {
-		uint32_t m = g->sm[i].module;
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct swap_member *sm = &t->sm[i];
 
-		p->module[i] = m;
-		p->old[i] = provider[m] ? provider[m] : core.crate;
-		p->new_[i] = g->members[i].crate;
-		p->object[i] = g->sm[i].object;
-		p->core_replaced[m] = true;
+		p->module[i] = sm->module;
+		p->old[i] = sm->old;
+		p->new_[i] = t->members[i].crate;
+		p->object[i] = sm->object;
+		p->layout_changed[i] = sm->module == NCD_NONE && sm->lay.changed;
+		if (sm->module != NCD_NONE)
+			p->core_replaced[sm->module] = true;
 	}
+}
+
+/* (9) Member i is its module's live copy (a crate's: evolve.c records it). */
+void swap_member_keep(struct swap_txn *t, unsigned i)
+{
+	const struct swap_member *sm = &t->sm[i];
+	uint32_t m = sm->module;
+
+	if (m == NCD_NONE) {
+		swap_crate_keep(sm, t->members[i].crate);
+		return;
+	}
+	fmt_snprintf(from_object[m], SWAP_NAME_MAX, "%s", sm->object);
+	fmt_snprintf(superseded[m], SWAP_NAME_MAX, "%s", ld_crate_name(sm->old));
+	provider[m] = t->members[i].crate;
+	generation[m]++;
 }
 
 unsigned swap_module_generation(const char *module, const char **what, const char **object)
@@ -367,55 +337,9 @@ bool swap_provides_module(const struct ld_crate *c)
 	return false;
 }
 
-enum err swap_plan_for_crate(struct swap_plan *p, struct ld_crate *old, struct ld_crate *fresh,
-			     const char *object, bool layout_changed)
+struct ld_crate *swap_module_provider(uint32_t m)
 {
-	enum err e = core_desc_init();
-
-	if (e != E_OK)
-		return e;
-	*p = (struct swap_plan){ .n = 1, .boot_module = ncd_find_module(&core.desc, "boot") };
-	for (uint32_t m = 0, nm = swap_tracked_modules(); m < nm; m++)
-		p->core_replaced[m] = provider[m] != NULL;
-	p->module[0] = NCD_NONE;
-	p->old[0] = old;
-	p->new_[0] = fresh;
-	p->object[0] = object;
-	p->layout_changed[0] = layout_changed;
-	return E_OK;
-}
-
-/* Queue an old copy for step (10). */
-static void queue_retiring(const char *name, uint32_t module, struct ld_crate *crate)
-{
-	struct swap_retiring *k = &retiring[nretiring];
-
-	if (nretiring == ARRAY_SIZE(retiring)) {
-		pr_warn("retire: more than %zu old copies waiting: %s stays mapped\n",
-			ARRAY_SIZE(retiring), name);
-		return;
-	}
-	*k = (struct swap_retiring){ .module = module, .crate = crate };
-	fmt_snprintf(k->name, sizeof(k->name), "%s", name);
-	nretiring++;
-}
-
-void swap_queue_crate_retire(struct ld_crate *old)
-{
-	queue_retiring(ld_crate_name(old), NCD_NONE, old);
-}
-
-/* Queue the old copies of a committed swap for step (10), and boot/'s
- * long-mode code with the first (it never runs again). */
-static void swap_queue_retire(const struct swap_plan *p)
-{
-	uint32_t boot = ncd_find_module(&core.desc, "boot");
-
-	if (!boot_swap_done && boot != NCD_NONE)
-		queue_retiring(ncd_str(&core.desc, core.desc.mods[boot].name), boot, core.crate);
-	for (unsigned i = 0; i < p->n; i++)
-		queue_retiring(ncd_str(&core.desc, core.desc.mods[p->module[i]].name),
-			       p->module[i], p->old[i]);
+	return m < SWAP_MAX_MODULES && provider[m] ? provider[m] : core.crate;
 }
 
 /* How many constituent modules run on a re-loaded copy. */
@@ -428,101 +352,84 @@ static unsigned swap_count_swapped(void)
 	return n;
 }
 
-void swap_retire_old_code(void)
+/* (11) retire what the swaps so far queued; say so, with `swapped` (the
+ * modules this call swapped) in the summary. */
+static void swap_retire_and_say(unsigned swapped)
 {
 	struct swap_retire_result r;
-	unsigned k = 0;
-
 	uint64_t t0 = rdtsc();
 
-	if (!nretiring)
-		return;
-	swap_retire(retiring, nretiring, &r);                  /* (10) */
-	if (!boot_retired) {
-		boot_phases.retire = rdtsc() - t0;
-		boot_retired = true;
-	}
-	for (unsigned i = 0; i < nretiring; i++) {
-		if (!retiring[i].kept) {
-			kprintf("retire: %-14s old text and rodata unmapped\n", retiring[i].name);
-			continue;
-		}
-		kprintf("retire: %-14s kept mapped (see above why)\n", retiring[i].name);
-		retiring[k] = retiring[i];
-		retiring[k++].kept = false; /* tried again after the next swap */
-	}
-	nretiring = k;
-	kprintf("swap: %u modules swapped, %u of %u original text pages mapped, %lu KiB "
-		"returned\n", swap_count_swapped(), r.text_mapped, r.text_pages, r.kib);
+	swap_retire_apply(&r);
+	phases.retire += rdtsc() - t0;
+	kprintf("swap: %u module%s swapped, %u of %u original text pages mapped, %lu KiB "
+		"returned\n", swapped, swapped == 1 ? "" : "s", r.text_mapped, r.text_pages, r.kib);
 }
 
-/* (3)-(7) Load the group and check it, plan the redirect, then commit both;
- * fill one report per member. */
-static enum err swap_group_load(struct swap_group *g, struct swap_report *reports)
+void swap_retire_old_code(void)
 {
-	static struct swap_plan plan;
-	struct ld_redirect_stats rs = { 0 };
-	struct ld_group *lg;
-	unsigned hooks = 0;
-	uint64_t t0 = rdtsc(), t1, t2, t3;
+	static bool boot_retired;
+	uint64_t t0 = rdtsc();
+
+	swap_retire_prove(false);
+	phases.retire = rdtsc() - t0;
+	swap_retire_and_say(swap_count_swapped());
+	if (!boot_retired) {
+		boot_phases.retire = phases.retire;
+		boot_retired = true;
+	}
+}
+
+/* (3)-(9) Run the transaction t built; fill one report per member. */
+static enum err swap_run(struct swap_txn *t, struct swap_report *out)
+{
 	enum err e;
 
-	g->checked = 0;
-	e = ld_group_prepare(crates_namespace(), g->members, g->n, swap_check, g,
-			     &lg);                        /* (3)-(5) */
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct swap_member *sm = &t->sm[i];
+		struct swap_report *r = &out[i];
 
-	t1 = rdtsc();
-	if (e == E_OK) {
-		swap_plan_fill(g, &plan);
-		e = swap_redirect_plan(&plan);            /* (6) */
-		if (e != E_OK)
-			ld_group_abort(lg);
+		*r = (struct swap_report){ .module = sm->bind.name, .result = E_OK };
+		fmt_snprintf(r->replaced, sizeof(r->replaced), "%s", ld_crate_name(sm->old));
+		if (sm->old == core.crate)
+			ncd_text_range(&core.desc, sm->module, &r->old_text_start, &r->old_text_end);
+		else
+			crate_text_range(sm->old, &r->old_text_start, &r->old_text_end);
 	}
-	t2 = rdtsc();
+	t->boot = !boot_swap_done;
+	e = swap_txn_run(t);
+	phases.load += t->cost.load;
+	phases.redirect += t->cost.redirect;
+	phases.hooks += t->cost.hooks;
+	phases.retire += t->cost.retire;
+	for (unsigned i = 0; i < t->n; i++) {
+		out[i].result = e;
+		if (e == E_OK)
+			report_member(&t->sm[i], t->members[i].crate, &out[i]);
+	}
 	if (e == E_OK) {
-		ld_group_commit(lg);                      /* (7) cannot fail */
-		t3 = rdtsc();
-		swap_redirect_commit(&plan, &rs);
-		phases.load += t1 - t0 + t3 - t2;
-		phases.redirect += t2 - t1 + rdtsc() - t3;
-		t3 = rdtsc();
-		for (unsigned i = 0; i < g->n; i++)       /* (8) */
-			hooks += swap_run_hooks(g->members[i].crate);
-		phases.hooks += rdtsc() - t3;
 		kprintf("swap: redirected %lu references (%lu edges, %lu code pages patched), "
-			"%lu data words changed at run time left as they are\n", rs.written,
-			rs.edges, rs.pages, rs.kept);
-		kprintf("swap: %u hooks ran in the new copies\n", hooks);
-		swap_queue_retire(&plan);
+			"%lu data words changed at run time left as they are\n", t->rs.written,
+			t->rs.edges, t->rs.pages, t->rs.kept);
+		kprintf("swap: %u hooks ran in the new copies\n", t->hooks);
 	}
-	memset(&plan, 0, sizeof(plan)); /* no stale pointer into code stays behind */
-
-	for (unsigned i = 0; i < g->n; i++) {
-		struct swap_member *sm = &g->sm[i];
-		struct swap_report *r = &reports[i];
-		const struct ld_load_stats *st = &sm->stats;
-
-		*r = (struct swap_report){ .module = sm->bind.name, .result = e };
-		ncd_text_range(&core.desc, sm->module, &r->old_text_start, &r->old_text_end);
-		if (e != E_OK)
-			continue;
-		r->cycles = st->validate + st->layout + st->copy + st->symbols + st->relocate +
-			    st->commit;
-		r->phases = *st;
-		r->data_bytes_bound = sm->bind.bytes;
-		report_crate(g->members[i].crate, r);
-		fmt_snprintf(from_object[sm->module], SWAP_NAME_MAX, "%s", sm->object);
-		fmt_snprintf(superseded[sm->module], SWAP_NAME_MAX, "%s",
-			     provider[sm->module] ? ld_crate_name(provider[sm->module]) : "nano_core");
-		provider[sm->module] = g->members[i].crate;
-		generation[sm->module]++;
-	}
-	if (e == E_OK)
-		crates_changed();
 	return e;
 }
 
-/* Read the nano_core's description, once. */
+/* Forget the transaction: its options point at this copy's code. */
+static void swap_txn_clear(struct swap_txn *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+/* The whole cost of the last call, said once it is done. */
+static void swap_say_cost(unsigned n)
+{
+	kprintf("swap: %u module%s in %lu instructions: load %lu, redirect %lu, hooks %lu, "
+		"retire %lu\n", n, n == 1 ? "" : "s",
+		phases.load + phases.redirect + phases.hooks + phases.retire, phases.load,
+		phases.redirect, phases.hooks, phases.retire);
+}
+
 static enum err core_desc_init(void)
 {
 	const struct boot_module *d = bootinfo_find_module("nano_core_desc");
@@ -552,31 +459,42 @@ static enum err core_init(const bool *swapped)
 	return e;
 }
 
+enum err core_ready(void)
+{
+	return core_desc_init();
+}
+
+/* Swap constituent module `module` for the object image called `object`. */
+
 /* Swap constituent module `module` for the object image called `object`. */
 static enum err swap_one(const char *module, const char *object, const void *image,
 			 size_t size, struct swap_report *r)
 {
-	struct swap_group *g = &group;
-	enum err e = core_init(NULL);
+	struct swap_txn *t = &txn;
+	enum err e = core_init(NULL);                                      /* (1) */
 	uint32_t m = e == E_OK ? ncd_find_module(&core.desc, module) : NCD_NONE;
 
-	g->n = 0;
 	*r = (struct swap_report){ .module = module };
+	phases = (struct swap_phases){ 0 };
+	swap_txn_clear(t);
 	if (e != E_OK)
 		return r->result = e;
 	e = swap_can_replace(m, module);
-	if (e != E_OK)
-		return r->result = e;
-	e = swap_add_member(g, m, object, image, size, bootinfo_find_module(module));
 	if (e == E_OK)
-		e = swap_group_load(g, r);
-	memset(g, 0, sizeof(*g)); /* its options point at this copy's code: not kept */
+		e = swap_add_member(t, m, object, image, size, bootinfo_find_module(module)); /* (2) */
+	if (e == E_OK)
+		e = swap_run(t, r);                                        /* (3)-(9) */
+	swap_txn_clear(t);
 	return r->result = e;
 }
 
 enum err swap_module(const char *module, const void *image, size_t size, struct swap_report *r)
 {
-	return swap_one(module, module, image, size, r);
+	enum err e = swap_one(module, module, image, size, r);
+
+	if (e == E_OK)
+		swap_retire_and_say(1);                                    /* (11) */
+	return e;
 }
 
 enum err swap_module_to(const char *module, const char *object, struct swap_report *r)
@@ -591,26 +509,32 @@ enum err swap_module_to(const char *module, const char *object, struct swap_repo
 	if (swap_one(module, object, phys_to_virt(obj->start), obj->end - obj->start, r) != E_OK)
 		return r->result;
 	swap_print(r, 1, E_OK);
-	swap_retire_old_code(); /* (the caller's frames are of copies that stay) */
+	swap_retire_and_say(1);                                            /* (11) */
+	swap_say_cost(1);
 	return E_OK;
 }
-/* Print the report lines of a group swap. */
+
+/* Print the report lines of a swap. */
 static void swap_print(const struct swap_report *r, unsigned n, enum err e)
 {
 	if (e != E_OK) {
 		for (unsigned i = 0; i < n; i++)
-			pr_err("swap: %s: not swapped: %s (%s); the nano_core's copy stays\n",
-			       r[i].module, err_name(e), err_msg(e));
+			pr_err("swap: %s: not swapped: %s (%s); %s stays\n", r[i].module,
+			       err_name(e), err_msg(e), r[i].replaced[0] ? r[i].replaced
+									: "the running copy");
 		return;
 	}
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		kprintf("swap: %-14s text %lx-%lx -> %lx-%lx, %lu data bytes bound, %u "
 			"relocations applied, %lu cycles\n", r[i].module, r[i].old_text_start,
 			r[i].old_text_end, r[i].new_text_start, r[i].new_text_end,
 			r[i].data_bytes_bound, r[i].relocs_applied, r[i].cycles);
+		if (strcmp(r[i].replaced, "nano_core") != 0)
+			kprintf("swap: %-14s %s replaces %s\n", r[i].module, r[i].copy,
+				r[i].replaced);
+	}
 }
 
-/* Mark in `want` the modules named in list ("all", "none" or "a,b,c"). */
 static enum err parse_list(const char *list, bool *want)
 {
 	const struct ncd_view *v = &core.desc;
@@ -643,17 +567,21 @@ static enum err parse_list(const char *list, bool *want)
 	return result;
 }
 
+
 enum err swap_nano_core_crates(const char *list)
 {
 	uint64_t t_start = rdtsc();
-	struct swap_group *g = &group;
-	static struct swap_report later[SWAP_MAX_MODULES];
+	struct swap_txn *t = &txn;
 	struct swap_report *out = boot_swap_done ? later : reports;
 	bool want[SWAP_MAX_MODULES + 1];
 	enum err e = core_desc_init(), first = E_OK;
+	unsigned n;
+
 	if (e != E_OK)
 		return e;
-	g->n = 0;
+	if (!boot_swap_done)
+		swap_forward_install(); /* (a stale call into retired code goes on) */
+	swap_txn_clear(t);
 	if (core.desc.h->nmodules > SWAP_MAX_MODULES) {
 		pr_err("swap: %u modules exceed SWAP_MAX_MODULES (%d)\n", core.desc.h->nmodules,
 		       SWAP_MAX_MODULES);
@@ -662,6 +590,9 @@ enum err swap_nano_core_crates(const char *list)
 	first = parse_list(list, want);
 	/* (1) built for this swap when it is the first: lean (see core_crate_build) */
 	e = core_init(core.crate ? NULL : want);
+	if (e != E_OK && !core.crate && core_init(NULL) == E_OK)
+		pr_warn("swap: the nano_core crate was built whole at the second try: the "
+			"swap is not made\n");
 	if (e != E_OK)
 		return e;
 	phases = (struct swap_phases){ .load = rdtsc() - t_start };
@@ -680,27 +611,28 @@ enum err swap_nano_core_crates(const char *list)
 			e = E_SWAP_NO_OBJECT;
 			break;
 		}
-		e = swap_add_member(g, m, name, phys_to_virt(obj->start), obj->end - obj->start,
+		e = swap_add_member(t, m, name, phys_to_virt(obj->start), obj->end - obj->start,
 				    obj); /* (the object linked) */
 	}
-	if (e == E_OK && g->n)
-		e = swap_group_load(g, out);   /* (3)-(7) */
+	if (e == E_OK && t->n)
+		e = swap_run(t, out);                                      /* (3)-(9) */
 	if (e == E_OK)
 		core.lean = false; /* what it lacks belonged to the copies just replaced */
 	else if (core_crate_complete(crates_namespace()) != E_OK)
 		pr_err("swap: later swaps are refused (the nano_core crate is incomplete)\n");
-	if (g->n)
-		swap_print(out, g->n, e);
+	n = t->n;
+	if (n)
+		swap_print(out, n, e);
 	if (!boot_swap_done) {
-		nreports = g->n;
+		nreports = n;
 		boot_phases = phases; /* (retire: measured when the boot runs it) */
 	}
 	first = first == E_OK ? e : first;
-	unsigned g_n = g->n;
-
-	memset(g, 0, sizeof(*g)); /* its options point at this copy's code: not kept */
-	if (boot_swap_done && e == E_OK && g_n)
-		swap_retire_old_code(); /* later swaps: at once (a caller's old frames keep theirs) */
+	swap_txn_clear(t);
+	if (boot_swap_done && e == E_OK && n) {
+		swap_retire_and_say(n); /* (11) at once (a copy still running: at the safe point) */
+		swap_say_cost(n);
+	}
 	boot_swap_done = true;
 	return first;
 }

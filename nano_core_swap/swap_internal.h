@@ -62,15 +62,12 @@ enum err core_crate_complete(struct ld_namespace *ns) NS_MUST_CHECK;
 #define SWAP_NAME_MAX		48	/* a crate's or object's name */
 #define SWAP_MAX_VERSIONS	16	/* crates evolve.c remembers */
 
-struct swap_plan;
-
 /* Is crate c a constituent module's copy (swap.c)? */
 bool swap_provides_module(const struct ld_crate *c);
-/* The plan of a crate's swap for a new version (evolve.c), its pairs to come. */
-enum err swap_plan_for_crate(struct swap_plan *p, struct ld_crate *old, struct ld_crate *fresh,
-			     const char *object, bool layout_changed) NS_MUST_CHECK;
-/* Queue crate `old` for swap_retire_old_code. */
-void swap_queue_crate_retire(struct ld_crate *old);
+/* The description, read (once): what a crate's swap needs of the nano_core. */
+enum err core_ready(void) NS_MUST_CHECK;
+/* The crate that provides description module m now (the nano_core: never swapped). */
+struct ld_crate *swap_module_provider(uint32_t m);
 
 /* How a new object's data layout compares with the running copy's. */
 struct swap_layout {
@@ -87,8 +84,8 @@ enum err swap_compare_layouts(const char *object, const void *live, size_t live_
 			      const void *image, size_t size, const void *linked,
 			      size_t linked_size, struct swap_layout *out) NS_MUST_CHECK;
 
-/* What one group swap replaces: per member, its module, old copy (the
- * nano_core, or the module's last crate) and new crate; then the redirect
+/* What one swap replaces: per member, its module, old copy (the nano_core,
+ * or the module's last crate, or a crate) and new crate; then the redirect
  * planned between them (redirect.c). */
 struct swap_plan {
 	unsigned n;
@@ -105,13 +102,80 @@ struct swap_plan {
 	struct ld_redirect *redirect;
 };
 enum err swap_redirect_plan(struct swap_plan *p) NS_MUST_CHECK;
-/* An old copy waiting to be retired (retire.c): module `name` (description
- * index `module`) in `crate` (the nano_core, or the module's last crate). */
+/* Free what a plan holds that was not switched (its aliases unmapped). */
+void swap_redirect_abort(struct swap_plan *p);
+
+/* (3) The binding of a module's data sections to the nano_core's (swap.c). */
+struct bind_ctx {
+	uint32_t module;	/* description index of the module being swapped */
+	const char *name;
+	uint32_t next;		/* where the next data section likely is (see swap_bind) */
+	unsigned bound;		/* data sections bound so far */
+	uint64_t bytes;
+};
+
+/* One member of a swap (txn.c): a constituent module (`module` its
+ * description index; its data bound to the running sections) or a crate
+ * loaded after boot (module NCD_NONE; its data fresh). */
+struct swap_member {
+	uint32_t module;
+	struct ld_crate *old;		/* the copy it replaces */
+	const char *object;		/* the boot module it comes from */
+	struct bind_ctx bind;
+	struct ld_load_opts opts;
+	struct ld_load_stats stats;
+	struct swap_layout lay;
+	char crate_name[SWAP_NAME_MAX];	/* the new copy's: "heap#3", "tstate#2" */
+	char base[SWAP_NAME_MAX];	/* without the generation */
+	unsigned generation;		/* of the new copy: 2 for the first swap */
+};
+
+/* The cost of each step of one swap (rdtsc: guest instructions under -icount). */
+struct swap_cost {
+	uint64_t load, redirect, hooks, retire;
+};
+
+/* One swap transaction: its members and what it did. Static (one at a time). */
+struct swap_txn {
+	bool boot;		/* the first swap: its retire comes after step (10) */
+	unsigned n, checked;
+	struct swap_member sm[SWAP_MAX_MODULES];
+	struct ld_group_member members[SWAP_MAX_MODULES];
+	struct ld_group *group;
+	struct swap_plan plan;
+	struct ld_redirect_stats rs;
+	unsigned hooks;
+	struct swap_cost cost;
+};
+
+/* Steps (3)-(9) for the members of t (txn.c): E_OK when the new copies are
+ * live and the old queued for the retire; any error leaves everything as
+ * it was (E_SWAP_FAULTED, E_SWAP_HOOK_FAILED: committed, then undone). */
+enum err swap_txn_run(struct swap_txn *t) NS_MUST_CHECK;
+
+/* The members' parts that differ by kind (swap.c for a module, evolve.c for
+ * a crate): (4) a module's bound data complete; (5) the plan's pairs to
+ * come; (6) a crate's state carried over; (9) recorded as live. */
+enum err swap_check_module(const struct swap_member *sm) NS_MUST_CHECK;
+void swap_plan_fill(struct swap_txn *t);
+enum err swap_transfer_state(const struct swap_member *sm, struct ld_crate *fresh) NS_MUST_CHECK;
+void swap_member_keep(struct swap_txn *t, unsigned i);
+void swap_crate_keep(const struct swap_member *sm, const struct ld_crate *fresh);
+
+/* (8) Run the swap hooks of crate c until one fails (hooks.c); *ran counts. */
+enum err swap_run_hooks(struct ld_crate *c, unsigned *ran) NS_MUST_CHECK;
+/* The hooks of module's old copy `old` (the nano_core's: the module's own). */
+enum err swap_run_old_hooks(uint32_t module, struct ld_crate *old) NS_MUST_CHECK;
+
+/* An old copy waiting to be retired (retire.c): `name` in `crate` (the
+ * nano_core, with description index `module`; or a crate). */
 struct swap_retiring {
 	char name[SWAP_NAME_MAX];	/* a copy: a crate's name goes with the crate */
 	uint32_t module;
 	struct ld_crate *crate;
+	const struct swap_txn *txn;	/* the swap that queued it, until it is kept */
 	bool kept;	/* a proof failed: it stays mapped */
+	bool proven;	/* swap_retire_prove found it unused */
 };
 struct swap_retire_result {
 	unsigned retired, kept;
@@ -120,13 +184,14 @@ struct swap_retire_result {
 };
 /* The section of the swap's reports (they describe old code by address). */
 #define SWAP_MODULE_NAME "nano_core_swap"	/* this module, and its crates' prefix */
-#define SWAP_REPORTS_SECTION SWAP_MODULE_NAME ":.bss.reports"
-/* (10) Prove each candidate unused and unmap it, or keep it and say why. */
-void swap_retire(struct swap_retiring *cands, unsigned ncands, struct swap_retire_result *out);
 
-/* (8) Run the swap hooks of new crate c; how many ran (hooks.c). */
-unsigned swap_run_hooks(struct ld_crate *c);
-void swap_redirect_commit(struct swap_plan *p, struct ld_redirect_stats *st);
-void swap_redirect_abort(struct swap_plan *p);
+/* (9) Queue t's old copies (and boot/'s code with the boot's). */
+void swap_queue_retire(const struct swap_txn *t);
+/* (11) in two halves: prove which queued copies are unused (may run new
+ * code: a probation calls it), then unmap those. Cancel: t was undone, its
+ * old copies are live again. */
+void swap_retire_prove(bool quiet);
+void swap_retire_apply(struct swap_retire_result *out);
+void swap_retire_cancel(const struct swap_txn *t);
 
 #endif

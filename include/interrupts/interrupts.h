@@ -60,4 +60,17 @@ const struct trap_record *trap_last(void);
  */
 bool fault_catch(void (*fn)(void *), void *arg, struct trap_record *rec);
 
+/* The resume address of each active fault_catch, innermost first: saved
+ * contexts that hold an instruction pointer (a retire must see them). Fills
+ * up to max, returns how many there are. */
+unsigned interrupts_saved_pcs(uint64_t *pcs, unsigned max);
+
+/*
+ * A page fault fetching the instruction at a non-present `pc` asks fn
+ * (nano_core_swap's forwarder: a stale pointer to retired code): true with
+ * *to set resumes there instead (the live copy of the same function), with
+ * the caller's return address still on the stack. NULL: none.
+ */
+void interrupts_set_forwarder(bool (*fn)(uint64_t pc, uint64_t return_address, uint64_t *to));
+
 #endif

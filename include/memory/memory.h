@@ -32,6 +32,10 @@ struct phys_range {
 enum err frame_alloc(uint64_t *phys) NS_MUST_CHECK;
 /* Return a frame from frame_alloc. Freeing anything else panics with "BUG:". */
 void frame_free(uint64_t phys);
+/* Call fn for every frame frame_alloc handed out and frame_free has not taken
+ * back (raw frames, reached through the direct map; not the frames the
+ * memory module maps itself: page tables, vm_map_fresh), in address order. */
+void frame_for_each_raw(void (*fn)(void *ctx, uint64_t phys), void *ctx);
 /* Hand [start, end) (page-aligned, inside one reserved range, e.g. retired
  * kernel code) to the allocator: no longer reserved, free. False (logged)
  * when splitting the range needs one more than FRAME_MAX_RESERVED: they
@@ -118,6 +122,11 @@ void vm_audit(struct vm_audit *out);
 enum err vrange_alloc(size_t npages, uint64_t *va) NS_MUST_CHECK;
 /* Release a range from vrange_alloc (it must be unmapped already). */
 void vrange_free(uint64_t va, size_t npages);
+/* Reserve [va, va + npages pages) again, where nothing is reserved (a
+ * retired copy's range, kept so that a stale pointer into it faults and is
+ * forwarded instead of reaching other code). E_ALREADY_MAPPED if a page of
+ * it is reserved; E_INVALID_ARG outside the module area. */
+enum err vrange_claim(uint64_t va, size_t npages) NS_MUST_CHECK;
 
 /* ---- counters and init (init.c) ---- */
 
@@ -129,6 +138,7 @@ struct mem_stats {
 	uint64_t table_frames;		/* of frames_used: page tables */
 	uint64_t pages_mapped;		/* 4 KiB pages mapped through vm_map */
 	uint64_t vrange_pages;		/* module-area pages reserved */
+	uint64_t vrange_retired_pages;	/* and kept for retired code (vrange_claim) */
 };
 void mem_get_stats(struct mem_stats *out);
 

@@ -18,7 +18,8 @@
 struct swap_report {
 	const char *module;
 	enum err result;
-	uint64_t old_text_start, old_text_end;	/* the nano_core's copy */
+	char replaced[48], copy[48];		/* "nano_core" or "heap#2"; "heap#3" */
+	uint64_t old_text_start, old_text_end;	/* the copy it replaced */
 	uint64_t new_text_start, new_text_end;	/* the re-loaded copy */
 	uint64_t data_bytes_bound;		/* .data/.bss shared with the nano_core */
 	uint64_t fresh_bytes;			/* text/rodata mapped for the new copy */
@@ -92,6 +93,18 @@ unsigned swap_module_generation(const char *module, const char **superseded,
  */
 void swap_retire_old_code(void);
 
+/*
+ * A safe point (the shell calls it between commands): if a frame on the
+ * running stack still runs a swapped module's old copy (the shell's read
+ * loop, init's continuation), the resume init registered re-enters the live
+ * copies from the kernel stack's top (it does not return); then every old
+ * copy still waiting is proven again and retired once unused.
+ */
+void swap_safe_point(void);
+/* How to re-enter the live copy of init's continuation (init registers its
+ * own, and its swap hook the new copy's): never returns. */
+void swap_set_resume(void (*resume)(void));
+
 /* The reports of the first swap_nano_core_crates call (the boot's), in swap
  * order; later calls (the shell's `swap`) only print theirs. */
 const struct swap_report *swap_reports(unsigned *count);
@@ -106,6 +119,9 @@ struct swap_phases {
 	uint64_t retire;   /* (10) */
 };
 const struct swap_phases *swap_boot_phases(void);
+/* The same for the last swap call (the boot's, the shell's, a test's):
+ * load, redirect, hooks and its retire. */
+const struct swap_phases *swap_last_phases(void);
 
 /* The nano_core crate (NULL before swap_nano_core_crates built it). */
 struct ld_crate *nano_core_crate(void);

@@ -43,6 +43,8 @@
 	X(SWAP_NO_OBJECT, "no boot module holds the module's object")              \
 	X(SWAP_LAYOUT_CHANGED, "the module's data layout differs from the nano_core's") \
 	X(SWAP_INCOMPLETE, "the nano_core crate lacks records a swap needs")       \
+	X(SWAP_HOOK_FAILED, "a swap hook of the new copy failed: the swap was undone") \
+	X(SWAP_FAULTED, "the new copy faulted after the commit: the swap was undone") \
 	X(SHELL_UNKNOWN_COMMAND, "no such shell command")                         \
 	X(SHELL_USAGE, "missing or malformed arguments (the usage is printed)")  \
 	X(SHELL_LINE_TOO_LONG, "input line longer than SHELL_LINE_MAX")          \

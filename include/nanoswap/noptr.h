@@ -13,4 +13,13 @@
 #define NS_NOPTR_SECTION ".bss.noptr"
 #define NS_NOPTR __attribute__((section(NS_NOPTR_SECTION)))
 
+/*
+ * NS_NOSCAN: zero-initialised bookkeeping that describes code by number and
+ * never calls it (the swap's reports of old text ranges, the last trap's
+ * record): into `.bss.noscan`, which the scan skips as well, so that
+ * describing an old copy never keeps it mapped.
+ */
+#define NS_NOSCAN_SECTION ".bss.noscan"
+#define NS_NOSCAN __attribute__((section(NS_NOSCAN_SECTION)))
+
 #endif

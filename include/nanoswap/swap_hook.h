@@ -4,8 +4,12 @@
  * services table pointer in the heap) must be installed again by its new
  * copy after a swap. SWAP_HOOK(fn) puts a pointer to fn in a section of the
  * module's rodata that the swap looks for in each new copy; after the commit
- * it calls every hook of every new copy (the NEW fn), in load order.
+ * it calls every hook of every new copy (the NEW fn), in load order. A hook
+ * returns E_OK, or an error: the swap is then undone (the old copies' hooks
+ * run again, and re-install the old), and so it is if a hook faults.
  */
+#include <nanoswap/err.h>
+
 #ifndef NANOSWAP_SWAP_HOOK_H
 #define NANOSWAP_SWAP_HOOK_H
 
@@ -13,7 +17,7 @@
 #define SWAP_HOOK_PREFIX ".rodata.swap_hook."
 
 #define SWAP_HOOK(fn)                                                              \
-	static void (*const swap_hook_##fn)(void)                                  \
+	static enum err (*const swap_hook_##fn)(void)                              \
 		__attribute__((used, section(SWAP_HOOK_PREFIX #fn))) = fn
 
 #endif

@@ -25,10 +25,11 @@ static const struct interrupts_symbolizer crates_symbolizer = {
 /* After a swap, the namespace uses the new copy's services table (and so
  * the new heap, memory and console code), and interrupts this copy's
  * symbolizer. */
-static void crates_swapped(void)
+static enum err crates_swapped(void)
 {
 	ld_namespace_set_services(kernel_ns, crates_services());
 	interrupts_set_symbolizer(&crates_symbolizer);
+	return E_OK;
 }
 SWAP_HOOK(crates_swapped);
 

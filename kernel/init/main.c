@@ -44,9 +44,13 @@ static void cmdline_quiet(const char *fmt, ...)
 
 /* After a swap, the new copy parses the command line again: the parsed
  * struct then points at the new copy's defaults, not the old rodata. */
-static void cmdline_swapped(void)
+static void kernel_resume(void);
+
+static enum err cmdline_swapped(void)
 {
 	cmdline_parse(boot_info.cmdline, &cmdline, cmdline_quiet);
+	swap_set_resume(kernel_resume);	/* re-entry is this copy's now */
+	return E_OK;
 }
 SWAP_HOOK(cmdline_swapped);
 
@@ -144,19 +148,32 @@ static __attribute__((noreturn)) void run_shell(void)
  * live copy of init runs, on a stack of its own), never returning into the
  * frames the swap left behind. */
 __attribute__((noreturn)) void kernel_continue(void);
+static bool booted;		/* kernel_continue ran once: later entries resume */
+static uint64_t kernel_stack_top;
+
 void kernel_continue(void)
 {
 	extern uint8_t boot_stack_bottom[];
 
-	memset(boot_stack_bottom, 0, BOOT_STACK_SIZE);	/* its frames are dead: wipe them */
-	swap_retire_old_code();			/* (10) unmap what is proven unused */
-	print_boot_summary();
-	kprintf("nanoswap: init done at tsc %lu\n", rdtsc());
-	if (cmdline.test)
-		run_tests_and_exit();
-	if (cmdline.bench)
-		run_bench_and_exit();
+	if (!booted) {
+		memset(boot_stack_bottom, 0, BOOT_STACK_SIZE); /* its frames are dead: wipe them */
+		swap_retire_old_code();		/* (11) unmap what is proven unused */
+		print_boot_summary();
+		kprintf("nanoswap: init done at tsc %lu\n", rdtsc());
+		booted = true;
+		if (cmdline.test)
+			run_tests_and_exit();
+		if (cmdline.bench)
+			run_bench_and_exit();
+	}
 	run_shell();				/* nanoswap> (halt leaves QEMU) */
+}
+
+/* A safe point's way out of old frames (swap_safe_point): this copy's
+ * continuation, from the kernel stack's top, whose frames are all dropped. */
+static void kernel_resume(void)
+{
+	cpu_switch_stack(kernel_stack_top, kernel_continue);
 }
 
 /* A fresh stack: KERNEL_STACK_PAGES mapped pages between two unmapped guard
@@ -170,15 +187,17 @@ static uint64_t init_stack_alloc(void)
 	    vm_map_fresh(base + PAGE_SIZE, KERNEL_STACK_PAGES, VM_WRITE) != E_OK)
 		panic("init: no memory for a %u-page kernel stack", KERNEL_STACK_PAGES);
 	interrupts_set_kernel_stack(base + PAGE_SIZE, base + (KERNEL_STACK_PAGES + 1) * PAGE_SIZE);
-	return base + (KERNEL_STACK_PAGES + 1) * PAGE_SIZE;
+	kernel_stack_top = base + (KERNEL_STACK_PAGES + 1) * PAGE_SIZE;
+	return kernel_stack_top;
 }
 
-/* (9) of the swap, in the live copy of init (entered through the namespace):
+/* (10) of the swap, in the live copy of init (entered through the namespace):
  * continue boot on a fresh stack, whose only return address is this
  * function's own, so no frame of the old code stays on any live stack. */
 __attribute__((noreturn)) void kernel_enter_live_copy(void);
 void kernel_enter_live_copy(void)
 {
+	swap_set_resume(kernel_resume);
 	cpu_switch_stack(init_stack_alloc(), kernel_continue);
 }
 

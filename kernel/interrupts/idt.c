@@ -50,9 +50,10 @@ void idt_init(void)
 
 /* After a swap, the new copy points every gate at its own stubs, and panic
  * at its own backtrace. */
-static void idt_swapped(void)
+static enum err idt_swapped(void)
 {
 	idt_init();
 	console_set_backtrace(backtrace_print);
+	return E_OK;
 }
 SWAP_HOOK(idt_swapped);

@@ -10,6 +10,7 @@
 #include <lib/x86.h>
 #include <stddef.h>
 #include "interrupts_internal.h"
+#include <nanoswap/noptr.h>
 #include <nanoswap/probe.h>
 
 MODULE_PROBE(interrupts)
@@ -22,7 +23,8 @@ static const char *const vector_names[32] = {
 	"SIMD FP error", "virtualization", "control protection",
 };
 
-static struct trap_record last;
+/* It names where the last trap was (a number, never called): not scanned. */
+static struct trap_record last NS_NOSCAN;
 /* One per active fault_catch, innermost first (the shell's catch around a
  * command may hold a test's own catch). */
 struct catch_frame {
@@ -35,6 +37,40 @@ static struct catch_frame *catch_top;
 const struct trap_record *trap_last(void)
 {
 	return &last;
+}
+
+unsigned interrupts_saved_pcs(uint64_t *pcs, unsigned max)
+{
+	unsigned n = 0;
+
+	for (const struct catch_frame *f = catch_top; f; f = f->outer, n++)
+		if (n < max)
+			pcs[n] = f->buf.rip;
+	return n;
+}
+
+/* Who forwards a call into retired code (nano_core_swap registers it). */
+static bool (*forwarder)(uint64_t pc, uint64_t return_address, uint64_t *to);
+
+void interrupts_set_forwarder(bool (*fn)(uint64_t pc, uint64_t return_address, uint64_t *to))
+{
+	forwarder = fn;
+}
+
+/* An instruction fetch from a non-present page at a retired function's
+ * start: a stale pointer's call, resumed at the live copy's same function. */
+static bool forward_call(struct trap_frame *tf, uint64_t cr2)
+{
+	uint64_t to;
+
+	if (tf->vector != VEC_PAGE_FAULT || !forwarder ||
+	    (tf->error & (PF_FETCH | PF_PRESENT)) != PF_FETCH || cr2 != tf->rip ||
+	    !stack_contains(tf->rsp, 8))
+		return false;
+	if (!forwarder(tf->rip, *(const uint64_t *)tf->rsp, &to))
+		return false;
+	tf->rip = to;
+	return true;
 }
 
 /* A fault on a non-present page of the image's text or rodata: code that
@@ -118,10 +154,17 @@ static void report(const struct trap_frame *tf, uint64_t cr2)
 
 void trap_dispatch(struct trap_frame *tf)
 {
+	static unsigned depth; /* a fault while reporting a fault */
 	uint64_t cr2 = read_cr2();
 
+	if (forward_call(tf, cr2))
+		return;
 	record(tf, cr2);
-	report(tf, cr2);
+	if (depth++ == 0)
+		report(tf, cr2);
+	else
+		kprintf("exception %lu at %p while reporting one\n", tf->vector, (void *)tf->rip);
+	depth = 0;
 	if (tf->vector == VEC_BREAKPOINT)
 		return;	/* int3 is a trap: RIP is already past it; resume, caught or not */
 	if (catch_top) {

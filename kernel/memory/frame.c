@@ -14,6 +14,11 @@
 
 static uint64_t frame_bitmap[FRAME_COUNT / 64] NS_NOPTR;		/* 1 = not available */
 static uint64_t frame_usable[FRAME_COUNT / 64] NS_NOPTR;		/* 1 = RAM per the memory map */
+/* 1 = handed out by frame_alloc to a caller that uses it as it likes (a raw
+ * frame, reached through the direct map): the swap's retire scans these,
+ * while frames the memory module maps (page tables, vm_map_fresh) are seen
+ * through their mappings. */
+static uint64_t frame_raw[FRAME_COUNT / 64] NS_NOPTR;
 static uint64_t frame_hint __attribute__((used));	/* next word to search (kept by every
 							 * version: one data layout) */
 static struct phys_range reserved[FRAME_MAX_RESERVED];
@@ -129,7 +134,8 @@ const struct phys_range *frame_reserved(unsigned *count)
  * FRAME_ALLOC_TOP_DOWN (memory_v2, a new version of this module the tests
  * swap in at run time), the highest free frame.
  */
-enum err frame_alloc(uint64_t *phys)
+/* A free frame, not marked raw (the module's own: tables, fresh mappings). */
+enum err frame_take(uint64_t *phys)
 {
 	for (uint64_t n = 0; n < ARRAY_SIZE(frame_bitmap); n++) {
 #ifdef FRAME_ALLOC_TOP_DOWN
@@ -152,6 +158,22 @@ enum err frame_alloc(uint64_t *phys)
 	return E_NO_FRAMES;
 }
 
+enum err frame_alloc(uint64_t *phys)
+{
+	enum err e = frame_take(phys);
+
+	if (e == E_OK)
+		bit_set(frame_raw, *phys / PAGE_SIZE);
+	return e;
+}
+
+void frame_for_each_raw(void (*fn)(void *ctx, uint64_t phys), void *ctx)
+{
+	for (uint64_t w = 0; w < ARRAY_SIZE(frame_raw); w++)
+		for (uint64_t bits = frame_raw[w]; bits; bits &= bits - 1)
+			fn(ctx, (w * 64 + (uint64_t)__builtin_ctzl(bits)) * PAGE_SIZE);
+}
+
 void frame_free(uint64_t phys)
 {
 	uint64_t frame = phys / PAGE_SIZE;
@@ -164,6 +186,7 @@ void frame_free(uint64_t phys)
 		if (phys >= reserved[i].start && phys < reserved[i].end)
 			panic("BUG: frame_free(%lx): frame is reserved (%s)", phys, reserved[i].what);
 	bit_clear(frame_bitmap, frame);
+	bit_clear(frame_raw, frame);
 	mem_counters.frames_used--;
 }
 
@@ -200,7 +223,7 @@ bool frame_release_reserved(uint64_t start, uint64_t end)
 
 enum err frame_alloc_table(uint64_t *phys)
 {
-	enum err e = frame_alloc(phys);
+	enum err e = frame_take(phys);
 
 	if (e != E_OK)
 		return e;

@@ -64,5 +64,6 @@ void mem_get_stats(struct mem_stats *out)
 		.table_frames = mem_counters.table_frames,
 		.pages_mapped = mem_counters.pages_mapped,
 		.vrange_pages = mem_counters.vrange_pages,
+		.vrange_retired_pages = vrange_retired(),
 	};
 }

@@ -29,8 +29,12 @@ extern char __data_start[], __data_end[], __bss_start[], __bss_end[];
 #define FRAME_COUNT	(FRAME_MAX_PHYS / PAGE_SIZE)
 
 void frame_init(const struct bootinfo *bi);
+/* Module-area pages vrange_claim reserved (vrange.c). */
+uint64_t vrange_retired(void);
 /* Does [start, end) hold a usable RAM frame? Both ends are multiples of 256 KiB. */
 bool frame_range_has_ram(uint64_t start, uint64_t end);
+/* A free frame for the module's own use (not raw: see frame_for_each_raw). */
+enum err frame_take(uint64_t *phys) NS_MUST_CHECK;
 /* A zeroed frame for a page table (counted in table_frames). */
 enum err frame_alloc_table(uint64_t *phys) NS_MUST_CHECK;
 void frame_free_table(uint64_t phys);

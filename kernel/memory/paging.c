@@ -248,7 +248,7 @@ enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot)
 			e = E_ALREADY_MAPPED;
 			break;
 		}
-		e = frame_alloc(&pa);
+		e = frame_take(&pa);
 		if (e != E_OK)
 			break;
 		if (!(prot & VM_UNINIT))

@@ -11,6 +11,12 @@
 #define VRANGE_PAGES	(MODULE_AREA_SIZE / PAGE_SIZE)
 
 static uint64_t vrange_bitmap[VRANGE_PAGES / 64] NS_NOPTR;	/* 1 = reserved */
+static uint64_t vrange_retired_pages;	/* of them, claimed for retired code */
+
+uint64_t vrange_retired(void)
+{
+	return vrange_retired_pages;
+}
 
 static bool vr_test(uint64_t page)
 {
@@ -63,4 +69,19 @@ void vrange_free(uint64_t va, size_t npages)
 			      MODULE_AREA_BASE + p * PAGE_SIZE);
 	vr_assign(first, npages, false);
 	mem_counters.vrange_pages -= npages;
+}
+
+enum err vrange_claim(uint64_t va, size_t npages)
+{
+	uint64_t first = (va - MODULE_AREA_BASE) / PAGE_SIZE;
+
+	if (va < MODULE_AREA_BASE || !IS_ALIGNED(va, PAGE_SIZE) || !npages ||
+	    first + npages > VRANGE_PAGES)
+		return E_INVALID_ARG;
+	for (uint64_t p = first; p < first + npages; p++)
+		if (vr_test(p))
+			return E_ALREADY_MAPPED;
+	vr_assign(first, npages, true);
+	vrange_retired_pages += npages;
+	return E_OK;
 }

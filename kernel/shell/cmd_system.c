@@ -29,8 +29,9 @@ enum err cmd_mem(int argc, char **argv)
 		m.frames_used, m.frames_free);
 	kprintf("heap: %lu bytes in %lu blocks, %lu KiB mapped at %lx, %s\n", h.bytes_used,
 		h.blocks_used, h.bytes_mapped / KiB, (uint64_t)HEAP_BASE, heap_policy());
-	kprintf("module area: %lu pages (%lu KiB) reserved at %lx\n", m.vrange_pages,
-		m.vrange_pages * PAGE_SIZE / KiB, (uint64_t)MODULE_AREA_BASE);
+	kprintf("module area: %lu pages (%lu KiB) reserved at %lx, %lu more kept unmapped for "
+		"retired code\n", m.vrange_pages, m.vrange_pages * PAGE_SIZE / KiB,
+		(uint64_t)MODULE_AREA_BASE, m.vrange_retired_pages);
 	kprintf("page tables: %lu frames (%lu counted by the allocator); %lu pages mapped "
 		"through vm_map, %lu present in all, %lu W+X, %lu writable aliases of code\n",
 		a.table_frames, m.table_frames, m.pages_mapped, a.pages, a.wx_pages,

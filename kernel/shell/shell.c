@@ -7,6 +7,7 @@
 #include <console/console.h>
 #include <interrupts/interrupts.h>
 #include <lib/string.h>
+#include <nano_core_swap/swap.h>
 #include <nanoswap/probe.h>
 #include "shell_internal.h"
 
@@ -122,12 +123,17 @@ enum err shell_exec_line(const char *line)
 	return inv.result;
 }
 
+static bool ready_said;	/* (a re-entered loop does not say it again) */
+
 void shell_run(void)
 {
 	char line[SHELL_LINE_MAX + 1];
 
-	kprintf("nanoswap: shell ready; 'help' lists the commands\n");
+	if (!ready_said)
+		kprintf("nanoswap: shell ready; 'help' lists the commands\n");
+	ready_said = true;
 	for (;;) {
+		swap_safe_point();	/* between commands: old copies left, retired */
 		kprintf("nanoswap> ");
 		if (shell_read_line(line) != E_OK)
 			continue;	/* too long: already refused */

@@ -95,6 +95,19 @@ static inline unsigned mapped_pages(uint64_t lo, uint64_t hi)
 	return n;
 }
 
+/* fault_catch's function: read the 8 bytes at addr (a fault is caught). */
+static inline void read_addr(void *addr)
+{
+	(void)*(volatile const uint64_t *)addr;
+}
+
+/* A probe (NAME_probe returns its own address) called through its old
+ * address: forwarded to the live copy, it returns the live one's. */
+static inline uint64_t call_probe(uint64_t addr)
+{
+	return ((uint64_t (*)(void))addr)();
+}
+
 static inline void call_addr(void *fn)
 {
 	((void (*)(void))fn)();

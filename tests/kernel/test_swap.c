@@ -204,8 +204,9 @@ KTEST(swap, string_pointer_stored_before_is_recognized)
 }
 
 /* The old copy of every swapped module is gone: its text and rodata pages
- * are unmapped (all of the image's, after swap=all), and calling an old
- * function faults with the retired-code report. A module not swapped keeps
+ * are unmapped (all of the image's, after swap=all), reading an old function
+ * faults with the retired-code report, and calling it (a stale pointer) is
+ * forwarded to the live copy's same function. A module not swapped keeps
  * its pages. */
 KTEST(swap, original_code_retired)
 {
@@ -228,10 +229,11 @@ KTEST(swap, original_code_retired)
 		}
 		KT_ASSERT(swapped(m), "%s was asked for but not swapped", m);
 		KT_ASSERT(mapped_pages(old, old + 1) == 0, "%s's old %s is mapped", m, probe);
-		KT_ASSERT(fault_catch(call_addr, (void *)old, &rec), "calling %s's old copy "
+		KT_ASSERT(fault_catch(read_addr, (void *)old, &rec), "reading %s's old copy "
 			  "did not fault", m);
 		KT_ASSERT(rec.vector == VEC_PAGE_FAULT && rec.cr2 == old && rec.retired,
 			  "vector %lu cr2 %lx retired %d", rec.vector, rec.cr2, rec.retired);
+		KT_ASSERT_EQ(call_probe(old), lookup(probe)->addr);
 	}
 	if (all)
 		KT_ASSERT(mapped_pages((uint64_t)__text_start, (uint64_t)__rodata_end) == 0,

@@ -35,7 +35,10 @@ KTEST(swap_again, memory_twice)
 	KT_ASSERT_EQ(((uint64_t (*)(void))after->addr)(), after->addr);
 	for (struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
 		KT_ASSERT(c != old_crate || c == nano_core_crate(), "the replaced copy is still loaded");
-	KT_ASSERT(fault_catch(call_addr, (void *)(old ^ ~0ull), &rec), "the replaced copy still runs");
+	KT_ASSERT(fault_catch(read_addr, (void *)(old ^ ~0ull), &rec), "the replaced copy is mapped");
+	KT_ASSERT(mapped_pages(old ^ ~0ull, (old ^ ~0ull) + 1) == 0, "the replaced copy is mapped");
+	/* a stale pointer's call goes to the live copy */
+	KT_ASSERT_EQ(call_probe(old ^ ~0ull), after->addr);
 	KT_ASSERT(frame_alloc(&frame) == E_OK, "no frame from the new copy");
 	frame_free(frame);
 	mem_get_stats(&m1);

@@ -1,0 +1,592 @@
+/*
+ * The retire's proofs (retire.c): which queued old copies something still
+ * uses. Precise where the kernel knows its references (dependency edges,
+ * return addresses by frame-pointer unwinding, fault_catch's saved contexts,
+ * IDT gates), conservative elsewhere: every byte offset of the image's data,
+ * the crates' own data, the heap's blocks and the raw frames is read as a
+ * possible pointer into an old copy, and the running stack's live frames as
+ * one into old rodata or data (a code pointer there is forwarded instead).
+ * What is skipped describes code and never calls it: the loader's
+ * bookkeeping (heap blocks marked metadata), NS_NOPTR and NS_NOSCAN data, the
+ * swap's own frames.
+ */
+#include <console/console.h>
+#include <crates/crates.h>
+#include <heap/heap.h>
+#include <interrupts/interrupts.h>
+#include <lib/string.h>
+#include <lib/util.h>
+#include <memory/memory.h>
+#include <nanoswap/noptr.h>
+#include "retire_internal.h"
+
+int retire_core_cand(const struct retire_scan *sc, uint32_t m)
+{
+	return m <= SWAP_MAX_MODULES ? sc->core_cand[m] : -1;
+}
+
+/* The candidate whose section s is (text or rodata of an old copy, or an old
+ * crate's own data), or -1. */
+static int retire_cand_of(const struct retire_scan *sc, const struct ld_section *s)
+{
+	if (s->kind == LD_KIND_DATA && (s->crate == core.crate || s->bound))
+		return -1; /* the real data: live */
+	if (s->crate == core.crate)
+		return retire_core_cand(sc, core.desc.secs[s - core.secs].module);
+	for (unsigned c = 0; c < sc->ncands; c++)
+		if (s->crate == sc->cands[c].crate)
+			return (int)c;
+	return -1;
+}
+
+/* Candidate k's sections: its module's run of the nano_core's (the
+ * description lists them module by module), or its crate's. */
+static const struct ld_section *retire_sections(const struct swap_retiring *c, size_t *first,
+						size_t *end)
+{
+	if (c->crate != core.crate) {
+		*first = 0;
+		return ld_crate_sections(c->crate, end);
+	}
+	*first = core.desc.mods[c->module].first_section;
+	*end = *first + core.desc.mods[c->module].nsections;
+	return core.secs;
+}
+
+/* Is section s of a candidate retired with it: its text or rodata, mapped
+ * in the higher half (boot/'s 32-bit code lies at its physical address), or
+ * a crate's own data? */
+static bool retire_covers(const struct ld_section *s)
+{
+	extern char __text_start[];
+
+	if (s->kind == LD_KIND_DATA) /* a crate's own data goes with it (not bound data) */
+		return s->crate != core.crate && !s->bound && s->size;
+	return s->size && s->addr >= (uint64_t)__text_start;
+}
+
+enum err retire_scan_init(struct retire_scan *sc, struct swap_retiring *cands, unsigned ncands)
+{
+	uint32_t self = ncd_find_module(&core.desc, SWAP_MODULE_NAME);
+	size_t total = 0, first, end;
+
+	*sc = (struct retire_scan){ .cands = cands, .ncands = ncands, .lo = ~0ull };
+	if (self != NCD_NONE)
+		ncd_text_range(&core.desc, self, &sc->swap_lo, &sc->swap_hi);
+	for (uint32_t m = 0; m <= SWAP_MAX_MODULES; m++)
+		sc->core_cand[m] = -1;
+	for (unsigned c = 0; c < ncands; c++) {
+		if (cands[c].crate == core.crate && cands[c].module <= SWAP_MAX_MODULES)
+			sc->core_cand[cands[c].module] = (int)c;
+		retire_sections(&cands[c], &first, &end);
+		total += end - first;
+	}
+	sc->r = kmalloc((total ? total : 1) * sizeof(*sc->r));
+	if (!sc->r) {
+		pr_err("retire: %s%s: out of heap for %zu section ranges: every old copy stays "
+		       "mapped\n", ncands ? cands[0].name : "?",
+		       ncands > 1 ? " and the other old copies" : "", total);
+		return E_NO_HEAP;
+	}
+	heap_mark_metadata(sc->r); /* it names old code: the scan must not see it */
+	return E_OK;
+}
+
+void retire_scan_free(struct retire_scan *sc)
+{
+	kfree(sc->r);
+	sc->r = NULL;
+}
+
+/* Fill sc->r with the candidates' ranges, sorted by address: text first,
+ * then rodata, then crates' data (the image and each crate lay them out in
+ * that order, module after module: nearly sorted, an insertion sort). */
+static void retire_ranges_fill(struct retire_scan *sc)
+{
+	size_t i, end;
+
+	sc->n = 0;
+	for (enum ld_kind kind = LD_KIND_TEXT; kind <= LD_KIND_DATA; kind++)
+		for (unsigned c = 0; c < sc->ncands; c++)
+			for (const struct ld_section *s = retire_sections(&sc->cands[c], &i, &end);
+			     i < end; i++)
+				if (s[i].kind == kind && retire_covers(&s[i]))
+					sc->r[sc->n++] = (struct retire_range){
+						s[i].addr, s[i].addr + s[i].size, c, &s[i] };
+	for (i = 1; i < sc->n; i++) {
+		struct retire_range v = sc->r[i];
+		size_t k = i;
+
+		for (; k > 0 && sc->r[k - 1].lo > v.lo; k--)
+			sc->r[k] = sc->r[k - 1];
+		sc->r[k] = v;
+	}
+	sc->filled = true;
+}
+
+/* The candidate range holding address a, or NULL. */
+static const struct retire_range *retire_find(struct retire_scan *sc, uint64_t a)
+{
+	size_t lo = 0, hi;
+
+	if (a < sc->lo || a >= sc->hi)
+		return NULL;
+	if (!sc->filled)
+		retire_ranges_fill(sc);
+	hi = sc->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (sc->r[mid].hi <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < sc->n && a >= sc->r[lo].lo ? &sc->r[lo] : NULL;
+}
+
+int retire_scan_text_owner(const struct retire_scan *sc, const struct swap_retiring *cands,
+			   unsigned n, uint64_t pc)
+{
+	(void)sc;
+	for (unsigned c = 0; c < n; c++) {
+		size_t i, end;
+
+		for (const struct ld_section *s = retire_sections(&cands[c], &i, &end); i < end; i++)
+			if (s[i].kind == LD_KIND_TEXT && retire_covers(&s[i]) &&
+			    pc - s[i].addr < s[i].size)
+				return (int)c;
+	}
+	return -1;
+}
+
+/* Keep candidate k for a reason said once per copy (a few lines each). */
+static void retire_keep(struct retire_scan *sc, unsigned k, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void retire_keep(struct retire_scan *sc, unsigned k, const char *fmt, ...)
+{
+	va_list ap;
+
+	sc->cands[k].kept = true;
+	if (sc->quiet || sc->logged[k]++ >= 4)
+		return;
+	kprintf("retire: %s kept: ", sc->cands[k].name);
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+	kprintf("\n");
+}
+
+/* Proof 1: every edge into a candidate's section comes from a retiring
+ * section. On the way, the span of all candidate sections (sc->lo, hi). */
+void retire_check_edges(struct retire_scan *sc)
+{
+	size_t i, end;
+
+	sc->lo = ~0ull, sc->hi = 0;
+	for (unsigned c = 0; c < sc->ncands; c++) {
+		for (const struct ld_section *s = retire_sections(&sc->cands[c], &i, &end); i < end;
+		     i++) {
+			if (!retire_covers(&s[i]))
+				continue;
+			sc->lo = MIN(sc->lo, s[i].addr);
+			sc->hi = MAX(sc->hi, s[i].addr + s[i].size);
+			for (const struct ld_dep *d = s[i].dependents; d; d = d->next_dependent)
+				if (d->nrelocs && retire_cand_of(sc, d->source) < 0)
+					retire_keep(sc, c, "%s's %s still refers to %s",
+						    ld_crate_name(d->source->crate), d->source->name,
+						    s[i].name);
+		}
+	}
+}
+
+/* A code address `pc` found by a precise proof (`what`): keep its copy. */
+static void retire_root(struct retire_scan *sc, uint64_t pc, const char *what)
+{
+	const struct retire_range *r = retire_find(sc, pc);
+
+	if (r && r->sec->kind == LD_KIND_TEXT)
+		retire_keep(sc, r->cand, "%s (%lx) -> %s:%s+0x%lx", what, pc,
+			    ld_crate_name(r->sec->crate), r->sec->name, pc - r->lo);
+}
+
+/* The IDT's gates (split addresses: no scan sees them). */
+static void retire_check_idt(struct retire_scan *sc)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) idtr;
+	const uint8_t *g;
+
+	__asm__ volatile("sidt %0" : "=m"(idtr));
+	g = (const uint8_t *)idtr.base;
+	for (unsigned v = 0; (v + 1) * 16 <= (unsigned)idtr.limit + 1; v++, g += 16) {
+		uint64_t pc = (uint64_t)(g[0] | g[1] << 8) | (uint64_t)(g[6] | g[7] << 8) << 16 |
+			      (uint64_t)(g[8] | g[9] << 8 | g[10] << 16 | (uint32_t)g[11] << 24) << 32;
+
+		if (g[5] & 0x80) /* present */
+			retire_root(sc, pc, "an IDT gate");
+	}
+}
+
+/* Proof 2, precise: the return address of every frame on the running stack
+ * from `frame` (the proof's own) up; every context fault_catch saved; every
+ * IDT gate. */
+void retire_check_roots(struct retire_scan *sc, uint64_t frame)
+{
+	struct stack_range st[INTERRUPTS_MAX_STACKS];
+	unsigned nst = interrupts_stacks(st);
+	uint64_t pcs[16];
+	unsigned n = interrupts_saved_pcs(pcs, ARRAY_SIZE(pcs));
+
+	for (unsigned i = 0; i < nst; i++) {
+		uint64_t rbp = frame;
+
+		if (frame < st[i].lo || frame >= st[i].hi)
+			continue;
+		while (rbp && rbp + 16 <= st[i].hi && rbp >= st[i].lo && !(rbp & 7)) {
+			const uint64_t *f = (const uint64_t *)rbp;
+
+			retire_root(sc, f[1], "a return address on the stack");
+			if (f[0] <= rbp)
+				break;
+			rbp = f[0];
+		}
+	}
+	for (unsigned i = 0; i < MIN(n, (unsigned)ARRAY_SIZE(pcs)); i++)
+		retire_root(sc, pcs[i], "a context fault_catch saved");
+	retire_check_idt(sc);
+}
+
+/* What holds the word at `at`, and from where its offset counts: the region
+ * being scanned, or (the image's data, scanned whole) its section. */
+static const char *retire_where(const struct retire_scan *sc, uint64_t at, uint64_t *base)
+{
+	const struct ncd_view *v = &core.desc;
+
+	*base = sc->base;
+	if (sc->where)
+		return sc->where;
+	for (uint32_t i = 0; i < v->h->nsections; i++)
+		if (v->secs[i].kind == NCD_DATA && at - v->secs[i].addr < v->secs[i].size) {
+			*base = v->secs[i].addr;
+			return ncd_str(v, v->secs[i].full_name);
+		}
+	return "the image's data";
+}
+
+/* The 8 bytes at p, at any alignment. */
+typedef uint64_t __attribute__((aligned(1), may_alias)) retire_u64u;
+
+#define LANES16	0x0001000100010001ull
+#define HIGH16	0x8000800080008000ull
+#define LOW7	0x7F7F7F7F7F7F7F7Full
+
+/* Has w an aligned 16-bit lane of 0xFFFF (a few false positives)? Every
+ * address a candidate can have is 0xFFFFFFFF8xxxxxxx or above, so a pointer
+ * at any offset holds four 0xFF bytes in a row, and so a whole lane of one
+ * of the two words it touches. */
+static inline uint64_t retire_ff_lane(uint64_t w)
+{
+	uint64_t t = ~w;
+
+	return (t - LANES16) & ~t & HIGH16;
+}
+
+/* Bit 7 of each byte of w that is 0xFF, exactly. */
+static inline uint64_t retire_ff_bytes(uint64_t w)
+{
+	uint64_t t = ~w;
+
+	return ~(((t & LOW7) + LOW7) | t) & ~LOW7;
+}
+
+/* Bit 7 of each byte that ends four 0xFF bytes in a row (within m's word). */
+static inline uint64_t retire_runs4(uint64_t m)
+{
+	return m & m << 8 & m << 16 & m << 24;
+}
+
+/* The word at byte `at` of [p, end) may point into a candidate: look. */
+static void retire_check_word(struct retire_scan *sc, const uint8_t *at)
+{
+	uint64_t v = *(const retire_u64u *)at;
+	const struct retire_range *r;
+	uint64_t base;
+	const char *where;
+
+	if (v - sc->lo >= sc->hi - sc->lo || !(r = retire_find(sc, v)))
+		return;
+	if (sc->stack && r->sec->kind == LD_KIND_TEXT)
+		return; /* a code pointer in a frame: forwarded if called */
+	where = retire_where(sc, (uint64_t)at, &base);
+	retire_keep(sc, r->cand, "%s+0x%lx (%lx) -> %s:%s+0x%lx", where, (uint64_t)at - base,
+		    (uint64_t)at, ld_crate_name(r->sec->crate), r->sec->name, v - r->lo);
+}
+
+/* Proof 3: every word of [p, p + len) at every byte offset (p 8-aligned). */
+static void retire_scan_bytes(struct retire_scan *sc, const void *p, size_t len)
+{
+	const uint64_t *w = p;
+	size_t nw = len / 8, i = 0;
+	uint64_t prev_lane = 0, prev_ff = 0;
+
+	if (sc->lo >= sc->hi)
+		return;
+	while (i < nw) {
+		uint64_t cur = w[i], lane = retire_ff_lane(cur), ff, ends;
+
+		if (!(lane | prev_lane)) {
+			/* eight zero words at a time (most of .bss) */
+			if (!cur && i + 8 <= nw &&
+			    !(w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])) {
+				i += 8;
+				prev_ff = 0;
+				continue;
+			}
+			prev_lane = 0, prev_ff = 0;
+			i++;
+			continue;
+		}
+		ff = retire_ff_bytes(cur);
+		/* runs ending in this word: wholly in it, or begun in the last */
+		ends = retire_runs4(ff) | retire_runs4(prev_ff >> 32 | ff << 32) >> 32;
+		for (; ends; ends &= ends - 1) {
+			size_t top = i * 8 + (size_t)__builtin_ctzll(ends) / 8; /* a pointer's byte 7 */
+
+			if (top >= 7 && top - 7 + 8 <= len)
+				retire_check_word(sc, (const uint8_t *)p + top - 7);
+		}
+		prev_lane = lane, prev_ff = ff;
+		i++;
+	}
+	/* the tail's last bytes (a word that ends past len cannot be read) */
+}
+
+static void retire_scan_region(struct retire_scan *sc, const char *where, uint64_t lo,
+			       uint64_t hi)
+{
+	sc->where = where;
+	sc->base = lo;
+	lo = ALIGN_UP(lo, 8);
+	if (hi > lo)
+		retire_scan_bytes(sc, (const void *)lo, hi - lo);
+}
+
+static void retire_scan_block(void *ctx, const void *p, size_t size, bool metadata)
+{
+	struct retire_scan *sc = ctx;
+
+	if (metadata)
+		return; /* the loader's bookkeeping: describes code, never calls it */
+	sc->where = "heap";
+	sc->base = HEAP_BASE;
+	retire_scan_bytes(sc, p, size);
+}
+
+static void retire_scan_frame(void *ctx, uint64_t phys)
+{
+	struct retire_scan *sc = ctx;
+
+	sc->where = "a raw frame";
+	sc->base = (uint64_t)phys_to_virt(phys);
+	retire_scan_bytes(sc, phys_to_virt(phys), PAGE_SIZE);
+}
+
+/* Does one of crate c's text sections hold pc? */
+static bool retire_text_holds(const struct ld_crate *c, uint64_t pc)
+{
+	size_t n;
+	const struct ld_section *s = ld_crate_sections(c, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i].kind == LD_KIND_TEXT && pc - s[i].addr < s[i].size)
+			return true;
+	return false;
+}
+
+/* Is `pc` code of the swap itself (this module, any copy: the image's text
+ * range, or a text section of a crate of it)? */
+static bool retire_is_swap_code(const struct retire_scan *sc, uint64_t pc)
+{
+	if (pc - sc->swap_lo < sc->swap_hi - sc->swap_lo)
+		return true;
+	for (const struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c))
+		if (c != core.crate && strncmp(ld_crate_name(c), SWAP_MODULE_NAME,
+					       sizeof(SWAP_MODULE_NAME) - 1) == 0 &&
+		    retire_text_holds(c, pc))
+			return true;
+	return false;
+}
+
+/* Where the running stack's live frames begin for the conservative scan:
+ * past the swap's own frames (their slots hold residue of its work; their
+ * return addresses were checked precisely). */
+static uint64_t retire_skip_swap_frames(struct retire_scan *sc, uint64_t frame, uint64_t hi)
+{
+	uint64_t rbp = frame;
+
+	while (rbp && rbp + 16 <= hi && !(rbp & 7)) {
+		const uint64_t *f = (const uint64_t *)rbp;
+
+		if (!retire_is_swap_code(sc, f[1]) || f[0] <= rbp)
+			return rbp + 16; /* the caller's frame, and all above it */
+		rbp = f[0];
+	}
+	return frame;
+}
+
+/* Is crate c one of the candidates (a crate's old copy)? */
+static bool retire_is_candidate(const struct retire_scan *sc, const struct ld_crate *c)
+{
+	for (unsigned k = 0; k < sc->ncands; k++)
+		if (sc->cands[k].crate == c)
+			return true;
+	return false;
+}
+
+/* Is it a section of data declared free of pointers or never to be scanned
+ * ("memory:.bss.noptr" in the nano_core, ".bss.noptr" in a crate)? */
+static bool retire_is_skipped(const char *name)
+{
+	const char *colon = strchr(name, ':'), *tail = colon ? colon + 1 : name;
+
+	return strcmp(tail, NS_NOPTR_SECTION) == 0 || strcmp(tail, NS_NOSCAN_SECTION) == 0;
+}
+
+/* A range of the image's data the scan leaves out. */
+struct retire_skip {
+	uint64_t lo, hi;
+};
+#define RETIRE_MAX_SKIPS (2 * SWAP_MAX_MODULES + 2)
+
+/* The image's data sections the scan must not see: each module's NS_NOPTR
+ * and NS_NOSCAN sections (ld -r makes one of each per module), sorted. One
+ * more than the table holds is scanned after all: conservative. */
+static unsigned retire_image_skips(struct retire_skip *skip)
+{
+	const struct ncd_view *v = &core.desc;
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < v->h->nsections; i++) {
+		const struct ncd_section *s = &v->secs[i];
+		unsigned k = n;
+
+		if (s->kind != NCD_DATA || !s->size || !s->nobits || n == RETIRE_MAX_SKIPS ||
+		    !retire_is_skipped(ncd_str(v, s->name)))
+			continue;
+		for (; k > 0 && skip[k - 1].lo > s->addr; k--)
+			skip[k] = skip[k - 1];
+		skip[k] = (struct retire_skip){ s->addr, s->addr + s->size };
+		n++;
+	}
+	return n;
+}
+
+/* The image's data and bss, [__data_start, __bss_end), as one region but
+ * what retire_image_skips leaves out (the modules' padding between is zero). */
+static void retire_scan_image_data(struct retire_scan *sc)
+{
+	extern char __data_start[], __bss_end[];
+	struct retire_skip skip[RETIRE_MAX_SKIPS];
+	unsigned n = retire_image_skips(skip);
+	uint64_t at = (uint64_t)__data_start;
+
+	sc->where = NULL; /* a word found is named by its section */
+	for (unsigned i = 0; i <= n; i++) {
+		uint64_t to = i < n ? MAX(skip[i].lo, at) : (uint64_t)__bss_end;
+
+		if (to > at)
+			retire_scan_bytes(sc, (const void *)at, to - at);
+		if (i < n)
+			at = MAX(skip[i].hi, at);
+	}
+}
+
+/* Proof 3: the running stack's live frames (for pointers into old rodata
+ * and data), the image's data, the crates' own data, every heap block but
+ * the loader's, every raw frame. */
+void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
+{
+	struct stack_range st[INTERRUPTS_MAX_STACKS];
+	unsigned nst = interrupts_stacks(st);
+	size_t n;
+
+	sc->stack = true;
+	for (unsigned i = 0; i < nst; i++)
+		if (frame >= st[i].lo && frame < st[i].hi) /* (the others are not in use) */
+			retire_scan_region(sc, st[i].name, retire_skip_swap_frames(sc, frame,
+										   st[i].hi),
+					   st[i].hi);
+	sc->stack = false;
+	retire_scan_image_data(sc);
+	for (const struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c)) {
+		const struct ld_section *s = ld_crate_sections(c, &n);
+
+		if (c == core.crate || retire_is_candidate(sc, c))
+			continue; /* the image's data, seen above; a candidate's, retiring */
+		for (size_t i = 0; i < n; i++) /* (bound ones: the image's too) */
+			if (s[i].kind == LD_KIND_DATA && !s[i].bound && s[i].size &&
+			    !retire_is_skipped(s[i].name))
+				retire_scan_region(sc, s[i].name, s[i].addr, s[i].addr + s[i].size);
+	}
+	heap_for_each_block(retire_scan_block, sc);
+	frame_for_each_raw(retire_scan_frame, sc);
+}
+
+/* Does kept candidate k's section s (of the image: the description's
+ * records; of a crate: its edges) refer to another candidate? Keep it. */
+static bool retire_close_section(struct retire_scan *sc, unsigned k, const struct ld_section *s)
+{
+	bool more = false;
+
+	if (s->crate == core.crate) {
+		const struct ncd_section *d = &core.desc.secs[s - core.secs];
+
+		if (ncd_check_relocs(&core.desc, (uint32_t)(s - core.secs)) != E_OK)
+			return false; /* (logged; the copy is kept already) */
+
+		for (uint32_t i = d->first_reloc; i < d->first_reloc + d->nrelocs; i++) {
+			uint32_t t = core.desc.relocs[i].target;
+			int c = t == NCD_NONE ? -1 : retire_cand_of(sc, &core.secs[t]);
+
+			if (c >= 0 && !sc->cands[c].kept) {
+				retire_keep(sc, (unsigned)c, "kept %s refers to it (%s -> %s)",
+					    sc->cands[k].name, s->name, core.secs[t].name);
+				more = true;
+			}
+		}
+		return more;
+	}
+	for (const struct ld_dep *d = s->deps; d; d = d->next_dep) {
+		int c = retire_cand_of(sc, d->target);
+
+		if (c >= 0 && !sc->cands[c].kept) {
+			retire_keep(sc, (unsigned)c, "kept %s refers to it (%s -> %s)",
+				    sc->cands[k].name, s->name, d->target->name);
+			more = true;
+		}
+	}
+	return more;
+}
+
+/* Keep is closed over references: whatever a kept copy refers to stays. */
+void retire_close_keep(struct retire_scan *sc)
+{
+	bool more = true;
+
+	while (more) {
+		more = false;
+		for (unsigned k = 0; k < sc->ncands; k++) {
+			size_t i, end;
+			const struct ld_section *s;
+
+			if (!sc->cands[k].kept)
+				continue;
+			for (s = retire_sections(&sc->cands[k], &i, &end); i < end; i++)
+				if (s[i].kind != LD_KIND_DATA || s[i].crate != core.crate)
+					more |= retire_close_section(sc, k, &s[i]);
+		}
+	}
+}
