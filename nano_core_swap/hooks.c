@@ -19,11 +19,14 @@ static enum err run_hooks_in(const struct ld_section *s, size_t first, size_t en
 	size_t len = strlen(SWAP_HOOK_PREFIX);
 
 	for (size_t i = first; i < end; i++) {
-		const char *colon = strchr(s[i].name, ':'), *name = colon ? colon + 1 : s[i].name;
+		const char *colon, *name;
 
-		if (s[i].kind != LD_KIND_RODATA || (s[i].bound && !colon) ||
-		    strncmp(name, SWAP_HOOK_PREFIX, len) != 0)
+		if (s[i].kind != LD_KIND_RODATA)
 			continue; /* (a hook table is rodata: SWAP_HOOK) */
+		colon = s[i].crate == core.crate ? strchr(s[i].name, ':') : NULL;
+		name = colon ? colon + 1 : s[i].name;
+		if (strncmp(name, SWAP_HOOK_PREFIX, len) != 0)
+			continue;
 		for (uint64_t off = 0; off + sizeof(void *) <= s[i].size; off += sizeof(void *)) {
 			enum err (*hook)(void) = *(enum err (*const *)(void))(s[i].addr + off);
 			enum err e;

@@ -246,8 +246,8 @@ static uint64_t retire_unload(struct swap_retire_result *out)
 void swap_retire_apply(struct swap_retire_result *out)
 {
 	extern char __text_start[], __text_end[];
-	unsigned k = 0;
 	uint64_t unloaded;
+
 
 	*out = (struct swap_retire_result){ .text_pages = (__text_end - __text_start) / PAGE_SIZE };
 	if (!proved)
@@ -258,21 +258,30 @@ void swap_retire_apply(struct swap_retire_result *out)
 		out->kib = (out->pages + unloaded) * PAGE_SIZE / KiB;
 	}
 	for (unsigned i = 0; i < nqueue; i++) {
+		out->retired += queue[i].proven;
+		out->kept += !queue[i].proven;
+	}
+	proved = false;
+	retire_scan_free(&scan);
+	out->text_mapped = retire_count_mapped((uint64_t)__text_start, (uint64_t)__text_end);
+}
+
+void swap_retire_report(void)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < nqueue; i++) {
 		if (queue[i].proven) {
-			out->retired++;
 			kprintf("retire: %-14s old text and rodata unmapped\n", queue[i].name);
 			continue;
 		}
-		out->kept++;
 		if (queue[i].txn) /* (said once: when its swap queued it) */
 			kprintf("retire: %-14s kept mapped (see above why; tried again at the "
 				"next safe point)\n", queue[i].name);
 		queue[k] = queue[i];
 		queue[k].txn = NULL;
-		queue[k++].kept = false;
+		queue[k].proven = queue[k].kept = false;
+		k++;
 	}
 	nqueue = k;
-	proved = false;
-	retire_scan_free(&scan);
-	out->text_mapped = retire_count_mapped((uint64_t)__text_start, (uint64_t)__text_end);
 }

@@ -55,6 +55,7 @@ void swap_safe_point(void)
 	}
 	swap_retire_prove(true);
 	swap_retire_apply(&r);
+	swap_retire_report();
 	if (r.retired)
 		kprintf("swap: %u old cop%s retired at the safe point, %lu KiB returned\n",
 			r.retired, r.retired == 1 ? "y" : "ies", r.kib);

@@ -279,19 +279,24 @@ static const char *retire_where(const struct retire_scan *sc, uint64_t at, uint6
 /* The 8 bytes at p, at any alignment. */
 typedef uint64_t __attribute__((aligned(1), may_alias)) retire_u64u;
 
-#define LANES16	0x0001000100010001ull
-#define HIGH16	0x8000800080008000ull
+#define BYTES04	0x000000FF000000FFull
+#define ONES04	0x0000000100000001ull
+#define HIGH04	0x0000008000000080ull
 #define LOW7	0x7F7F7F7F7F7F7F7Full
 
-/* Has w an aligned 16-bit lane of 0xFFFF (a few false positives)? Every
+/*
+ * Can four 0xFF bytes in a row end in word w (of those before it)? Every
  * address a candidate can have is 0xFFFFFFFF8xxxxxxx or above, so a pointer
- * at any offset holds four 0xFF bytes in a row, and so a whole lane of one
- * of the two words it touches. */
-static inline uint64_t retire_ff_lane(uint64_t w)
+ * at any offset holds four 0xFF bytes in a row. A run ending in bytes 0-3 of
+ * w holds its byte 0 (or starts in the word before and holds byte 0 too), one
+ * ending in bytes 4-7 holds its byte 4: without a 0xFF at byte 0 or 4, no
+ * pointer into a candidate ends in w. Nonzero: maybe (a few false positives).
+ */
+static inline uint64_t retire_may_end(uint64_t w)
 {
-	uint64_t t = ~w;
+	uint64_t t = ~w & BYTES04;
 
-	return (t - LANES16) & ~t & HIGH16;
+	return (t - ONES04) & ~t & HIGH04;
 }
 
 /* Bit 7 of each byte of w that is 0xFF, exactly. */
@@ -325,43 +330,61 @@ static void retire_check_word(struct retire_scan *sc, const uint8_t *at)
 		    (uint64_t)at, ld_crate_name(r->sec->crate), r->sec->name, v - r->lo);
 }
 
-/* Proof 3: every word of [p, p + len) at every byte offset (p 8-aligned). */
+/* Word i of [p, p + len) may end a run of four 0xFF bytes: find each run
+ * ending in it (wholly in it, or begun in the word before) and look at the
+ * pointer it may be the top of. */
+static void retire_scan_word(struct retire_scan *sc, const uint8_t *p, size_t len, size_t i)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t v = w[i], ff, prev, ends;
+
+	/* without a 0xFF at byte 0 or 3, only the aligned word itself can be a
+	 * pointer (a run ending in bytes 0-6 holds byte 0 or 3): most words
+	 * that get here are kernel pointers */
+	if ((v & 0xFF) != 0xFF && (v >> 24 & 0xFF) != 0xFF) {
+		if (v - sc->lo < sc->hi - sc->lo)
+			retire_check_word(sc, p + i * 8);
+		return;
+	}
+	ff = retire_ff_bytes(v);
+	prev = i ? retire_ff_bytes(w[i - 1]) : 0;
+	ends = retire_runs4(ff) | retire_runs4(prev >> 32 | ff << 32) >> 32;
+
+	for (; ends; ends &= ends - 1) {
+		size_t top = i * 8 + (size_t)__builtin_ctzll(ends) / 8; /* a pointer's byte 7 */
+
+		if (top >= 7 && top < len)
+			retire_check_word(sc, p + top - 7);
+	}
+}
+
+/* Proof 3: every word of [p, p + len) at every byte offset (p 8-aligned):
+ * four words at a time while none can end a pointer into a candidate (see
+ * retire_may_end: zeros, small numbers, text, heap and direct-map pointers),
+ * else word by word. */
 static void retire_scan_bytes(struct retire_scan *sc, const void *p, size_t len)
 {
 	const uint64_t *w = p;
 	size_t nw = len / 8, i = 0;
-	uint64_t prev_lane = 0, prev_ff = 0;
 
 	if (sc->lo >= sc->hi)
 		return;
-	while (i < nw) {
-		uint64_t cur = w[i], lane = retire_ff_lane(cur), ff, ends;
-
-		if (!(lane | prev_lane)) {
-			/* eight zero words at a time (most of .bss) */
-			if (!cur && i + 8 <= nw &&
-			    !(w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])) {
-				i += 8;
-				prev_ff = 0;
-				continue;
-			}
-			prev_lane = 0, prev_ff = 0;
-			i++;
+	for (; i + 4 <= nw; i += 4) {
+		while (i + 8 <= nw && !(w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] |
+					w[i + 6] | w[i + 7]))
+			i += 8; /* (most of .bss is zero) */
+		if (i + 4 > nw)
+			break;
+		if (!(retire_may_end(w[i]) | retire_may_end(w[i + 1]) | retire_may_end(w[i + 2]) |
+		      retire_may_end(w[i + 3])))
 			continue;
-		}
-		ff = retire_ff_bytes(cur);
-		/* runs ending in this word: wholly in it, or begun in the last */
-		ends = retire_runs4(ff) | retire_runs4(prev_ff >> 32 | ff << 32) >> 32;
-		for (; ends; ends &= ends - 1) {
-			size_t top = i * 8 + (size_t)__builtin_ctzll(ends) / 8; /* a pointer's byte 7 */
-
-			if (top >= 7 && top - 7 + 8 <= len)
-				retire_check_word(sc, (const uint8_t *)p + top - 7);
-		}
-		prev_lane = lane, prev_ff = ff;
-		i++;
+		for (size_t k = i; k < i + 4; k++)
+			if (retire_may_end(w[k]))
+				retire_scan_word(sc, p, len, k);
 	}
-	/* the tail's last bytes (a word that ends past len cannot be read) */
+	for (; i < nw; i++)
+		if (retire_may_end(w[i]))
+			retire_scan_word(sc, p, len, i);
 }
 
 static void retire_scan_region(struct retire_scan *sc, const char *where, uint64_t lo,

@@ -361,6 +361,7 @@ static void swap_retire_and_say(unsigned swapped)
 
 	swap_retire_apply(&r);
 	phases.retire += rdtsc() - t0;
+	swap_retire_report();
 	kprintf("swap: %u module%s swapped, %u of %u original text pages mapped, %lu KiB "
 		"returned\n", swapped, swapped == 1 ? "" : "s", r.text_mapped, r.text_pages, r.kib);
 }

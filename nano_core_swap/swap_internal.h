@@ -192,6 +192,9 @@ void swap_queue_retire(const struct swap_txn *t);
  * old copies are live again. */
 void swap_retire_prove(bool quiet);
 void swap_retire_apply(struct swap_retire_result *out);
+/* Say what the last apply did (a line per old copy; a kept one only the
+ * first time), and keep the kept ones queued. */
+void swap_retire_report(void);
 void swap_retire_cancel(const struct swap_txn *t);
 
 #endif

@@ -19,6 +19,7 @@ static uint64_t frame_usable[FRAME_COUNT / 64] NS_NOPTR;		/* 1 = RAM per the mem
  * while frames the memory module maps (page tables, vm_map_fresh) are seen
  * through their mappings. */
 static uint64_t frame_raw[FRAME_COUNT / 64] NS_NOPTR;
+static uint64_t raw_lo = ~0ull, raw_hi;	/* the words of frame_raw ever set: [lo, hi] */
 static uint64_t frame_hint __attribute__((used));	/* next word to search (kept by every
 							 * version: one data layout) */
 static struct phys_range reserved[FRAME_MAX_RESERVED];
@@ -162,14 +163,17 @@ enum err frame_alloc(uint64_t *phys)
 {
 	enum err e = frame_take(phys);
 
-	if (e == E_OK)
+	if (e == E_OK) {
 		bit_set(frame_raw, *phys / PAGE_SIZE);
+		raw_lo = MIN(raw_lo, *phys / PAGE_SIZE / 64);
+		raw_hi = MAX(raw_hi, *phys / PAGE_SIZE / 64);
+	}
 	return e;
 }
 
 void frame_for_each_raw(void (*fn)(void *ctx, uint64_t phys), void *ctx)
 {
-	for (uint64_t w = 0; w < ARRAY_SIZE(frame_raw); w++)
+	for (uint64_t w = raw_lo; w <= raw_hi && w < ARRAY_SIZE(frame_raw); w++)
 		for (uint64_t bits = frame_raw[w]; bits; bits &= bits - 1)
 			fn(ctx, (w * 64 + (uint64_t)__builtin_ctzl(bits)) * PAGE_SIZE);
 }
