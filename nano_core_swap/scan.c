@@ -11,6 +11,7 @@
  * swap's own frames.
  */
 #include <console/console.h>
+#include <console/format.h>
 #include <crates/crates.h>
 #include <heap/heap.h>
 #include <interrupts/interrupts.h>
@@ -29,10 +30,11 @@ int retire_core_cand(const struct retire_scan *sc, uint32_t m)
  * crate's own data), or -1. */
 static int retire_cand_of(const struct retire_scan *sc, const struct ld_section *s)
 {
-	if (s->kind == LD_KIND_DATA && (s->crate == core.crate || s->bound))
-		return -1; /* the real data: live */
 	if (s->crate == core.crate)
-		return retire_core_cand(sc, core.desc.secs[s - core.secs].module);
+		return s->kind == LD_KIND_DATA ? -1 /* the real data: live */
+					       : retire_core_cand(sc, core.desc.secs[s - core.secs].module);
+	/* a crate's sections go with it, its bound data too: that is only its
+	 * view of the nano_core's data, whose own edges are redirected */
 	for (unsigned c = 0; c < sc->ncands; c++)
 		if (s->crate == sc->cands[c].crate)
 			return (int)c;
@@ -165,16 +167,17 @@ static void retire_keep(struct retire_scan *sc, unsigned k, const char *fmt, ...
 	__attribute__((format(printf, 3, 4)));
 static void retire_keep(struct retire_scan *sc, unsigned k, const char *fmt, ...)
 {
+	char why[200];
 	va_list ap;
 
 	sc->cands[k].kept = true;
-	if (sc->quiet || sc->logged[k]++ >= 4)
+	if (sc->logged[k]++ >= 4)
 		return;
-	kprintf("retire: %s kept: ", sc->cands[k].name);
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	fmt_vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	kprintf("\n");
+	/* a retry's reasons were said when the copy was first kept */
+	klog(sc->quiet ? LOG_DEBUG : LOG_INFO, "retire: %s kept: %s\n", sc->cands[k].name, why);
 }
 
 /* Proof 1: every edge into a candidate's section comes from a retiring
@@ -444,20 +447,23 @@ static bool retire_is_swap_code(const struct retire_scan *sc, uint64_t pc)
 }
 
 /* Where the running stack's live frames begin for the conservative scan:
- * past the swap's own frames (their slots hold residue of its work; their
- * return addresses were checked precisely). */
+ * past the swap's own frames, up to the outermost one that returns into the
+ * swap's code, and those it called (their slots hold residue of its work;
+ * their return addresses were checked precisely). */
 static uint64_t retire_skip_swap_frames(struct retire_scan *sc, uint64_t frame, uint64_t hi)
 {
-	uint64_t rbp = frame;
+	uint64_t rbp = frame, from = frame;
 
 	while (rbp && rbp + 16 <= hi && !(rbp & 7)) {
 		const uint64_t *f = (const uint64_t *)rbp;
 
-		if (!retire_is_swap_code(sc, f[1]) || f[0] <= rbp)
-			return rbp + 16; /* the caller's frame, and all above it */
+		if (f[0] <= rbp)
+			break;
+		if (retire_is_swap_code(sc, f[1]))
+			from = f[0] + 16; /* the caller's frame (f[0]) is the swap's too */
 		rbp = f[0];
 	}
-	return frame;
+	return from;
 }
 
 /* Is crate c one of the candidates (a crate's old copy)? */

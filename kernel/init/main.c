@@ -149,13 +149,18 @@ static __attribute__((noreturn)) void run_shell(void)
  * frames the swap left behind. */
 __attribute__((noreturn)) void kernel_continue(void);
 static bool booted;		/* kernel_continue ran once: later entries resume */
-static uint64_t kernel_stack_top;
+static uint64_t kernel_stack_lo, kernel_stack_top;
 
 void kernel_continue(void)
 {
 	extern uint8_t boot_stack_bottom[];
 
-	if (!booted) {
+	if (booted) {	/* re-entered from a safe point: the frames below are dead */
+		uint64_t sp;
+
+		__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+		memset((void *)kernel_stack_lo, 0, sp - 256 - kernel_stack_lo); /* (memset's frame: above) */
+	} else {
 		memset(boot_stack_bottom, 0, BOOT_STACK_SIZE); /* its frames are dead: wipe them */
 		swap_retire_old_code();		/* (11) unmap what is proven unused */
 		print_boot_summary();
@@ -187,6 +192,7 @@ static uint64_t init_stack_alloc(void)
 	    vm_map_fresh(base + PAGE_SIZE, KERNEL_STACK_PAGES, VM_WRITE) != E_OK)
 		panic("init: no memory for a %u-page kernel stack", KERNEL_STACK_PAGES);
 	interrupts_set_kernel_stack(base + PAGE_SIZE, base + (KERNEL_STACK_PAGES + 1) * PAGE_SIZE);
+	kernel_stack_lo = base + PAGE_SIZE;
 	kernel_stack_top = base + (KERNEL_STACK_PAGES + 1) * PAGE_SIZE;
 	return kernel_stack_top;
 }

@@ -97,6 +97,7 @@ enum err shell_exec_line(const char *line)
 			SHELL_LINE_MAX);
 		return E_SHELL_LINE_TOO_LONG;
 	}
+	memset(buf, 0, sizeof(buf)); /* (no residue of earlier frames in its tail) */
 	memcpy(buf, line, strlen(line) + 1);
 	if (shell_split(buf, &argc, argv) != E_OK) {
 		kprintf("shell: more than %d words (SHELL_MAX_ARGS); ignored\n", SHELL_MAX_ARGS);
@@ -129,6 +130,7 @@ void shell_run(void)
 {
 	char line[SHELL_LINE_MAX + 1];
 
+	memset(line, 0, sizeof(line)); /* (no residue of earlier frames in it) */
 	if (!ready_said)
 		kprintf("nanoswap: shell ready; 'help' lists the commands\n");
 	ready_said = true;
