@@ -214,6 +214,10 @@ void kfree(void *p)
 		      b->magic == MAGIC_FREE ? "double free" : "no block header (corrupt or foreign)");
 	stats.bytes_used -= b->size;
 	stats.blocks_used--;
+	/* metadata names code (old copies' addresses): cleared, so that the
+	 * block's next owner does not hand a swap's scan stale addresses */
+	if (b->magic == MAGIC_META)
+		memset(p, 0, b->size - HDR);
 	b->magic = MAGIC_FREE;
 
 	struct block *prev = NULL, **link = &free_list;

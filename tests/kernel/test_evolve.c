@@ -229,3 +229,23 @@ KTEST(swap_evolve, crate_swap_failure_changes_nothing)
 	KT_ASSERT(crates_unload(user) == E_OK, "cannot unload tuser");
 	KT_ASSERT(crates_unload(c) == E_OK, "cannot unload tstate#2");
 }
+
+/* The same layout and no transfer function (tstate for tstate again): each
+ * data symbol is copied, byte for byte, into the new copy, so the count and
+ * the total carry over and tuser's next add builds on them. */
+KTEST(swap_evolve, same_layout_copies_the_data)
+{
+	struct ld_crate *state, *user, *c;
+	struct swap_report r;
+
+	KT_ASSERT(load_pair(&state, &user), "cannot load tstate and tuser");
+	KT_ASSERT(swap_crate_to("tstate", "tstate", &r) == E_OK, "swap: %s", err_name(r.result));
+	KT_ASSERT(ld_find_crate(crates_namespace(), "tstate#2", &c) == E_OK, "no tstate#2");
+	KT_ASSERT(lookup("tstate_count")->crate == c, "tstate_count is not the new copy's");
+	KT_ASSERT_EQ(((get_fn *)lookup("tstate_count")->addr)(), 2);
+	KT_ASSERT_EQ(((get_fn *)lookup("tuser_total")->addr)(), 12);
+	((add_fn *)lookup("tuser_add")->addr)(3);
+	KT_ASSERT_EQ(((get_fn *)lookup("tuser_total")->addr)(), 15);
+	KT_ASSERT(crates_unload(user) == E_OK, "cannot unload tuser");
+	KT_ASSERT(crates_unload(c) == E_OK, "cannot unload tstate#2");
+}

@@ -56,6 +56,27 @@ KTEST(swap, every_requested_module_swapped)
 	kprintf("  %u of %zu modules asked for, all swapped\n", asked, NMODULES);
 }
 
+/* The group is in link order, memory first: the boot's reports and the new
+ * copies in the namespace come in the order the modules were linked. */
+KTEST(swap, group_in_link_order_memory_first)
+{
+	unsigned n, k = 0;
+	const struct swap_report *r = swap_reports(&n);
+	const struct ld_crate *c = ld_crate_first(crates_namespace());
+
+	for (unsigned i = 0; i < NMODULES; i++) {
+		if (!requested(module_names[i]))
+			continue;
+		KT_ASSERT(k < n && strcmp(r[k].module, module_names[i]) == 0,
+			  "report %u is %s, not %s", k, k < n ? r[k].module : "-", module_names[i]);
+		k++;
+	}
+	KT_ASSERT(n == 0 || strcmp(r[0].module, "memory") == 0, "the first is %s", r[0].module);
+	for (; c && c != lookup("memory_probe")->crate; c = ld_crate_next(c))
+		KT_ASSERT(!swapped("memory") || c == nano_core_crate(),
+			  "crate %s comes before memory's copy", ld_crate_name(c));
+}
+
 /* The nano_core section s belongs to a module that was swapped. */
 static bool old_code_of_swapped(const struct ld_section *s)
 {

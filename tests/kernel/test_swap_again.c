@@ -73,6 +73,42 @@ KTEST(swap_again, kept_while_referenced)
 }
 
 /*
+ * Keep is closed over references: interrupts and console swapped together,
+ * and a word held onto the old interrupts' backtrace_print (a registration
+ * the new copy forgot to make again). That keeps old interrupts, and so old
+ * console too, which old interrupts calls directly (an edge between two old
+ * copies of one swap: never redirected). The kept copy runs, console and
+ * all; once the word goes, both are retired.
+ */
+uint64_t swap_test_forgotten_hook;
+
+/* fault_catch's function: the held backtrace_print, from this frame. */
+static void call_backtrace(void *fn)
+{
+	((void (*)(uint64_t))fn)((uint64_t)__builtin_frame_address(0));
+}
+
+KTEST(swap_again, kept_copy_keeps_its_callees)
+{
+	const struct ld_symbol *bt = lookup("backtrace_print"), *kp = lookup("kprintf");
+	uint64_t old_kprintf = kp->addr;
+	struct trap_record rec;
+
+	swap_test_forgotten_hook = bt->addr;
+	KT_ASSERT(swap_nano_core_crates("interrupts,console") == E_OK, "the swap failed");
+	KT_ASSERT(lookup("kprintf")->addr != old_kprintf, "console was not swapped");
+	KT_ASSERT_EQ(mapped_pages(swap_test_forgotten_hook, swap_test_forgotten_hook + 1), 1);
+	KT_ASSERT(mapped_pages(old_kprintf, old_kprintf + 1) == 1,
+		  "old console is unmapped while the kept old interrupts calls it");
+	KT_ASSERT(!fault_catch(call_backtrace, (void *)swap_test_forgotten_hook, &rec),
+		  "the kept copy faulted at %lx", rec.rip);
+	swap_test_forgotten_hook = 0;
+	swap_retire_old_code();
+	KT_ASSERT_EQ(mapped_pages(old_kprintf, old_kprintf + 1), 0);
+	KT_ASSERT_EQ(mapped_pages(bt->addr, bt->addr + 1), 0);
+}
+
+/*
  * Failure atomicity, one test per step that can fail: the k-th call of one
  * of the loader's services fails during a swap of memory, for k = 1, 2, ...
  * until the swap gets through. After each failure the namespace, page
