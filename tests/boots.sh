@@ -10,7 +10,7 @@
 # environment; it writes RESULTS/NAME.log and RESULTS/NAME.txt
 # (tests/run/qemu.sh).
 set -u
-isos="ktest swap_memory swap_none nomatch swap_fail"
+isos="ktest swap_memory swap_none nomatch swap_fail swap_fail_core"
 
 cmdline() {
 	case $1 in
@@ -18,6 +18,7 @@ cmdline() {
 	swap_memory) echo 'test swap=memory' ;;
 	swap_none) echo 'test swap=none' ;;
 	swap_fail) echo 'test=swap_boot_failed swap_fail=map:3' ;;
+	swap_fail_core) echo 'test=swap_boot_failed swap_fail=alloc:1' ;;
 	nomatch) echo 'test=nosuchprefix swap=foo,,memory' ;;
 	*) echo "boots.sh: no ISO boot '$1'" >&2; exit 2 ;;
 	esac
@@ -49,6 +50,11 @@ run() {
 		$q swap_fail "$build/test-swap_fail.iso" 33 "$results" --ktest \
 			--expect "swap: the swap's map call 3 will fail (swap_fail=)" \
 			--expect 'swap: memory: not swapped: NO_FRAMES' ;;
+	swap_fail_core) # the nano_core crate's own build fails: built whole again
+		$q swap_fail_core "$build/test-swap_fail_core.iso" 33 "$results" --ktest \
+			--expect "swap: the swap's alloc call 1 will fail (swap_fail=)" \
+			--expect 'swap: cannot build the nano_core crate: NO_HEAP' \
+			--expect 'swap: the nano_core crate was built whole at the second try' ;;
 	nomatch)
 		$q nomatch "$build/test-nomatch.iso" 35 "$results" \
 			--expect "ktest: no test matched 'nosuchprefix'; the suites are: boot exception" \

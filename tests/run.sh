@@ -11,7 +11,7 @@
 #   elfcheck        tests/elfcheck.sh      ncdesc    tests/ncdesc.sh
 #   modgraph        tests/modgraph.sh      fuzz.smoke tests/fuzz/ (a few seconds)
 #   iso             tests/iso.sh
-#   qemu.NAME       tests/boots.sh (ktest swap_memory swap_none swap_fail
+#   qemu.NAME       tests/boots.sh (ktest swap_memory swap_none swap_fail swap_fail_core
 #                   nomatch shell_reboot no_long_mode no_nx), tests/shell.sh
 #                   (qemu.shell), tests/gdb.sh (qemu.gdb)
 set -u
