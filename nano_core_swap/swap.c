@@ -282,6 +282,17 @@ static enum err swap_check(void *ctx, struct ld_crate *c)
 	return E_SWAP_LAYOUT_CHANGED;
 }
 
+/* Is description module m a member of group g (so far)? */
+static bool swap_group_has(void *ctx, uint32_t m)
+{
+	const struct swap_group *g = ctx;
+
+	for (unsigned i = 0; i < g->n; i++)
+		if (g->sm[i].module == m)
+			return true;
+	return false;
+}
+
 /* Describe module m (whose object is image, size bytes) as member i. */
 /* Add module m, from the object image called `object` (size bytes), to the
  * group: its data layout must be the running one's (its data stays where it
@@ -307,6 +318,9 @@ static enum err swap_add_member(struct swap_group *g, uint32_t m, const char *ob
 		       "data stays in place: its layout may not change)\n", name, object, lay.why);
 		e = E_SWAP_LAYOUT_CHANGED;
 	}
+	if (e == E_OK) /* a changed interface: its callers must be in the group */
+		e = swap_check_interfaces(&lay, name, provider[m] ? provider[m] : core.crate,
+					  swap_group_has, g);
 	if (e != E_OK)
 		return e;
 	*sm = (struct swap_member){ .module = m, .object = object,

@@ -8,20 +8,27 @@
 #   shapes*.c              every kind of member, and three changes to it; also
 #                          built by clang
 #   cu_a.c cu_b.c asm_data.S   one `ld -r` object: two statics of one name, and
-#                          a symbol without DWARF
+#                          a symbol and a function without DWARF
+#   ptrs.c ptr_*.c         types behind pointers (a cycle, a union, an opaque
+#                          type, ...) and global functions' parameters, and one
+#                          change behind a pointer each; ptrs_again.o and
+#                          ptrs_clang.o are ptrs.c again
 
 LAYOUT_TEST_DIR := $(HOST_TEST_DIR)/layout
 LAYOUT_TEST_OUT := $(HOST_TEST_OUT)/layout
 LAYOUT_TEST_BIN := $(HOST_TEST_OUT)/test_layout
+LAYOUT_PTR_VARIANTS := $(patsubst $(LAYOUT_TEST_DIR)/%.c,%,$(wildcard $(LAYOUT_TEST_DIR)/ptr_*.c))
 LAYOUT_GCC_OBJS := $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base swapped local_type padding \
-	enum_value enum_added in_front shapes shapes_bound shapes_bits shapes_typedef cu_a cu_b)
+	enum_value enum_added in_front shapes shapes_bound shapes_bits shapes_typedef cu_a cu_b \
+	ptrs $(LAYOUT_PTR_VARIANTS))
 LAYOUT_TEST_OBJS := $(LAYOUT_GCC_OBJS) $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base_again \
-	shapes_clang twocu moved)
+	shapes_clang twocu moved ptrs_again ptrs_clang)
 LAYOUT_TEST_LINK := $(call host_test_obj,$(LAYOUT_TEST_DIR)/test_layout.c \
-	nano_core_swap/layout.c kernel/console/format.c $(LOADER_ERR_SRC))
+	nano_core_swap/layout.c nano_core_swap/layout_cmp.c nano_core_swap/layout_walk.c \
+	kernel/console/format.c $(LOADER_ERR_SRC))
 
 $(LAYOUT_GCC_OBJS): $(LAYOUT_TEST_OUT)/%.o: $(LAYOUT_TEST_DIR)/%.c $(LAYOUT_TEST_DIR)/base.c \
-		$(LAYOUT_TEST_DIR)/shapes.c $(BUILD)/kcflags.txt
+		$(LAYOUT_TEST_DIR)/shapes.c $(LAYOUT_TEST_DIR)/ptrs.c $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
 	$(Q)gcc $(KCFLAGS) -c $< -o $@
 
@@ -29,7 +36,11 @@ $(LAYOUT_TEST_OUT)/base_again.o: $(LAYOUT_TEST_DIR)/base.c $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
 	$(Q)gcc $(KCFLAGS) -c $< -o $@
 
-$(LAYOUT_TEST_OUT)/shapes_clang.o: $(LAYOUT_TEST_DIR)/shapes.c $(BUILD)/module-cflags.txt
+$(LAYOUT_TEST_OUT)/ptrs_again.o: $(LAYOUT_TEST_DIR)/ptrs.c $(BUILD)/kcflags.txt
+	@mkdir -p $(@D)
+	$(Q)gcc $(KCFLAGS) -c $< -o $@
+
+$(LAYOUT_TEST_OUT)/%_clang.o: $(LAYOUT_TEST_DIR)/%.c $(BUILD)/module-cflags.txt
 	@mkdir -p $(@D)
 	$(Q)clang $(MODULE_CFLAGS) $(SECTION_CFLAGS) -c $< -o $@
 
