@@ -390,16 +390,18 @@ struct lf_scan {
 };
 
 /* A DW_TAG_subprogram that defines an external function: note it by name
- * (its abstract origin, which has the signature, for an out-of-line copy). */
+ * (its abstract origin, which has the signature, for an out-of-line copy).
+ * The assembler's (gas -g) say nothing of the signature: untyped. */
 static void lf_note_function(struct lf_scan *sc, Dwarf_Die *die)
 {
 	Dwarf_Attribute a;
-	Dwarf_Die origin;
+	Dwarf_Die origin, cu;
 	bool external;
 	const char *name = dwarf_diename(die);
 	size_t i;
 
-	if (!name || dwarf_hasattr(die, DW_AT_declaration) ||
+	if (!name || dwarf_hasattr(die, DW_AT_declaration) || !dwarf_diecu(die, &cu, NULL, NULL) ||
+	    dwarf_srclang(&cu) == DW_LANG_Mips_Assembler ||
 	    !dwarf_attr_integrate(die, DW_AT_external, &a) || dwarf_formflag(&a, &external) != 0 ||
 	    !external || lf_map_get_str(&sc->fns, name, &i))
 		return;

@@ -1,6 +1,8 @@
 # tests/host/layout: objects compiled at test time with the kernel's flags,
-# run through tools/layoutfp by test_layout, which checks the blobs with
-# nano_core_swap/layout.c. Included from tests/host/host.mk.
+# run through tools/layoutfp by test_layout (a variable's own rows, the blob's
+# fields) and test_layout_types (the types reached, the interfaces, the new
+# tables' fields), which check the blobs with nano_core_swap/layout*.c.
+# Included from tests/host/host.mk.
 #
 #   base.c                 memory's counters and a static local (the running kernel)
 #   swapped.c ...          base.c with one LAYOUT_* change each; base_again.o is
@@ -23,9 +25,11 @@ LAYOUT_GCC_OBJS := $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base swapped local_type p
 	ptrs $(LAYOUT_PTR_VARIANTS))
 LAYOUT_TEST_OBJS := $(LAYOUT_GCC_OBJS) $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base_again \
 	shapes_clang twocu moved ptrs_again ptrs_clang)
-LAYOUT_TEST_LINK := $(call host_test_obj,$(LAYOUT_TEST_DIR)/test_layout.c \
-	nano_core_swap/layout.c nano_core_swap/layout_cmp.c nano_core_swap/layout_walk.c \
-	kernel/console/format.c $(LOADER_ERR_SRC))
+LAYOUT_TYPES_BIN := $(HOST_TEST_OUT)/test_layout_types
+LAYOUT_CODE := nano_core_swap/layout.c nano_core_swap/layout_cmp.c nano_core_swap/layout_walk.c \
+	kernel/console/format.c $(LOADER_ERR_SRC)
+LAYOUT_TEST_LINK := $(call host_test_obj,$(LAYOUT_TEST_DIR)/test_layout.c $(LAYOUT_CODE))
+LAYOUT_TYPES_LINK := $(call host_test_obj,$(LAYOUT_TEST_DIR)/test_layout_types.c $(LAYOUT_CODE))
 
 $(LAYOUT_GCC_OBJS): $(LAYOUT_TEST_OUT)/%.o: $(LAYOUT_TEST_DIR)/%.c $(LAYOUT_TEST_DIR)/base.c \
 		$(LAYOUT_TEST_DIR)/shapes.c $(LAYOUT_TEST_DIR)/ptrs.c $(BUILD)/kcflags.txt
@@ -59,6 +63,9 @@ $(LAYOUT_TEST_OUT)/moved.o: $(LAYOUT_TEST_OUT)/in_front.o $(LAYOUT_TEST_OUT)/bas
 $(LAYOUT_TEST_BIN): $(LAYOUT_TEST_LINK) $(LAYOUT_TEST_OBJS) $(LAYOUTFP)
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) -fsanitize=address,undefined -o $@ $(LAYOUT_TEST_LINK)
+$(LAYOUT_TYPES_BIN): $(LAYOUT_TYPES_LINK) $(LAYOUT_TEST_OBJS) $(LAYOUTFP)
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) -fsanitize=address,undefined -o $@ $(LAYOUT_TYPES_LINK)
 
-HOST_TEST_BINS += $(LAYOUT_TEST_BIN)
-HOST_TEST_OBJS += $(LAYOUT_TEST_LINK)
+HOST_TEST_BINS += $(LAYOUT_TEST_BIN) $(LAYOUT_TYPES_BIN)
+HOST_TEST_OBJS += $(LAYOUT_TEST_LINK) $(LAYOUT_TYPES_LINK)
