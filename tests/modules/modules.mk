@@ -6,7 +6,8 @@
 
 TESTMODS := tm_hello tm_data tm_dep tm_unresolved tm_far tm_corrupt tm_mem \
 	memory_extra memory_grown memory_missing tstate tstate_v2 tstate_v2x tuser \
-	memory_v2 heap_v2 memory_fields memory_static memory_padded memory_nolayout
+	memory_v2 heap_v2 memory_fields memory_static memory_padded memory_nolayout \
+	heap_fields memory_param
 TESTMOD_OBJS := $(patsubst %,$(BUILD)/testmods/%.o,$(TESTMODS))
 
 $(BUILD)/testmods/%.c.o: tests/modules/%.c $(BUILD)/kcflags.txt
@@ -51,14 +52,19 @@ $(patsubst %,$(BUILD)/testmods/%.o,$(EVOLVE_CRATES)): $(BUILD)/testmods/%.o: \
 # an algorithm (FRAME_ALLOC_TOP_DOWN: the highest free frame; HEAP_BEST_FIT:
 # the smallest free block that fits) and keep the data layout; the
 # NANOSWAP_TEST_LAYOUT_* ones change it (kernel/memory: two counters
-# exchanged, a static local's type, a member added in a struct's padding),
-# which a swap must refuse by name.
+# exchanged, a static local's type, a member added in a struct's padding;
+# kernel/heap: two fields of struct block, behind the pointer free_list), or
+# an interface (memory_param: two members of struct mem_stats, include/memory/
+# memory.h, the parameter of mem_get_stats), which a swap must refuse by name.
 VARIANT_memory_v2     := memory FRAME_ALLOC_TOP_DOWN
 VARIANT_heap_v2       := heap HEAP_BEST_FIT
 VARIANT_memory_fields := memory NANOSWAP_TEST_LAYOUT_EXCHANGED
 VARIANT_memory_static := memory NANOSWAP_TEST_LAYOUT_STATIC
 VARIANT_memory_padded := memory NANOSWAP_TEST_LAYOUT_PADDED
-VARIANT_NAMES := memory_v2 heap_v2 memory_fields memory_static memory_padded
+VARIANT_heap_fields   := heap NANOSWAP_TEST_LAYOUT_FIELDS
+VARIANT_memory_param  := memory NANOSWAP_TEST_LAYOUT_PARAM
+VARIANT_NAMES := memory_v2 heap_v2 memory_fields memory_static memory_padded heap_fields \
+	memory_param
 
 define variant_rule
 $(BUILD)/variants/$(1)/%.c.o: %.c $(BUILD)/kcflags.txt | $(BUILD)/gen/modules.h
