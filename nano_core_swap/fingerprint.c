@@ -17,20 +17,25 @@
 #include <nano_core_swap/layout.h>
 #include "swap_internal.h"
 
-/* Do two blobs hold the same bytes (a word at a time: both 8-aligned,
- * multiples of 8)? */
+/* Do two blobs hold the same bytes (both 8-aligned, multiples of 8)? Eight
+ * words a step, one branch for them: the boot compares 12 blobs of ~150 KB
+ * in all, every one the same. */
 static bool blobs_equal(const void *a, size_t a_size, const void *b, size_t b_size)
 {
 	const uint64_t *x = a, *y = b;
-
 	size_t n = a_size / 8, i = 0;
 
 	if (a_size != b_size)
 		return false;
-	for (; i + 2 <= n; i += 2) /* (two words a step) */
-		if ((x[i] ^ y[i]) | (x[i + 1] ^ y[i + 1]))
+	for (; i + 8 <= n; i += 8)
+		if ((x[i] ^ y[i]) | (x[i + 1] ^ y[i + 1]) | (x[i + 2] ^ y[i + 2]) |
+		    (x[i + 3] ^ y[i + 3]) | (x[i + 4] ^ y[i + 4]) | (x[i + 5] ^ y[i + 5]) |
+		    (x[i + 6] ^ y[i + 6]) | (x[i + 7] ^ y[i + 7]))
 			return false;
-	return i == n || x[i] == y[i];
+	for (; i < n; i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
 }
 
 /* The walk's memory for comparing lay's two views (NULL with none needed);
