@@ -15,6 +15,9 @@
 #                          type, ...) and global functions' parameters, and one
 #                          change behind a pointer each; ptrs_again.o and
 #                          ptrs_clang.o are ptrs.c again
+#   split_a.c split_b.c    one `ld -r` object (split.o): a struct one unit
+#                          declares and the other defines; split_other.o with
+#                          split_swapped.c, its members exchanged
 
 LAYOUT_TEST_DIR := $(HOST_TEST_DIR)/layout
 LAYOUT_TEST_OUT := $(HOST_TEST_OUT)/layout
@@ -22,9 +25,9 @@ LAYOUT_TEST_BIN := $(HOST_TEST_OUT)/test_layout
 LAYOUT_PTR_VARIANTS := $(patsubst $(LAYOUT_TEST_DIR)/%.c,%,$(wildcard $(LAYOUT_TEST_DIR)/ptr_*.c))
 LAYOUT_GCC_OBJS := $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base swapped local_type padding \
 	enum_value enum_added in_front shapes shapes_bound shapes_bits shapes_typedef cu_a cu_b \
-	ptrs $(LAYOUT_PTR_VARIANTS))
+	ptrs $(LAYOUT_PTR_VARIANTS) split_a split_b split_swapped)
 LAYOUT_TEST_OBJS := $(LAYOUT_GCC_OBJS) $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base_again \
-	shapes_clang twocu moved ptrs_again ptrs_clang)
+	shapes_clang twocu moved ptrs_again ptrs_clang split split_other)
 LAYOUT_TYPES_BIN := $(HOST_TEST_OUT)/test_layout_types
 LAYOUT_CODE := nano_core_swap/layout.c nano_core_swap/layout_cmp.c nano_core_swap/layout_walk.c \
 	kernel/console/format.c $(LOADER_ERR_SRC)
@@ -54,6 +57,12 @@ $(LAYOUT_TEST_OUT)/asm_data.o: $(LAYOUT_TEST_DIR)/asm_data.S
 
 $(LAYOUT_TEST_OUT)/twocu.o: $(LAYOUT_TEST_OUT)/cu_a.o $(LAYOUT_TEST_OUT)/cu_b.o \
 		$(LAYOUT_TEST_OUT)/asm_data.o
+	$(Q)$(LD) -r -o $@ $^
+
+$(LAYOUT_TEST_OUT)/split.o: $(LAYOUT_TEST_OUT)/split_a.o $(LAYOUT_TEST_OUT)/split_b.o
+	$(Q)$(LD) -r -o $@ $^
+
+$(LAYOUT_TEST_OUT)/split_other.o: $(LAYOUT_TEST_OUT)/split_a.o $(LAYOUT_TEST_OUT)/split_swapped.o
 	$(Q)$(LD) -r -o $@ $^
 
 $(LAYOUT_TEST_OUT)/moved.o: $(LAYOUT_TEST_OUT)/in_front.o $(LAYOUT_TEST_OUT)/base.o

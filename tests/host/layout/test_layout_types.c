@@ -155,6 +155,25 @@ static void test_opaque(void)
 			 "to struct hidden_other in ptr_opaque");
 }
 
+/* A declaration takes the object's definition from another unit: not opaque */
+static void test_declared_here_defined_there(void)
+{
+	struct blob b;
+
+	REQUIRE(blob_of(&b, "split"));
+	const struct nsl_symbol *s = nsl_find(&b.v, "shared_p", NULL);
+	REQUIRE(s && b.v.members[s->first_member].nrefs == 1);
+	const struct nsl_type *t = &b.v.types[b.v.refs[b.v.members[s->first_member].first_ref]];
+	CHECK_STR(nsl_str(&b.v, t->name), "struct shared");
+	CHECK_EQ_U(t->flags, 0);
+	CHECK_EQ_U(t->size, 8);
+	CHECK(nsl_find_func(&b.v, "split_sum") != NULL);
+	free(b.data);
+	expect_data("split", "split_other",
+		    "shared_p -> struct shared: member a at offset 0 in the running kernel, 4 in "
+		    "split_other");
+}
+
 /* ---- interfaces ---------------------------------------------------------------- */
 
 /* The parameter's struct changed: the data is the same, the interface not */
@@ -412,6 +431,7 @@ int main(void)
 	CHECK_RUN(test_mutual_cycle);
 	CHECK_RUN(test_union_array_nested);
 	CHECK_RUN(test_opaque);
+	CHECK_RUN(test_declared_here_defined_there);
 	CHECK_RUN(test_parameter_struct);
 	CHECK_RUN(test_signature);
 	CHECK_RUN(test_functions_recorded);
