@@ -117,9 +117,9 @@ static bool nsl_walk_reach(struct nsl_walk *w, uint32_t t, uint32_t u, uint32_t 
 					   .why = why, .n = n };
 		if (w->stamp[t] != w->step)	/* (queued this step: it has its path) */
 			w->stamp[t] = w->step, w->via_owner[t] = owner, w->via_row[t] = row;
-		return nsl_differ(&c, "reached as two different types in %s (%s and %s)",
-				  w->new_name, nsl_str(w->new, w->new->types[w->partner[t]].name),
-				  nsl_str(w->new, w->new->types[u].name));
+		return nsl_differ(&c, "here %s has another definition of it than the one "
+				  "reached before (%s, type %u and %u)", w->new_name,
+				  nsl_str(w->new, w->new->types[u].name), w->partner[t], u);
 	}
 	w->partner[t] = u;
 	if (w->state[t] == NSL_WALK_SAME || w->stamp[t] == w->step)

@@ -18,6 +18,8 @@
 #   split_a.c split_b.c    one `ld -r` object (split.o): a struct one unit
 #                          declares and the other defines; split_other.o with
 #                          split_swapped.c, its members exchanged
+#   twodef_[abc].c         one struct defined in two units: alike (twodef.o),
+#                          and otherwise (twodef_other.o)
 
 LAYOUT_TEST_DIR := $(HOST_TEST_DIR)/layout
 LAYOUT_TEST_OUT := $(HOST_TEST_OUT)/layout
@@ -25,9 +27,10 @@ LAYOUT_TEST_BIN := $(HOST_TEST_OUT)/test_layout
 LAYOUT_PTR_VARIANTS := $(patsubst $(LAYOUT_TEST_DIR)/%.c,%,$(wildcard $(LAYOUT_TEST_DIR)/ptr_*.c))
 LAYOUT_GCC_OBJS := $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base swapped local_type padding \
 	enum_value enum_added in_front shapes shapes_bound shapes_bits shapes_typedef cu_a cu_b \
-	ptrs $(LAYOUT_PTR_VARIANTS) split_a split_b split_swapped)
+	ptrs $(LAYOUT_PTR_VARIANTS) split_a split_b split_swapped twodef_a twodef_b twodef_c)
 LAYOUT_TEST_OBJS := $(LAYOUT_GCC_OBJS) $(patsubst %,$(LAYOUT_TEST_OUT)/%.o,base_again \
-	shapes_clang twocu moved ptrs_again ptrs_clang split split_other)
+	shapes_clang twocu moved ptrs_again ptrs_clang split split_other \
+	twodef twodef_other)
 LAYOUT_TYPES_BIN := $(HOST_TEST_OUT)/test_layout_types
 LAYOUT_CODE := nano_core_swap/layout.c nano_core_swap/layout_cmp.c nano_core_swap/layout_walk.c \
 	kernel/console/format.c $(LOADER_ERR_SRC)
@@ -63,6 +66,12 @@ $(LAYOUT_TEST_OUT)/split.o: $(LAYOUT_TEST_OUT)/split_a.o $(LAYOUT_TEST_OUT)/spli
 	$(Q)$(LD) -r -o $@ $^
 
 $(LAYOUT_TEST_OUT)/split_other.o: $(LAYOUT_TEST_OUT)/split_a.o $(LAYOUT_TEST_OUT)/split_swapped.o
+	$(Q)$(LD) -r -o $@ $^
+
+$(LAYOUT_TEST_OUT)/twodef.o: $(LAYOUT_TEST_OUT)/twodef_a.o $(LAYOUT_TEST_OUT)/twodef_b.o
+	$(Q)$(LD) -r -o $@ $^
+
+$(LAYOUT_TEST_OUT)/twodef_other.o: $(LAYOUT_TEST_OUT)/twodef_a.o $(LAYOUT_TEST_OUT)/twodef_c.o
 	$(Q)$(LD) -r -o $@ $^
 
 $(LAYOUT_TEST_OUT)/moved.o: $(LAYOUT_TEST_OUT)/in_front.o $(LAYOUT_TEST_OUT)/base.o

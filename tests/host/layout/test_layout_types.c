@@ -174,6 +174,25 @@ static void test_declared_here_defined_there(void)
 		    "split_other");
 }
 
+/* One struct of the running kernel's, two of the new object's (its units
+ * define it otherwise): the second pointer's is a difference, though the
+ * first pointer's was found the same */
+static void test_one_type_becomes_two(void)
+{
+	struct blob b;
+
+	REQUIRE(blob_of(&b, "twodef"));
+	CHECK_EQ_U(b.v.ntypes, 1);	/* the units' alike definitions: one entry */
+	free(b.data);
+	REQUIRE(blob_of(&b, "twodef_other"));
+	CHECK_EQ_U(b.v.ntypes, 2);
+	free(b.data);
+	expect_same("twodef", "twodef");
+	expect_data("twodef", "twodef_other",
+		    "pair_second -> struct pair: here twodef_other has another definition of it "
+		    "than the one reached before (struct pair, type 0 and 1)");
+}
+
 /* ---- interfaces ---------------------------------------------------------------- */
 
 /* The parameter's struct changed: the data is the same, the interface not */
@@ -432,6 +451,7 @@ int main(void)
 	CHECK_RUN(test_union_array_nested);
 	CHECK_RUN(test_opaque);
 	CHECK_RUN(test_declared_here_defined_there);
+	CHECK_RUN(test_one_type_becomes_two);
 	CHECK_RUN(test_parameter_struct);
 	CHECK_RUN(test_signature);
 	CHECK_RUN(test_functions_recorded);
