@@ -95,15 +95,18 @@ size_t nsl_walk_subject(const struct nsl_walk *w, uint32_t t, char *buf, size_t 
 
 /* ---- one step: a symbol's or a function's types, breadth first ------------- */
 
-/* Say a difference about what row `row` of `owner` (NSL_NONE: the seed) names. */
-static bool nsl_walk_differ(const struct nsl_walk *w, uint32_t owner, uint32_t count_a,
-			    uint32_t count_b, char *why, size_t n)
+/* Row `row` of `owner` (NSL_NONE: the seed; row NSL_NONE: a function's
+ * signature) names count_a types in old, count_b in new: say so. */
+static bool nsl_walk_differ(const struct nsl_walk *w, uint32_t owner, uint32_t row,
+			    uint32_t count_a, uint32_t count_b, char *why, size_t n)
 {
 	const struct nsl_cmp c = { .old = w->old, .new = w->new, .new_name = w->new_name,
 				   .label = w->seed, .w = owner == NSL_NONE ? NULL : w,
 				   .t = owner, .why = why, .n = n };
+	const char *path = row == NSL_NONE ? "" : nsl_str(w->old, w->old->members[row].path);
 
-	return nsl_differ(&c, "names %u types in " NSL_OLD_NAME ", %u in %s", count_a, count_b,
+	return nsl_differ(&c, "%s%s%snames %u types in " NSL_OLD_NAME ", %u in %s",
+			  *path ? "member " : "", path, *path ? " " : "", count_a, count_b,
 			  w->new_name);
 }
 
@@ -138,7 +141,7 @@ static bool nsl_walk_row(struct nsl_walk *w, uint32_t owner, uint32_t ra, uint32
 	const struct nsl_member *ma = &w->old->members[ra], *mb = &w->new->members[rb];
 
 	if (ma->nrefs != mb->nrefs)
-		return nsl_walk_differ(w, owner, ma->nrefs, mb->nrefs, why, n);
+		return nsl_walk_differ(w, owner, ra, ma->nrefs, mb->nrefs, why, n);
 	for (uint32_t k = 0; k < ma->nrefs; k++)
 		if (!nsl_walk_reach(w, w->old->refs[ma->first_ref + k],
 				    w->new->refs[mb->first_ref + k], owner, ra, why, n))
@@ -281,7 +284,7 @@ bool nsl_same_interface(struct nsl_walk *w, const struct nsl_func *fa, char *why
 	if (strcmp(ta, nsl_str(w->new, fb->type)) != 0)
 		return nsl_type_differ(&c, "", ta, nsl_str(w->new, fb->type));
 	if (fa->nrefs != fb->nrefs)
-		return nsl_walk_differ(w, NSL_NONE, fa->nrefs, fb->nrefs, why, n);
+		return nsl_walk_differ(w, NSL_NONE, NSL_NONE, fa->nrefs, fb->nrefs, why, n);
 	for (uint32_t k = 0; k < fa->nrefs; k++)
 		if (!nsl_walk_reach(w, w->old->refs[fa->first_ref + k],
 				    w->new->refs[fb->first_ref + k], NSL_NONE, NSL_NONE, why, n))
