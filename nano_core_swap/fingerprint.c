@@ -46,8 +46,8 @@ static bool walk_start(const struct swap_layout *lay, struct nsl_walk *w, void *
 
 	*scratch = size ? kmalloc(size) : NULL;
 	if (size && !*scratch) {
-		pr_err("swap: %s: out of heap for comparing the types of %u types (%zu bytes)\n",
-		       lay->object, lay->old.ntypes, size);
+		pr_err("swap: %s: out of heap for comparing the types it reaches (%zu bytes for "
+		       "the running copy's %u)\n", lay->object, size, lay->old.ntypes);
 		return false;
 	}
 	nsl_walk_init(w, *scratch, &lay->old, &lay->new, lay->object);

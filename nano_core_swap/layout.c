@@ -55,16 +55,6 @@ uint64_t nsl_hash_rows(const struct nsl_view *v, uint64_t offset, uint64_t size,
 	return h;
 }
 
-uint64_t nsl_hash_symbol(const struct nsl_view *v, const struct nsl_symbol *s)
-{
-	return nsl_hash_rows(v, s->offset, s->size, s->first_member, s->nmembers);
-}
-
-uint64_t nsl_hash_type(const struct nsl_view *v, const struct nsl_type *t)
-{
-	return nsl_hash_rows(v, 0, t->size, t->first_member, t->nmembers);
-}
-
 /* ---- type strings ---------------------------------------------------------- */
 
 size_t nsl_type_bounds(const char *t)

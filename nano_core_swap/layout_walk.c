@@ -18,13 +18,7 @@ enum {
 	NSL_WALK_SAME,		/* and so is every type it reaches */
 };
 
-#define NSL_WALK_ARRAYS	6	/* partner, state, stamp, via_owner, via_row, queue */
 #define NSL_CHAIN_MAX	64	/* the path nsl_walk_subject follows back, at most */
-
-size_t nsl_walk_size(const struct nsl_view *old)
-{
-	return (size_t)old->ntypes * NSL_WALK_ARRAYS * sizeof(uint32_t);
-}
 
 void nsl_walk_init(struct nsl_walk *w, void *scratch, const struct nsl_view *old,
 		   const struct nsl_view *new, const char *new_name)

@@ -186,8 +186,16 @@ static inline const char *nsl_str(const struct nsl_view *v, uint32_t off)
  */
 uint64_t nsl_hash_rows(const struct nsl_view *v, uint64_t offset, uint64_t size,
 		       uint32_t first_member, uint32_t nmembers);
-uint64_t nsl_hash_symbol(const struct nsl_view *v, const struct nsl_symbol *s);
-uint64_t nsl_hash_type(const struct nsl_view *v, const struct nsl_type *t);
+
+static inline uint64_t nsl_hash_symbol(const struct nsl_view *v, const struct nsl_symbol *s)
+{
+	return nsl_hash_rows(v, s->offset, s->size, s->first_member, s->nmembers);
+}
+
+static inline uint64_t nsl_hash_type(const struct nsl_view *v, const struct nsl_type *t)
+{
+	return nsl_hash_rows(v, 0, t->size, t->first_member, t->nmembers);
+}
 
 /*
  * Where the trailing array bounds of a canonical type string start: 3 for
@@ -262,7 +270,13 @@ struct nsl_walk {
 	const char *seed;	/* this step's symbol (NULL: a function) */
 };
 
-size_t nsl_walk_size(const struct nsl_view *old);
+#define NSL_WALK_ARRAYS	6	/* partner, state, stamp, via_owner, via_row, queue */
+
+static inline size_t nsl_walk_size(const struct nsl_view *old)
+{
+	return (size_t)old->ntypes * NSL_WALK_ARRAYS * sizeof(uint32_t);
+}
+
 void nsl_walk_init(struct nsl_walk *w, void *scratch, const struct nsl_view *old,
 		   const struct nsl_view *new, const char *new_name);
 
