@@ -231,10 +231,22 @@ enum err swap_check_module(const struct swap_member *sm)
 	return E_SWAP_LAYOUT_CHANGED;
 }
 
+/* Is description module m a member of transaction t (so far)? */
+static bool swap_group_has(void *ctx, uint32_t m)
+{
+	const struct swap_txn *t = ctx;
+
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->sm[i].module == m)
+			return true;
+	return false;
+}
+
 /* (2) Add module m, from the object image called `object` (size bytes), to
  * the transaction: its data layout must be the running one's (its data stays
- * where it is, bound). `linked`: the boot module of the object that was
- * linked (an image without a layout blob must be it), or NULL. */
+ * where it is, bound), and so must the types its global functions take,
+ * unless their callers are members too. `linked`: the boot module of the
+ * object that was linked (an image without a layout blob must be it), or NULL. */
 static enum err swap_add_member(struct swap_txn *t, uint32_t m, const char *object,
 				const void *image, size_t size, const struct boot_module *linked)
 {
@@ -258,6 +270,8 @@ static enum err swap_add_member(struct swap_txn *t, uint32_t m, const char *obje
 		       sm->lay.why);
 		e = E_SWAP_LAYOUT_CHANGED;
 	}
+	if (e == E_OK) /* a changed interface: its callers must be in the group */
+		e = swap_check_interfaces(&sm->lay, name, sm->old, swap_group_has, t);
 	if (e != E_OK)
 		return e;
 	/* a module swapped before supersedes its last copy, under a new crate name */
@@ -598,6 +612,7 @@ enum err swap_nano_core_crates(const char *list)
 		return e;
 	phases = (struct swap_phases){ .load = rdtsc() - t_start };
 	phases.core = phases.load;
+	t_start = rdtsc();
 	/* (2) the description lists modules in link order: memory first */
 	for (uint32_t m = 0; m < core.desc.h->nmodules && e == E_OK; m++) {
 		const char *name = ncd_str(&core.desc, core.desc.mods[m].name);
@@ -615,6 +630,7 @@ enum err swap_nano_core_crates(const char *list)
 		e = swap_add_member(t, m, name, phys_to_virt(obj->start), obj->end - obj->start,
 				    obj); /* (the object linked) */
 	}
+	phases.load += rdtsc() - t_start; /* (the layouts compared) */
 	if (e == E_OK && t->n)
 		e = swap_run(t, out);                                      /* (3)-(9) */
 	if (e == E_OK)

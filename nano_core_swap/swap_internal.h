@@ -3,6 +3,7 @@
 #define NANO_CORE_SWAP_INTERNAL_H
 
 #include <nano_core_swap/desc.h>
+#include <nano_core_swap/layout.h>
 #include <nano_core_swap/swap.h>
 #include <stddef.h>
 
@@ -69,20 +70,53 @@ enum err core_ready(void) NS_MUST_CHECK;
 /* The crate that provides description module m now (the nano_core: never swapped). */
 struct ld_crate *swap_module_provider(uint32_t m);
 
-/* How a new object's data layout compares with the running copy's. */
+/* How a new object's data layout and interfaces compare with the running
+ * copy's. */
+#define SWAP_MAX_IFACES		32	/* functions listed whose interface changed */
 struct swap_layout {
-	bool changed;		/* some data symbol differs: why says the first */
+	bool changed;		/* some data symbol, or a type it reaches, differs:
+				 * why says the first */
 	unsigned unchecked;	/* symbols without type information (size only) */
-	char why[160];
+	char why[256];
+	/* With the data the same: the running copy's global functions whose
+	 * signature, or a type it reaches, differs in the new object (the first
+	 * SWAP_MAX_IFACES, by name; nifaces counts them all). They point into
+	 * `old`; both views are of blobs that outlive the swap. */
+	unsigned nifaces;
+	const struct nsl_func *iface[SWAP_MAX_IFACES];
+	struct nsl_view old, new;	/* (valid when the blobs differed) */
+	const char *object;
 };
 /* Compare the running copy's layout blob (live, live_size; the nano_core
  * description's, or the old object's) with the one in the object image
- * called `object`. An object without one passes only if it is the object
- * that was linked (linked, linked_size: its bytes; NULL for none):
- * E_SWAP_NO_LAYOUT. A malformed blob: E_SWAP_BAD_LAYOUT, logged. */
+ * called `object`: identical blobs at once, else the data symbol by symbol
+ * and the types they reach, then each global function's interface. An
+ * object without one passes only if it is the object that was linked
+ * (linked, linked_size: its bytes; NULL for none): E_SWAP_NO_LAYOUT. A
+ * malformed blob: E_SWAP_BAD_LAYOUT, logged; E_NO_HEAP (logged) without
+ * memory for the comparison. */
 enum err swap_compare_layouts(const char *object, const void *live, size_t live_size,
 			      const void *image, size_t size, const void *linked,
 			      size_t linked_size, struct swap_layout *out) NS_MUST_CHECK;
+/*
+ * Constituent module `module` is about to be swapped from lay->object, its
+ * running copy old_copy (the nano_core crate, or its last crate): refuse,
+ * with E_SWAP_LAYOUT_CHANGED, if a global function whose interface changed
+ * (lay->iface) is still called by a live section of another module or crate
+ * that in_group(ctx, description module) does not say is swapped with it;
+ * the message names the function, the difference and the callers. The
+ * callers are the dependency edges into the running definition's section
+ * (the relocations into the function itself, when the section holds more),
+ * but those from old_copy, from copies that no longer run and from the
+ * group. A group is checked as it is built: a caller in a member added
+ * after this one counts as outside (today's groups of several all swap the
+ * objects that were linked, whose interfaces are the running ones). E_LIMIT
+ * past SWAP_MAX_IFACES changed functions; E_NO_HEAP, logged.
+ */
+enum err swap_check_interfaces(const struct swap_layout *lay, const char *module,
+			       struct ld_crate *old_copy,
+			       bool (*in_group)(void *ctx, uint32_t module), void *ctx)
+	NS_MUST_CHECK;
 
 /* What one swap replaces: per member, its module, old copy (the nano_core,
  * or the module's last crate, or a crate) and new crate; then the redirect

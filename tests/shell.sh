@@ -31,7 +31,8 @@ long_line=$(printf 'x%.0s' $(seq 300))
 	printf 'swap memory,heap\nswap bogus\nsym kmalloc\n'
 	printf 'test heap.\ntest nosuch\n'
 	# new versions at run time (tests/modules/modules.mk builds them)
-	printf 'swap memory memory_fields\nswap memory memory_v2\nmem\nswap heap heap_v2\nmem\n'
+	printf 'swap memory memory_fields\nswap heap heap_fields\nswap memory memory_param\n'
+	printf 'swap memory memory_v2\nmem\nswap heap heap_v2\nmem\n'
 	printf 'load tstate\nload tuser\nswap tstate tstate_v2\nns\nswap tuser nosuch\n'
 	printf 'halt\n'
 } > "$input"
@@ -72,6 +73,8 @@ exec tests/run/qemu.sh shell "$iso" 33 "$results" --input "$input" \
 	--expect 'global function in crate heap#' \
 	--expect "swap: memory: the data layout of memory_fields differs: mem_counters: member frames_reserved at offset 8 in the running kernel, 16 in memory_fields" \
 	--expect 'swap: memory stays as it was (SWAP_LAYOUT_CHANGED)' \
+	--expect 'nanoswap> swap heap heap_fields'$'\n''error: swap: heap: the data layout of heap_fields differs: free_list -> struct block: member magic at offset 8 in the running kernel, 16 in heap_fields (a constituent module'"'"'s data stays in place: its layout may not change)'$'\n''swap: heap stays as it was (SWAP_LAYOUT_CHANGED)' \
+	--expect 'nanoswap> swap memory memory_param'$'\n''error: swap: memory: memory_param changes the interface of mem_get_stats (struct mem_stats: member frames_used at offset 16 in the running kernel, 24 in memory_param), which init, ktest and shell still call (swap them in one group)'$'\n''swap: memory stays as it was (SWAP_LAYOUT_CHANGED)' \
 	--expect 'nanoswap> swap memory memory_v2' --expect 'retire: memory         old text and rodata unmapped' \
 	--expect ', first fit'$'\n' --expect 'nanoswap> swap heap heap_v2' --expect ', best fit'$'\n' \
 	--expect 'swap: tstate_v2: tstate_state_transfer carried the state over (the layout changed: tstate: member count at offset 0 in the running kernel, 8 in tstate_v2)' \

@@ -1,7 +1,8 @@
 /*
  * layoutfp: the layout blob (include/nano_core_swap/layout.h) of an ET_REL
  * object: for every STT_OBJECT symbol in a writable allocated section, the
- * type its DWARF gives it, flattened. A DWARF variable is matched to its
+ * type its DWARF gives it, flattened, with the types it reaches; and every
+ * global function's signature. A DWARF variable is matched to its
  * symbol by (section, offset), which in an ET_REL object only relocations
  * tell: we apply the debug sections' relocations ourselves, placing each
  * allocated section at its own 4 GiB window (index << 32), so that every
@@ -377,16 +378,58 @@ static void lf_note_variable(const struct lf_object *o, Dwarf_Die *var, struct l
 	vars->v[vars->n++] = (struct lf_var){ shndx, addr % LF_WINDOW, *var };
 }
 
-/* Every DW_TAG_variable under die (and its siblings), at any depth. */
-static void lf_walk(const struct lf_object *o, Dwarf_Die *die, struct lf_vars *vars)
+/* What one pass over the DWARF collects: the variables with storage, the
+ * struct/union/enum definitions (d) and the external functions' DIEs. */
+struct lf_scan {
+	const struct lf_object *o;
+	struct lf_vars *vars;
+	struct lf_desc *d;
+	struct lf_map fns;	/* name -> index into fn_dies */
+	Dwarf_Die *fn_dies;
+	size_t nfns, fns_cap;
+};
+
+/* A DW_TAG_subprogram that defines an external function: note it by name
+ * (its abstract origin, which has the signature, for an out-of-line copy).
+ * The assembler's (gas -g) say nothing of the signature: untyped. */
+static void lf_note_function(struct lf_scan *sc, Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die origin, cu;
+	bool external;
+	const char *name = dwarf_diename(die);
+	size_t i;
+
+	if (!name || dwarf_hasattr(die, DW_AT_declaration) || !dwarf_diecu(die, &cu, NULL, NULL) ||
+	    dwarf_srclang(&cu) == DW_LANG_Mips_Assembler ||
+	    !dwarf_attr_integrate(die, DW_AT_external, &a) || dwarf_formflag(&a, &external) != 0 ||
+	    !external || lf_map_get_str(&sc->fns, name, &i))
+		return;
+	if (dwarf_attr(die, DW_AT_abstract_origin, &a) && dwarf_formref_die(&a, &origin))
+		die = &origin;
+	if (sc->nfns == sc->fns_cap) {
+		sc->fns_cap = sc->fns_cap ? 2 * sc->fns_cap : 128;
+		if (!(sc->fn_dies = realloc(sc->fn_dies, sc->fns_cap * sizeof(*sc->fn_dies))))
+			lf_die("out of memory");
+	}
+	sc->fn_dies[sc->nfns] = *die;
+	lf_map_put_str(&sc->fns, name, sc->nfns++);
+}
+
+/* Every DIE under die (and its siblings), at any depth. */
+static void lf_walk(struct lf_scan *sc, Dwarf_Die *die)
 {
 	Dwarf_Die child;
 
 	do {
 		if (dwarf_tag(die) == DW_TAG_variable)
-			lf_note_variable(o, die, vars);
+			lf_note_variable(sc->o, die, sc->vars);
+		else if (dwarf_tag(die) == DW_TAG_subprogram)
+			lf_note_function(sc, die);
+		else
+			lf_note_definition(sc->d, die);
 		if (dwarf_child(die, &child) == 0)
-			lf_walk(o, &child, vars);
+			lf_walk(sc, &child);
 	} while (dwarf_siblingof(die, die) == 0);
 }
 
@@ -399,24 +442,24 @@ static int lf_cmp_var(const void *x, const void *y)
 	return a->offset < b->offset ? -1 : a->offset > b->offset;
 }
 
-static void lf_collect_vars(const struct lf_object *o, struct lf_vars *vars)
+static void lf_scan_dwarf(struct lf_scan *sc)
 {
 	Dwarf_Off off = 0, next;
 	size_t header;
 	Dwarf_Die cu, child;
 
-	if (!o->dw)
+	if (!sc->o->dw)
 		return;
-	while (dwarf_nextcu(o->dw, off, &next, &header, NULL, NULL, NULL) == 0) {
-		if (!dwarf_offdie(o->dw, off + header, &cu))
+	while (dwarf_nextcu(sc->o->dw, off, &next, &header, NULL, NULL, NULL) == 0) {
+		if (!dwarf_offdie(sc->o->dw, off + header, &cu))
 			lf_die("compilation unit at %#llx: cannot read it: %s",
 			       (unsigned long long)off, dwarf_errmsg(-1));
 		if (dwarf_child(&cu, &child) == 0)
-			lf_walk(o, &child, vars);
+			lf_walk(sc, &child);
 		off = next;
 	}
-	if (vars->n)
-		qsort(vars->v, vars->n, sizeof(*vars->v), lf_cmp_var);
+	if (sc->vars->n)
+		qsort(sc->vars->v, sc->vars->n, sizeof(*sc->vars->v), lf_cmp_var);
 }
 
 /* The first DWARF variable at (shndx, offset), or NULL. */
@@ -486,21 +529,69 @@ static void lf_describe(const struct lf_object *o, struct lf_symbol *syms, size_
 	lf_symbol = NULL;
 }
 
+/* ---- global functions --------------------------------------------------- */
+
+static int lf_cmp_func(const void *x, const void *y)
+{
+	return strcmp(((const struct lf_func *)x)->name, ((const struct lf_func *)y)->name);
+}
+
+/* Every STB_GLOBAL STT_FUNC symbol defined in the object, by name, with its
+ * signature and the types it reaches (untyped if no DWARF describes it). */
+static void lf_functions(const struct lf_object *o, struct lf_scan *sc)
+{
+	struct lf_desc *d = sc->d;
+	GElf_Sym s;
+	size_t shndx, k;
+
+	d->funcs = lf_alloc(o->nsyms * sizeof(*d->funcs));
+	for (size_t i = 1; i < o->nsyms; i++) {
+		lf_sym(o, i, &s, &shndx);
+		if (GELF_ST_TYPE(s.st_info) != STT_FUNC || GELF_ST_BIND(s.st_info) != STB_GLOBAL ||
+		    !shndx)
+			continue;
+		const char *name = elf_strptr(o->elf, o->strtab_index, s.st_name);
+		if (!name)
+			lf_die("symbol %zu: bad name offset %u", i, s.st_name);
+		d->funcs[d->nfuncs++] = (struct lf_func){ .name = name, .section = o->secname[shndx] };
+	}
+	qsort(d->funcs, d->nfuncs, sizeof(*d->funcs), lf_cmp_func);
+	for (size_t i = 0; i < d->nfuncs; i++) {
+		struct lf_func *f = &d->funcs[i];
+		lf_symbol = f->name;
+		if (i > 0 && strcmp(d->funcs[i - 1].name, f->name) == 0)
+			lf_die("defined twice as a global function");
+		f->first_ref = d->func_refs.n;
+		if (!lf_map_get_str(&sc->fns, f->name, &k))
+			continue;	/* untyped (assembly) */
+		f->type = lf_type_name(&sc->fn_dies[k], LF_CANON);
+		f->decl = lf_type_name(&sc->fn_dies[k], LF_DECL);
+		lf_func_refs(d, &sc->fn_dies[k]);
+		f->nrefs = d->func_refs.n - f->first_ref;
+	}
+	lf_symbol = NULL;
+}
+
 uint8_t *lf_make_blob(const char *path, size_t *size)
 {
 	struct lf_object o;
 	struct lf_vars vars = { 0 };
-	struct lf_rows rows = { 0 };
-	size_t nsyms;
+	struct lf_desc d = { 0 };
+	struct lf_scan sc = { .o = &o, .vars = &vars, .d = &d };
 
 	lf_open(&o, path);
-	struct lf_symbol *syms = lf_data_symbols(&o, &nsyms);
-	lf_collect_vars(&o, &vars);
-	lf_describe(&o, syms, nsyms, &vars, &rows);
-	uint8_t *blob = lf_build_blob(syms, nsyms, &rows, size);
-	lf_free_rows(&rows);
+	d.syms = lf_data_symbols(&o, &d.nsyms);
+	lf_scan_dwarf(&sc);
+	lf_describe(&o, d.syms, d.nsyms, &vars, &d.rows);
+	for (size_t i = 0; i < d.rows.n; i++)	/* what the variables' rows reach */
+		lf_row_refs(&d, i);
+	lf_functions(&o, &sc);
+	lf_types_finish(&d);
+	uint8_t *blob = lf_build_blob(&d, size);
+	lf_desc_free(&d);
 	free(vars.v);
-	free(syms);
+	free(sc.fn_dies);
+	free(sc.fns.slots);
 	lf_close(&o);
 	return blob;
 }

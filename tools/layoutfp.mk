@@ -6,7 +6,7 @@
 # tests/host/layout/layout.mk.
 
 LAYOUTFP := $(BUILD)/tools/layoutfp
-LAYOUTFP_SRCS := tools/layoutfp.c tools/layoutfp_type.c tools/layoutfp_blob.c \
+LAYOUTFP_SRCS := tools/layoutfp.c tools/layoutfp_type.c tools/layoutfp_refs.c tools/layoutfp_blob.c \
 	nano_core_swap/layout.c kernel/console/format.c $(LOADER_ERR_SRC)
 LAYOUTFP_HDRS := tools/layoutfp.h include/nano_core_swap/layout.h include/nanoswap/err.h \
 	include/loader/err_list.h include/console/format.h

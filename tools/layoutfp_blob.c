@@ -1,6 +1,6 @@
 /*
  * layoutfp: the blob itself. Records and a string table that stores each
- * string once, then each symbol's hash; the result goes through nsl_parse
+ * string once, then each symbol's and type's hash; the result goes through nsl_parse
  * (nano_core_swap/layout.c) exactly as the kernel will read it. Also the
  * human-readable dump, of a blob file, of an object's section or of an
  * object's DWARF.
@@ -78,67 +78,116 @@ static uint32_t lf_str(struct lf_strtab *t, const char *s)
 	return *slot - 1;
 }
 
-/* The symbols' and rows' records, with their strings in t. */
-static void lf_fill_records(const struct lf_symbol *syms, size_t nsyms,
-			    const struct lf_rows *rows, struct nsl_symbol *ns,
-			    struct nsl_member *nm, struct lf_strtab *t)
+/* The records of d, with their strings in t. */
+static void lf_fill_records(const struct lf_desc *d, struct nsl_symbol *ns, struct nsl_type *nt,
+			    struct nsl_func *nf, struct nsl_member *nm, struct lf_strtab *t)
 {
-	for (size_t i = 0; i < nsyms; i++) {
-		const struct lf_symbol *s = &syms[i];
+	for (size_t i = 0; i < d->nsyms; i++) {
+		const struct lf_symbol *s = &d->syms[i];
 		ns[i] = (struct nsl_symbol){
 			.name = lf_str(t, s->name), .section = lf_str(t, s->section),
-			.type = s->nrows ? lf_str(t, rows->v[s->first_row].type) : 0,
+			.type = s->nrows ? lf_str(t, d->rows.v[s->first_row].type) : 0,
 			.first_member = (uint32_t)s->first_row, .nmembers = (uint32_t)s->nrows,
 			.flags = s->nrows ? 0 : NSL_UNTYPED, .offset = s->value, .size = s->size };
 	}
-	for (size_t i = 0; i < rows->n; i++) {
-		const struct lf_row *r = &rows->v[i];
+	for (size_t i = 0; i < d->ntypes; i++) {
+		const struct lf_type *ty = &d->types[i];
+		nt[i] = (struct nsl_type){
+			.name = lf_str(t, ty->name), .flags = ty->flags,
+			.first_member = (uint32_t)ty->first_row, .nmembers = (uint32_t)ty->nrows,
+			.size = ty->size };
+	}
+	for (size_t i = 0; i < d->nfuncs; i++) {
+		const struct lf_func *f = &d->funcs[i];
+		nf[i] = (struct nsl_func){
+			.name = lf_str(t, f->name), .section = lf_str(t, f->section),
+			.type = f->type ? lf_str(t, f->type) : 0, .decl = f->decl ? lf_str(t, f->decl) : 0,
+			.flags = f->type ? 0 : NSL_UNTYPED,
+			.first_ref = (uint32_t)(d->refs.n + f->first_ref), .nrefs = (uint32_t)f->nrefs };
+	}
+	for (size_t i = 0; i < d->rows.n; i++) {
+		const struct lf_row *r = &d->rows.v[i];
 		nm[i] = (struct nsl_member){
 			.path = lf_str(t, r->path), .type = lf_str(t, r->type),
 			.decl = lf_str(t, r->decl), .bit_offset = r->bit_offset,
-			.offset = r->offset, .size = r->size, .bit_size = r->bit_size };
+			.offset = r->offset, .size = r->size, .bit_size = r->bit_size,
+			.first_ref = (uint32_t)r->first_ref, .nrefs = (uint32_t)r->nrefs };
 	}
 }
 
-uint8_t *lf_build_blob(const struct lf_symbol *syms, size_t nsyms, const struct lf_rows *rows,
-		       size_t *size)
+/* Append n bytes at p to the blob being written at *w. */
+static void lf_put(uint8_t **w, const void *p, size_t n)
+{
+	if (n)
+		memcpy(*w, p, n);
+	*w += n;
+}
+
+uint8_t *lf_build_blob(const struct lf_desc *d, size_t *size)
 {
 	struct lf_strtab t = { 0 };
+	size_t nrefs = d->refs.n + d->func_refs.n, refs_bytes = (4 * nrefs + 7) & ~(size_t)7;
 	struct nsl_header h = { .magic = NSL_MAGIC };
 	struct nsl_view v;
 	char why[256];
 
-	if (nsyms > NSL_MAX_SYMBOLS || rows->n > NSL_MAX_MEMBERS)
-		lf_die("%zu symbols, %zu members: more than NSL_MAX_SYMBOLS (%u) or "
-		       "NSL_MAX_MEMBERS (%u)", nsyms, rows->n, NSL_MAX_SYMBOLS, NSL_MAX_MEMBERS);
-	struct nsl_symbol *ns = lf_alloc(nsyms * sizeof(*ns));
-	struct nsl_member *nm = lf_alloc(rows->n * sizeof(*nm));
+	if (d->nsyms > NSL_MAX_SYMBOLS || d->rows.n > NSL_MAX_MEMBERS || nrefs > NSL_MAX_REFS ||
+	    d->nfuncs > NSL_MAX_FUNCS)
+		lf_die("%zu symbols, %zu members, %zu refs, %zu functions: more than NSL_MAX_SYMBOLS "
+		       "(%u), NSL_MAX_MEMBERS (%u), NSL_MAX_REFS (%u) or NSL_MAX_FUNCS (%u)",
+		       d->nsyms, d->rows.n, nrefs, d->nfuncs, NSL_MAX_SYMBOLS, NSL_MAX_MEMBERS,
+		       NSL_MAX_REFS, NSL_MAX_FUNCS);
+	struct nsl_symbol *ns = lf_alloc(d->nsyms * sizeof(*ns));
+	struct nsl_type *nt = lf_alloc(d->ntypes * sizeof(*nt));
+	struct nsl_func *nf = lf_alloc(d->nfuncs * sizeof(*nf));
+	struct nsl_member *nm = lf_alloc(d->rows.n * sizeof(*nm));
+	uint32_t *refs = lf_alloc(refs_bytes);
 	lf_str(&t, "");
-	lf_fill_records(syms, nsyms, rows, ns, nm, &t);
+	lf_fill_records(d, ns, nt, nf, nm, &t);
+	if (d->refs.n)
+		memcpy(refs, d->refs.v, 4 * d->refs.n);
+	if (d->func_refs.n)
+		memcpy(refs + d->refs.n, d->func_refs.v, 4 * d->func_refs.n);
 	while (t.len % 8)
 		t.buf[t.len++] = '\0';
-	h.nsymbols = (uint32_t)nsyms, h.nmembers = (uint32_t)rows->n, h.strtab_size = (uint32_t)t.len;
-	*size = sizeof(h) + nsyms * sizeof(*ns) + rows->n * sizeof(*nm) + t.len;
-	uint8_t *blob = aligned_alloc(8, *size), *p = blob;
+	h.nsymbols = (uint32_t)d->nsyms, h.nmembers = (uint32_t)d->rows.n;
+	h.ntypes = (uint32_t)d->ntypes, h.nfuncs = (uint32_t)d->nfuncs;
+	h.nrefs = (uint32_t)nrefs, h.strtab_size = (uint32_t)t.len;
+	*size = sizeof(h) + d->nsyms * sizeof(*ns) + d->ntypes * sizeof(*nt) +
+		d->nfuncs * sizeof(*nf) + d->rows.n * sizeof(*nm) + refs_bytes + t.len;
+	uint8_t *blob = aligned_alloc(8, *size), *w = blob;
 	if (!blob)
 		lf_die("out of memory");
-	memcpy(p, &h, sizeof(h)), p += sizeof(h);
-	struct nsl_symbol *bs = (struct nsl_symbol *)p;
-	memcpy(p, ns, nsyms * sizeof(*ns)), p += nsyms * sizeof(*ns);
-	v.members = (const struct nsl_member *)p;
-	memcpy(p, nm, rows->n * sizeof(*nm)), p += rows->n * sizeof(*nm);
-	v.strs = (const char *)p;
-	memcpy(p, t.buf, t.len);
-	for (size_t i = 0; i < nsyms; i++)
+	lf_put(&w, &h, sizeof(h));
+	struct nsl_symbol *bs = (struct nsl_symbol *)w;
+	lf_put(&w, ns, d->nsyms * sizeof(*ns));
+	struct nsl_type *bt = (struct nsl_type *)w;
+	lf_put(&w, nt, d->ntypes * sizeof(*nt));
+	lf_put(&w, nf, d->nfuncs * sizeof(*nf));
+	v.members = (const struct nsl_member *)w;
+	lf_put(&w, nm, d->rows.n * sizeof(*nm));
+	lf_put(&w, refs, refs_bytes);
+	v.strs = (const char *)w;
+	lf_put(&w, t.buf, t.len);
+	for (size_t i = 0; i < d->nsyms; i++)
 		bs[i].hash = nsl_hash_symbol(&v, &bs[i]);
+	for (size_t i = 0; i < d->ntypes; i++)
+		bt[i].hash = nsl_hash_type(&v, &bt[i]);
 	if (nsl_parse(blob, *size, &v, why, sizeof(why)) != E_OK)
 		lf_die("BUG: the blob it built does not parse: %s", why);
-	free(ns), free(nm), free(t.buf), free(t.slots);
+	free(ns), free(nt), free(nf), free(nm), free(refs), free(t.buf), free(t.slots);
 	return blob;
 }
 
 
 /* ---- the dump --------------------------------------------------------------- */
+
+/* " -> struct block, struct node": the types refs [first, + n) name. */
+static void lf_print_refs(const struct nsl_view *v, uint32_t first, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++)
+		printf("%s%s", k ? ", " : "  -> ", nsl_str(v, v->types[v->refs[first + k]].name));
+}
 
 /* "  +8            8  frames_reserved  unsigned long (declared uint64_t)" */
 static void lf_print_row(const struct nsl_view *v, const struct nsl_member *m)
@@ -153,7 +202,22 @@ static void lf_print_row(const struct nsl_view *v, const struct nsl_member *m)
 	printf("  %-10s %6llu  %s  %s", pos, (unsigned long long)m->size, nsl_str(v, m->path), type);
 	if (strcmp(type, decl) != 0)
 		printf(" (declared %s)", decl);
+	lf_print_refs(v, m->first_ref, m->nrefs);
 	putchar('\n');
+}
+
+/* ", TYPE (declared DECL) -> REFS, hash H" and a line per member. */
+static void lf_print_rows(const struct nsl_view *v, uint32_t first, uint32_t n, uint64_t hash)
+{
+	const struct nsl_member *root = &v->members[first];
+
+	printf(", %s", nsl_str(v, root->type));
+	if (strcmp(nsl_str(v, root->type), nsl_str(v, root->decl)) != 0)
+		printf(" (declared %s)", nsl_str(v, root->decl));
+	lf_print_refs(v, root->first_ref, root->nrefs);
+	printf(", hash %016llx\n", (unsigned long long)hash);
+	for (uint32_t j = 1; j < n; j++)
+		lf_print_row(v, root + j);
 }
 
 static void lf_print_blob(const struct nsl_view *v)
@@ -162,17 +226,33 @@ static void lf_print_blob(const struct nsl_view *v)
 		const struct nsl_symbol *s = &v->syms[i];
 		printf("%s: %s+%llu, %llu bytes", nsl_str(v, s->name), nsl_str(v, s->section),
 		       (unsigned long long)s->offset, (unsigned long long)s->size);
-		if (s->flags & NSL_UNTYPED) {
+		if (s->flags & NSL_UNTYPED)
 			printf(", no type information\n");
+		else
+			lf_print_rows(v, s->first_member, s->nmembers, s->hash);
+	}
+	for (uint32_t i = 0; i < v->ntypes; i++) {
+		const struct nsl_type *t = &v->types[i];
+		printf("type #%u %s: ", i, nsl_str(v, t->name));
+		if (t->flags & NSL_TYPE_OPAQUE) {
+			printf("opaque (declared, not defined here)\n");
 			continue;
 		}
-		const struct nsl_member *root = &v->members[s->first_member];
-		printf(", %s", nsl_str(v, root->type));
-		if (strcmp(nsl_str(v, root->type), nsl_str(v, root->decl)) != 0)
-			printf(" (declared %s)", nsl_str(v, root->decl));
-		printf(", hash %016llx\n", (unsigned long long)s->hash);
-		for (uint32_t j = 1; j < s->nmembers; j++)
-			lf_print_row(v, root + j);
+		printf("%llu bytes", (unsigned long long)t->size);
+		lf_print_rows(v, t->first_member, t->nmembers, t->hash);
+	}
+	for (uint32_t i = 0; i < v->nfuncs; i++) {
+		const struct nsl_func *f = &v->funcs[i];
+		printf("function %s: %s, ", nsl_str(v, f->name), nsl_str(v, f->section));
+		if (f->flags & NSL_UNTYPED) {
+			printf("no type information\n");
+			continue;
+		}
+		printf("%s", nsl_str(v, f->type));
+		if (strcmp(nsl_str(v, f->type), nsl_str(v, f->decl)) != 0)
+			printf(" (declared %s)", nsl_str(v, f->decl));
+		lf_print_refs(v, f->first_ref, f->nrefs);
+		putchar('\n');
 	}
 }
 
@@ -242,8 +322,8 @@ void lf_dump(const char *path)
 		blob = lf_make_blob(path, &size), source = "computed from its DWARF";
 	if (nsl_parse(blob, size, &v, why, sizeof(why)) != E_OK)
 		lf_die("%s: %s", err_msg(E_SWAP_BAD_LAYOUT), why);
-	printf("# %s: %s, %zu bytes, %u symbols, %u member rows\n", path, source, size,
-	       v.nsymbols, v.nmembers);
+	printf("# %s: %s, %zu bytes, %u symbols, %u types, %u functions, %u member rows\n", path,
+	       source, size, v.nsymbols, v.ntypes, v.nfuncs, v.nmembers);
 	lf_print_blob(&v);
 	if (blob != file)
 		free(blob);

@@ -2,7 +2,7 @@
  * layoutfp: DWARF types to type names and flattened rows. A name is built
  * recursively but never through a pointer's target beyond its name, so it
  * cannot loop; the rows follow struct/union members and array elements
- * (element 0), never pointers. The spellings are fixed by
+ * (element 0), never pointers (layoutfp_refs.c follows those). The spellings are fixed by
  * include/nano_core_swap/layout.h; both gcc's and clang's DWARF give the same.
  */
 #include <dwarf.h>
@@ -244,11 +244,12 @@ static char *lf_array_name(Dwarf_Die *die, enum lf_style style, int depth)
 	return s;
 }
 
-/* "function(int, pointer to char, ...) returning void" */
+/* "function(int, pointer to char, ...) returning void" (a function pointer's
+ * type, or a function's own DIE) */
 static char *lf_function_name(Dwarf_Die *die, enum lf_style style, int depth)
 {
 	enum lf_style inner_style = style == LF_DECL ? LF_DECL : LF_SHALLOW;
-	bool prototyped = dwarf_hasattr(die, DW_AT_prototyped);
+	bool prototyped = dwarf_hasattr_integrate(die, DW_AT_prototyped);
 	char *params = strdup(""), *s;
 	const char *sep = "";
 	Dwarf_Die p, t;
@@ -298,7 +299,8 @@ static char *lf_name(Dwarf_Die *die, enum lf_style style, int depth)
 	case DW_TAG_union_type:		return lf_tagged_name("union", die);
 	case DW_TAG_enumeration_type:	return lf_enum_name(die, style);
 	case DW_TAG_array_type:		return lf_array_name(die, style, depth);
-	case DW_TAG_subroutine_type:	return lf_function_name(die, style, depth);
+	case DW_TAG_subroutine_type:
+	case DW_TAG_subprogram:		return lf_function_name(die, style, depth);
 	}
 	lf_die("type at DIE %#llx has unsupported DWARF tag %#x", lf_die_offset(die), dwarf_tag(die));
 }
@@ -375,7 +377,8 @@ static void lf_push_bitfield(struct lf_rows *rows, Dwarf_Die *m, Dwarf_Die *type
 		.path = path, .type = lf_printf("%s:%llu", type_name, (unsigned long long)bits),
 		.decl = lf_printf("%s:%llu", decl, (unsigned long long)bits),
 		.offset = start / 8, .size = lf_type_size(type),
-		.bit_offset = (uint32_t)(start % 8), .bit_size = (uint32_t)bits });
+		.bit_offset = (uint32_t)(start % 8), .bit_size = (uint32_t)bits, .die = *type,
+		.in_type = rows->in_type });
 	free(type_name);
 	free(decl);
 }
@@ -407,6 +410,8 @@ static void lf_flatten_inside(struct lf_rows *rows, Dwarf_Die *type, const char 
 			} while (dwarf_siblingof(&child, &child) == 0);
 		break;
 	case DW_TAG_array_type: {
+		if (rows->in_type && lf_type_size(&peeled) == 0)
+			break;	/* a flexible array member: past the type (its element is a ref) */
 		char *p = strdup(path);
 		if (dwarf_child(&peeled, &child) == 0)
 			do {
@@ -449,7 +454,7 @@ static void lf_flatten(struct lf_rows *rows, Dwarf_Die *type, const char *path,
 	lf_push(rows, (struct lf_row){
 		.path = strdup(path), .type = lf_type_name(type, LF_CANON),
 		.decl = lf_type_name(type, LF_DECL), .offset = offset,
-		.size = lf_type_size(type) });
+		.size = lf_type_size(type), .die = *type, .in_type = rows->in_type });
 	lf_flatten_inside(rows, type, path, offset, depth);
 }
 

@@ -30,6 +30,9 @@ void console_set_level(enum log_level level);
 enum log_level console_get_level(void);
 /* How many pr_err messages there have been (tests: a failure was said). */
 unsigned long console_errors(void);
+/* Tests: also copy everything the console prints into buf[size] (always
+ * NUL-terminated, cut at size - 1) until console_capture(NULL, 0). */
+void console_capture(char *buf, unsigned long size);
 /* "err", "warn", "info" or "debug". */
 const char *console_level_name(enum log_level level);
 /* Parse "err", "warn", "info" or "debug": E_OK, or E_LOG_UNKNOWN_LEVEL. */

@@ -133,8 +133,13 @@ enum err vrange_claim(uint64_t va, size_t npages) NS_MUST_CHECK;
 struct mem_stats {
 	uint64_t frames_total;		/* usable RAM frames below FRAME_MAX_PHYS */
 	uint64_t frames_reserved;	/* usable frames held for the kernel, modules, ... */
+#ifndef NANOSWAP_TEST_LAYOUT_PARAM	/* (a test variant of memory: these two exchanged) */
 	uint64_t frames_used;		/* handed out by frame_alloc */
 	uint64_t frames_free;
+#else
+	uint64_t frames_free;
+	uint64_t frames_used;
+#endif
 	uint64_t table_frames;		/* of frames_used: page tables */
 	uint64_t pages_mapped;		/* 4 KiB pages mapped through vm_map */
 	uint64_t vrange_pages;		/* module-area pages reserved */

@@ -13,6 +13,8 @@ MODULE_PROBE(console)
 
 static enum log_level console_level = LOG_INFO;
 static unsigned long errors;	/* console_errors */
+static char *capture;		/* console_capture: [capture_len] of [capture_size] */
+static unsigned long capture_size, capture_len;
 
 static const char *const level_names[] = {
 	[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
@@ -23,6 +25,19 @@ static void console_sink(void *ctx, char c)
 	(void)ctx;
 	serial_putc(c);
 	vga_putc(c);
+	if (capture && capture_len + 1 < capture_size) {
+		capture[capture_len++] = c;
+		capture[capture_len] = '\0';
+	}
+}
+
+void console_capture(char *buf, unsigned long size)
+{
+	capture = size ? buf : NULL;
+	capture_size = size;
+	capture_len = 0;
+	if (capture)
+		capture[0] = '\0';
 }
 
 void console_init(void)

@@ -22,8 +22,13 @@ MODULE_PROBE(heap)
 
 struct block {
 	uint64_t size;			/* whole block, header included, multiple of 16 */
+#ifndef NANOSWAP_TEST_LAYOUT_FIELDS	/* (a test variant: magic and next exchanged) */
 	uint64_t magic;
 	struct block *next;		/* free blocks only: next by address */
+#else
+	struct block *next;
+	uint64_t magic;
+#endif
 };
 
 static struct block *free_list;

@@ -73,39 +73,33 @@ KTEST(swap_again, kept_while_referenced)
 }
 
 /*
- * Keep is closed over references: interrupts and console swapped together,
- * and a word held onto the old interrupts' backtrace_print (a registration
- * the new copy forgot to make again). That keeps old interrupts, and so old
- * console too, which old interrupts calls directly (an edge between two old
- * copies of one swap: never redirected). The kept copy runs, console and
- * all; once the word goes, both are retired.
+ * Keep is closed over references: bootinfo and lib swapped together, and a
+ * word held onto the old bootinfo's bootinfo_find_module (a registration the
+ * new copy forgot to make again). That keeps old bootinfo, and so old lib
+ * too, whose strcmp it calls directly (an edge between two old copies of
+ * one swap: never redirected). The kept copy runs, lib and all; once the
+ * word goes, both are retired.
  */
 uint64_t swap_test_forgotten_hook;
 
-/* fault_catch's function: the held backtrace_print, from this frame. */
-static void call_backtrace(void *fn)
-{
-	((void (*)(uint64_t))fn)((uint64_t)__builtin_frame_address(0));
-}
-
 KTEST(swap_again, kept_copy_keeps_its_callees)
 {
-	const struct ld_symbol *bt = lookup("backtrace_print"), *kp = lookup("kprintf");
-	uint64_t old_kprintf = kp->addr;
-	struct trap_record rec;
+	typedef const struct boot_module *find_fn(const char *name);
+	const struct ld_symbol *find = lookup("bootinfo_find_module");
+	uint64_t old_strcmp = lookup("strcmp")->addr, old_find = find->addr;
 
-	swap_test_forgotten_hook = bt->addr;
-	KT_ASSERT(swap_nano_core_crates("interrupts,console") == E_OK, "the swap failed");
-	KT_ASSERT(lookup("kprintf")->addr != old_kprintf, "console was not swapped");
-	KT_ASSERT_EQ(mapped_pages(swap_test_forgotten_hook, swap_test_forgotten_hook + 1), 1);
-	KT_ASSERT(mapped_pages(old_kprintf, old_kprintf + 1) == 1,
-		  "old console is unmapped while the kept old interrupts calls it");
-	KT_ASSERT(!fault_catch(call_backtrace, (void *)swap_test_forgotten_hook, &rec),
-		  "the kept copy faulted at %lx", rec.rip);
+	swap_test_forgotten_hook = old_find;
+	KT_ASSERT(swap_nano_core_crates("bootinfo,lib") == E_OK, "the swap failed");
+	KT_ASSERT(lookup("strcmp")->addr != old_strcmp, "lib was not swapped");
+	KT_ASSERT_EQ(mapped_pages(old_find, old_find + 1), 1);
+	KT_ASSERT(mapped_pages(old_strcmp, old_strcmp + 1) == 1,
+		  "old lib is unmapped while the kept old bootinfo calls it");
+	KT_ASSERT(((find_fn *)swap_test_forgotten_hook)("memory") == bootinfo_find_module("memory"),
+		  "the kept copy does not find the boot module memory");
 	swap_test_forgotten_hook = 0;
 	swap_retire_old_code();
-	KT_ASSERT_EQ(mapped_pages(old_kprintf, old_kprintf + 1), 0);
-	KT_ASSERT_EQ(mapped_pages(bt->addr, bt->addr + 1), 0);
+	KT_ASSERT_EQ(mapped_pages(old_strcmp, old_strcmp + 1), 0);
+	KT_ASSERT_EQ(mapped_pages(old_find, old_find + 1), 0);
 }
 
 /*

@@ -6,12 +6,13 @@
 
 TESTMODS := tm_hello tm_data tm_dep tm_unresolved tm_far tm_corrupt tm_mem \
 	memory_extra memory_grown memory_missing tstate tstate_v2 tstate_v2x tuser \
-	memory_v2 heap_v2 memory_fields memory_static memory_padded memory_nolayout
+	memory_v2 heap_v2 memory_fields memory_static memory_padded memory_nolayout \
+	heap_fields memory_param
 TESTMOD_OBJS := $(patsubst %,$(BUILD)/testmods/%.o,$(TESTMODS))
 
 $(BUILD)/testmods/%.c.o: tests/modules/%.c $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/testmods/tm_far.c.o: tests/modules/tm_far.c $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
@@ -51,19 +52,24 @@ $(patsubst %,$(BUILD)/testmods/%.o,$(EVOLVE_CRATES)): $(BUILD)/testmods/%.o: \
 # an algorithm (FRAME_ALLOC_TOP_DOWN: the highest free frame; HEAP_BEST_FIT:
 # the smallest free block that fits) and keep the data layout; the
 # NANOSWAP_TEST_LAYOUT_* ones change it (kernel/memory: two counters
-# exchanged, a static local's type, a member added in a struct's padding),
-# which a swap must refuse by name.
+# exchanged, a static local's type, a member added in a struct's padding;
+# kernel/heap: two fields of struct block, behind the pointer free_list), or
+# an interface (memory_param: two members of struct mem_stats, include/memory/
+# memory.h, the parameter of mem_get_stats), which a swap must refuse by name.
 VARIANT_memory_v2     := memory FRAME_ALLOC_TOP_DOWN
 VARIANT_heap_v2       := heap HEAP_BEST_FIT
 VARIANT_memory_fields := memory NANOSWAP_TEST_LAYOUT_EXCHANGED
 VARIANT_memory_static := memory NANOSWAP_TEST_LAYOUT_STATIC
 VARIANT_memory_padded := memory NANOSWAP_TEST_LAYOUT_PADDED
-VARIANT_NAMES := memory_v2 heap_v2 memory_fields memory_static memory_padded
+VARIANT_heap_fields   := heap NANOSWAP_TEST_LAYOUT_FIELDS
+VARIANT_memory_param  := memory NANOSWAP_TEST_LAYOUT_PARAM
+VARIANT_NAMES := memory_v2 heap_v2 memory_fields memory_static memory_padded heap_fields \
+	memory_param
 
 define variant_rule
 $(BUILD)/variants/$(1)/%.c.o: %.c $(BUILD)/kcflags.txt | $(BUILD)/gen/modules.h
 	@mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(KCFLAGS) -D$(word 2,$(VARIANT_$(1))) -c $$< -o $$@
+	$$(Q)$$(CC) $$(KCFLAGS) $$(DEPFLAGS) -D$(word 2,$(VARIANT_$(1))) -c $$< -o $$@
 $(BUILD)/testmods/$(1).o: $$(patsubst %,$(BUILD)/variants/$(1)/%.o,\
 		$$(call module_srcs,$(word 1,$(VARIANT_$(1))))) $(LAYOUTFP)
 	@mkdir -p $$(@D)
@@ -76,3 +82,7 @@ $(foreach v,$(VARIANT_NAMES),$(eval $(call variant_rule,$(v))))
 # to it cannot check its data layout and must refuse it (E_SWAP_NO_LAYOUT).
 $(BUILD)/testmods/memory_nolayout.o: $(BUILD)/modules/memory.o
 	$(Q)$(OBJCOPY) --remove-section .nanoswap.layout $< $@
+
+# Every object above depends on the headers it includes (a changed header
+# rebuilds the variants too).
+-include $(wildcard $(BUILD)/variants/*/*/*.d $(BUILD)/variants/*/*/*/*.d $(BUILD)/testmods/*.d)

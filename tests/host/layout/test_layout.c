@@ -13,78 +13,7 @@
 #include <stdbool.h>
 #include <sys/wait.h>
 
-#include <nano_core_swap/layout.h>
-#include "../check.h"
-
-static const char *env_or(const char *name, const char *fallback)
-{
-	return getenv(name) ? getenv(name) : fallback;
-}
-
-#define LAYOUTFP	env_or("LAYOUTFP", "build/tools/layoutfp")
-#define OBJ_DIR		env_or("LAYOUT_OBJS", "build/host/layout")
-#define MEMORY_O	env_or("MEMORY_O", "build/modules/memory.o")
-
-/* ---- helpers ----------------------------------------------------------------- */
-
-/* Run a shell command; its stdout (malloc'd) and exit status. */
-static char *run(int *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *run(int *status, const char *fmt, ...)
-{
-	char cmd[1024], *out = NULL;
-	size_t len = 0;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	FILE *f = popen(cmd, "r"), *mem = open_memstream(&out, &len);
-	int c;
-	if (!f || !mem)
-		exit(1);
-	while ((c = fgetc(f)) != EOF)
-		fputc(c, mem);
-	fclose(mem);
-	int st = pclose(f);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	return out;
-}
-
-struct blob {
-	uint8_t *data;
-	size_t size;
-	struct nsl_view v;
-};
-
-/* layoutfp on OBJ_DIR/name.o, then nsl_parse; false (and a failed check) if either fails. */
-static bool blob_of(struct blob *b, const char *name)
-{
-	char obj[512], out[512], why[256] = "";
-	int status;
-
-	snprintf(obj, sizeof(obj), "%s/%s.o", OBJ_DIR, name);
-	snprintf(out, sizeof(out), "%s/%s.layout", OBJ_DIR, name);
-	free(run(&status, "%s %s %s", LAYOUTFP, obj, out));
-	b->data = status == 0 ? check_read_file(out, &b->size) : NULL;
-	if (!b->data) {
-		check_fail(__FILE__, __LINE__, "layoutfp %s failed (status %d)", obj, status);
-		return false;
-	}
-	enum err e = nsl_parse(b->data, b->size, &b->v, why, sizeof(why));
-	if (e != E_OK)
-		check_fail(__FILE__, __LINE__, "nsl_parse of %s's blob: %s", name, why);
-	return e == E_OK;
-}
-
-/* The symbol `name` (any section) of a blob, with a failed check if absent. */
-static const struct nsl_symbol *sym(const struct blob *b, const char *name)
-{
-	const struct nsl_symbol *s = nsl_find(&b->v, name, NULL);
-
-	if (!s)
-		check_fail(__FILE__, __LINE__, "no symbol %s in the blob", name);
-	return s;
-}
+#include "blobs.h"
 
 /* The row of symbol s with this path, or NULL. */
 static const struct nsl_member *row(const struct blob *b, const struct nsl_symbol *s,
@@ -471,8 +400,10 @@ static struct parts parts_of(uint8_t *p, const struct nsl_view *good)
 	struct parts t = { .h = (void *)p };
 
 	t.syms = (void *)(t.h + 1);
-	t.members = (void *)(t.syms + t.h->nsymbols);
-	t.strs = (char *)(t.members + t.h->nmembers);
+	t.members = (void *)((uint8_t *)(t.syms + t.h->nsymbols) +
+			     t.h->ntypes * sizeof(struct nsl_type) +
+			     t.h->nfuncs * sizeof(struct nsl_func));
+	t.strs = (char *)(t.members + t.h->nmembers) + ((4 * t.h->nrefs + 7) & ~7u);
 	t.mc = (uint32_t)(nsl_find(good, "mem_counters", NULL) - good->syms);
 	t.frames_total = &t.members[t.syms[t.mc].first_member + 1];
 	return t;
@@ -565,7 +496,7 @@ static const struct corruption corruptions[] = {
 	{ "hash", "does not match its rows", c_hash },
 	{ "symbol offset under its hash", "does not match its rows", c_sym_offset },
 	{ "row under its hash", "does not match its rows", c_row_moved },
-	{ "uncovered row", "the symbols' rows cover", c_uncovered },
+	{ "uncovered row", "the symbols' and types' rows cover", c_uncovered },
 };
 
 /* Each corruption of base's blob is refused, for the reason it breaks. */
