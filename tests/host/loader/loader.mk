@@ -19,7 +19,7 @@ LOADER_TOBJ_CFLAGS := $(MODULE_CFLAGS) $(SECTION_CFLAGS)
 LOADER_TOBJ_NAMES := basic provider strong user absref pc32 cyc_a cyc_b coll
 LOADER_COMPILERS := gcc clang
 LOADER_TOBJS := $(foreach c,$(LOADER_COMPILERS),\
-	$(foreach n,$(LOADER_TOBJ_NAMES) small got combined unique,$(LOADER_OUT)/objs/$(c)/$(n).o))
+	$(foreach n,$(LOADER_TOBJ_NAMES) small got straddle combined unique,$(LOADER_OUT)/objs/$(c)/$(n).o))
 
 $(LOADER_OUT)/objs/gcc/%.o: $(LOADER_TEST_DIR)/objs/%.c $(BUILD)/module-cflags.txt
 	@mkdir -p $(@D)
@@ -34,10 +34,10 @@ $(LOADER_OUT)/objs/gcc/small.o: $(LOADER_TEST_DIR)/objs/small.c $(BUILD)/module-
 $(LOADER_OUT)/objs/clang/small.o: $(LOADER_TEST_DIR)/objs/small.c $(BUILD)/module-cflags.txt
 	@mkdir -p $(@D)
 	$(Q)$(LOADER_CLANG) $(filter-out -mcmodel=kernel,$(LOADER_TOBJ_CFLAGS)) -mcmodel=small -c $< -o $@
-$(LOADER_OUT)/objs/gcc/got.o: $(LOADER_TEST_DIR)/objs/got.S
+$(LOADER_OUT)/objs/gcc/%.o: $(LOADER_TEST_DIR)/objs/%.S
 	@mkdir -p $(@D)
 	$(Q)gcc -c $< -o $@
-$(LOADER_OUT)/objs/clang/got.o: $(LOADER_TEST_DIR)/objs/got.S
+$(LOADER_OUT)/objs/clang/%.o: $(LOADER_TEST_DIR)/objs/%.S
 	@mkdir -p $(@D)
 	$(Q)$(LOADER_CLANG) -c $< -o $@
 # `ld -r` combining two modules into one crate, as the kernel build does.

@@ -191,6 +191,44 @@ static void test_redirect_undo(struct tctx *t)
 	ld_redirect_finish(r);
 }
 
+/* A call whose field straddles two code pages (straddle.S: its opcode the
+ * last-but-two byte of a page) is patched through both pages' aliases: it
+ * reaches the new provider_add, and the bytes around it are unchanged. */
+static void test_redirect_straddling_field(struct tctx *t)
+{
+	struct ld_crate *old, *user, *new_;
+	struct ld_load_opts sup = { 0 };
+	struct ld_redirect_pair pairs[32];
+	struct ld_redirect_stats st;
+	struct ld_redirect *r;
+	const struct ld_section *text;
+	const struct ld_symbol *add;
+	uint64_t v, place;
+	size_t n;
+
+	REQUIRE(t, tns(t) && tload_as(t, t->ns, "provider", "old", NULL, &old) == E_OK &&
+		   tload(t, t->ns, "straddle", NULL, &user) == E_OK);
+	sup.supersedes = old;
+	REQUIRE(t, tload_as(t, t->ns, "provider", "new", &sup, &new_) == E_OK);
+	text = tsection_by_name(user, ".text.straddle_call");
+	REQUIRE(t, text && text->size == 4093 + 6);
+	place = text->addr + 4094;
+	REQUIRE(t, (place & 4095) == 4094); /* (the section is page-aligned) */
+	n = tpairs(old, new_, pairs, 32);
+	tretiring_crate = old;
+	REQUIRE_ERR(t, ld_redirect_plan(t->ns, pairs, n, tretiring, NULL, &r), E_OK);
+	ld_redirect_commit(r, &st);
+	REQUIRE(t, st.written == 1 && st.pages == 2);
+	REQUIRE_ERR(t, ld_lookup(t->ns, "provider_add", &add), E_OK);
+	REQUIRE(t, add->crate == new_ && tread(t, place, 4, &v));
+	REQUIREF(t, place + 4 + (uint64_t)(int64_t)(int32_t)v == add->addr,
+		 "the field reaches %lx, not the new provider_add at %lx",
+		 (unsigned long)(place + 4 + (uint64_t)(int64_t)(int32_t)v),
+		 (unsigned long)add->addr);
+	REQUIRE(t, tread(t, place - 2, 1, &v) && v == 0x90 && tread(t, place - 1, 1, &v) &&
+		   v == 0xe8 && tread(t, place + 4, 1, &v) && v == 0xc3);
+}
+
 /* The first alias, then the third, fails: nothing is written or kept. */
 static void test_redirect_plan_fails(struct tctx *t)
 {
@@ -257,6 +295,7 @@ const struct test_case tests_redirect[] = {
 	{ "redirect", test_redirect, true },
 	{ "redirect_plan_fails", test_redirect_plan_fails, true },
 	{ "redirect_undo", test_redirect_undo, true },
+	{ "redirect_straddling_field", test_redirect_straddling_field, true },
 	{ "redirect_inside_refused", test_redirect_inside_refused, true },
 	{ 0 },
 };
