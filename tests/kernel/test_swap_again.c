@@ -103,6 +103,35 @@ KTEST(swap_again, kept_copy_keeps_its_callees)
 }
 
 /*
+ * A retired page of the image is gone at once, even one the CPU has just
+ * read (its TLB entry cached): a module still on the image (a boot that did
+ * not swap it) is swapped, and reading its old code faults right after.
+ */
+KTEST(swap_again, retired_image_page_faults_at_once)
+{
+	static const char *const candidates[] = { "lib", "bootinfo", "heap" };
+	struct trap_record rec;
+
+	for (unsigned i = 0; i < 3; i++) {
+		char probe[48];
+
+		fmt_snprintf(probe, sizeof(probe), "%s_probe", candidates[i]);
+		const struct ld_symbol *s = lookup(probe);
+		if (s->crate != nano_core_crate())
+			continue; /* (swapped at boot: its image pages are gone already) */
+		uint64_t old = s->addr;
+		KT_ASSERT(!fault_catch(read_addr, (void *)old, &rec), "the image's %s is unreadable",
+			  probe);
+		KT_ASSERT(swap_nano_core_crates(candidates[i]) == E_OK, "swapping %s failed",
+			  candidates[i]);
+		KT_ASSERT(fault_catch(read_addr, (void *)old, &rec) && rec.cr2 == old,
+			  "%s's retired image page is still readable", candidates[i]);
+		return;
+	}
+	kprintf("  (every candidate was swapped at boot: nothing on the image to retire)\n");
+}
+
+/*
  * Failure atomicity, one test per step that can fail: the k-th call of one
  * of the loader's services fails during a swap of memory, for k = 1, 2, ...
  * until the swap gets through. After each failure the namespace, page
