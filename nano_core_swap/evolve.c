@@ -277,7 +277,7 @@ enum err swap_crate_to(const char *crate, const char *object, struct swap_report
 			crate, t.sm[0].crate_name, object, t.rs.written, t.rs.edges);
 		swap_retire_apply(&rr);                                    /* (11) */
 		swap_retire_report();
-		kprintf("swap: %s in %lu instructions: load %lu, redirect %lu, hooks %lu, retire "
+		kprintf("swap: %s in %lu cycles: load %lu, redirect %lu, hooks %lu, retire "
 			"%lu\n", t.sm[0].crate_name, t.cost.load + t.cost.redirect + t.cost.hooks +
 			t.cost.retire, t.cost.load, t.cost.redirect, t.cost.hooks, t.cost.retire);
 	}

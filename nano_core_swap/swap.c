@@ -439,7 +439,7 @@ static void swap_txn_clear(struct swap_txn *t)
 /* The whole cost of the last call, said once it is done. */
 static void swap_say_cost(unsigned n)
 {
-	kprintf("swap: %u module%s in %lu instructions: load %lu, redirect %lu, hooks %lu, "
+	kprintf("swap: %u module%s in %lu cycles: load %lu, redirect %lu, hooks %lu, "
 		"retire %lu\n", n, n == 1 ? "" : "s",
 		phases.load + phases.redirect + phases.hooks + phases.retire, phases.load,
 		phases.redirect, phases.hooks, phases.retire);
