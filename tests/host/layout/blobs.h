@@ -85,4 +85,32 @@ static inline const struct nsl_symbol *sym(const struct blob *b, const char *nam
 	return s;
 }
 
+/*
+ * Each of the n corruptions (an array of the including file's struct
+ * corruption: name, want, apply(struct parts *, size_t *)) applied to its own
+ * copy of blob `good`, whose tables parts_of(copy, &good->v) describes, must
+ * be refused by nsl_parse with `want` in its reason. (A macro: each file has
+ * its own struct parts.)
+ */
+#define CHECK_CORRUPTIONS(good, corruptions, n, parts_of)                               \
+	do {                                                                             \
+		for (size_t ci_ = 0; ci_ < (n); ci_++) {                                 \
+			const struct corruption *c_ = &(corruptions)[ci_];               \
+			size_t size_ = (good)->size;                                     \
+			uint8_t *p_ = aligned_alloc(8, (good)->size + 64);               \
+			struct nsl_view v_;                                              \
+			char why_[256] = "";                                             \
+                                                                                         \
+			memcpy(p_, (good)->data, (good)->size);                          \
+			struct parts t_ = parts_of(p_, &(good)->v);                      \
+			c_->apply(&t_, &size_);                                          \
+			enum err e_ = nsl_parse(p_, size_, &v_, why_, sizeof(why_));     \
+			if (e_ != E_SWAP_BAD_LAYOUT || !strstr(why_, c_->want))          \
+				check_fail(__FILE__, __LINE__,                           \
+					   "corruption '%s': %s \"%s\", want \"%s\"",   \
+					   c_->name, err_name(e_), why_, c_->want);      \
+			free(p_);                                                        \
+		}                                                                        \
+	} while (0)
+
 #endif

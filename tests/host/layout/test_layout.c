@@ -503,24 +503,10 @@ static const struct corruption corruptions[] = {
 static void test_corrupt_fields(void)
 {
 	struct blob good;
-	char why[256];
-	struct nsl_view v;
 
 	REQUIRE(blob_of(&good, "base"));
-	for (size_t i = 0; i < sizeof(corruptions) / sizeof(corruptions[0]); i++) {
-		const struct corruption *c = &corruptions[i];
-		size_t size = good.size;
-		uint8_t *p = aligned_alloc(8, good.size + 64);
-		memcpy(p, good.data, good.size);
-		struct parts t = parts_of(p, &good.v);
-		c->apply(&t, &size);
-		why[0] = '\0';
-		enum err e = nsl_parse(p, size, &v, why, sizeof(why));
-		if (e != E_SWAP_BAD_LAYOUT || !strstr(why, c->want))
-			check_fail(__FILE__, __LINE__, "corruption '%s': %s \"%s\", want \"%s\"",
-				   c->name, err_name(e), why, c->want);
-		free(p);
-	}
+	CHECK_CORRUPTIONS(&good, corruptions, sizeof(corruptions) / sizeof(corruptions[0]),
+			  parts_of);
 	free(good.data);
 }
 
