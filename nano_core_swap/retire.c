@@ -86,7 +86,7 @@ bool swap_retire_pending(void)
 /* Is `pc` in the text of a queued old copy? Its name, or NULL. */
 const char *swap_retiring_text_at(uint64_t pc)
 {
-	int c = nqueue ? retire_scan_text_owner(&scan, queue, nqueue, pc) : -1;
+	int c = retire_text_owner(queue, nqueue, pc);
 
 	return c >= 0 ? queue[c].name : NULL;
 }
@@ -203,7 +203,7 @@ static unsigned retire_count_mapped(uint64_t lo, uint64_t hi)
 
 /* Unload the proven old crates together (they may use each other); their
  * text and rodata ranges stay reserved and known to the forwarder. */
-static uint64_t retire_unload(struct swap_retire_result *out)
+static uint64_t retire_unload(void)
 {
 	struct ld_crate *unload[ARRAY_SIZE(queue)];
 	struct { uint64_t lo, pages; } keep[2 * ARRAY_SIZE(queue)];
@@ -239,7 +239,6 @@ static uint64_t retire_unload(struct swap_retire_result *out)
 			pr_warn("retire: the range at %lx (%lu pages) could not be kept reserved\n",
 				keep[i].lo, keep[i].pages);
 	crates_changed();
-	(void)out;
 	return pages;
 }
 
@@ -254,7 +253,7 @@ void swap_retire_apply(struct swap_retire_result *out)
 		swap_retire_prove(false);
 	if (nqueue) {
 		out->pages = retire_unmap_image();
-		unloaded = retire_unload(out);
+		unloaded = retire_unload();
 		out->kib = (out->pages + unloaded) * PAGE_SIZE / KiB;
 	}
 	for (unsigned i = 0; i < nqueue; i++) {

@@ -43,8 +43,7 @@ void retire_check_roots(struct retire_scan *sc, uint64_t frame);
 void retire_scan_memory(struct retire_scan *sc, uint64_t frame);
 void retire_close_keep(struct retire_scan *sc);
 /* Which of cands[n] holds code address pc in its text: its index, or -1. */
-int retire_scan_text_owner(const struct retire_scan *sc, const struct swap_retiring *cands,
-			   unsigned n, uint64_t pc);
+int retire_text_owner(const struct swap_retiring *cands, unsigned n, uint64_t pc);
 
 /* forward.c: remember a crate about to be retired (module: its description
  * index, or NCD_NONE), so that a call into its range is forwarded; undo the

@@ -49,7 +49,9 @@ void swap_safe_point(void)
 
 	if (!swap_retire_pending())
 		return;
-	if (resume && swap_stack_runs_old_code((uint64_t)__builtin_frame_address(0))) {
+	/* (a resume that is old code itself would come back here for ever) */
+	if (resume && !swap_retiring_text_at((uint64_t)resume) &&
+	    swap_stack_runs_old_code((uint64_t)__builtin_frame_address(0))) {
 		pr_info("swap: leaving the old copies' frames: init's continuation re-entered\n");
 		resume(); /* (does not return: the live copies run from the stack's top) */
 	}

@@ -147,10 +147,8 @@ static const struct retire_range *retire_find(struct retire_scan *sc, uint64_t a
 	return lo < sc->n && a >= sc->r[lo].lo ? &sc->r[lo] : NULL;
 }
 
-int retire_scan_text_owner(const struct retire_scan *sc, const struct swap_retiring *cands,
-			   unsigned n, uint64_t pc)
+int retire_text_owner(const struct swap_retiring *cands, unsigned n, uint64_t pc)
 {
-	(void)sc;
 	for (unsigned c = 0; c < n; c++) {
 		size_t i, end;
 
