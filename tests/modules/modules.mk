@@ -76,3 +76,22 @@ $(foreach v,$(VARIANT_NAMES),$(eval $(call variant_rule,$(v))))
 # to it cannot check its data layout and must refuse it (E_SWAP_NO_LAYOUT).
 $(BUILD)/testmods/memory_nolayout.o: $(BUILD)/modules/memory.o
 	$(Q)$(OBJCOPY) --remove-section .nanoswap.layout $< $@
+
+# The swap's soundness tests (tests/kernel/test_sound.c): tsound, a crate
+# whose .bss holds a stale function pointer and string pointer; heap_norela,
+# heap.o without kmalloc's relocations (its call to kmalloc_aligned is left
+# `call .+5`, so kmalloc returns into the caller's frame address: an
+# instruction fetch from the NX stack, a page fault, on first use after the
+# commit); heap_hookfail and heap_hookfault, heap with a swap hook that
+# returns an error or reads an unmapped address (kernel/heap/heap.c,
+# NANOSWAP_TEST_HOOK_*: rodata only, the data layout stays heap's).
+SOUND_TESTMODS := tsound heap_norela heap_hookfail heap_hookfault
+TESTMODS += $(SOUND_TESTMODS)
+TESTMOD_OBJS += $(patsubst %,$(BUILD)/testmods/%.o,$(SOUND_TESTMODS))
+
+$(BUILD)/testmods/heap_norela.o: $(BUILD)/modules/heap.o
+	$(Q)$(OBJCOPY) --remove-section=.rela.text.kmalloc $< $@
+
+VARIANT_heap_hookfail  := heap NANOSWAP_TEST_HOOK_FAILS
+VARIANT_heap_hookfault := heap NANOSWAP_TEST_HOOK_FAULTS
+$(foreach v,heap_hookfail heap_hookfault,$(eval $(call variant_rule,$(v))))
