@@ -240,6 +240,7 @@ enum err swap_redirect_plan(struct swap_plan *p)
 		       p->n > 1 ? " and the rest of the group" : "", total);
 		return E_NO_HEAP;
 	}
+	heap_mark_metadata(p->pairs); /* (describes old code; its padding holds residue) */
 	for (unsigned i = 0; i < p->n && e == E_OK; i++)
 		e = pair_member(p, i);
 	if (e == E_OK)

@@ -237,6 +237,23 @@ void kfree(void *p)
 		merge_next(prev);
 }
 
+#if defined(NANOSWAP_TEST_HOOK_FAILS) || defined(NANOSWAP_TEST_HOOK_FAULTS)
+#include <nanoswap/swap_hook.h>
+/* Test variants only (heap_hookfail, heap_hookfault: tests/modules/modules.mk,
+ * tests/kernel/test_sound.c): a swap hook that fails, or reads the heap
+ * range's last word (never mapped below 1 GiB of heap), so that the swap to
+ * this copy must be undone. A rodata pointer only: the data layout stays. */
+static enum err heap_test_hook(void)
+{
+#ifdef NANOSWAP_TEST_HOOK_FAULTS
+	return (enum err)*(volatile const uint64_t *)(HEAP_BASE + HEAP_MAX_SIZE - 8);
+#else
+	return E_INVALID_ARG;
+#endif
+}
+SWAP_HOOK(heap_test_hook);
+#endif
+
 void heap_get_stats(struct heap_stats *out)
 {
 	*out = stats;

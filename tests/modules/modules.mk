@@ -7,7 +7,7 @@
 TESTMODS := tm_hello tm_data tm_dep tm_unresolved tm_far tm_corrupt tm_mem \
 	memory_extra memory_grown memory_missing tstate tstate_v2 tstate_v2x tuser \
 	memory_v2 heap_v2 memory_fields memory_static memory_padded memory_nolayout \
-	heap_fields memory_param
+	heap_fields memory_param tsound heap_norela heap_hookfail heap_hookfault
 TESTMOD_OBJS := $(patsubst %,$(BUILD)/testmods/%.o,$(TESTMODS))
 
 $(BUILD)/testmods/%.c.o: tests/modules/%.c $(BUILD)/kcflags.txt
@@ -82,6 +82,21 @@ $(foreach v,$(VARIANT_NAMES),$(eval $(call variant_rule,$(v))))
 # to it cannot check its data layout and must refuse it (E_SWAP_NO_LAYOUT).
 $(BUILD)/testmods/memory_nolayout.o: $(BUILD)/modules/memory.o
 	$(Q)$(OBJCOPY) --remove-section .nanoswap.layout $< $@
+
+# The swap's soundness tests (tests/kernel/test_sound.c): tsound, a crate
+# whose .bss holds a stale function pointer and string pointer; heap_norela,
+# heap.o without kmalloc's relocations (its call to kmalloc_aligned is left
+# `call .+5`, so kmalloc returns into the caller's frame address: an
+# instruction fetch from the NX stack, a page fault, on first use after the
+# commit); heap_hookfail and heap_hookfault, heap with a swap hook that
+# returns an error or reads an unmapped address (kernel/heap/heap.c,
+# NANOSWAP_TEST_HOOK_*: rodata only, the data layout stays heap's).
+$(BUILD)/testmods/heap_norela.o: $(BUILD)/modules/heap.o
+	$(Q)$(OBJCOPY) --remove-section=.rela.text.kmalloc $< $@
+
+VARIANT_heap_hookfail  := heap NANOSWAP_TEST_HOOK_FAILS
+VARIANT_heap_hookfault := heap NANOSWAP_TEST_HOOK_FAULTS
+$(foreach v,heap_hookfail heap_hookfault,$(eval $(call variant_rule,$(v))))
 
 # Every object above depends on the headers it includes (a changed header
 # rebuilds the variants too).
