@@ -121,17 +121,27 @@ static const struct swap_member *txn_member_at(const struct swap_txn *t, uint64_
 	return NULL;
 }
 
-/* Say where the new code faulted: its crate and function. */
+/* Say where the new code faulted: the innermost frame of the fault's
+ * backtrace in a new copy (the fault itself may be elsewhere: a wild jump),
+ * its crate and function. */
 static void txn_report_fault(const struct swap_txn *t, const struct trap_record *rec)
 {
-	const struct swap_member *sm = txn_member_at(t, rec->rip);
+	const struct swap_member *sm = NULL;
 	const char *fn = "?";
-	uint64_t off = 0;
+	uint64_t off = 0, pc = rec->rip;
 
-	(void)crates_symbolize(rec->rip, &fn, &off);
-	pr_err("swap: %s faulted after the commit: exception %lu at %lx (%s+0x%lx in %s): the "
-	       "swap is undone\n", sm ? sm->crate_name : t->sm[0].crate_name, rec->vector,
-	       rec->rip, fn, off, sm ? sm->crate_name : "code that is not a new copy");
+	for (unsigned i = 0; i < rec->npcs && !sm; i++)
+		if ((sm = txn_member_at(t, rec->pcs[i] - (i > 0))))
+			pc = rec->pcs[i] - (i > 0); /* (a return address: its call) */
+	if (!sm) {
+		pr_err("swap: %s%s faulted after the commit: exception %lu at %lx (a wild jump: "
+		       "no frame of it names a new copy's function): the swap is undone\n",
+		       t->sm[0].crate_name, t->n > 1 ? " or its group" : "", rec->vector, rec->rip);
+		return;
+	}
+	(void)crates_symbolize(pc, &fn, &off);
+	pr_err("swap: %s faulted after the commit: exception %lu at %lx, in %s+0x%lx: the swap is "
+	       "undone\n", sm->crate_name, rec->vector, rec->rip, fn, off);
 }
 
 /* The loader's code that a commit may redirect, as it was before the
