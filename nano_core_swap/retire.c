@@ -83,6 +83,11 @@ bool swap_retire_pending(void)
 	return nqueue > 0;
 }
 
+unsigned swap_superseded_mapped(void)
+{
+	return nqueue;
+}
+
 /* Is `pc` in the text of a queued old copy? Its name, or NULL. */
 const char *swap_retiring_text_at(uint64_t pc)
 {

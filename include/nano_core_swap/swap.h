@@ -101,6 +101,8 @@ void swap_retire_old_code(void);
  * copy still waiting is proven again and retired once unused.
  */
 void swap_safe_point(void);
+/* How many superseded copies are still mapped (kept: waiting to be retired). */
+unsigned swap_superseded_mapped(void);
 /* How to re-enter the live copy of init's continuation (init registers its
  * own, and its swap hook the new copy's): never returns. */
 void swap_set_resume(void (*resume)(void));

@@ -9,6 +9,7 @@
 #include <lib/util.h>
 #include <lib/x86.h>
 #include <memory/memory.h>
+#include <nano_core_swap/swap.h>
 #include "shell_internal.h"
 
 #define PORT_RESET_CONTROL	0xCF9	/* q35/PIIX reset control register */
@@ -36,6 +37,7 @@ enum err cmd_mem(int argc, char **argv)
 		"through vm_map, %lu present in all, %lu W+X, %lu writable aliases of code\n",
 		a.table_frames, m.table_frames, m.pages_mapped, a.pages, a.wx_pages,
 		a.wx_alias_frames);
+	kprintf("superseded copies still mapped: %u\n", swap_superseded_mapped());
 	return E_OK;
 }
 
