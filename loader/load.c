@@ -5,6 +5,9 @@
  * commit cannot fail: it links the crate's dependencies into other crates,
  * publishes its symbols and appends it to the namespace. Each stage is one
  * pass over its table of the object, so a load costs O(size of the object).
+ * The stages are numbered (1)-(12) in the body: the loader's own numbering,
+ * not the swap's (nano_core_swap/txn.c), whose step (3) runs stages (1)-(11)
+ * for each member and whose step (7) is the loader's (12).
  */
 #include "internal.h"
 
