@@ -31,8 +31,9 @@ struct forward_copy {
 	uint64_t lo, hi;
 	uint32_t module;		/* description index, or NCD_NONE (a crate) */
 	char base[SWAP_NAME_MAX];	/* the crate's name without its generation */
-	struct forward_fn *fns;
+	struct forward_fn *fns;		/* shared by the copies of one object */
 	size_t nfns;
+	bool borrowed;			/* fns is an earlier record's */
 	bool unloaded;			/* the unload went through */
 };
 
@@ -53,6 +54,29 @@ static void forward_base(const char *name, char *out)
 	out[n] = '\0';
 }
 
+/* Is sym (nsyms of them, text from lo) the function list of record f? */
+static bool forward_same_fns(const struct forward_copy *f, const struct ld_symbol *sym,
+			     size_t nsyms, uint64_t lo)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < nsyms; i++)
+		if (sym[i].type == STT_FUNC && sym[i].section &&
+		    sym[i].section->kind == LD_KIND_TEXT) {
+			if (k == f->nfns || f->fns[k].off != sym[i].addr - lo ||
+			    f->fns[k].name != sym[i].name)
+				return false;
+			k++;
+		}
+	return k == f->nfns;
+}
+
+/*
+ * Remember retired crate c's text range and functions. Every copy of one
+ * object has the same list (offsets from its text start, names in the
+ * object), so a module swapped again and again shares its first record's:
+ * each retired copy costs one record, not a list.
+ */
 void swap_forward_remember(const struct ld_crate *c, uint32_t module)
 {
 	size_t n, nsyms, k = 0;
@@ -86,6 +110,15 @@ void swap_forward_remember(const struct ld_crate *c, uint32_t module)
 	f = &copies[ncopies];
 	*f = (struct forward_copy){ .lo = lo, .hi = hi, .module = module };
 	forward_base(ld_crate_name(c), f->base);
+	for (size_t i = 0; i < ncopies; i++)
+		if (copies[i].fns && !copies[i].borrowed && strcmp(copies[i].base, f->base) == 0 &&
+		    forward_same_fns(&copies[i], sym, nsyms, lo)) {
+			f->fns = copies[i].fns;
+			f->nfns = copies[i].nfns;
+			f->borrowed = true;
+			ncopies++;
+			return;
+		}
 	for (size_t i = 0; i < nsyms; i++)
 		k += sym[i].type == STT_FUNC && sym[i].section && sym[i].section->kind == LD_KIND_TEXT;
 	f->fns = k ? kmalloc(k * sizeof(*f->fns)) : NULL;
@@ -105,8 +138,11 @@ void swap_forward_remember(const struct ld_crate *c, uint32_t module)
 
 void swap_forward_forget_unloaded(void)
 {
-	while (ncopies && !copies[ncopies - 1].unloaded)
-		kfree(copies[--ncopies].fns);
+	while (ncopies && !copies[ncopies - 1].unloaded) {
+		ncopies--;
+		if (!copies[ncopies].borrowed)
+			kfree(copies[ncopies].fns);
+	}
 }
 
 /* The records of the last remembered copies: their unload went through. */
