@@ -281,24 +281,7 @@ static const char *retire_where(const struct retire_scan *sc, uint64_t at, uint6
 typedef uint64_t __attribute__((aligned(1), may_alias)) retire_u64u;
 
 #define BYTES04	0x000000FF000000FFull
-#define ONES04	0x0000000100000001ull
-#define HIGH04	0x0000008000000080ull
 #define LOW7	0x7F7F7F7F7F7F7F7Full
-
-/*
- * Can four 0xFF bytes in a row end in word w (of those before it)? Every
- * address a candidate can have is 0xFFFFFFFF8xxxxxxx or above, so a pointer
- * at any offset holds four 0xFF bytes in a row. A run ending in bytes 0-3 of
- * w holds its byte 0 (or starts in the word before and holds byte 0 too), one
- * ending in bytes 4-7 holds its byte 4: without a 0xFF at byte 0 or 4, no
- * pointer into a candidate ends in w. Nonzero: maybe (a few false positives).
- */
-static inline uint64_t retire_may_end(uint64_t w)
-{
-	uint64_t t = ~w & BYTES04;
-
-	return (t - ONES04) & ~t & HIGH04;
-}
 
 /* Bit 7 of each byte of w that is 0xFF, exactly. */
 static inline uint64_t retire_ff_bytes(uint64_t w)
@@ -331,27 +314,17 @@ static void retire_check_word(struct retire_scan *sc, const uint8_t *at)
 		    (uint64_t)at, ld_crate_name(r->sec->crate), r->sec->name, v - r->lo);
 }
 
-/* Word i of [p, p + len) may end a run of four 0xFF bytes: find each run
- * ending in it (wholly in it, or begun in the word before) and look at the
- * pointer it may be the top of. */
-static void retire_scan_word(struct retire_scan *sc, const uint8_t *p, size_t len, size_t i)
+/* Word i of [p, p + len) holds a 0xFF at byte 0 or 3: find each run of four
+ * 0xFF bytes ending in bytes 0-6 of it (wholly in it, or begun in the word
+ * before) and look at the pointer it may be the top of. */
+static __attribute__((noinline)) void retire_scan_runs(struct retire_scan *sc,
+							const uint8_t *p, size_t len, size_t i)
 {
 	const uint64_t *w = (const uint64_t *)p;
-	uint64_t v = w[i], ff, prev, ends;
+	uint64_t ff = retire_ff_bytes(w[i]), prev = i ? retire_ff_bytes(w[i - 1]) : 0;
+	uint64_t ends = retire_runs4(ff) | retire_runs4(prev >> 32 | ff << 32) >> 32;
 
-	/* without a 0xFF at byte 0 or 3, only the aligned word itself can be a
-	 * pointer (a run ending in bytes 0-6 holds byte 0 or 3): most words
-	 * that get here are kernel pointers */
-	if ((v & 0xFF) != 0xFF && (v >> 24 & 0xFF) != 0xFF) {
-		if (v - sc->lo < sc->hi - sc->lo)
-			retire_check_word(sc, p + i * 8);
-		return;
-	}
-	ff = retire_ff_bytes(v);
-	prev = i ? retire_ff_bytes(w[i - 1]) : 0;
-	ends = retire_runs4(ff) | retire_runs4(prev >> 32 | ff << 32) >> 32;
-
-	for (; ends; ends &= ends - 1) {
+	for (ends &= ~(0x80ull << 56); ends; ends &= ends - 1) {
 		size_t top = i * 8 + (size_t)__builtin_ctzll(ends) / 8; /* a pointer's byte 7 */
 
 		if (top >= 7 && top < len)
@@ -359,33 +332,66 @@ static void retire_scan_word(struct retire_scan *sc, const uint8_t *p, size_t le
 	}
 }
 
+/* Word i of [p, p + len): the aligned word itself, one compare with the
+ * candidates' span [lo, lo + span); and a run of four 0xFF bytes ending in
+ * its bytes 0-6 holds byte 0 or 3, so only with a 0xFF there the unaligned
+ * pointers (rare: most words here are kernel pointers). */
+static inline void retire_scan_word(struct retire_scan *sc, const uint8_t *p, size_t len,
+				    size_t i, uint64_t lo, uint64_t span)
+{
+	uint64_t v = ((const uint64_t *)p)[i], t = ~v & 0xFF0000FFull;
+
+	if (v - lo < span)
+		retire_check_word(sc, p + i * 8);
+	if ((t - 0x01000001ull) & ~t & 0x80000080ull)
+		retire_scan_runs(sc, p, len, i);
+}
+
+/*
+ * Can four 0xFF bytes in a row end in any of words a, b, c, d (of those
+ * before each)? Every address a candidate can have is 0xFFFFFFFF8xxxxxxx or
+ * above, so a pointer at any offset holds four 0xFF bytes in a row. A run
+ * ending in bytes 0-3 of a word holds its byte 0 (or starts in the word
+ * before and holds byte 0 too), one ending in bytes 4-7 holds its byte 4:
+ * without a 0xFF at byte 0 or 4, no pointer into a candidate ends in the
+ * word. The four words' bytes 0 and 4 are packed into the eight lanes of one
+ * word: nonzero if a lane is 0xFF (and, rarely, above one that is).
+ */
+static inline uint64_t retire_may_end4(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
+{
+	uint64_t x = ~((a & BYTES04) | (b & BYTES04) << 8 | (c & BYTES04) << 16 |
+		       (d & BYTES04) << 24);
+
+	return (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+}
+
 /* Proof 3: every word of [p, p + len) at every byte offset (p 8-aligned):
- * four words at a time while none can end a pointer into a candidate (see
- * retire_may_end: zeros, small numbers, text, heap and direct-map pointers),
- * else word by word. */
+ * runs of zero words skipped eight at a time (most of .bss), four words
+ * passed at once while none can end a pointer into a candidate (see
+ * retire_may_end4: small numbers, text, heap and direct-map pointers, most
+ * other data), else word by word. */
 static void retire_scan_bytes(struct retire_scan *sc, const void *p, size_t len)
 {
-	const uint64_t *w = p;
+	const uint64_t *w = p, lo = sc->lo, span = sc->hi - sc->lo;
 	size_t nw = len / 8, i = 0;
 
 	if (sc->lo >= sc->hi)
 		return;
 	for (; i + 4 <= nw; i += 4) {
-		while (i + 8 <= nw && !(w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] |
-					w[i + 6] | w[i + 7]))
-			i += 8; /* (most of .bss is zero) */
-		if (i + 4 > nw)
-			break;
-		if (!(retire_may_end(w[i]) | retire_may_end(w[i + 1]) | retire_may_end(w[i + 2]) |
-		      retire_may_end(w[i + 3])))
+		if (!w[i]) {
+			while (i + 8 <= nw && !(w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] |
+						w[i + 5] | w[i + 6] | w[i + 7]))
+				i += 8;
+			if (i + 4 > nw)
+				break;
+		}
+		if (!retire_may_end4(w[i], w[i + 1], w[i + 2], w[i + 3]))
 			continue;
 		for (size_t k = i; k < i + 4; k++)
-			if (retire_may_end(w[k]))
-				retire_scan_word(sc, p, len, k);
+			retire_scan_word(sc, p, len, k, lo, span);
 	}
 	for (; i < nw; i++)
-		if (retire_may_end(w[i]))
-			retire_scan_word(sc, p, len, i);
+		retire_scan_word(sc, p, len, i, lo, span);
 }
 
 static void retire_scan_region(struct retire_scan *sc, const char *where, uint64_t lo,

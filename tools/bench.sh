@@ -54,8 +54,19 @@ $2 == "swap" && $3 == "all" {
 		"\"hooks\": %s, \"retire\": %s}", phase("load") + 0, phase("crate") + 0,
 		phase("redirect") + 0, phase("hooks") + 0, phase("retire") + 0)
 }
+$2 == "swap" && $3 == "heap" && $4 == "heap_v2" && $5 == "at" { runtime_heap = before("instructions") }
+$2 == "swap" && $3 == "heap" && $4 == "heap_v2" && $5 == "with" {
+	heap_mib = $6; runtime_heap_big = before("instructions"); runtime_heap_big_retire = after("(retire")
+}
+$2 == "retire" && $3 == "per" {
+	retire_random = before("instructions"); retire_pointers = before("(kernel-pointer-like")
+}
 END {
-	printf "{\"loads\": [%s],\n \"scaling\": [%s],\n \"lookup\": [%s],\n \"swap\": {\"memory\": %s, \"all\": %s, \"phases\": %s}}\n",
-		loads, scaling, lookup, swap_memory + 0, swap_all + 0, swap_phases ? swap_phases : "{}"
+	printf "{\"loads\": [%s],\n \"scaling\": [%s],\n \"lookup\": [%s],\n \"swap\": {\"memory\": %s, \"all\": %s, \"phases\": %s,\n" \
+		"  \"runtime_heap\": %s, \"runtime_heap_with_heap\": {\"mib\": %s, \"instructions\": %s, \"retire\": %s},\n" \
+		"  \"retire_per_heap_mib\": {\"random_words\": %s, \"pointer_words\": %s}}}\n",
+		loads, scaling, lookup, swap_memory + 0, swap_all + 0, swap_phases ? swap_phases : "{}",
+		runtime_heap + 0, heap_mib + 0, runtime_heap_big + 0, runtime_heap_big_retire + 0,
+		retire_random + 0, retire_pointers + 0
 }' "$log.bench" > "$json.tmp" && mv "$json.tmp" "$json"
 echo "bench: wrote $json"

@@ -114,11 +114,11 @@ const struct swap_report *swap_reports(unsigned *count);
 /* The cost of each step of the boot's swap (rdtsc: guest instructions under
  * -icount), for make bench. */
 struct swap_phases {
-	uint64_t load;     /* (1)-(5) and the group's commit: the description, the group */
+	uint64_t load;     /* (1)-(4) and (7)'s group commit: the members, the group */
 	uint64_t core;     /* of load: (1) the nano_core crate built from its description */
-	uint64_t redirect; /* (6) plan and (7) commit of the redirect */
-	uint64_t hooks;    /* (8) */
-	uint64_t retire;   /* (10) */
+	uint64_t redirect; /* (5) plan, (6) a crate's state, (7) switch, (9) finish */
+	uint64_t hooks;    /* (8) the new copies' hooks */
+	uint64_t retire;   /* (8) at run time, (11): the proofs, the unmapping */
 };
 const struct swap_phases *swap_boot_phases(void);
 /* The same for the last swap call (the boot's, the shell's, a test's):

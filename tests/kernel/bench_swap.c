@@ -1,10 +1,13 @@
 /*
  * Swap benchmark: the instructions (rdtsc under -icount shift=0) each
  * module's swap took at boot (make bench boots with the default swap=all),
- * the memory swap alone and the whole swap.
+ * the memory swap alone and the whole swap; a run-time heap swap, and the
+ * retire's cost per MiB of live heap.
  */
 #include <console/console.h>
+#include <heap/heap.h>
 #include <ktest/ktest.h>
+#include <lib/util.h>
 #include <lib/x86.h>
 #include <nano_core_swap/swap.h>
 
@@ -52,5 +55,75 @@ KBENCH(swap, runtime_heap_swap)
 	back = rdtsc() - t0;
 	kprintf("bench: swap heap heap_v2 at run time: %lu instructions (and back to heap: "
 		"%lu)\n", there, back);
+	return true;
+}
+
+/*
+ * The retire's cost against live heap: a run-time `swap heap heap_v2` (and
+ * back) with nothing more allocated, then with BENCH_HEAP_MIB MiB of heap
+ * blocks of dense words: random (no zero to skip, few look like an address)
+ * and kernel-pointer-like (every word passes the byte prefilter and is
+ * compared with the candidates' span). Prints the retire's instructions per
+ * MiB of such heap, and the whole swap's with the 64 MiB allocated.
+ */
+#define BENCH_HEAP_MIB 64
+
+static void *bench_blocks[BENCH_HEAP_MIB];
+
+enum bench_words { WORDS_RANDOM, WORDS_POINTERS };
+
+static void bench_fill(enum bench_words kind)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (unsigned b = 0; b < BENCH_HEAP_MIB; b++) {
+		uint64_t *w = bench_blocks[b];
+
+		for (size_t i = 0; i < MiB / 8; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			w[i] = kind == WORDS_RANDOM ? x | 0x0101010101010101ull
+						    : 0xffffffff80000000ull | (x & 0x3ffff8);
+		}
+	}
+}
+
+/* One swap heap -> heap_v2 -> heap: its instructions, its retire phase. */
+static bool bench_heap_swap(uint64_t *total, uint64_t *retire)
+{
+	struct swap_report r;
+	uint64_t t0 = rdtsc();
+
+	if (swap_module_to("heap", "heap_v2", &r) != E_OK)
+		return false;
+	*total = rdtsc() - t0;
+	*retire = swap_last_phases()->retire;
+	return swap_module_to("heap", "heap", &r) == E_OK;
+}
+
+KBENCH(swap, retire_per_heap_mib)
+{
+	uint64_t total0, retire0, total_r, retire_r, total_p, retire_p;
+	bool ok = bench_heap_swap(&total0, &retire0);
+
+	for (unsigned b = 0; ok && b < BENCH_HEAP_MIB; b++)
+		ok = (bench_blocks[b] = kmalloc(MiB)) != NULL;
+	if (ok) {
+		bench_fill(WORDS_RANDOM);
+		ok = bench_heap_swap(&total_r, &retire_r);
+	}
+	if (ok) {
+		bench_fill(WORDS_POINTERS);
+		ok = bench_heap_swap(&total_p, &retire_p);
+	}
+	for (unsigned b = 0; b < BENCH_HEAP_MIB; b++)
+		kfree(bench_blocks[b]), bench_blocks[b] = NULL;
+	if (!ok)
+		return false;
+	kprintf("bench: retire per MiB of live heap: %lu instructions (random words), %lu "
+		"(kernel-pointer-like words)\n", (retire_r - retire0) / BENCH_HEAP_MIB,
+		(retire_p - retire0) / BENCH_HEAP_MIB);
+	kprintf("bench: swap heap heap_v2 with %u MiB of heap allocated: %lu instructions "
+		"(retire %lu; with none allocated: %lu, retire %lu)\n", BENCH_HEAP_MIB, total_r,
+		retire_r, total0, retire0);
 	return true;
 }
