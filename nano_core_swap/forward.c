@@ -54,6 +54,12 @@ static void forward_base(const char *name, char *out)
 	out[n] = '\0';
 }
 
+/* Is s a function of its crate's text? */
+static bool forward_is_fn(const struct ld_symbol *s)
+{
+	return s->type == STT_FUNC && s->section && s->section->kind == LD_KIND_TEXT;
+}
+
 /* Is sym (nsyms of them, text from lo) the function list of record f? */
 static bool forward_same_fns(const struct forward_copy *f, const struct ld_symbol *sym,
 			     size_t nsyms, uint64_t lo)
@@ -61,8 +67,7 @@ static bool forward_same_fns(const struct forward_copy *f, const struct ld_symbo
 	size_t k = 0;
 
 	for (size_t i = 0; i < nsyms; i++)
-		if (sym[i].type == STT_FUNC && sym[i].section &&
-		    sym[i].section->kind == LD_KIND_TEXT) {
+		if (forward_is_fn(&sym[i])) {
 			if (k == f->nfns || f->fns[k].off != sym[i].addr - lo ||
 			    f->fns[k].name != sym[i].name)
 				return false;
@@ -120,7 +125,7 @@ void swap_forward_remember(const struct ld_crate *c, uint32_t module)
 			return;
 		}
 	for (size_t i = 0; i < nsyms; i++)
-		k += sym[i].type == STT_FUNC && sym[i].section && sym[i].section->kind == LD_KIND_TEXT;
+		k += forward_is_fn(&sym[i]);
 	f->fns = k ? kmalloc(k * sizeof(*f->fns)) : NULL;
 	if (k && !f->fns) {
 		pr_warn("retire: out of heap to remember %s's functions: a stale call into it is "
@@ -130,8 +135,7 @@ void swap_forward_remember(const struct ld_crate *c, uint32_t module)
 	if (f->fns)
 		heap_mark_metadata(f->fns);
 	for (size_t i = 0; i < nsyms; i++)
-		if (sym[i].type == STT_FUNC && sym[i].section &&
-		    sym[i].section->kind == LD_KIND_TEXT)
+		if (forward_is_fn(&sym[i]))
 			f->fns[f->nfns++] = (struct forward_fn){ sym[i].addr - lo, sym[i].name };
 	ncopies++;
 }
@@ -190,8 +194,7 @@ static uint64_t forward_function(const struct ld_crate *c, const char *name)
 	const struct ld_symbol *s = c ? ld_crate_symbols(c, &n) : NULL;
 
 	for (size_t i = 0; s && i < n; i++)
-		if (s[i].type == STT_FUNC && s[i].section && s[i].section->kind == LD_KIND_TEXT &&
-		    strcmp(s[i].name, name) == 0)
+		if (forward_is_fn(&s[i]) && strcmp(s[i].name, name) == 0)
 			return s[i].addr;
 	return 0;
 }
