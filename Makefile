@@ -15,7 +15,7 @@
 # combined with `ld -r` into build/modules/NAME.o; linker.ld gives each its own
 # page-aligned text/rodata/data/bss ranges. The shell comes last, so that its
 # calls bind to the re-loaded copies of all the others.
-NC_MODULES := memory console interrupts heap bootinfo lib loader crates nano_core_swap init ktest shell
+NC_MODULES := memory console interrupts heap sched bootinfo lib loader crates nano_core_swap init workload ktest shell
 
 BUILD   := build
 CC      := gcc
@@ -40,7 +40,7 @@ endif
 # (the test crates of tests/modules/, the layout tests' objects).
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
 	-mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-common \
-	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls -ffunction-sections \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap -ffunction-sections \
 	-fdata-sections -fno-merge-constants -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fcf-protection=none -Wall -Wextra -Werror -Iinclude -I$(BUILD)/gen
 # An object compiled outside the kernel's rules to be loaded, by gcc or clang,

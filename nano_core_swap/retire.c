@@ -24,6 +24,7 @@
 #include <lib/util.h>
 #include <memory/memory.h>
 #include <nanoswap/noptr.h>
+#include <sched/sched.h>
 #include "retire_internal.h"
 
 /* The old copies waiting (kept ones stay listed and are tried again). */
@@ -254,8 +255,12 @@ void swap_retire_apply(struct swap_retire_result *out)
 
 
 	*out = (struct swap_retire_result){ .text_pages = (__text_end - __text_start) / PAGE_SIZE };
-	if (!proved)
+	if (!proved) {
+		uint64_t flags = sched_stop_others();
+
 		swap_retire_prove(false);
+		sched_resume_others(flags);
+	}
 	if (nqueue) {
 		out->pages = retire_unmap_image();
 		unloaded = retire_unload();

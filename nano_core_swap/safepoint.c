@@ -9,6 +9,7 @@
  */
 #include <console/console.h>
 #include <interrupts/interrupts.h>
+#include <sched/sched.h>
 #include "retire_internal.h"
 
 static void (*resume)(void);
@@ -46,6 +47,7 @@ static bool swap_stack_runs_old_code(uint64_t frame)
 void swap_safe_point(void)
 {
 	struct swap_retire_result r;
+	uint64_t flags;
 
 	if (!swap_retire_pending())
 		return;
@@ -55,7 +57,9 @@ void swap_safe_point(void)
 		pr_info("swap: leaving the old copies' frames: init's continuation re-entered\n");
 		resume(); /* (does not return: the live copies run from the stack's top) */
 	}
+	flags = sched_stop_others();	/* (a proof must not race the threads) */
 	swap_retire_prove(true);
+	sched_resume_others(flags);
 	swap_retire_apply(&r);
 	swap_retire_report();
 	if (r.retired)

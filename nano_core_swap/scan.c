@@ -19,6 +19,7 @@
 #include <lib/util.h>
 #include <memory/memory.h>
 #include <nanoswap/noptr.h>
+#include <sched/sched.h>
 #include "retire_internal.h"
 
 int retire_core_cand(const struct retire_scan *sc, uint32_t m)
@@ -231,9 +232,36 @@ static void retire_check_idt(struct retire_scan *sc)
 	}
 }
 
+/* Every code address on another thread's stack (the walk is exact: an
+ * unwalkable stack keeps every candidate). */
+struct roots_ctx {
+	struct retire_scan *sc;
+	bool broken;
+};
+
+static bool retire_thread_root(void *ctx, struct thread *t, const struct frame_slot *s)
+{
+	struct roots_ctx *c = ctx;
+
+	(void)t;
+	retire_root(c->sc, *s->slot - !s->exact, s->exact ? "an interrupted thread's pc" :
+		    "a return address on a thread's stack");
+	return true;
+}
+
+static void retire_thread_roots(void *ctx, struct thread *t)
+{
+	struct roots_ctx *c = ctx;
+
+	if (t == thread_current() || sched_thread_dead(t))
+		return;	/* (the running stack: walked above) */
+	if (sched_walk(t, 0, retire_thread_root, c) != E_OK)
+		c->broken = true;
+}
+
 /* Proof 2, precise: the return address of every frame on the running stack
- * from `frame` (the proof's own) up; every context fault_catch saved; every
- * IDT gate. */
+ * from `frame` (the proof's own) up, and on every other thread's; every
+ * context fault_catch saved; every IDT gate. */
 void retire_check_roots(struct retire_scan *sc, uint64_t frame)
 {
 	struct stack_range st[INTERRUPTS_MAX_STACKS];
@@ -258,6 +286,11 @@ void retire_check_roots(struct retire_scan *sc, uint64_t frame)
 	for (unsigned i = 0; i < MIN(n, (unsigned)ARRAY_SIZE(pcs)); i++)
 		retire_root(sc, pcs[i], "a context fault_catch saved");
 	retire_check_idt(sc);
+	struct roots_ctx rc = { sc, false };
+	sched_for_each(retire_thread_roots, &rc);
+	for (unsigned k = 0; rc.broken && k < sc->ncands; k++)
+		if (!sc->cands[k].kept)
+			retire_keep(sc, k, "a thread's stack cannot be walked");
 }
 
 /* What holds the word at `at`, and from where its offset counts: the region
@@ -537,6 +570,19 @@ static void retire_scan_image_data(struct retire_scan *sc)
 	}
 }
 
+/* Another thread's live stack, from its saved RSP up (its registers are
+ * saved there too). */
+static void retire_scan_thread(void *ctx, struct thread *t)
+{
+	struct retire_scan *sc = ctx;
+	uint64_t sp, hi;
+
+	if (t == thread_current() || sched_thread_dead(t))
+		return;
+	thread_stack(t, &sp, &hi);
+	retire_scan_region(sc, thread_name(t), sp, hi);
+}
+
 /* Proof 3: the running stack's live frames (for pointers into old rodata
  * and data), the image's data, the crates' own data, every heap block but
  * the loader's, every raw frame. */
@@ -552,6 +598,7 @@ void retire_scan_memory(struct retire_scan *sc, uint64_t frame)
 			retire_scan_region(sc, st[i].name, retire_skip_swap_frames(sc, frame,
 										   st[i].hi),
 					   st[i].hi);
+	sched_for_each(retire_scan_thread, sc);
 	sc->stack = false;
 	retire_scan_image_data(sc);
 	for (const struct ld_crate *c = ld_crate_first(crates_namespace()); c; c = ld_crate_next(c)) {

@@ -17,6 +17,7 @@
 #include <memory/memory.h>
 #include <nanoswap/noptr.h>
 #include <nanoswap/probe.h>
+#include <sched/sched.h>
 #include "retire_internal.h"
 
 MODULE_PROBE(nano_core_swap)
@@ -383,13 +384,16 @@ static void swap_retire_and_say(unsigned swapped)
 void swap_retire_old_code(void)
 {
 	static bool boot_retired;
-	uint64_t t0 = rdtsc();
+	uint64_t t0 = rdtsc(), flags = sched_stop_others();
 
 	swap_retire_prove(false);
+	sched_resume_others(flags);
+	phases.retire_pause = rdtsc() - t0;
 	phases.retire = rdtsc() - t0;
 	swap_retire_and_say(swap_count_swapped());
 	if (!boot_retired) {
 		boot_phases.retire = phases.retire;
+		boot_phases.retire_pause = phases.retire_pause;
 		boot_retired = true;
 	}
 }
@@ -416,6 +420,9 @@ static enum err swap_run(struct swap_txn *t, struct swap_report *out)
 	phases.redirect += t->cost.redirect;
 	phases.hooks += t->cost.hooks;
 	phases.retire += t->cost.retire;
+	phases.pause += t->pause;
+	phases.retire_pause += t->retire_pause;
+	phases.waits += t->waits;
 	for (unsigned i = 0; i < t->n; i++) {
 		out[i].result = e;
 		if (e == E_OK)
@@ -443,6 +450,9 @@ static void swap_say_cost(unsigned n)
 		"retire %lu\n", n, n == 1 ? "" : "s",
 		phases.load + phases.redirect + phases.hooks + phases.retire, phases.load,
 		phases.redirect, phases.hooks, phases.retire);
+	kprintf("swap: paused %lu cycles with the other threads stopped (the commit), %lu for "
+		"the retire's proof%s\n", phases.pause, phases.retire_pause,
+		phases.waits ? "; waited for a thread to leave changed code" : "");
 }
 
 static enum err core_desc_init(void)

@@ -169,6 +169,33 @@ struct swap_cost {
 	uint64_t load, redirect, hooks, retire;
 };
 
+/* The threads' check (threads.c): every old text section of the members,
+ * sorted, with its verdict once a thread was seen in it; the code addresses
+ * to move at the commit; who blocked the swap. */
+#define SWAP_MAX_MOVES	512
+#define SWAP_WAIT_MS	200	/* how long a swap waits for a thread in changed code */
+#define SWAP_WAIT_STEP_MS 5
+struct swap_text_range {
+	uint64_t lo, hi;
+	const struct ld_section *old;
+	const struct ld_section *to;	/* the new copy's same code; NULL: changed or gone */
+	unsigned member;
+	bool hit, decided;
+};
+struct swap_move {
+	uint64_t *slot;
+	uint64_t from, to;
+};
+struct swap_threads {
+	struct swap_text_range *r;
+	size_t n;
+	struct swap_move moves[SWAP_MAX_MOVES];
+	unsigned nmoves;
+	unsigned blocker_id;
+	char blocker[16];
+	const char *blocker_fn, *blocker_crate;
+};
+
 /* One swap transaction: its members and what it did. Static (one at a time). */
 struct swap_txn {
 	bool boot;		/* the first swap: its retire comes after step (10) */
@@ -180,7 +207,24 @@ struct swap_txn {
 	struct ld_redirect_stats rs;
 	unsigned hooks;
 	struct swap_cost cost;
+	struct swap_threads threads;
+	uint64_t pause;		/* instructions of the commit's stop (others stopped) */
+	uint64_t retire_pause;	/* of the retire's proof, its own stop */
+	unsigned waits;		/* times the commit waited for a thread to leave */
 };
+
+/* (7a) survey the threads' stacks and decide each old section seen there;
+ * (7b) with the others stopped, the moves to make or E_SWAP_BUSY (the
+ * blocker recorded), E_SCHED_UNWALKABLE; move them (back: undo). */
+enum err swap_threads_survey(struct swap_txn *t) NS_MUST_CHECK;
+enum err swap_threads_check(struct swap_txn *t, uint64_t frame) NS_MUST_CHECK;
+void swap_threads_move(struct swap_txn *t, bool back);
+void swap_threads_free(struct swap_txn *t);
+/* With the others stopped, after they ran on the new copies: move every
+ * thread's code address in a new copy back to the old one (same code
+ * only); false if some thread is in changed code (then the swap stands). */
+bool swap_threads_move_back(struct swap_txn *t);
+bool swap_same_code(const struct ld_section *old, const struct ld_section *new_);
 
 /* Steps (3)-(9) for the members of t (txn.c): E_OK when the new copies are
  * live and the old queued for the retire; any error leaves everything as

@@ -44,6 +44,7 @@
 #include <interrupts/interrupts.h>
 #include <lib/string.h>
 #include <lib/x86.h>
+#include <sched/sched.h>
 #include "swap_internal.h"
 
 /* (4) every member, in order: a module's data sections all bound. */
@@ -84,7 +85,7 @@ static enum err txn_prepare(struct swap_txn *t)
 	return e;
 }
 
-/* (8)'s body: the hooks, then (at run time) the retire's proofs. */
+/* (8)'s body: the new copies' hooks. */
 struct probation {
 	struct swap_txn *t;
 	enum err e;
@@ -99,12 +100,19 @@ static void txn_probation_body(void *arg)
 	for (unsigned i = 0; i < t->n && p->e == E_OK; i++)
 		p->e = swap_run_hooks(t->members[i].crate, &t->hooks);
 	t->cost.hooks += rdtsc() - t0;
-	if (p->e == E_OK && !t->boot) {
-		t0 = rdtsc();
-		swap_queue_retire(t);
-		swap_retire_prove(false);
-		t->cost.retire += rdtsc() - t0;
-	}
+}
+
+/* (8) continued and (11), at run time: the retire's proof, with the others
+ * stopped again (a scan must not race the threads; they ran on the new
+ * copies in between), still on probation: it runs the new copies' code
+ * (the heap's), and a fault undoes the swap once every thread's code
+ * address is moved back to the old copies (swap_threads_move_back). */
+static void txn_retire_body(void *arg)
+{
+	struct swap_txn *t = arg;
+
+	swap_queue_retire(t);
+	swap_retire_prove(false);
 }
 
 /* The member whose new copy holds `pc`, or NULL. */
@@ -180,32 +188,102 @@ static void txn_undo(struct swap_txn *t, const struct txn_old_code *old)
 	crates_changed();
 }
 
+/* Say who kept the swap from committing, and that nothing changed. */
+static void txn_report_busy(const struct swap_txn *t)
+{
+	pr_err("swap: %s%s: thread %u (%s) stays in %s of %s, whose code the swap changes: "
+	       "waited %u ms; refused, nothing changed\n", t->sm[0].crate_name,
+	       t->n > 1 ? " and its group" : "", t->threads.blocker_id, t->threads.blocker,
+	       t->threads.blocker_fn, t->threads.blocker_crate, SWAP_WAIT_MS);
+}
+
+/* (7) with every other thread stopped and interrupts off: the threads'
+ * check, then the commit, the moves, the hooks. E_SWAP_BUSY: nothing was
+ * done (try again later). */
+static enum err txn_commit(struct swap_txn *t, const struct txn_old_code *old)
+{
+	struct probation p = { .t = t };
+	struct trap_record rec;
+	uint64_t flags = sched_stop_others(), t0 = rdtsc(), t1;
+	enum err e = swap_threads_check(t, (uint64_t)__builtin_frame_address(0)); /* (7b) */
+
+	if (e != E_OK) {
+		sched_resume_others(flags);
+		return e;
+	}
+	t1 = rdtsc();
+	ld_group_commit(t->group);                                         /* (7) */
+	t->cost.load += rdtsc() - t1;
+	t1 = rdtsc();
+	ld_redirect_switch(t->plan.redirect, &t->rs);
+	swap_threads_move(t, false);                                       /* (7c) */
+	t->cost.redirect += rdtsc() - t1;
+	if (old->fault_catch(txn_probation_body, &p, &rec)) {              /* (8) */
+		txn_report_fault(t, &rec);
+		swap_threads_move(t, true);
+		txn_undo(t, old);
+		e = E_SWAP_FAULTED;
+	} else if (p.e != E_OK) {
+		pr_err("swap: %s%s: %s: the swap is undone\n", t->sm[0].crate_name,
+		       t->n > 1 ? " and its group" : "", err_name(p.e));
+		swap_threads_move(t, true);
+		txn_undo(t, old);
+		e = p.e;
+	}
+	t->pause += rdtsc() - t0;
+	sched_resume_others(flags);
+	return e;
+}
+
 enum err swap_txn_run(struct swap_txn *t)
 {
 	struct txn_old_code old = { ld_redirect_undo, ld_redirect_finish, fault_catch };
-	struct probation p = { .t = t };
 	struct trap_record rec;
 	uint64_t t0;
 	enum err e = txn_prepare(t);                                       /* (3)-(6) */
 
+	t->pause = t->retire_pause = 0;
+	t->waits = 0;
 	if (e != E_OK)
 		return e;
-	t0 = rdtsc();
-	ld_group_commit(t->group);                                         /* (7) */
-	t->cost.load += rdtsc() - t0;
-	t0 = rdtsc();
-	ld_redirect_switch(t->plan.redirect, &t->rs);
-	t->cost.redirect += rdtsc() - t0;
-	if (old.fault_catch(txn_probation_body, &p, &rec)) {               /* (8) */
-		txn_report_fault(t, &rec);
-		txn_undo(t, &old);
-		return E_SWAP_FAULTED;
+	e = swap_threads_survey(t);                                        /* (7a) */
+	while (e == E_OK || e == E_SWAP_BUSY) {
+		e = txn_commit(t, &old);                                   /* (7)-(8) */
+		if (e != E_SWAP_BUSY || (t->waits + 1) * SWAP_WAIT_STEP_MS > SWAP_WAIT_MS)
+			break;
+		t->waits++;
+		thread_sleep_ms(SWAP_WAIT_STEP_MS);	/* for the thread to leave */
 	}
-	if (p.e != E_OK) {
-		pr_err("swap: %s%s: %s: the swap is undone\n", t->sm[0].crate_name,
-		       t->n > 1 ? " and its group" : "", err_name(p.e));
-		txn_undo(t, &old);
-		return p.e;
+	swap_threads_free(t);
+	if (e == E_SWAP_BUSY)
+		txn_report_busy(t);
+	if (e == E_SWAP_BUSY || e == E_SCHED_UNWALKABLE || e == E_LIMIT || e == E_NO_HEAP) {
+		swap_redirect_abort(&t->plan);	/* not committed: nothing changed */
+		ld_group_abort(t->group);
+		return e;
+	}
+	if (e != E_OK)
+		return e;	/* committed and undone (txn_commit) */
+	if (!t->boot) {
+		uint64_t flags = sched_stop_others();		/* (the proof's own stop) */
+		bool faulted;
+
+		t0 = rdtsc();
+		faulted = old.fault_catch(txn_retire_body, t, &rec);       /* (8), (11) */
+		if (faulted && swap_threads_move_back(t)) {
+			txn_report_fault(t, &rec);
+			txn_undo(t, &old);
+			e = E_SWAP_FAULTED;
+		} else if (faulted) {
+			pr_err("swap: %s faulted in the retire's proof (exception %lu at %lx), and a "
+			       "thread runs its changed code: the swap stands, every old copy stays "
+			       "mapped\n", t->sm[0].crate_name, rec.vector, rec.rip);
+		}
+		t->retire_pause = rdtsc() - t0;
+		sched_resume_others(flags);
+		t->cost.retire += t->retire_pause;
+		if (e != E_OK)
+			return e;
 	}
 	t0 = rdtsc();
 	old.finish(t->plan.redirect);                                      /* (9) */

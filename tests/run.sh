@@ -13,7 +13,8 @@
 #   iso             tests/iso.sh
 #   qemu.NAME       tests/boots.sh (ktest swap_memory swap_none swap_fail swap_fail_core
 #                   nomatch shell_reboot no_long_mode no_nx), tests/shell.sh
-#                   (qemu.shell), tests/shell_swaps.sh (qemu.shell_swaps: run-time
+#                   (qemu.shell), tests/shell_threads.sh (qemu.shell_threads: the
+#                   workload and a swap among its threads), tests/shell_swaps.sh (qemu.shell_swaps: run-time
 #                   swaps checked with the monitor's info tlb), tests/gdb.sh (qemu.gdb)
 set -u
 build=$1
@@ -49,6 +50,7 @@ done
 wanted qemu.shell && tests/shell.sh "$build/test-shell.iso" "$build" "$results"
 wanted qemu.shell_swaps && tests/run/suite.sh qemu.shell_swaps "$results" \
 	tests/shell_swaps.sh "$build/test-shell.iso" "$build" "$results"
+wanted qemu.shell_threads && tests/shell_threads.sh "$build/test-shell.iso" "$build" "$results"
 wanted qemu.gdb && tests/gdb.sh "$build/test-shell.iso" "$build" "$results"
 for boot in shell_reboot no_long_mode no_nx; do
 	wanted "qemu.$boot" && tests/boots.sh run "$boot" "$build" "$results"

@@ -48,25 +48,37 @@ $2 == "lookup" {
 		before("symbols,"), before("instructions"))
 }
 $2 == "swap" && $3 == "memory:" { swap_memory = before("instructions,") }
-$2 == "swap" && $3 == "all" {
+$2 == "swap" && $3 == "all" && $4 != "at" {
 	swap_all = before("instructions,")
 	swap_phases = sprintf("{\"load\": %s, \"nano_core_crate\": %s, \"redirect\": %s, " \
 		"\"hooks\": %s, \"retire\": %s}", phase("load") + 0, phase("crate") + 0,
 		phase("redirect") + 0, phase("hooks") + 0, phase("retire") + 0)
 }
 $2 == "swap" && $3 == "heap" && $4 == "heap_v2" && $5 == "at" { runtime_heap = before("instructions") }
-$2 == "swap" && $3 == "heap" && $4 == "heap_v2" && $5 == "with" {
+$2 == "swap" && $3 == "heap" && $4 == "heap_v2" && $5 == "with" && $7 == "MiB" {
 	heap_mib = $6; runtime_heap_big = before("instructions"); runtime_heap_big_retire = after("(retire")
 }
+$2 == "swap" && $3 == "heap" && $4 == "heap_v2" && $5 == "with" && $6 == "4" {
+	rt_heap_v2 = sprintf("{\"instructions\": %s, \"pause_instructions\": %s, \"retire_pause_instructions\": %s}",
+		before("instructions,"), before("paused"), before("for"))
+}
+$2 == "swap" && $3 == "sched" && $4 == "with" {
+	rt_sched = sprintf("{\"instructions\": %s, \"pause_instructions\": %s, \"retire_pause_instructions\": %s}",
+		before("instructions,"), before("paused"), before("for"))
+}
+$2 == "swap" && $3 == "all" && $4 == "at" && $5 == "boot:" { boot_pause = before("paused"); boot_retire_pause = before("for") }
 $2 == "retire" && $3 == "per" {
 	retire_random = before("instructions"); retire_pointers = before("(kernel-pointer-like")
 }
 END {
 	printf "{\"loads\": [%s],\n \"scaling\": [%s],\n \"lookup\": [%s],\n \"swap\": {\"memory\": %s, \"all\": %s, \"phases\": %s,\n" \
 		"  \"runtime_heap\": %s, \"runtime_heap_with_heap\": {\"mib\": %s, \"instructions\": %s, \"retire\": %s},\n" \
-		"  \"retire_per_heap_mib\": {\"random_words\": %s, \"pointer_words\": %s}}}\n",
+		"  \"retire_per_heap_mib\": {\"random_words\": %s, \"pointer_words\": %s},\n" \
+		"  \"runtime_heap_v2\": %s, \"runtime_sched\": %s,\n" \
+		"  \"boot_all\": {\"instructions\": %s, \"pause_instructions\": %s, \"retire_pause_instructions\": %s}}}\n",
 		loads, scaling, lookup, swap_memory + 0, swap_all + 0, swap_phases ? swap_phases : "{}",
 		runtime_heap + 0, heap_mib + 0, runtime_heap_big + 0, runtime_heap_big_retire + 0,
-		retire_random + 0, retire_pointers + 0
+		retire_random + 0, retire_pointers + 0, rt_heap_v2 ? rt_heap_v2 : "{}",
+		rt_sched ? rt_sched : "{}", swap_all + 0, boot_pause + 0, boot_retire_pause + 0
 }' "$log.bench" > "$json.tmp" && mv "$json.tmp" "$json"
 echo "bench: wrote $json"

@@ -45,6 +45,7 @@ struct bootinfo {
 	unsigned module_count;
 	const void *elf_shdrs;	/* NULL when there was no ELF-sections tag */
 	uint32_t elf_num, elf_entsize, elf_shndx;
+	const void *acpi_rsdp;	/* GRUB's copy of the RSDP; NULL when it passed none */
 };
 
 /*

@@ -7,6 +7,7 @@
 #define CONSOLE_CONSOLE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <nanoswap/err.h>
 
@@ -44,10 +45,24 @@ enum err console_parse_level(const char *name, enum log_level *out) NS_MUST_CHEC
 #define pr_debug(...)	klog(LOG_DEBUG, __VA_ARGS__)
 
 /*
- * Wait for the next byte from COM1 (polled; bytes that arrived earlier wait
- * in the UART or, in QEMU, on the host side, never dropped).
+ * Wait for the next byte from COM1. Polled until console_rx_irq_on; then
+ * the receive interrupt fills a ring buffer and the reader sleeps through
+ * the registered waiter. Bytes that arrived earlier wait in the UART or, in
+ * QEMU, on the host side, never dropped.
  */
 char console_getc(void);
+/* A byte if one is waiting (false: none yet). */
+bool console_try_getc(char *c);
+/* COM1's receive interrupt handler (init routes the IRQ to it). */
+void console_rx_irq(void);
+/* Turn the receive interrupt on: from here input goes through the ring. */
+void console_rx_irq_on(void);
+/* How the reader sleeps and the interrupt wakes it (the scheduler registers
+ * them: the console cannot call it by name). wait returns once ready() is
+ * true or it was woken. */
+void console_set_input_waiter(void (*wait)(bool (*ready)(void)), void (*wake)(void));
+/* panic's: let go of the console lock, whoever held it. */
+void console_lock_break(void);
 
 /*
  * Print "PANIC: <message>" and a backtrace, tell QEMU to exit with

@@ -26,6 +26,9 @@ struct heap_stats {
 	uint64_t bytes_mapped;	/* heap pages mapped so far */
 };
 void heap_get_stats(struct heap_stats *out);
+/* Call fn(arg) from inside the heap's code (the concurrency tests park a
+ * thread there); 1, or 2 in heap_v2 (whose code here differs). */
+unsigned heap_run_inside(void (*fn)(void *arg), void *arg);
 
 /* Mark block p (from kmalloc*) as metadata: it describes memory (the
  * loader's bookkeeping), and a scan for references to code may skip it. */

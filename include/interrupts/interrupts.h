@@ -24,6 +24,18 @@
 #define PF_RESERVED	(1u << 3)
 #define PF_FETCH	(1u << 4)
 
+/* Saved by isr.S on every vector, in this order from the lowest address. */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;	/* pushed by the CPU */
+};
+/* The frame pointer trap_dispatch's frame saves is its trap frame's address
+ * + TRAP_FRAME_MARK: a stack walk that meets it steps into the interrupted
+ * context (exact RIP, its RSP and RBP) instead of a caller's frame. */
+#define TRAP_FRAME_MARK 1
+
 /* What the handler saw; filled for every exception. */
 struct trap_record {
 	uint64_t vector, error, rip, rsp, rbp, cr2;
@@ -41,10 +53,15 @@ struct stack_range {
 	const char *name;
 	uint64_t lo, hi;
 };
-#define INTERRUPTS_MAX_STACKS 4
+#define INTERRUPTS_FIXED_STACKS	4
+#define INTERRUPTS_MAX_STACKS	(INTERRUPTS_FIXED_STACKS + 32)
 /* Fill out[] (INTERRUPTS_MAX_STACKS entries) with the known stacks: the boot
- * stack, the IST stacks, and the kernel stack once one is set; how many. */
+ * stack, the IST stacks, the kernel stack once one is set, then the threads'
+ * stacks the registered source names; how many. */
 unsigned interrupts_stacks(struct stack_range *out);
+/* Who knows the threads' stacks (the scheduler registers it: the interrupts
+ * module cannot call it by name): fills up to max, returns how many. */
+void interrupts_set_thread_stacks(unsigned (*fn)(struct stack_range *out, unsigned max));
 /* The stack init continues on (backtraces walk it; a retire scans it). */
 void interrupts_set_kernel_stack(uint64_t lo, uint64_t hi);
 

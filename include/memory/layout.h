@@ -29,7 +29,7 @@
 
 #define BOOT_STACK_SIZE		(16 * 1024)
 /* The stack init continues on after the swap (pages, above a guard page). */
-#define KERNEL_STACK_PAGES	4
+#define KERNEL_STACK_PAGES	8
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

@@ -119,6 +119,11 @@ struct swap_phases {
 	uint64_t redirect; /* (5) plan, (6) a crate's state, (7) switch, (9) finish */
 	uint64_t hooks;    /* (8) the new copies' hooks */
 	uint64_t retire;   /* (8) at run time, (11): the proofs, the unmapping */
+	uint64_t pause;    /* of the above, with every other thread stopped and
+			    * interrupts off: (7b) the threads' check, (7) commit,
+			    * (7c) the moves, (8) hooks */
+	uint64_t retire_pause; /* the retire's proof, its own stop */
+	unsigned waits;    /* commits put off for a thread in changed code */
 };
 const struct swap_phases *swap_boot_phases(void);
 /* The same for the last swap call (the boot's, the shell's, a test's):

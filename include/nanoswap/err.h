@@ -45,6 +45,10 @@
 	X(SWAP_INCOMPLETE, "the nano_core crate lacks records a swap needs")       \
 	X(SWAP_HOOK_FAILED, "a swap hook of the new copy failed: the swap was undone") \
 	X(SWAP_FAULTED, "the new copy faulted after the commit: the swap was undone") \
+	X(IRQ_NO_APIC, "no ACPI MADT with a local APIC and an IOAPIC")            \
+	X(SCHED_UNWALKABLE, "a thread's stack cannot be walked reliably (frame chain broken)") \
+	X(SCHED_NO_THREAD, "no such thread")                                       \
+	X(SWAP_BUSY, "a thread stays inside code the swap replaces (changed code): refused") \
 	X(SHELL_UNKNOWN_COMMAND, "no such shell command")                         \
 	X(SHELL_USAGE, "missing or malformed arguments (the usage is printed)")  \
 	X(SHELL_LINE_TOO_LONG, "input line longer than SHELL_LINE_MAX")          \

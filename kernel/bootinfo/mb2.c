@@ -12,6 +12,8 @@
 #define MB2_TAG_MODULE		3
 #define MB2_TAG_MMAP		6
 #define MB2_TAG_ELF_SECTIONS	9
+#define MB2_TAG_ACPI_OLD	14	/* a copy of the ACPI 1.0 RSDP */
+#define MB2_TAG_ACPI_NEW	15	/* a copy of the ACPI 2.0+ RSDP */
 #define ELF64_SHDR_SIZE		64
 
 struct mb2_tag {
@@ -147,6 +149,15 @@ static enum err parse_tag(const uint8_t *tag, uint32_t type, uint32_t size,
 			return E_MB2_DUPLICATE;
 		}
 		return parse_elf_sections(tag, size, out, log);
+	case MB2_TAG_ACPI_OLD:
+	case MB2_TAG_ACPI_NEW:
+		if (size < 8 + 20) {
+			LOG("mb2: ACPI RSDP tag of %u bytes is shorter than an RSDP\n", size);
+			return E_MB2_BAD_TAG;
+		}
+		if (!out->acpi_rsdp || type == MB2_TAG_ACPI_NEW) /* the newer one wins */
+			out->acpi_rsdp = tag + 8;
+		return E_OK;
 	default:
 		return E_OK;	/* tags we do not use */
 	}

@@ -8,6 +8,7 @@
 #include <lib/string.h>
 #include "console_internal.h"
 #include <nanoswap/probe.h>
+#include <lib/spinlock.h>
 
 MODULE_PROBE(console)
 
@@ -15,6 +16,18 @@ static enum log_level console_level = LOG_INFO;
 static unsigned long errors;	/* console_errors */
 static char *capture;		/* console_capture: [capture_len] of [capture_size] */
 static unsigned long capture_size, capture_len;
+
+/* One message at a time: threads and interrupt handlers print whole lines. */
+static struct spinlock console_lock = SPINLOCK_INIT("console");
+
+/* COM1's receive interrupt fills the ring; the reader empties it. Until the
+ * interrupt is on (console_rx_irq_on), console_getc polls the UART as before. */
+#define RX_RING	1024	/* a power of two */
+static char rx_ring[RX_RING];
+static volatile uint32_t rx_head, rx_tail;	/* head: next write; tail: next read */
+static bool rx_irq_on, rx_paused;	/* paused: the ring was full, the UART holds the rest */
+static void (*rx_wait)(bool (*ready)(void));	/* console_set_input_waiter */
+static void (*rx_wake)(void);
 
 static const char *const level_names[] = {
 	[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
@@ -48,7 +61,16 @@ void console_init(void)
 
 void kvprintf(const char *fmt, va_list ap)
 {
+	uint64_t flags = spin_lock_irqsave(&console_lock);
+
 	fmt_vformat(console_sink, NULL, fmt, ap);
+	spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void console_lock_break(void)
+{
+	console_lock.owner = 0;
+	console_lock.locked = 0;
 }
 
 void kprintf(const char *fmt, ...)
@@ -76,14 +98,79 @@ void klog(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void console_rx_irq(void)
+{
+	char c;
+
+	for (;;) {
+		if (rx_head - rx_tail == RX_RING) {	/* full: leave the rest in the UART */
+			rx_paused = true;		/* (and on the host: nothing is lost) */
+			serial_rx_interrupt(false);
+			break;
+		}
+		if (!serial_try_getc(&c))
+			break;
+		rx_ring[rx_head % RX_RING] = c;
+		__atomic_store_n(&rx_head, rx_head + 1, __ATOMIC_RELEASE);
+	}
+	if (rx_wake)
+		rx_wake();
+}
+
+void console_rx_irq_on(void)
+{
+	uint64_t flags = irq_save();
+
+	rx_irq_on = true;
+	serial_rx_interrupt(true);
+	console_rx_irq();	/* what arrived before the interrupt was on */
+	irq_restore(flags);
+}
+
+static bool rx_ready(void)
+{
+	return __atomic_load_n(&rx_head, __ATOMIC_ACQUIRE) != rx_tail;
+}
+
+void console_set_input_waiter(void (*wait)(bool (*ready)(void)), void (*wake)(void))
+{
+	rx_wait = wait;
+	rx_wake = wake;
+}
+
+bool console_try_getc(char *c)
+{
+	if (!rx_irq_on)
+		return serial_try_getc(c);
+	if (!rx_ready())
+		return false;
+	*c = rx_ring[rx_tail % RX_RING];
+	__atomic_store_n(&rx_tail, rx_tail + 1, __ATOMIC_RELEASE);
+	if (rx_paused && rx_head - rx_tail <= RX_RING / 2) {
+		uint64_t flags = irq_save();
+
+		rx_paused = false;
+		serial_rx_interrupt(true);	/* (the UART interrupts at once if it holds bytes) */
+		console_rx_irq();
+		irq_restore(flags);
+	}
+	return true;
+}
+
 char console_getc(void)
 {
 	char c;
 
-	while (!serial_try_getc(&c))
-		__asm__ volatile("pause");
+	while (!console_try_getc(&c)) {
+		if (rx_irq_on && rx_wait)
+			rx_wait(rx_ready);	/* sleeps until the interrupt brings a byte */
+		else
+			__asm__ volatile("pause");
+	}
 	return c;
 }
+
+
 
 unsigned long console_errors(void)
 {

@@ -23,6 +23,7 @@ void panic(const char *fmt, ...)
 		qemu_exit(QEMU_EXIT_PANIC);
 		cpu_halt_forever();
 	}
+	console_lock_break();	/* (a panic inside kprintf, or another CPU's) */
 	kprintf("\nPANIC: ");
 	va_start(ap, fmt);
 	kvprintf(fmt, ap);

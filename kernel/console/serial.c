@@ -1,7 +1,7 @@
 /*
  * COM1, a 16550 UART at I/O port 0x3F8: the console every test reads, since
- * QEMU's -serial stdio hands it to the host. Polled, no interrupts, in both
- * directions: the shell reads its input here.
+ * QEMU's -serial stdio hands it to the host. Output is polled; input is
+ * polled until the receive interrupt is turned on (console.c's ring).
  *
  * Input typed (or piped) before the shell asks for it must not be lost. QEMU's
  * 16550 only takes a byte from the host when the FIFO (or, with the FIFO off,
@@ -36,6 +36,13 @@ void serial_init(void)
 	if ((inb(COM1 + UART_IIR) & IIR_FIFO_ON) == IIR_FIFO_ON)	/* keep it and its bytes */
 		outb(COM1 + UART_FCR, FCR_FIFO_ON_TRIGGER_14);
 	outb(COM1 + UART_MCR, 0x03);	/* DTR, RTS */
+}
+
+/* Receive-data interrupt on or off; OUT2 gates the UART's IRQ line on a PC. */
+void serial_rx_interrupt(bool on)
+{
+	outb(COM1 + UART_MCR, on ? 0x0B : 0x03);	/* DTR, RTS (+ OUT2) */
+	outb(COM1 + UART_IER, on ? 0x01 : 0x00);
 }
 
 bool serial_try_getc(char *c)

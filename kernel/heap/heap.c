@@ -3,6 +3,8 @@
  * with its free neighbours, so memory does not fragment into slivers. The
  * region grows by mapping fresh pages at its end. Every block starts with a
  * 16-byte header whose magic is checked on free to catch bad or double frees.
+ * One IRQ-safe spinlock guards it all: threads and interrupt handlers may
+ * allocate and free at once.
  */
 #include <console/console.h>
 #include <heap/heap.h>
@@ -10,6 +12,7 @@
 #include <lib/util.h>
 #include <memory/memory.h>
 #include <nanoswap/probe.h>
+#include <lib/spinlock.h>
 
 MODULE_PROBE(heap)
 
@@ -34,6 +37,9 @@ struct block {
 static struct block *free_list;
 static uint64_t heap_end = HEAP_BASE;	/* first unmapped byte */
 static struct heap_stats stats;
+static struct spinlock heap_lock = SPINLOCK_INIT("heap");
+
+static void heap_free_locked(void *p);
 
 static enum err heap_grow(size_t min_bytes)
 {
@@ -55,7 +61,7 @@ static enum err heap_grow(size_t min_bytes)
 	b->magic = MAGIC_USED;		/* so kfree accepts it below */
 	stats.bytes_used += bytes;
 	stats.blocks_used++;
-	kfree((uint8_t *)b + HDR);
+	heap_free_locked((uint8_t *)b + HDR);
 	return E_OK;
 }
 
@@ -69,7 +75,7 @@ static void split_tail(struct block *b, uint64_t size)
 	tail->magic = MAGIC_USED;
 	b->size = size;
 	stats.blocks_used++;		/* its bytes were counted as part of b */
-	kfree((uint8_t *)tail + HDR);
+	heap_free_locked((uint8_t *)tail + HDR);
 }
 
 /* Where a block for `need` bytes at alignment align would start its payload
@@ -98,7 +104,7 @@ static void *carve(struct block **link, struct block *f, uint64_t need, size_t a
 		f->magic = MAGIC_USED;
 		stats.bytes_used += f->size;
 		stats.blocks_used++;
-		kfree((uint8_t *)f + HDR);
+		heap_free_locked((uint8_t *)f + HDR);
 	}
 	b->size = end - (uint64_t)b;
 	b->magic = MAGIC_USED;
@@ -145,13 +151,21 @@ void *kmalloc_aligned(size_t size, size_t align)
 	if (align & (align - 1) || align > PAGE_SIZE || size > HEAP_MAX_SIZE)
 		return NULL;
 	uint64_t need = ALIGN_UP(MAX(size, 1) + HDR, HEAP_MIN_ALIGN);
+	uint64_t flags = spin_lock_irqsave(&heap_lock);
+
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct block **link = heap_choose(need, align);
+		void *p;
 
-		if (link)
-			return carve(link, *link, need, align);
-		if (heap_grow(need + align + MIN_BLOCK) != E_OK)
+		if (link) {
+			p = carve(link, *link, need, align);
+			spin_unlock_irqrestore(&heap_lock, flags);
+			return p;
+		}
+		if (heap_grow(need + align + MIN_BLOCK) != E_OK) {
+			spin_unlock_irqrestore(&heap_lock, flags);
 			return NULL;
+		}
 	}
 	panic("BUG: kmalloc(%zu, %zu): no fit right after growing the heap", size, align);
 }
@@ -196,6 +210,8 @@ void heap_mark_metadata(void *p)
 void heap_for_each_block(void (*fn)(void *ctx, const void *p, size_t size, bool metadata),
 			 void *ctx)
 {
+	uint64_t flags = spin_lock_irqsave(&heap_lock);
+
 	for (uint64_t a = HEAP_BASE; a < heap_end;) {
 		const struct block *b = (const struct block *)a;
 
@@ -205,12 +221,22 @@ void heap_for_each_block(void (*fn)(void *ctx, const void *p, size_t size, bool 
 			fn(ctx, (const uint8_t *)b + HDR, b->size - HDR, b->magic == MAGIC_META);
 		a += b->size;
 	}
+	spin_unlock_irqrestore(&heap_lock, flags);
 }
 
 void kfree(void *p)
 {
+	uint64_t flags;
+
 	if (!p)
 		return;
+	flags = spin_lock_irqsave(&heap_lock);
+	heap_free_locked(p);
+	spin_unlock_irqrestore(&heap_lock, flags);
+}
+
+static void heap_free_locked(void *p)
+{
 	struct block *b = (struct block *)((uint8_t *)p - HDR);
 	if ((uint64_t)b < HEAP_BASE || (uint64_t)p >= heap_end || !IS_ALIGNED((uint64_t)p, 16))
 		panic("BUG: kfree(%p): not a heap address", p);
@@ -254,9 +280,25 @@ static enum err heap_test_hook(void)
 SWAP_HOOK(heap_test_hook);
 #endif
 
+/* For the concurrency tests: fn(arg) runs with a frame of this module's
+ * code under it (a thread parked inside heap code). Its code differs in
+ * heap_v2 (the value it returns), so that a swap to heap_v2 must wait. */
+unsigned heap_run_inside(void (*fn)(void *arg), void *arg)
+{
+	fn(arg);
+#ifdef HEAP_BEST_FIT
+	return 2;
+#else
+	return 1;
+#endif
+}
+
 void heap_get_stats(struct heap_stats *out)
 {
+	uint64_t flags = spin_lock_irqsave(&heap_lock);
+
 	*out = stats;
+	spin_unlock_irqrestore(&heap_lock, flags);
 }
 
 void heap_init(void)

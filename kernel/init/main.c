@@ -10,6 +10,7 @@
 #include <heap/heap.h>
 #include <init/cmdline.h>
 #include <interrupts/interrupts.h>
+#include <interrupts/irq.h>
 #include <ktest/ktest.h>
 #include <lib/string.h>
 #include <lib/util.h>
@@ -19,6 +20,7 @@
 #include <nano_core_swap/swap.h>
 #include <nanoswap/probe.h>
 #include <nanoswap/swap_hook.h>
+#include <sched/sched.h>
 #include <shell/shell.h>
 
 MODULE_PROBE(init)
@@ -46,10 +48,19 @@ static void cmdline_quiet(const char *fmt, ...)
  * struct then points at the new copy's defaults, not the old rodata. */
 static void kernel_resume(void);
 
+/* COM1's receive interrupt, routed here by init (the console is below the
+ * interrupts module and cannot register itself). */
+static void com1_interrupt(void)
+{
+	console_rx_irq();
+}
+
 static enum err cmdline_swapped(void)
 {
 	cmdline_parse(boot_info.cmdline, &cmdline, cmdline_quiet);
 	swap_set_resume(kernel_resume);	/* re-entry is this copy's now */
+	if (irq_ready())
+		return irq_register_isa(IRQ_COM1, com1_interrupt); /* (this copy's handler) */
 	return E_OK;
 }
 SWAP_HOOK(cmdline_swapped);
@@ -171,6 +182,7 @@ void kernel_continue(void)
 		if (cmdline.bench)
 			run_bench_and_exit();
 	}
+	thread_set_name(thread_current(), "shell");
 	run_shell();				/* nanoswap> (halt leaves QEMU) */
 }
 
@@ -194,6 +206,7 @@ static uint64_t init_stack_alloc(void)
 	interrupts_set_kernel_stack(base + PAGE_SIZE, base + (KERNEL_STACK_PAGES + 1) * PAGE_SIZE);
 	kernel_stack_lo = base + PAGE_SIZE;
 	kernel_stack_top = base + (KERNEL_STACK_PAGES + 1) * PAGE_SIZE;
+	sched_set_current_stack(kernel_stack_lo, kernel_stack_top);
 	return kernel_stack_top;
 }
 
@@ -205,6 +218,17 @@ void kernel_enter_live_copy(void)
 {
 	swap_set_resume(kernel_resume);
 	cpu_switch_stack(init_stack_alloc(), kernel_continue);
+}
+
+/* Interrupts on: the timer ticks, threads preempt, COM1's input goes
+ * through the console's ring. Without an APIC the kernel runs on, polled. */
+static void start_interrupts(void)
+{
+	if (irq_init(boot_info.acpi_rsdp) != E_OK)
+		return;
+	if (irq_register_isa(IRQ_COM1, com1_interrupt) == E_OK)
+		console_rx_irq_on();
+	irq_enable();
 }
 
 /* Leave the old code for good: the new init's kernel_enter_live_copy after
@@ -221,6 +245,7 @@ static __attribute__((noreturn)) void continue_in_live_copy(void)
 
 void kernel_main(uint32_t magic, uint64_t info_phys)
 {
+	extern uint8_t boot_stack_bottom[], boot_stack_top[];
 	uint64_t tsc_entry = rdtsc();
 	enum err e;
 
@@ -233,6 +258,8 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 	ksym_init();				/* our own symbols, for backtraces */
 	memory_init(&boot_info);		/* frames, W^X page tables, direct map */
 	heap_init();				/* kmalloc */
+	sched_init("init", (uint64_t)boot_stack_bottom, (uint64_t)boot_stack_top); /* threads */
+	start_interrupts();			/* APIC timer at 1 kHz, IOAPIC, COM1 input */
 	crates_init();				/* the loader's namespace */
 	apply_cmdline();			/* test, swap, loglevel, ... */
 	e = swap_nano_core_crates(cmdline.swap);	/* re-load the modules, memory first */

@@ -11,7 +11,16 @@ unsigned backtrace_collect(uint64_t rbp, uint64_t *pcs, unsigned max)
 {
 	unsigned n = 0;
 
-	while (n < max && rbp && !(rbp & 7) && stack_contains(rbp, 16)) {
+	while (n < max && rbp) {
+		if ((rbp & 7) == TRAP_FRAME_MARK && stack_contains(rbp - 1, sizeof(struct trap_frame))) {
+			const struct trap_frame *tf = (const void *)(rbp - 1);
+
+			pcs[n++] = tf->rip + 1;	/* (as if a return address: its pc - 1 names it) */
+			rbp = tf->rbp;		/* the interrupted context's chain */
+			continue;
+		}
+		if ((rbp & 7) || !stack_contains(rbp, 16))
+			break;
 		const uint64_t *frame = (const uint64_t *)rbp;
 		if (!frame[1])
 			break;

@@ -40,15 +40,27 @@ void interrupts_set_kernel_stack(uint64_t lo, uint64_t hi)
 	kernel_stack_hi = hi;
 }
 
+static unsigned (*thread_stacks)(struct stack_range *out, unsigned max);
+
+void interrupts_set_thread_stacks(unsigned (*fn)(struct stack_range *out, unsigned max))
+{
+	thread_stacks = fn;
+}
+
 unsigned interrupts_stacks(struct stack_range *out)
 {
+	unsigned n = 3;
+
 	out[0] = (struct stack_range){ "boot", (uint64_t)boot_stack_bottom, (uint64_t)boot_stack_top };
 	out[1] = (struct stack_range){ "double fault", (uint64_t)ist_double_stack,
 				       (uint64_t)ist_double_stack + IST_STACK_SIZE };
 	out[2] = (struct stack_range){ "NMI", (uint64_t)ist_nmi_stack,
 				       (uint64_t)ist_nmi_stack + IST_STACK_SIZE };
-	out[3] = (struct stack_range){ "kernel", kernel_stack_lo, kernel_stack_hi };
-	return kernel_stack_hi ? 4 : 3;
+	if (kernel_stack_hi)
+		out[n++] = (struct stack_range){ "kernel", kernel_stack_lo, kernel_stack_hi };
+	if (thread_stacks)
+		n += thread_stacks(out + n, INTERRUPTS_MAX_STACKS - n);
+	return n;
 }
 
 int stack_contains(uint64_t addr, uint64_t len)

@@ -1,8 +1,15 @@
 /*
- * Exception entry stubs for vectors 0-31. Each pushes a dummy error code
- * where the CPU pushes none, then its vector, and joins isr_common, which
- * saves the general registers as a struct trap_frame and calls
- * trap_dispatch(frame). If trap_dispatch returns, we resume where we were.
+ * Entry stubs for all 256 vectors: the CPU exceptions (0-31) and the
+ * interrupts (32-255). Each pushes a dummy error code where the CPU pushes
+ * none, then its vector, and joins isr_common, which saves the general
+ * registers as a struct trap_frame and calls trap_dispatch(frame). If
+ * trap_dispatch returns, we resume where we were (or, after a context
+ * switch inside it, when this thread is switched back in).
+ *
+ * The frame pointer that trap_dispatch's frame saves is the trap frame's
+ * address with bit 0 set (TRAP_FRAME_MARK): a stack walk that meets it
+ * knows the next frame is an interrupted context, whose RIP is exact (not a
+ * return address) and whose RSP and RBP are in the trap frame.
  */
 	.text
 
@@ -53,6 +60,12 @@ ISR_NOERR 28
 ISR_ERR   29
 ISR_ERR   30
 ISR_NOERR 31
+.altmacro
+.irp hi, 2,3,4,5,6,7,8,9,10,11,12,13,14,15
+.irp lo, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	ISR_NOERR %(\hi * 16 + \lo)
+.endr
+.endr
 
 	.type	isr_common, @function
 isr_common:
@@ -74,6 +87,7 @@ isr_common:
 	cld
 	movq	%rsp, %rdi
 	movq	%rsp, %rbx		/* callee-saved: the frame */
+	leaq	1(%rsp), %rbp		/* TRAP_FRAME_MARK: the walk's way into the frame */
 	andq	$-16, %rsp		/* ABI stack alignment for the C handler */
 	call	trap_dispatch
 	movq	%rbx, %rsp
@@ -96,12 +110,18 @@ isr_common:
 	iretq
 	.size	isr_common, . - isr_common
 
+.macro ISR_ADDR v
+	.quad	isr_\v
+.endm
+
 	.section .rodata
 	.balign 8
 	.globl	isr_stub_table
 isr_stub_table:
-	.irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad	isr_\vec
+	.set	vec, 0
+	.rept	256
+	ISR_ADDR %vec
+	.set	vec, vec + 1
 	.endr
 
 	.section .note.GNU-stack, "", @progbits

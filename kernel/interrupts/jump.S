@@ -16,6 +16,8 @@ jump_save:			/* int jump_save(struct jump_buf *rdi) */
 	movq	%rax, 48(%rdi)
 	movq	(%rsp), %rax	/* return address */
 	movq	%rax, 56(%rdi)
+	pushfq			/* the interrupt flag, for jump_restore */
+	popq	64(%rdi)
 	xorl	%eax, %eax
 	ret
 	.size	jump_save, . - jump_save
@@ -31,7 +33,16 @@ jump_restore:			/* void jump_restore(struct jump_buf *rdi, int esi) */
 	movq	40(%rdi), %r15
 	movq	48(%rdi), %rsp
 	movl	%esi, %eax
-	jmpq	*56(%rdi)
+	movq	64(%rdi), %rcx	/* the flags of jump_save (a trap turned interrupts off) */
+	movq	%rcx, %rdx
+	andq	$~0x200, %rdx
+	pushq	%rdx
+	popfq			/* all but IF */
+	movq	56(%rdi), %rdx
+	testq	$0x200, %rcx
+	jz	1f
+	sti			/* IF last: its shadow lets the jump land first */
+1:	jmpq	*%rdx
 	.size	jump_restore, . - jump_restore
 
 	.section .note.GNU-stack, "", @progbits

@@ -5,6 +5,7 @@
  */
 #include <console/console.h>
 #include <interrupts/backtrace.h>
+#include <lib/cpu.h>
 #include <interrupts/interrupts.h>
 #include <lib/string.h>
 #include <lib/x86.h>
@@ -32,7 +33,9 @@ struct catch_frame {
 	struct trap_record *rec;
 	struct catch_frame *outer;
 };
-static struct catch_frame *catch_top;
+/* The innermost catch is per thread: this_cpu()->catch_top, which the
+ * scheduler saves and restores with each thread. */
+#define catch_top (*(struct catch_frame **)&this_cpu()->catch_top)
 
 const struct trap_record *trap_last(void)
 {
@@ -155,8 +158,13 @@ static void report(const struct trap_frame *tf, uint64_t cr2)
 void trap_dispatch(struct trap_frame *tf)
 {
 	static unsigned depth; /* a fault while reporting a fault */
-	uint64_t cr2 = read_cr2();
+	uint64_t cr2;
 
+	if (tf->vector >= 32) {
+		irq_dispatch(tf);
+		return;
+	}
+	cr2 = read_cr2();
 	if (forward_call(tf, cr2))
 		return;
 	record(tf, cr2);

@@ -68,7 +68,7 @@ static void audit_leaf_aliases(uint64_t pa, uint64_t pages, bool w, bool x, stru
 	}
 }
 
-void vm_audit(struct vm_audit *out)
+static void vm_audit_unlocked(struct vm_audit *out)
 {
 	struct vm_audit scratch;
 	uint64_t root = read_cr3() & PTE_ADDR_MASK;
@@ -79,4 +79,12 @@ void vm_audit(struct vm_audit *out)
 	scratch = (struct vm_audit){ 0 };
 	audit_table(root, 3, true, true, audit_leaf_aliases, &scratch);
 	out->wx_alias_frames = scratch.wx_alias_frames;
+}
+
+void vm_audit(struct vm_audit *out)
+{
+	uint64_t flags = mem_lock();
+
+	vm_audit_unlocked(out);
+	mem_unlock(flags);
 }

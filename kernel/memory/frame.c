@@ -159,7 +159,7 @@ enum err frame_take(uint64_t *phys)
 	return E_NO_FRAMES;
 }
 
-enum err frame_alloc(uint64_t *phys)
+static enum err frame_alloc_unlocked(uint64_t *phys)
 {
 	enum err e = frame_take(phys);
 
@@ -171,6 +171,15 @@ enum err frame_alloc(uint64_t *phys)
 	return e;
 }
 
+enum err frame_alloc(uint64_t *phys)
+{
+	uint64_t flags = mem_lock();
+	enum err r = frame_alloc_unlocked(phys);
+
+	mem_unlock(flags);
+	return r;
+}
+
 void frame_for_each_raw(void (*fn)(void *ctx, uint64_t phys), void *ctx)
 {
 	for (uint64_t w = raw_lo; w <= raw_hi && w < ARRAY_SIZE(frame_raw); w++)
@@ -178,7 +187,7 @@ void frame_for_each_raw(void (*fn)(void *ctx, uint64_t phys), void *ctx)
 			fn(ctx, (w * 64 + (uint64_t)__builtin_ctzl(bits)) * PAGE_SIZE);
 }
 
-void frame_free(uint64_t phys)
+static void frame_free_unlocked(uint64_t phys)
 {
 	uint64_t frame = phys / PAGE_SIZE;
 
@@ -194,7 +203,15 @@ void frame_free(uint64_t phys)
 	mem_counters.frames_used--;
 }
 
-bool frame_release_reserved(uint64_t start, uint64_t end)
+void frame_free(uint64_t phys)
+{
+	uint64_t flags = mem_lock();
+
+	frame_free_unlocked(phys);
+	mem_unlock(flags);
+}
+
+static bool frame_release_reserved_unlocked(uint64_t start, uint64_t end)
 {
 	unsigned i;
 
@@ -225,7 +242,16 @@ bool frame_release_reserved(uint64_t start, uint64_t end)
 	return true;
 }
 
-enum err frame_alloc_table(uint64_t *phys)
+bool frame_release_reserved(uint64_t start, uint64_t end)
+{
+	uint64_t flags = mem_lock();
+	bool r = frame_release_reserved_unlocked(start, end);
+
+	mem_unlock(flags);
+	return r;
+}
+
+static enum err frame_alloc_table_unlocked(uint64_t *phys)
 {
 	enum err e = frame_take(phys);
 
@@ -236,8 +262,25 @@ enum err frame_alloc_table(uint64_t *phys)
 	return E_OK;
 }
 
-void frame_free_table(uint64_t phys)
+enum err frame_alloc_table(uint64_t *phys)
+{
+	uint64_t flags = mem_lock();
+	enum err r = frame_alloc_table_unlocked(phys);
+
+	mem_unlock(flags);
+	return r;
+}
+
+static void frame_free_table_unlocked(uint64_t phys)
 {
 	mem_counters.table_frames--;
 	frame_free(phys);
+}
+
+void frame_free_table(uint64_t phys)
+{
+	uint64_t flags = mem_lock();
+
+	frame_free_table_unlocked(phys);
+	mem_unlock(flags);
 }

@@ -9,6 +9,9 @@
 #include <console/console.h>
 #include <lib/util.h>
 #include "memory_internal.h"
+
+struct spinlock mem_lock_word = SPINLOCK_INIT("memory");
+unsigned mem_lock_depth;
 #include <nanoswap/probe.h>
 
 MODULE_PROBE(memory)
@@ -53,7 +56,7 @@ void memory_init(const struct bootinfo *bi)
 	mem_counters.pages_mapped = 0;
 }
 
-void mem_get_stats(struct mem_stats *out)
+static void mem_get_stats_unlocked(struct mem_stats *out)
 {
 	*out = (struct mem_stats){
 		.frames_total = mem_counters.frames_total,
@@ -66,4 +69,12 @@ void mem_get_stats(struct mem_stats *out)
 		.vrange_pages = mem_counters.vrange_pages,
 		.vrange_retired_pages = vrange_retired(),
 	};
+}
+
+void mem_get_stats(struct mem_stats *out)
+{
+	uint64_t flags = mem_lock();
+
+	mem_get_stats_unlocked(out);
+	mem_unlock(flags);
 }

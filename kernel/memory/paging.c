@@ -98,7 +98,7 @@ static void alias_restore_writable(uint64_t pa)
 		direct_alias_set(alias, pa, true);
 }
 
-enum err vm_map(uint64_t va, uint64_t pa, unsigned prot)
+static enum err vm_map_unlocked(uint64_t va, uint64_t pa, unsigned prot)
 {
 	uint64_t *alias;
 	enum err e = check_page(va, pa, prot);
@@ -120,6 +120,15 @@ enum err vm_map(uint64_t va, uint64_t pa, unsigned prot)
 	return E_OK;
 }
 
+enum err vm_map(uint64_t va, uint64_t pa, unsigned prot)
+{
+	uint64_t flags = mem_lock();
+	enum err r = vm_map_unlocked(va, pa, prot);
+
+	mem_unlock(flags);
+	return r;
+}
+
 /* Free the page table holding va's entry if it has no present entry left.
  * The search starts next to va's entry, where a range being unmapped page
  * after page (or its neighbour in the image) still has one. */
@@ -138,7 +147,7 @@ static void free_table_if_empty(uint64_t va)
 	frame_free_table(phys);
 }
 
-enum err vm_unmap(uint64_t va, uint64_t *pa)
+static enum err vm_unmap_unlocked(uint64_t va, uint64_t *pa)
 {
 	enum err e = E_OK;
 
@@ -159,6 +168,15 @@ enum err vm_unmap(uint64_t va, uint64_t *pa)
 	mem_counters.pages_mapped--;
 	free_table_if_empty(va);
 	return E_OK;
+}
+
+enum err vm_unmap(uint64_t va, uint64_t *pa)
+{
+	uint64_t flags = mem_lock();
+	enum err r = vm_unmap_unlocked(va, pa);
+
+	mem_unlock(flags);
+	return r;
 }
 
 /* The entry for page `at` of a run: the next one in the table the previous
@@ -192,13 +210,22 @@ static enum err protect_entry(uint64_t *pte, uint64_t va, unsigned prot)
 	return E_OK;
 }
 
-enum err vm_protect(uint64_t va, unsigned prot)
+static enum err vm_protect_unlocked(uint64_t va, unsigned prot)
 {
 	return vm_protect_range(va, 1, prot);
 }
 
+enum err vm_protect(uint64_t va, unsigned prot)
+{
+	uint64_t flags = mem_lock();
+	enum err r = vm_protect_unlocked(va, prot);
+
+	mem_unlock(flags);
+	return r;
+}
+
 /* One page table at a time, as vm_map_fresh. */
-enum err vm_protect_range(uint64_t va, size_t npages, unsigned prot)
+static enum err vm_protect_range_unlocked(uint64_t va, size_t npages, unsigned prot)
 {
 	enum err e = check_page(va, 0, prot);
 	uint64_t *pte = NULL;
@@ -210,7 +237,16 @@ enum err vm_protect_range(uint64_t va, size_t npages, unsigned prot)
 	return e;
 }
 
-enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags)
+enum err vm_protect_range(uint64_t va, size_t npages, unsigned prot)
+{
+	uint64_t flags = mem_lock();
+	enum err r = vm_protect_range_unlocked(va, npages, prot);
+
+	mem_unlock(flags);
+	return r;
+}
+
+static enum err vm_translate_unlocked(uint64_t va, uint64_t *pa, uint64_t *flags)
 {
 	uint64_t *table = pt_table_at(root_phys);
 
@@ -230,8 +266,17 @@ enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags)
 	}
 }
 
+enum err vm_translate(uint64_t va, uint64_t *pa, uint64_t *flags)
+{
+	uint64_t irqs = mem_lock();
+	enum err r = vm_translate_unlocked(va, pa, flags);
+
+	mem_unlock(irqs);
+	return r;
+}
+
 /* One page table at a time: each walked once, not once per page. */
-enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot)
+static enum err vm_map_fresh_unlocked(uint64_t va, size_t npages, unsigned prot)
 {
 	unsigned leaf = prot & ~VM_UNINIT;
 	enum err e = check_page(va, 0, leaf);
@@ -268,9 +313,18 @@ enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot)
 	return e;
 }
 
+enum err vm_map_fresh(uint64_t va, size_t npages, unsigned prot)
+{
+	uint64_t flags = mem_lock();
+	enum err r = vm_map_fresh_unlocked(va, npages, prot);
+
+	mem_unlock(flags);
+	return r;
+}
+
 /* One page table at a time: walked once, its entries cleared, and freed if
  * that left it empty. */
-void vm_retire_image(uint64_t va, size_t npages)
+static void vm_retire_image_unlocked(uint64_t va, size_t npages)
 {
 	for (size_t i = 0; i < npages;) {
 		uint64_t at = va + i * PAGE_SIZE;
@@ -294,7 +348,15 @@ void vm_retire_image(uint64_t va, size_t npages)
 	frame_release_reserved(va - KERNEL_VMA, va - KERNEL_VMA + npages * PAGE_SIZE);
 }
 
-void vm_unmap_free(uint64_t va, size_t npages)
+void vm_retire_image(uint64_t va, size_t npages)
+{
+	uint64_t flags = mem_lock();
+
+	vm_retire_image_unlocked(va, npages);
+	mem_unlock(flags);
+}
+
+static void vm_unmap_free_unlocked(uint64_t va, size_t npages)
 {
 	for (size_t i = 0; i < npages; i++) {
 		uint64_t pa;
@@ -302,6 +364,14 @@ void vm_unmap_free(uint64_t va, size_t npages)
 			panic("BUG: vm_unmap_free: %lx is not mapped", va + i * PAGE_SIZE);
 		frame_free(pa);
 	}
+}
+
+void vm_unmap_free(uint64_t va, size_t npages)
+{
+	uint64_t flags = mem_lock();
+
+	vm_unmap_free_unlocked(va, npages);
+	mem_unlock(flags);
 }
 
 enum err vm_map_huge(uint64_t va, uint64_t pa, uint64_t len, unsigned prot)

@@ -17,7 +17,7 @@ static void alias_unmap_pages(uint64_t alias, size_t npages)
 			panic("BUG: vm_alias_unmap: alias page %lx is not mapped", alias + i * PAGE_SIZE);
 }
 
-enum err vm_alias_map(uint64_t va, size_t npages, uint64_t *alias)
+static enum err vm_alias_map_unlocked(uint64_t va, size_t npages, uint64_t *alias)
 {
 	uint64_t base;
 	enum err e;
@@ -49,8 +49,25 @@ enum err vm_alias_map(uint64_t va, size_t npages, uint64_t *alias)
 	return E_OK;
 }
 
-void vm_alias_unmap(uint64_t alias, size_t npages)
+enum err vm_alias_map(uint64_t va, size_t npages, uint64_t *alias)
+{
+	uint64_t flags = mem_lock();
+	enum err r = vm_alias_map_unlocked(va, npages, alias);
+
+	mem_unlock(flags);
+	return r;
+}
+
+static void vm_alias_unmap_unlocked(uint64_t alias, size_t npages)
 {
 	alias_unmap_pages(alias, npages);	/* each vm_unmap does invlpg */
 	vrange_free(alias, npages);
+}
+
+void vm_alias_unmap(uint64_t alias, size_t npages)
+{
+	uint64_t flags = mem_lock();
+
+	vm_alias_unmap_unlocked(alias, npages);
+	mem_unlock(flags);
 }

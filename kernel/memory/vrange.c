@@ -33,7 +33,7 @@ static void vr_assign(uint64_t first, size_t npages, bool used)
 	}
 }
 
-enum err vrange_alloc(size_t npages, uint64_t *va)
+static enum err vrange_alloc_unlocked(size_t npages, uint64_t *va)
 {
 	uint64_t run = 0;
 
@@ -57,7 +57,16 @@ enum err vrange_alloc(size_t npages, uint64_t *va)
 	return E_NO_VSPACE;
 }
 
-void vrange_free(uint64_t va, size_t npages)
+enum err vrange_alloc(size_t npages, uint64_t *va)
+{
+	uint64_t flags = mem_lock();
+	enum err r = vrange_alloc_unlocked(npages, va);
+
+	mem_unlock(flags);
+	return r;
+}
+
+static void vrange_free_unlocked(uint64_t va, size_t npages)
 {
 	uint64_t first = (va - MODULE_AREA_BASE) / PAGE_SIZE;
 
@@ -71,7 +80,15 @@ void vrange_free(uint64_t va, size_t npages)
 	mem_counters.vrange_pages -= npages;
 }
 
-enum err vrange_claim(uint64_t va, size_t npages)
+void vrange_free(uint64_t va, size_t npages)
+{
+	uint64_t flags = mem_lock();
+
+	vrange_free_unlocked(va, npages);
+	mem_unlock(flags);
+}
+
+static enum err vrange_claim_unlocked(uint64_t va, size_t npages)
 {
 	uint64_t first = (va - MODULE_AREA_BASE) / PAGE_SIZE;
 
@@ -84,4 +101,13 @@ enum err vrange_claim(uint64_t va, size_t npages)
 	vr_assign(first, npages, true);
 	vrange_retired_pages += npages;
 	return E_OK;
+}
+
+enum err vrange_claim(uint64_t va, size_t npages)
+{
+	uint64_t flags = mem_lock();
+	enum err r = vrange_claim_unlocked(va, npages);
+
+	mem_unlock(flags);
+	return r;
 }

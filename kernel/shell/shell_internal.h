@@ -59,6 +59,9 @@ enum err cmd_test(int argc, char **argv);
 enum err cmd_bench(int argc, char **argv);
 enum err cmd_log(int argc, char **argv);
 enum err cmd_peek(int argc, char **argv);
+enum err cmd_ps(int argc, char **argv);
+enum err cmd_uptime(int argc, char **argv);
+enum err cmd_work(int argc, char **argv);
 enum err cmd_halt(int argc, char **argv);
 enum err cmd_reboot(int argc, char **argv);
 

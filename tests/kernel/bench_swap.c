@@ -10,6 +10,8 @@
 #include <lib/util.h>
 #include <lib/x86.h>
 #include <nano_core_swap/swap.h>
+#include <sched/sched.h>
+#include <workload/workload.h>
 
 KBENCH(swap, boot_swap)
 {
@@ -36,6 +38,45 @@ KBENCH(swap, boot_swap)
 		"phases load %lu (nano_core crate %lu) redirect %lu hooks %lu retire %lu\n", n, total, relocs, bytes,
 		p->load, p->core, p->redirect, p->hooks, p->retire);
 	return n > 0 && p->retire > 0;
+}
+
+/* One run-time swap with four workers running: elapsed instructions (the
+ * workers' included: they run during all but the pauses) and the pauses. */
+static bool bench_swap_under_workers(const char *module, const char *object, const char *label)
+{
+	struct swap_report r;
+	const struct swap_phases *p;
+	uint64_t t0 = rdtsc(), spent;
+	enum err e = swap_module_to(module, object, &r);
+
+	spent = rdtsc() - t0;
+	if (e != E_OK)
+		return false;
+	p = swap_last_phases();
+	kprintf("bench: swap %s with 4 workers: %lu instructions, %lu paused with the others "
+		"stopped, %lu for the retire's proof\n", label, spent, p->pause, p->retire_pause);
+	return true;
+}
+
+/* The swaps of the concurrency issue under its workload: heap for heap_v2,
+ * sched again; and the boot's swap all, whose commit paused the idle thread. */
+KBENCH(swap, under_workers)
+{
+	struct work_stats w;
+	const struct swap_phases *b = swap_boot_phases();
+	bool ok;
+
+	kprintf("bench: swap all at boot: %lu paused with the others stopped, %lu for the "
+		"retire's proof\n", b->pause, b->retire_pause);
+	if (work_start(4) != E_OK)
+		return false;
+	thread_sleep_ms(5);
+	ok = bench_swap_under_workers("heap", "heap_v2", "heap heap_v2") &&
+	     bench_swap_under_workers("sched", "sched", "sched");
+	work_stop(&w);
+	struct swap_report r;
+	ok = ok && swap_module_to("heap", "heap", &r) == E_OK && w.errors == 0;
+	return ok;
 }
 
 /* A run-time swap of heap for a new version (heap_v2, best fit): layout

@@ -1,0 +1,27 @@
+/*
+ * Per-CPU state, all of it in one place: what each module keeps per CPU
+ * lives in this struct, reached through this_cpu() (kernel/lib/cpu.c holds
+ * it, so that every module may use it). One CPU today (cpu0);
+ * the SMP bring-up gives each CPU its own and makes this_cpu() read it.
+ */
+#ifndef LIB_CPU_H
+#define LIB_CPU_H
+
+#include <stdint.h>
+
+struct cpu_local {
+	unsigned id;		/* 0: the bootstrap CPU */
+	unsigned irq_depth;	/* interrupt handlers running (0: thread context) */
+	void *thread;		/* sched: the thread running here (NULL before sched_init) */
+	void *catch_top;	/* interrupts: this thread's innermost fault_catch */
+	uint64_t pause_start;	/* sched: rdtsc when the others were stopped (0: running) */
+};
+
+extern struct cpu_local cpu0;
+
+static inline struct cpu_local *this_cpu(void)
+{
+	return &cpu0;
+}
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * The context switch and a new thread's first instructions. The switch
+ * builds a frame like any C function's ([rbp][return address]) under the
+ * callee-saved registers, so a suspended thread's stack is walked from its
+ * saved RSP exactly (sched/walk.c): [r15 r14 r13 r12 rbx | rbp ret].
+ */
+	.text
+
+/* void sched_context_switch(uint64_t *save_rsp, uint64_t next_rsp) */
+	.globl	sched_context_switch
+	.type	sched_context_switch, @function
+sched_context_switch:
+	pushq	%rbp
+	movq	%rsp, %rbp
+	pushq	%rbx
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	movq	%rsp, (%rdi)
+	movq	%rsi, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbx
+	popq	%rbp
+	ret
+	.size	sched_context_switch, . - sched_context_switch
+
+/* Where a new thread's first switch returns: r12 = fn, r13 = arg, rbp = 0
+ * (the walk's end). Interrupts on, fn(arg), then thread_exit. */
+	.globl	sched_thread_entry
+	.type	sched_thread_entry, @function
+sched_thread_entry:
+	movq	%r13, %rdi
+	sti
+	call	*%r12
+	call	thread_exit
+	ud2
+	.size	sched_thread_entry, . - sched_thread_entry
+
+	.section .note.GNU-stack, "", @progbits

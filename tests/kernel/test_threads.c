@@ -1,0 +1,254 @@
+/*
+ * Interrupts and threads (suite threads): the timer ticks and wakes
+ * sleepers, a thread that never yields is preempted, a mutex excludes, a
+ * wait queue wakes, stacks have guard pages, spurious and unknown vectors
+ * are counted, and every stack walks exactly.
+ */
+#include <console/console.h>
+#include <heap/heap.h>
+#include <interrupts/interrupts.h>
+#include <interrupts/irq.h>
+#include <ktest/ktest.h>
+#include <lib/string.h>
+#include <lib/x86.h>
+#include <memory/memory.h>
+#include <sched/sched.h>
+
+/* The timer runs: a 20 ms sleep lets at least 20 ticks pass (the sleep
+ * wakes on the tick's clock, so no elapsed time is compared). */
+KTEST(threads, timer_ticks_and_wakes)
+{
+	uint64_t t0 = irq_ticks();
+
+	KT_ASSERT(irq_ready(), "no timer (irq_init failed)");
+	KT_ASSERT_EQ(timer_hz(), TIMER_HZ);
+	thread_sleep_ms(20);
+	KT_ASSERT(irq_ticks() - t0 >= 20, "%lu ticks in a 20 ms sleep", irq_ticks() - t0);
+}
+
+static volatile uint64_t spins;
+static volatile bool spin_stop;
+
+static void spin_forever(void *arg)
+{
+	(void)arg;
+	while (!spin_stop)
+		spins++;	/* never yields, never sleeps */
+}
+
+/* A thread that never gives up the CPU is preempted: this one, sleeping,
+ * wakes and sees it progress, and it sees ticks on its own account. */
+KTEST(threads, never_yielding_thread_is_preempted)
+{
+	struct thread *th;
+	struct thread_info ti[SCHED_MAX_THREADS];
+	unsigned n;
+	uint64_t s0, ticks = 0;
+
+	spins = 0;
+	spin_stop = false;
+	KT_ASSERT(thread_create("spinner", spin_forever, NULL, &th) == E_OK, "no thread");
+	thread_sleep_ms(10);
+	s0 = spins;
+	thread_sleep_ms(10);	/* (woken while the spinner holds the CPU: preempted) */
+	n = sched_threads(ti, SCHED_MAX_THREADS);
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(ti[i].name, "spinner") == 0)
+			ticks = ti[i].ticks;
+	spin_stop = true;
+	thread_join(th);
+	KT_ASSERT(s0 > 0 && spins > s0, "the spinner made no progress (%lu, %lu)", s0, spins);
+	KT_ASSERT(ticks > 0, "the spinner ran no tick");
+}
+
+struct counter {
+	struct mutex m;
+	volatile uint64_t value;
+	volatile unsigned inside;
+	volatile bool overlap;
+};
+
+static void count_locked(void *arg)
+{
+	struct counter *c = arg;
+
+	for (unsigned i = 0; i < 200; i++) {
+		mutex_lock(&c->m);
+		if (c->inside++)
+			c->overlap = true;
+		uint64_t v = c->value;
+		thread_yield();		/* (hold it across a switch) */
+		c->value = v + 1;
+		c->inside--;
+		mutex_unlock(&c->m);
+	}
+}
+
+/* Four threads, each 200 increments that yield inside the mutex: none is
+ * lost, no two are inside at once. */
+KTEST(threads, mutex_excludes)
+{
+	static struct counter c = { MUTEX_INIT("test"), 0, 0, false };
+	struct thread *th[4];
+
+	c.value = 0;
+	for (unsigned i = 0; i < 4; i++)
+		KT_ASSERT(thread_create("counter", count_locked, &c, &th[i]) == E_OK, "no thread");
+	for (unsigned i = 0; i < 4; i++)
+		thread_join(th[i]);
+	KT_ASSERT(!c.overlap, "two threads were inside the mutex at once");
+	KT_ASSERT_EQ(c.value, 800);
+}
+
+struct gate {
+	struct wait_queue q;
+	volatile bool open, woke;
+};
+
+static bool gate_open(void *arg)
+{
+	return ((struct gate *)arg)->open;
+}
+
+static void wait_at_gate(void *arg)
+{
+	struct gate *g = arg;
+
+	wait_event(&g->q, gate_open, g);
+	g->woke = true;
+}
+
+/* A waiter sleeps (blocked, not running) until the condition and a wake. */
+KTEST(threads, wait_queue_wakes)
+{
+	static struct gate g = { WAIT_QUEUE_INIT, false, false };
+	struct thread *th;
+	struct thread_info ti[SCHED_MAX_THREADS];
+	unsigned n;
+	bool blocked = false;
+
+	g.open = g.woke = false;
+	KT_ASSERT(thread_create("waiter", wait_at_gate, &g, &th) == E_OK, "no thread");
+	thread_sleep_ms(5);
+	n = sched_threads(ti, SCHED_MAX_THREADS);
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(ti[i].name, "waiter") == 0)
+			blocked = ti[i].state == THREAD_BLOCKED;
+	KT_ASSERT(blocked && !g.woke, "the waiter is not blocked");
+	g.open = true;
+	wake_all(&g.q);
+	thread_join(th);
+	KT_ASSERT(g.woke, "the waiter did not wake");
+}
+
+/* Threads come and go without leaving frames, pages or heap behind. */
+KTEST(threads, create_join_leaves_nothing)
+{
+	struct mem_stats m0, m1;
+	struct heap_stats h0, h1;
+	struct thread *th;
+
+	spin_stop = true;
+	KT_ASSERT(thread_create("warm", spin_forever, NULL, &th) == E_OK, "no thread");
+	thread_join(th);
+	mem_get_stats(&m0);
+	heap_get_stats(&h0);
+	for (unsigned i = 0; i < 50; i++) {
+		KT_ASSERT(thread_create("brief", spin_forever, NULL, &th) == E_OK, "no thread");
+		thread_join(th);
+	}
+	mem_get_stats(&m1);
+	heap_get_stats(&h1);
+	KT_ASSERT_EQ(m1.frames_used, m0.frames_used);
+	KT_ASSERT_EQ(m1.vrange_pages, m0.vrange_pages);
+	KT_ASSERT_EQ(h1.bytes_used, h0.bytes_used);
+}
+
+/* Below and above each thread stack, an unmapped guard page. */
+KTEST(threads, stacks_have_guard_pages)
+{
+	struct thread_info ti[SCHED_MAX_THREADS];
+	unsigned n = sched_threads(ti, SCHED_MAX_THREADS), checked = 0;
+	uint64_t pa, flags;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (strcmp(ti[i].name, "idle") != 0)
+			continue;
+		KT_ASSERT_EQ(ti[i].stack_hi - ti[i].stack_lo, THREAD_STACK_PAGES * PAGE_SIZE);
+		KT_ASSERT(vm_translate(ti[i].stack_lo, &pa, &flags) == E_OK, "stack not mapped");
+		KT_ASSERT(vm_translate(ti[i].stack_lo - PAGE_SIZE, &pa, &flags) != E_OK,
+			  "no guard page below %lx", ti[i].stack_lo);
+		KT_ASSERT(vm_translate(ti[i].stack_hi, &pa, &flags) != E_OK,
+			  "no guard page above %lx", ti[i].stack_hi);
+		checked++;
+	}
+	KT_ASSERT_EQ(checked, 1);
+}
+
+/* A vector nobody registered, and the APIC's spurious one: counted, not fatal. */
+KTEST(threads, unknown_and_spurious_vectors_counted)
+{
+	struct irq_stats a, b;
+
+	irq_get_stats(&a);
+	__asm__ volatile("int $0x99");
+	__asm__ volatile("int $0xff");
+	irq_get_stats(&b);
+	KT_ASSERT_EQ(b.unknown, a.unknown + 1);
+	KT_ASSERT_EQ(b.spurious, a.spurious + 1);
+}
+
+struct walk_count {
+	unsigned slots, exact;
+	uint64_t last;
+};
+
+static bool count_slot(void *ctx, struct thread *t, const struct frame_slot *s)
+{
+	struct walk_count *w = ctx;
+
+	(void)t;
+	w->slots++;
+	w->exact += s->exact;
+	w->last = *s->slot;
+	return true;
+}
+
+struct walk_all {
+	unsigned threads, broken, preempted;
+};
+
+static void walk_one(void *ctx, struct thread *t)
+{
+	struct walk_all *a = ctx;
+	struct walk_count w = { 0, 0, 0 };
+
+	if (sched_thread_dead(t))
+		return;
+	a->threads++;
+	if (sched_walk(t, (uint64_t)__builtin_frame_address(0), count_slot, &w) != E_OK ||
+	    w.slots == 0)
+		a->broken++;
+	a->preempted += w.exact > 0;
+}
+
+/* With a spinner preempted mid-loop: every stack walks to its end, and the
+ * spinner's walk steps through the interrupt frame (an exact pc). */
+KTEST(threads, every_stack_walks)
+{
+	struct thread *th;
+	struct walk_all a = { 0, 0, 0 };
+	uint64_t f;
+
+	spin_stop = false;
+	KT_ASSERT(thread_create("spinner", spin_forever, NULL, &th) == E_OK, "no thread");
+	thread_sleep_ms(10);	/* (the spinner is preempted by the tick that wakes us) */
+	f = sched_stop_others();
+	sched_for_each(walk_one, &a);
+	sched_resume_others(f);
+	spin_stop = true;
+	thread_join(th);
+	KT_ASSERT(a.threads >= 3 && a.broken == 0, "%u of %u stacks did not walk", a.broken,
+		  a.threads);
+	KT_ASSERT(a.preempted >= 1, "no walk went through an interrupt frame");
+}
