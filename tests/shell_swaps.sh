@@ -165,9 +165,10 @@ mem_values() { # frames used and heap bytes of the `mem` in $out
 	superseded=$(sed -n 's/^superseded copies still mapped: \([0-9]*\)$/\1/p' "$out")
 }
 why=""
+nmods=$(ls "$build"/modules/*.o | wc -l)	# every constituent module
 for i in $(seq 10); do
 	cmd 'swap all'
-	grep -q '^swap: 12 modules swapped' "$out" || why="${why:+$why; }swap all #$i: $(grep -m1 -E 'error|modules swapped' "$out")"
+	grep -q "^swap: $nmods modules swapped" "$out" || why="${why:+$why; }swap all #$i: $(grep -m1 -E 'error|modules swapped' "$out")"
 	cmd mem
 	mem_values
 	[ "$superseded" = 0 ] || why="${why:+$why; }after swap all #$i: $superseded superseded copies mapped"
