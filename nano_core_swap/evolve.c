@@ -259,7 +259,7 @@ static enum err swap_add_crate(struct swap_txn *t, const char *crate, const char
 	return E_OK;
 }
 
-enum err swap_crate_to(const char *crate, const char *object, struct swap_report *r)
+static enum err swap_crate_to_unlocked(const char *crate, const char *object, struct swap_report *r)
 {
 	static struct swap_txn t NS_NOSCAN; /* (its options: this copy's code) */
 	struct swap_retire_result rr;
@@ -283,4 +283,15 @@ enum err swap_crate_to(const char *crate, const char *object, struct swap_report
 	}
 	memset(&t, 0, sizeof(t));
 	return r->result = e;
+}
+
+/* (the namespace lock held: one loader or swap at a time) */
+enum err swap_crate_to(const char *crate, const char *object, struct swap_report *r)
+{
+	enum err e;
+
+	crates_lock();
+	e = swap_crate_to_unlocked(crate, object, r);
+	crates_unlock();
+	return e;
 }

@@ -8,6 +8,7 @@
  * proven again and retired, without waiting for another swap.
  */
 #include <console/console.h>
+#include <crates/crates.h>
 #include <interrupts/interrupts.h>
 #include <sched/sched.h>
 #include "retire_internal.h"
@@ -44,7 +45,7 @@ static bool swap_stack_runs_old_code(uint64_t frame)
 	return false;
 }
 
-void swap_safe_point(void)
+static void swap_safe_point_unlocked(void)
 {
 	struct swap_retire_result r;
 	uint64_t flags;
@@ -65,4 +66,12 @@ void swap_safe_point(void)
 	if (r.retired)
 		kprintf("swap: %u old cop%s retired at the safe point, %lu KiB returned\n",
 			r.retired, r.retired == 1 ? "y" : "ies", r.kib);
+}
+
+/* (the namespace lock held: one loader or swap at a time) */
+void swap_safe_point(void)
+{
+	crates_lock();
+	swap_safe_point_unlocked();
+	crates_unlock();
 }

@@ -513,7 +513,7 @@ static enum err swap_one(const char *module, const char *object, const void *ima
 	return r->result = e;
 }
 
-enum err swap_module(const char *module, const void *image, size_t size, struct swap_report *r)
+static enum err swap_module_unlocked(const char *module, const void *image, size_t size, struct swap_report *r)
 {
 	enum err e = swap_one(module, module, image, size, r);
 
@@ -522,7 +522,18 @@ enum err swap_module(const char *module, const void *image, size_t size, struct 
 	return e;
 }
 
-enum err swap_module_to(const char *module, const char *object, struct swap_report *r)
+/* (the namespace lock held: one loader or swap at a time) */
+enum err swap_module(const char *module, const void *image, size_t size, struct swap_report *r)
+{
+	enum err e;
+
+	crates_lock();
+	e = swap_module_unlocked(module, image, size, r);
+	crates_unlock();
+	return e;
+}
+
+static enum err swap_module_to_unlocked(const char *module, const char *object, struct swap_report *r)
 {
 	const struct boot_module *obj = bootinfo_find_module(object);
 
@@ -537,6 +548,17 @@ enum err swap_module_to(const char *module, const char *object, struct swap_repo
 	swap_retire_and_say(1);                                            /* (11) */
 	swap_say_cost(1);
 	return E_OK;
+}
+
+/* (the namespace lock held: one loader or swap at a time) */
+enum err swap_module_to(const char *module, const char *object, struct swap_report *r)
+{
+	enum err e;
+
+	crates_lock();
+	e = swap_module_to_unlocked(module, object, r);
+	crates_unlock();
+	return e;
 }
 
 /* Print the report lines of a swap. */
@@ -593,7 +615,7 @@ static enum err parse_list(const char *list, bool *want)
 }
 
 
-enum err swap_nano_core_crates(const char *list)
+static enum err swap_nano_core_crates_unlocked(const char *list)
 {
 	uint64_t t_start = rdtsc();
 	struct swap_txn *t = &txn;
@@ -662,6 +684,17 @@ enum err swap_nano_core_crates(const char *list)
 	}
 	boot_swap_done = true;
 	return first;
+}
+
+/* (the namespace lock held: one loader or swap at a time) */
+enum err swap_nano_core_crates(const char *list)
+{
+	enum err e;
+
+	crates_lock();
+	e = swap_nano_core_crates_unlocked(list);
+	crates_unlock();
+	return e;
 }
 
 const struct swap_report *swap_reports(unsigned *count)

@@ -18,14 +18,23 @@
  *  (6) a crate: its state carried over (its NAME_state_transfer, the new
  *      copy's code, run under fault_catch and writing only its own fresh
  *      data; or the data symbols copied);
- *  (7) commit: the group joins the namespace, and the redirect's switch
- *      writes every planned field; plain stores, the last act, so no code of
- *      a new copy runs before the commit is complete (but (6));
- *  (8) probation, under fault_catch: the new copies' swap hooks run, and at
- *      run time the retire proves which old copies are unused; a fault or a
- *      failing hook undoes the swap (every field and edge back, the old
- *      copies' hooks run again, the new crates unloaded) with the old
- *      loader's own code, captured before the commit;
+ *  (7) commit, the only step with every other thread stopped and
+ *      interrupts off (threads.c): (7a) before the stop, a survey of every
+ *      thread's stack, each old section a thread is in decided (the same
+ *      code in the new copy, or not); then stopped, (7b) every stack walked
+ *      again: a thread in changed code ends the stop with nothing changed,
+ *      and the commit is retried (SWAP_WAIT_MS) or refused, E_SWAP_BUSY;
+ *      the group joins the namespace, the redirect's switch writes every
+ *      planned field, and (7c) each thread's code address in same code is
+ *      moved to the new copy: plain stores, so no code of a new copy runs
+ *      before the commit is complete (but (6));
+ *  (8) probation, under fault_catch: the new copies' swap hooks run (still
+ *      stopped), then at run time the retire proves which old copies are
+ *      unused (stopped again: a scan must not race the threads); a fault
+ *      or a failing hook undoes the swap (every thread's code address moved
+ *      back, every field and edge back, the old copies' hooks run again,
+ *      the new crates unloaded) with the old loader's own code, captured
+ *      before the commit;
  *  (9) keep: each member recorded as its module's (or crate's) live copy,
  *      the redirect plan finished (aliases unmapped), the old copies queued;
  * (10) leave the old code: the boot continues in the live init on a fresh
@@ -35,8 +44,9 @@
  * (11) retire (retire.c): the old copies proven unused are unmapped and
  *      their frames given back; a kept one is tried again at each safe point.
  *
- * (1)-(6) can fail and change nothing; (7) cannot fail; (8) can, and is then
- * undone, so that the swap either happens whole or not at all.
+ * (1)-(6) can fail and change nothing; (7) cannot fail once (7b) passed (a
+ * refused check changes nothing); (8) can, and is then undone, so that the
+ * swap either happens whole or not at all.
  */
 #include <console/console.h>
 #include <crates/crates.h>

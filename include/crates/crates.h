@@ -11,6 +11,9 @@
 
 /* Create the namespace. Call once, after the heap is up. */
 void crates_init(void);
+/* The namespace's writer lock (loads, unloads, swaps take it; recursive). */
+void crates_lock(void);
+void crates_unlock(void);
 
 /* The kernel's namespace (NULL before crates_init). */
 struct ld_namespace *crates_namespace(void);

@@ -10,9 +10,33 @@
 #include <interrupts/backtrace.h>
 #include <memory/memory.h>
 #include <nanoswap/probe.h>
+#include <sched/sched.h>
 #include <nanoswap/swap_hook.h>
 
 MODULE_PROBE(crates)
+
+/* The namespace's writers, one at a time: loads, unloads and swaps (a
+ * sleeping lock, held by a thread across the swap's waits; recursive for
+ * the swap's own loads). Lookups need none: the namespace changes only at a
+ * commit, which runs with the other threads stopped. */
+static struct mutex ns_mutex = MUTEX_INIT("namespace");
+static unsigned ns_depth;
+
+void crates_lock(void)
+{
+	if (mutex_held_by_me(&ns_mutex)) {
+		ns_depth++;
+		return;
+	}
+	mutex_lock(&ns_mutex);
+	ns_depth = 1;
+}
+
+void crates_unlock(void)
+{
+	if (--ns_depth == 0)
+		mutex_unlock(&ns_mutex);
+}
 
 static struct ld_namespace *kernel_ns;
 
@@ -73,12 +97,23 @@ enum err crates_load_boot_module(const char *module_name, struct ld_crate **out)
 	return e;
 }
 
-enum err crates_unload(struct ld_crate *crate)
+static enum err crates_unload_unlocked(struct ld_crate *crate)
 {
 	enum err e = ld_unload(kernel_ns, crate);
 
 	if (e == E_OK)
 		crates_changed();
+	return e;
+}
+
+/* (the namespace lock held: one loader or swap at a time) */
+enum err crates_unload(struct ld_crate *crate)
+{
+	enum err e;
+
+	crates_lock();
+	e = crates_unload_unlocked(crate);
+	crates_unlock();
 	return e;
 }
 
@@ -88,7 +123,7 @@ __attribute__((noinline)) void crates_changed(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-enum err crates_load_boot_module_opts(const char *module_name, const struct ld_load_opts *opts,
+static enum err crates_load_boot_module_opts_unlocked(const char *module_name, const struct ld_load_opts *opts,
 				      struct ld_crate **out)
 {
 	const struct boot_module *m = bootinfo_find_module(module_name);
@@ -103,6 +138,18 @@ enum err crates_load_boot_module_opts(const char *module_name, const struct ld_l
 	o.keep_image = true; /* GRUB's copy is never freed */
 	return ld_load(kernel_ns, module_name, phys_to_virt(m->start), m->end - m->start,
 		       &o, out);
+}
+
+/* (the namespace lock held: one loader or swap at a time) */
+enum err crates_load_boot_module_opts(const char *module_name, const struct ld_load_opts *opts,
+				      struct ld_crate **out)
+{
+	enum err e;
+
+	crates_lock();
+	e = crates_load_boot_module_opts_unlocked(module_name, opts, out);
+	crates_unlock();
+	return e;
 }
 
 bool crates_section_at(uint64_t addr, const char **crate, const char **section,
