@@ -30,6 +30,15 @@ struct ld_move {
 	struct ld_dep *edge;
 	const struct ld_section *old, *new_;
 	bool first_of_crate;         /* the first move from its source's crate */
+	uint64_t rec_first, nrecs;   /* a hand-built source: its records into old,
+				      * rec_idx[rec_first..+nrecs) (planned) */
+};
+
+/* A crate's binding (a resolved import) into an old section of a pair. */
+struct ld_binding_move {
+	struct ld_crate *crate;
+	uint32_t index;
+	const struct ld_redirect_pair *pair;
 };
 
 struct ld_redirect {
@@ -38,8 +47,10 @@ struct ld_redirect {
 	size_t npatches;
 	struct ld_move *moves;       /* each live edge once */
 	size_t nmoves;
+	uint64_t *rec_idx;           /* the moves' record indices (ld_redirect_index_records) */
+	struct ld_binding_move *bind; /* the bindings into a pair's old section */
+	size_t nbind;
 	const struct ld_redirect_pair **map; /* by old section (ld_pair_of) */
-	const struct ld_redirect_pair **map_new; /* by new section (undo) */
 	size_t map_cap;
 	enum { LD_REDIRECT_PLANNED, LD_REDIRECT_SWITCHED, LD_REDIRECT_UNDONE } state;
 	uint64_t *pages;             /* read-only pages to patch, sorted */
@@ -231,8 +242,9 @@ void ld_redirect_abort(struct ld_redirect *r)
 	svc->heap_free(svc->ctx, r->pages);
 	svc->heap_free(svc->ctx, r->patches);
 	svc->heap_free(svc->ctx, r->moves);
+	svc->heap_free(svc->ctx, r->rec_idx);
+	svc->heap_free(svc->ctx, r->bind);
 	svc->heap_free(svc->ctx, r->map);
-	svc->heap_free(svc->ctx, r->map_new);
 	svc->heap_free(svc->ctx, r);
 }
 
@@ -252,6 +264,97 @@ static enum err ld_redirect_alias(struct ld_redirect *r)
 			LD_LOG(svc, "redirect: no writable alias of the page at %lx",
 			       (unsigned long)r->pages[r->naliased]);
 			return E_NO_VSPACE;
+		}
+	}
+	return E_OK;
+}
+
+/* The writable byte behind run address a of a code field: its alias (a
+ * search, no call: the plan put every page there). */
+static uint8_t *ld_redirect_byte(const struct ld_redirect *r, uint64_t a)
+{
+	size_t lo = 0, hi = r->npages;
+	uint64_t page = a & ~(LD_PAGE_SIZE - 1);
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (r->pages[mid] < page)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (uint8_t *)r->alias[lo] + (a - page);
+}
+
+/* Each code patch within one page gets its alias address now, so that the
+ * switch (with the other threads stopped) writes it without a search. */
+static void ld_redirect_resolve_code(struct ld_redirect *r)
+{
+	for (size_t i = 0; i < r->npatches; i++) {
+		struct ld_patch *p = &r->patches[i];
+
+		if (!p->data && (p->place & (LD_PAGE_SIZE - 1)) + p->width <= LD_PAGE_SIZE)
+			p->at = ld_redirect_byte(r, p->place);
+	}
+}
+
+/* For each move from a hand-built source (the nano_core's records), the
+ * indices of its records into the old section: the switch rewrites those
+ * only, not every record of the source. E_NO_HEAP. */
+static enum err ld_redirect_index_records(struct ld_redirect *r)
+{
+	uint64_t total = 0, k = 0;
+
+	for (size_t i = 0; i < r->nmoves; i++) {
+		struct ld_move *m = &r->moves[i];
+		const struct ld_reloc *rec = m->edge->source->recs;
+
+		m->nrecs = 0;
+		if (rec)
+			for (uint64_t j = 0; j < m->edge->source->nrelocs; j++)
+				m->nrecs += rec[j].target == m->old;
+		total += m->nrecs;
+	}
+	uint64_t nbind = 0;
+
+	for (size_t i = 0; i < r->nmoves; i++) {
+		struct ld_crate *c = r->moves[i].edge->source->crate;
+
+		if (r->moves[i].edge->source->recs || !r->moves[i].first_of_crate)
+			continue;
+		for (uint32_t b = 0; b < c->nbindings; b++)
+			nbind += c->bindings[b].section && ld_pair_of(r, c->bindings[b].section);
+	}
+	r->bind = ld_alloc_raw(r->ns->svc, (nbind + 1) * sizeof(*r->bind));
+	r->rec_idx = ld_alloc_raw(r->ns->svc, (total + 1) * sizeof(*r->rec_idx));
+	if (!r->rec_idx || !r->bind) {
+		LD_LOG(r->ns->svc, "redirect: out of heap for %lu record indices",
+		       (unsigned long)total);
+		return E_NO_HEAP;
+	}
+	for (size_t i = 0; i < r->nmoves; i++) {
+		struct ld_move *m = &r->moves[i];
+		const struct ld_reloc *rec = m->edge->source->recs;
+
+		m->rec_first = k;
+		if (rec)
+			for (uint64_t j = 0; j < m->edge->source->nrelocs; j++)
+				if (rec[j].target == m->old)
+					r->rec_idx[k++] = j;
+	}
+	r->nbind = 0;
+	for (size_t i = 0; i < r->nmoves; i++) {
+		struct ld_crate *c = r->moves[i].edge->source->crate;
+
+		if (r->moves[i].edge->source->recs || !r->moves[i].first_of_crate)
+			continue;
+		for (uint32_t b = 0; b < c->nbindings; b++) {
+			const struct ld_redirect_pair *p = !c->bindings[b].section ? NULL :
+							   ld_pair_of(r, c->bindings[b].section);
+
+			if (p)
+				r->bind[r->nbind++] = (struct ld_binding_move){ c, b, p };
 		}
 	}
 	return E_OK;
@@ -297,10 +400,9 @@ enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair
 		r->moves = ld_alloc_raw(svc, (nedges + 1) * sizeof(*r->moves));
 		r->map_cap = cap;
 		r->map = ld_alloc(svc, cap * sizeof(*r->map));
-		r->map_new = ld_alloc(svc, cap * sizeof(*r->map_new));
 		src = ld_alloc_raw(svc, (nedges + 1) * sizeof(*src));
 	}
-	if (!r || !r->patches || !r->pages || !r->alias || !r->moves || !r->map || !r->map_new || !src) {
+	if (!r || !r->patches || !r->pages || !r->alias || !r->moves || !r->map || !src) {
 		LD_LOG(svc, "redirect: %s: out of heap to plan %lu fields on %lu edges into %lu "
 		       "sections (the first %s, to %s)", n ? ld_crate_name(pairs[0].old->crate) : "?",
 		       (unsigned long)total, (unsigned long)nedges, (unsigned long)n,
@@ -309,15 +411,12 @@ enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair
 		ld_redirect_abort(r);
 		return E_NO_HEAP;
 	}
-	for (size_t i = 0; i < n; i++) { /* the pairs by old section, and by new */
+	for (size_t i = 0; i < n; i++) { /* the pairs by old section */
 		size_t h = ld_pair_hash(pairs[i].old, cap);
 
 		while (r->map[h])
 			h = (h + 1) & (cap - 1);
 		r->map[h] = &pairs[i];
-		for (h = ld_pair_hash(pairs[i].new_, cap); r->map_new[h];)
-			h = (h + 1) & (cap - 1);
-		r->map_new[h] = &pairs[i];
 	}
 	for (size_t i = 0; i < n; i++) /* each live edge to move; each source once */
 		for (struct ld_dep *d = pairs[i].old->dependents; d; d = d->next_dependent) {
@@ -325,8 +424,9 @@ enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair
 				continue; /* (a binding edge has nothing to redirect) */
 			bool first = ld_first_of_crate(r, d);
 
-			r->moves[r->nmoves++] = (struct ld_move){ d, pairs[i].old, pairs[i].new_,
-								  first };
+			r->moves[r->nmoves++] = (struct ld_move){ .edge = d, .old = pairs[i].old,
+								  .new_ = pairs[i].new_,
+								  .first_of_crate = first };
 			if (d->source->dep_stamp != seen) {
 				d->source->dep_stamp = seen;
 				src[nsrc++] = d->source;
@@ -339,41 +439,15 @@ enum err ld_redirect_plan(struct ld_namespace *ns, const struct ld_redirect_pair
 		ld_redirect_pages(r);
 		e = ld_redirect_alias(r);
 	}
+	if (e == E_OK)
+		e = ld_redirect_index_records(r);
 	if (e != E_OK) {
 		ld_redirect_abort(r);
 		return e;
 	}
+	ld_redirect_resolve_code(r);
 	*out = r;
 	return E_OK;
-}
-
-/* The pair whose new section is s (undo), or NULL. */
-static const struct ld_redirect_pair *ld_pair_of_new(const struct ld_redirect *r,
-						     const struct ld_section *s)
-{
-	for (size_t h = ld_pair_hash(s, r->map_cap); r->map_new[h];
-	     h = (h + 1) & (r->map_cap - 1))
-		if (r->map_new[h]->new_ == s)
-			return r->map_new[h];
-	return NULL;
-}
-
-/* The writable byte behind run address a of a code field: its alias (a
- * search, no call: the plan put every page there). */
-static uint8_t *ld_redirect_byte(const struct ld_redirect *r, uint64_t a)
-{
-	size_t lo = 0, hi = r->npages;
-	uint64_t page = a & ~(LD_PAGE_SIZE - 1);
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (r->pages[mid] < page)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (uint8_t *)r->alias[lo] + (a - page);
 }
 
 /* The field of patch p as it is in memory now. */
@@ -382,41 +456,36 @@ static uint64_t ld_patch_read(const struct ld_redirect *r, const struct ld_patch
 	uint64_t v = 0;
 
 	for (unsigned b = 0; b < p->width; b++)
-		v |= (uint64_t)(p->data ? p->at[b] : *ld_redirect_byte(r, p->place + b)) << (8 * b);
+		v |= (uint64_t)(p->at ? p->at[b] : *ld_redirect_byte(r, p->place + b)) << (8 * b);
 	return v;
 }
 
 static void ld_patch_write(const struct ld_redirect *r, const struct ld_patch *p, uint64_t v)
 {
 	for (unsigned b = 0; b < p->width; b++)
-		*(p->data ? &p->at[b] : ld_redirect_byte(r, p->place + b)) = (uint8_t)(v >> (8 * b));
+		*(p->at ? &p->at[b] : ld_redirect_byte(r, p->place + b)) = (uint8_t)(v >> (8 * b));
 }
 
-/* A hand-built source's records of relocations into `from` now name `to`. */
-static void ld_redirect_records(struct ld_dep *d, const struct ld_section *from,
+/* A hand-built source's records of this move's relocations now name `to`. */
+static void ld_redirect_records(const struct ld_redirect *r, const struct ld_move *m,
 				const struct ld_section *to)
 {
-	struct ld_reloc *rec = (struct ld_reloc *)d->source->recs;
+	struct ld_reloc *rec = (struct ld_reloc *)m->edge->source->recs;
 
-	for (uint64_t i = 0; i < d->source->nrelocs; i++)
-		if (rec[i].target == from)
-			rec[i].target = to;
+	for (uint64_t i = m->rec_first; i < m->rec_first + m->nrecs; i++)
+		rec[r->rec_idx[i]].target = to;
 }
 
-/* A loaded crate's bindings to old sections now name their new ones (once per
- * crate, not per edge); with `back`, the other way (undo: a new section is
- * fresh, so every binding to it was made by the switch). */
-static void ld_redirect_bindings(const struct ld_redirect *r, struct ld_crate *c, bool back)
+/* The planned bindings into old sections now name the new ones (or back). */
+static void ld_redirect_bindings(const struct ld_redirect *r, bool back)
 {
-	for (uint32_t i = 0; i < c->nbindings; i++) {
-		const struct ld_section *s = c->bindings[i].section;
-		const struct ld_redirect_pair *p = !s ? NULL : back ? ld_pair_of_new(r, s)
-								   : ld_pair_of(r, s);
-		if (!p)
-			continue;
-		c->bindings[i].section = back ? p->old : p->new_;
-		c->bindings[i].value += back ? p->old->addr - p->new_->addr
-					     : p->new_->addr - p->old->addr;
+	for (size_t i = 0; i < r->nbind; i++) {
+		const struct ld_binding_move *m = &r->bind[i];
+		struct ld_binding *b = &m->crate->bindings[m->index];
+
+		b->section = back ? m->pair->old : m->pair->new_;
+		b->value += back ? m->pair->old->addr - m->pair->new_->addr
+				 : m->pair->new_->addr - m->pair->old->addr;
 	}
 }
 
@@ -443,12 +512,12 @@ static void ld_redirect_move_all(struct ld_redirect *r, bool back)
 		struct ld_dep *d = m->edge;
 		const struct ld_section *from = back ? m->new_ : m->old, *to = back ? m->old : m->new_;
 
+		(void)from;
 		if (d->source->recs)
-			ld_redirect_records(d, from, to);
-		else if (m->first_of_crate)
-			ld_redirect_bindings(r, d->source->crate, back);
+			ld_redirect_records(r, m, to);
 		ld_redirect_move(d, (struct ld_section *)to);
 	}
+	ld_redirect_bindings(r, back);
 }
 
 void ld_redirect_switch(struct ld_redirect *r, struct ld_redirect_stats *st)
