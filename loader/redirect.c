@@ -329,8 +329,9 @@ static enum err ld_redirect_index_records(struct ld_redirect *r)
 	r->bind = ld_alloc_raw(r->ns->svc, (nbind + 1) * sizeof(*r->bind));
 	r->rec_idx = ld_alloc_raw(r->ns->svc, (total + 1) * sizeof(*r->rec_idx));
 	if (!r->rec_idx || !r->bind) {
-		LD_LOG(r->ns->svc, "redirect: out of heap for %lu record indices",
-		       (unsigned long)total);
+		LD_LOG(r->ns->svc, "redirect: %s: out of heap for %lu record indices and %lu "
+		       "bindings to rewrite", r->npairs ? ld_crate_name(r->pairs[0].old->crate) : "?",
+		       (unsigned long)total, (unsigned long)nbind);
 		return E_NO_HEAP;
 	}
 	for (size_t i = 0; i < r->nmoves; i++) {

@@ -252,3 +252,95 @@ KTEST(threads, every_stack_walks)
 		  a.threads);
 	KT_ASSERT(a.preempted >= 1, "no walk went through an interrupt frame");
 }
+
+/* With the others stopped (the swap's commit), no other thread runs and no
+ * tick arrives, however long it lasts: a spinner's count and the ticks do
+ * not move over 20 million rounds (many ticks' worth had they been on). */
+KTEST(threads, stopped_means_stopped)
+{
+	struct thread *th;
+	uint64_t s0, t0, moved = 0, ticked = 0, f;
+
+	spin_stop = false;
+	KT_ASSERT(thread_create("spinner", spin_forever, NULL, &th) == E_OK, "no thread");
+	thread_sleep_ms(3);
+	f = sched_stop_others();
+	s0 = spins;
+	t0 = irq_ticks();
+	for (volatile uint64_t i = 0; i < 20000000; i++) {
+		moved |= spins != s0;
+		ticked |= irq_ticks() != t0;
+	}
+	sched_resume_others(f);
+	spin_stop = true;
+	thread_join(th);
+	KT_ASSERT(!moved, "another thread ran while the others were stopped");
+	KT_ASSERT(!ticked, "a tick arrived while the others were stopped");
+}
+
+struct hammer {
+	unsigned seed;
+	volatile uint64_t bad;
+};
+
+static void hammer_heap(void *arg)
+{
+	struct hammer *h = arg;
+	uint8_t *keep[8] = { 0 }, tag[8];
+	size_t len[8];
+
+	for (unsigned i = 0; i < 20000; i++) {
+		unsigned k = (h->seed = h->seed * 1103515245 + 12345) >> 16, s = k % 8;
+		size_t n = 16 + k % 512;
+		uint8_t *p = kmalloc(n);
+
+		if (!p) {
+			h->bad++;
+			continue;
+		}
+		memset(p, (int)(k & 0xff), n);
+		if (i % 16 == 0)
+			thread_yield();	/* (now and then a neighbour runs in between) */
+		if (keep[s] && (keep[s][0] != tag[s] || keep[s][len[s] - 1] != tag[s]))
+			h->bad++;	/* a kept block changed: handed out twice */
+		kfree(keep[s]);
+		keep[s] = p, tag[s] = (uint8_t)k, len[s] = n;
+	}
+	for (unsigned i = 0; i < 8; i++)
+		kfree(keep[i]);
+}
+
+static void count_blocks(void *ctx, const void *p, size_t size, bool metadata)
+{
+	(void)p, (void)size, (void)metadata;
+	(*(uint64_t *)ctx)++;
+}
+
+/* Four threads allocating and freeing as fast as they can with the timer at
+ * its fastest, preempted mid-kmalloc if the heap let them: no block handed
+ * out twice (each keeps its pattern), the heap walks whole, and every byte
+ * comes back. */
+KTEST(threads, heap_is_thread_safe)
+{
+	static struct hammer h[4];
+	struct thread *th[4];
+	struct heap_stats s0, s1;
+	uint64_t blocks = 0, bad = 0;
+
+	heap_get_stats(&s0);
+	KT_ASSERT(timer_set_hz(TIMER_HZ_MAX) == E_OK, "no fast timer");
+	for (unsigned i = 0; i < 4; i++) {
+		h[i] = (struct hammer){ .seed = 7 * i + 1 };
+		KT_ASSERT(thread_create("hammer", hammer_heap, &h[i], &th[i]) == E_OK, "no thread");
+	}
+	for (unsigned i = 0; i < 4; i++)
+		thread_join(th[i]);
+	KT_ASSERT(timer_set_hz(TIMER_HZ) == E_OK, "the timer did not go back");
+	for (unsigned i = 0; i < 4; i++)
+		bad += h[i].bad;
+	heap_for_each_block(count_blocks, &blocks);
+	heap_get_stats(&s1);
+	KT_ASSERT(bad == 0, "%lu blocks lost their pattern or failed", bad);
+	KT_ASSERT_EQ(blocks, s1.blocks_used);
+	KT_ASSERT_EQ(s1.bytes_used, s0.bytes_used);
+}
