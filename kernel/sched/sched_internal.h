@@ -15,6 +15,7 @@ struct thread {
 	uint64_t wake_us;		/* sleeping: when to wake */
 	struct thread *next;		/* in the run queue, a wait queue or the sleepers */
 	struct wait_queue joiners;
+	bool started;			/* switched to once (before: fn waits in its frame) */
 	void *catch_top;		/* this_cpu()'s, while it does not run */
 	unsigned irq_depth;
 };

@@ -86,6 +86,7 @@ void sched_schedule(void)
 	cpu->catch_top = next->catch_top;
 	cpu->irq_depth = next->irq_depth;
 	cpu->thread = next;
+	next->started = true;
 	sched_context_switch(&prev->rsp, next->rsp);
 }
 
@@ -322,6 +323,7 @@ void sched_init(const char *name, uint64_t stack_lo, uint64_t stack_hi)
 	thread_set_name(t, name);
 	t->id = next_id++;
 	t->state = THREAD_RUNNING;
+	t->started = true;
 	t->stack_lo = stack_lo;
 	t->stack_hi = stack_hi;
 	threads[0] = t;

@@ -7,6 +7,8 @@
  * (yet, or any more) built - at `push %rbp`, at `mov %rsp,%rbp`, at `ret`
  * (we build with -fno-omit-frame-pointer and no shrink-wrapping, so a C
  * function has no other such place) - its return address is read from RSP.
+ * A thread not yet started holds one more code address: its function, in
+ * the frame's r12.
  */
 #include <console/console.h>
 #include <lib/cpu.h>
@@ -78,6 +80,11 @@ enum err sched_walk(struct thread *t, uint64_t frame,
 		s = (struct frame_slot){ &f[1], false };
 		if (!fn(ctx, t, &s))
 			return E_OK;
+		if (!t->started) {	/* its function waits in r12 (thread_frame_init) */
+			s = (struct frame_slot){ (uint64_t *)(t->rsp + 24), true };
+			if (!fn(ctx, t, &s))
+				return E_OK;
+		}
 		rbp = f[0];
 	}
 	below = 0;

@@ -278,6 +278,8 @@ KTEST(threads, stopped_means_stopped)
 	KT_ASSERT(!ticked, "a tick arrived while the others were stopped");
 }
 
+#define HAMMER_ROUNDS 200000
+
 struct hammer {
 	unsigned seed;
 	volatile uint64_t bad;
@@ -289,18 +291,16 @@ static void hammer_heap(void *arg)
 	uint8_t *keep[8] = { 0 }, tag[8];
 	size_t len[8];
 
-	for (unsigned i = 0; i < 20000; i++) {
+	for (unsigned i = 0; i < HAMMER_ROUNDS; i++) {
 		unsigned k = (h->seed = h->seed * 1103515245 + 12345) >> 16, s = k % 8;
-		size_t n = 16 + k % 512;
+		size_t n = 16 + k % 256;
 		uint8_t *p = kmalloc(n);
 
 		if (!p) {
 			h->bad++;
 			continue;
 		}
-		memset(p, (int)(k & 0xff), n);
-		if (i % 16 == 0)
-			thread_yield();	/* (now and then a neighbour runs in between) */
+		p[0] = p[n - 1] = (uint8_t)k;	/* (preempted by the tick, never yielding) */
 		if (keep[s] && (keep[s][0] != tag[s] || keep[s][len[s] - 1] != tag[s]))
 			h->bad++;	/* a kept block changed: handed out twice */
 		kfree(keep[s]);
