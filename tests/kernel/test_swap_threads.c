@@ -356,3 +356,46 @@ KTEST(swap_threads, each_failure_with_workers_running)
 	KT_ASSERT(w1.errors == 0, "%lu worker errors: %s", w1.errors, work_first_error());
 	KT_ASSERT(failures >= 5, "only %u swaps failed", failures);
 }
+
+/* ---- a stack that cannot be walked ------------------------------------- */
+
+static void park_wait(void *arg)
+{
+	struct park *p = arg;
+
+	p->parked = true;
+	wait_event(&p->q, park_released, p);
+}
+
+/* Sleeps with a frame pointer that points nowhere (0x1000): its chain
+ * leaves the stack. */
+static void bogus_frame_thread(void *arg)
+{
+	__asm__ volatile("push %%rbp\n\tmov $0x1000, %%rbp\n\tcall *%1\n\tpop %%rbp"
+			 : "+D"(arg) : "r"(park_wait)
+			 : "rax", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");
+}
+
+/* A thread whose stack cannot be walked: the swap is refused by name
+ * (E_SCHED_UNWALKABLE), not guessed, and nothing changed. */
+KTEST(swap_threads, unwalkable_stack_refused)
+{
+	struct park p = { WAIT_QUEUE_INIT, false, false, 0, 0, 0 };
+	struct thread *th;
+	struct kt_snapshot s0, s1;
+	const struct ld_symbol *before;
+	enum err e;
+
+	KT_ASSERT(heap_plain(), "heap does not run its own object");
+	KT_ASSERT(thread_create("bogus", bogus_frame_thread, &p, &th) == E_OK, "no thread");
+	while (!p.parked)
+		thread_yield();
+	before = lookup("kmalloc");
+	kt_snapshot(&s0);
+	e = swap_one("heap", "heap");
+	kt_snapshot(&s1);
+	park_end(&p, th);
+	KT_ASSERT_EQ(e, E_SCHED_UNWALKABLE);
+	KT_ASSERT_SNAPSHOT_EQ(s1, s0);
+	KT_ASSERT(lookup("kmalloc") == before, "kmalloc moved");
+}
