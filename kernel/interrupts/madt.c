@@ -58,37 +58,34 @@ static const uint8_t *acpi_find_rsdp(const void *from_boot)
 	return NULL;
 }
 
+/* The MADT among a root table's entries (`width` bytes each: 8 in the
+ * XSDT, 4 in the RSDT), or NULL. */
+static const struct sdt_header *acpi_madt_in(const struct sdt_header *root, unsigned width)
+{
+	for (uint32_t off = sizeof(*root); root && off + width <= root->length; off += width) {
+		uint64_t p = 0;
+		const struct sdt_header *t;
+
+		memcpy(&p, (const uint8_t *)root + off, width);
+		if ((t = acpi_table(p, "APIC")))
+			return t;
+	}
+	return NULL;
+}
+
 /* The MADT through the XSDT (ACPI 2+) or the RSDT. */
 static const struct sdt_header *acpi_find_madt(const uint8_t *rsdp)
 {
 	uint32_t rsdt;
 	uint64_t xsdt = 0;
-	const struct sdt_header *root;
+	const struct sdt_header *madt = NULL;
 
 	memcpy(&rsdt, rsdp + 16, 4);
 	if (rsdp[15] >= 2)
 		memcpy(&xsdt, rsdp + 24, 8);
-	if (xsdt && (root = acpi_table(xsdt, "XSDT"))) {
-		for (uint32_t off = sizeof(*root); off + 8 <= root->length; off += 8) {
-			uint64_t p;
-			const struct sdt_header *t;
-
-			memcpy(&p, (const uint8_t *)root + off, 8);
-			if ((t = acpi_table(p, "APIC")))
-				return t;
-		}
-	}
-	if ((root = acpi_table(rsdt, "RSDT"))) {
-		for (uint32_t off = sizeof(*root); off + 4 <= root->length; off += 4) {
-			uint32_t p;
-			const struct sdt_header *t;
-
-			memcpy(&p, (const uint8_t *)root + off, 4);
-			if ((t = acpi_table(p, "APIC")))
-				return t;
-		}
-	}
-	return NULL;
+	if (xsdt)
+		madt = acpi_madt_in(acpi_table(xsdt, "XSDT"), 8);
+	return madt ? madt : acpi_madt_in(acpi_table(rsdt, "RSDT"), 4);
 }
 
 static void madt_entry(struct madt_info *m, const uint8_t *e, uint8_t len)
