@@ -399,3 +399,44 @@ KTEST(swap_threads, unwalkable_stack_refused)
 	KT_ASSERT_SNAPSHOT_EQ(s1, s0);
 	KT_ASSERT(lookup("kmalloc") == before, "kmalloc moved");
 }
+
+/* A new copy whose hook fails, and one whose hook faults (inside the stop,
+ * before any other thread ran it), with the workers running: undone, the
+ * counts as before, the workers unharmed and still running. */
+KTEST(swap_threads, failing_hooks_undone_with_workers_running)
+{
+	static const struct { const char *object; enum err want; } bad[] = {
+		{ "heap_hookfail", E_SWAP_HOOK_FAILED }, { "heap_hookfault", E_SWAP_FAULTED },
+	};
+	struct work_stats w0, w1;
+
+	KT_ASSERT(heap_plain(), "heap does not run its own object");
+	KT_ASSERT(work_start(4) == E_OK, "the workers did not start");
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct kt_snapshot s0, s1;
+		const struct ld_symbol *before = lookup("kmalloc");
+		enum err e;
+
+		work_hold(true);
+		kt_snapshot(&s0);
+		work_get_stats(&w0);
+		work_hold(false);
+		e = swap_one("heap", bad[i].object);
+		thread_sleep_ms(2);
+		work_hold(true);
+		kt_snapshot(&s1);
+		work_get_stats(&w1);
+		work_hold(false);
+		if (e != bad[i].want || s1.frames != s0.frames || s1.heap_bytes != s0.heap_bytes ||
+		    s1.crates != s0.crates || lookup("kmalloc") != before ||
+		    w1.iterations <= w0.iterations) {
+			work_stop(&w1);
+			KT_ASSERT(0, "%s: %s (want %s), frames %lu -> %lu, heap %lu -> %lu, crates %lu "
+				  "-> %lu, iterations %lu -> %lu", bad[i].object, err_name(e),
+				  err_name(bad[i].want), s0.frames, s1.frames, s0.heap_bytes,
+				  s1.heap_bytes, s0.crates, s1.crates, w0.iterations, w1.iterations);
+		}
+	}
+	work_stop(&w1);
+	KT_ASSERT(w1.errors == 0, "%lu worker errors: %s", w1.errors, work_first_error());
+}
