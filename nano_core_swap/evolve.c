@@ -275,7 +275,7 @@ static enum err swap_crate_to_unlocked(const char *crate, const char *object, st
 	if (e == E_OK) {
 		kprintf("swap: %s -> %s (from %s): redirected %lu references (%lu edges)\n",
 			crate, t.sm[0].crate_name, object, t.rs.written, t.rs.edges);
-		swap_retire_apply(&rr);                                    /* (11) */
+		swap_retire_apply(&rr, false);                                    /* (11) */
 		swap_retire_report();
 		kprintf("swap: %s in %lu cycles: load %lu, redirect %lu, hooks %lu, retire "
 			"%lu\n", t.sm[0].crate_name, t.cost.load + t.cost.redirect + t.cost.hooks +

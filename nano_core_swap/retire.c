@@ -22,6 +22,8 @@
 #include <interrupts/interrupts.h>
 #include <lib/string.h>
 #include <lib/util.h>
+#include <lib/x86.h>
+#include <lib/cpu.h>
 #include <memory/memory.h>
 #include <nanoswap/noptr.h>
 #include <sched/sched.h>
@@ -248,24 +250,25 @@ static uint64_t retire_unload(void)
 	return pages;
 }
 
-void swap_retire_apply(struct swap_retire_result *out)
+void swap_retire_apply(struct swap_retire_result *out, bool quiet)
 {
 	extern char __text_start[], __text_end[];
-	uint64_t unloaded;
-
+	uint64_t unloaded, flags;
 
 	*out = (struct swap_retire_result){ .text_pages = (__text_end - __text_start) / PAGE_SIZE };
-	if (!proved) {
-		uint64_t flags = sched_stop_others();
-
-		swap_retire_prove(false);
-		sched_resume_others(flags);
-	}
+	/* the proof and the unmapping in one stop: a thread that ran since an
+	 * earlier proof may have called into a copy it proved unused (a code
+	 * address in a register or a stack slot, which the proof lets the
+	 * forwarder handle once the copy is gone) and be inside it now */
+	flags = sched_stop_others();
+	swap_retire_prove(quiet || proved);	/* (a re-proof: its reasons were said) */
 	if (nqueue) {
 		out->pages = retire_unmap_image();
 		unloaded = retire_unload();
 		out->kib = (out->pages + unloaded) * PAGE_SIZE / KiB;
 	}
+	out->pause = rdtsc() - this_cpu()->pause_start;
+	sched_resume_others(flags);
 	for (unsigned i = 0; i < nqueue; i++) {
 		out->retired += queue[i].proven;
 		out->kept += !queue[i].proven;

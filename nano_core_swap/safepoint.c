@@ -48,7 +48,6 @@ static bool swap_stack_runs_old_code(uint64_t frame)
 static void swap_safe_point_unlocked(void)
 {
 	struct swap_retire_result r;
-	uint64_t flags;
 
 	if (!swap_retire_pending())
 		return;
@@ -58,10 +57,7 @@ static void swap_safe_point_unlocked(void)
 		pr_info("swap: leaving the old copies' frames: init's continuation re-entered\n");
 		resume(); /* (does not return: the live copies run from the stack's top) */
 	}
-	flags = sched_stop_others();	/* (a proof must not race the threads) */
-	swap_retire_prove(true);
-	sched_resume_others(flags);
-	swap_retire_apply(&r);
+	swap_retire_apply(&r, true);	/* (proved with the others stopped) */
 	swap_retire_report();
 	if (r.retired)
 		kprintf("swap: %u old cop%s retired at the safe point, %lu KiB returned\n",

@@ -374,8 +374,9 @@ static void swap_retire_and_say(unsigned swapped)
 	struct swap_retire_result r;
 	uint64_t t0 = rdtsc();
 
-	swap_retire_apply(&r);
+	swap_retire_apply(&r, false);
 	phases.retire += rdtsc() - t0;
+	phases.retire_pause += r.pause;
 	swap_retire_report();
 	kprintf("swap: %u module%s swapped, %u of %u original text pages mapped, %lu KiB "
 		"returned\n", swapped, swapped == 1 ? "" : "s", r.text_mapped, r.text_pages, r.kib);
@@ -384,12 +385,8 @@ static void swap_retire_and_say(unsigned swapped)
 void swap_retire_old_code(void)
 {
 	static bool boot_retired;
-	uint64_t t0 = rdtsc(), flags = sched_stop_others();
 
-	swap_retire_prove(false);
-	sched_resume_others(flags);
-	phases.retire_pause = rdtsc() - t0;
-	phases.retire = rdtsc() - t0;
+	phases.retire = phases.retire_pause = 0;
 	swap_retire_and_say(swap_count_swapped());
 	if (!boot_retired) {
 		boot_phases.retire = phases.retire;

@@ -259,6 +259,7 @@ struct swap_retire_result {
 	unsigned retired, kept;
 	uint64_t pages, kib;		/* image pages unmapped; KiB given back */
 	unsigned text_pages, text_mapped; /* the image's .text: pages, still mapped */
+	uint64_t pause;			/* instructions of its stop (proof and unmapping) */
 };
 /* The section of the swap's reports (they describe old code by address). */
 #define SWAP_MODULE_NAME "nano_core_swap"	/* this module, and its crates' prefix */
@@ -269,7 +270,7 @@ void swap_queue_retire(const struct swap_txn *t);
  * code: a probation calls it), then unmap those. Cancel: t was undone, its
  * old copies are live again. */
 void swap_retire_prove(bool quiet);
-void swap_retire_apply(struct swap_retire_result *out);
+void swap_retire_apply(struct swap_retire_result *out, bool quiet);
 /* Say what the last apply did (a line per old copy; a kept one only the
  * first time), and keep the kept ones queued. */
 void swap_retire_report(void);

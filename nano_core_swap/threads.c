@@ -292,6 +292,7 @@ struct each_ctx {
 	void *ctx;
 	uint64_t frame;
 	enum err e;
+	const enum err *visit_e;	/* the visitor's verdict: set, the walks stop */
 };
 
 static void each_thread(void *arg, struct thread *th)
@@ -299,7 +300,8 @@ static void each_thread(void *arg, struct thread *th)
 	struct each_ctx *c = arg;
 	enum err e;
 
-	if (c->e != E_OK || (thread_current() != th && sched_thread_dead(th)))
+	if (c->e != E_OK || (c->visit_e && *c->visit_e != E_OK) ||
+	    (thread_current() != th && sched_thread_dead(th)))
 		return;
 	if ((e = sched_walk(th, c->frame, c->visit, c->ctx)) != E_OK)
 		c->e = e;
@@ -308,7 +310,8 @@ static void each_thread(void *arg, struct thread *th)
 enum err swap_threads_survey(struct swap_txn *t)
 {
 	struct swap_threads *st = &t->threads;
-	struct each_ctx c = { t, survey_visit, st, (uint64_t)__builtin_frame_address(0), E_OK };
+	struct each_ctx c = { t, survey_visit, st, (uint64_t)__builtin_frame_address(0), E_OK,
+			      NULL };
 	uint64_t flags;
 	enum err e = build_ranges(t);
 
@@ -328,7 +331,7 @@ enum err swap_threads_survey(struct swap_txn *t)
 enum err swap_threads_check(struct swap_txn *t, uint64_t frame)
 {
 	struct check_ctx cc = { t, thread_current(), E_OK };
-	struct each_ctx c = { t, check_visit, &cc, frame, E_OK };
+	struct each_ctx c = { t, check_visit, &cc, frame, E_OK, &cc.e };
 
 	t->threads.nmoves = 0;
 	sched_for_each(each_thread, &c);
@@ -353,6 +356,7 @@ void swap_threads_free(struct swap_txn *t)
 struct back_ctx {
 	struct swap_txn *t;
 	uint64_t frame;		/* the running thread's walk starts here */
+	bool apply;		/* the second pass: move (the first only looks) */
 	bool stuck;
 };
 
@@ -386,25 +390,29 @@ static bool back_visit(void *ctx, struct thread *th, const struct frame_slot *s)
 		was = nano_core_section(c->t->sm[i].bind.name, now->name);
 	else if (ld_crate_find_section(c->t->plan.old[i], now->name, &was) != E_OK)
 		was = NULL;
-	if (was && was->kind == LD_KIND_TEXT && swap_same_code(was, now))
-		*s->slot = was->addr + (*s->slot - now->addr);
-	else
+	if (!was || was->kind != LD_KIND_TEXT || !swap_same_code(was, now))
 		c->stuck = true;
-	return true;
+	else if (c->apply)
+		*s->slot = was->addr + (*s->slot - now->addr);
+	return !c->stuck;
 }
 
 static void back_thread(void *arg, struct thread *th)
 {
 	struct back_ctx *c = arg;
 
-	if (!sched_thread_dead(th) && sched_walk(th, c->frame, back_visit, c) != E_OK)
+	if (!c->stuck && !sched_thread_dead(th) && sched_walk(th, c->frame, back_visit, c) != E_OK)
 		c->stuck = true;
 }
 
 bool swap_threads_move_back(struct swap_txn *t)
 {
-	struct back_ctx c = { t, (uint64_t)__builtin_frame_address(0), false };
+	struct back_ctx c = { t, (uint64_t)__builtin_frame_address(0), false, false };
 
+	sched_for_each(back_thread, &c);	/* can every one go back? */
+	if (c.stuck)
+		return false;
+	c.apply = true;
 	sched_for_each(back_thread, &c);
-	return !c.stuck;
+	return true;
 }

@@ -17,7 +17,8 @@
  *      code page to patch (redirect.c);
  *  (6) a crate: its state carried over (its NAME_state_transfer, the new
  *      copy's code, run under fault_catch and writing only its own fresh
- *      data; or the data symbols copied);
+ *      data; or the data symbols copied), inside (7)'s stop, right after
+ *      its check: no write other threads make to the old data is lost;
  *  (7) commit, the only step with every other thread stopped and
  *      interrupts off (threads.c): (7a) before the stop, a survey of every
  *      thread's stack, each old section a thread is in decided (the same
@@ -69,7 +70,7 @@ static enum err txn_check(void *ctx, struct ld_crate *c)
 	return sm->module == NCD_NONE ? E_OK : swap_check_module(sm);
 }
 
-/* (3)-(6): build everything privately; a failure changes nothing. */
+/* (3)-(5): build everything privately; a failure changes nothing. */
 static enum err txn_prepare(struct swap_txn *t)
 {
 	uint64_t t0 = rdtsc(), t1;
@@ -84,9 +85,6 @@ static enum err txn_prepare(struct swap_txn *t)
 		return e;
 	swap_plan_fill(t);
 	e = swap_redirect_plan(&t->plan);                                  /* (5) */
-	for (unsigned i = 0; i < t->n && e == E_OK; i++)
-		if (t->sm[i].module == NCD_NONE)
-			e = swap_transfer_state(&t->sm[i], t->members[i].crate); /* (6) */
 	if (e != E_OK) {
 		swap_redirect_abort(&t->plan);
 		ld_group_abort(t->group);
@@ -210,14 +208,22 @@ static void txn_report_busy(const struct swap_txn *t)
 /* (7) with every other thread stopped and interrupts off: the threads'
  * check, then the commit, the moves, the hooks. E_SWAP_BUSY: nothing was
  * done (try again later). */
-static enum err txn_commit(struct swap_txn *t, const struct txn_old_code *old)
+static enum err txn_commit(struct swap_txn *t, const struct txn_old_code *old, bool *committed)
 {
 	struct probation p = { .t = t };
 	struct trap_record rec;
 	uint64_t flags = sched_stop_others(), t0 = rdtsc(), t1;
 	enum err e = swap_threads_check(t, (uint64_t)__builtin_frame_address(0)); /* (7b) */
 
+	/* (6) a crate's state, here: no write to its old data is lost since */
+	t1 = rdtsc();
+	for (unsigned i = 0; i < t->n && e == E_OK; i++)
+		if (t->sm[i].module == NCD_NONE)
+			e = swap_transfer_state(&t->sm[i], t->members[i].crate);
+	t->cost.redirect += rdtsc() - t1;
+	*committed = e == E_OK;
 	if (e != E_OK) {
+		t->pause += rdtsc() - t0;
 		sched_resume_others(flags);
 		return e;
 	}
@@ -250,7 +256,8 @@ enum err swap_txn_run(struct swap_txn *t)
 	struct txn_old_code old = { ld_redirect_undo, ld_redirect_finish, fault_catch };
 	struct trap_record rec;
 	uint64_t t0;
-	enum err e = txn_prepare(t);                                       /* (3)-(6) */
+	bool committed = false;
+	enum err e = txn_prepare(t);                                       /* (3)-(5) */
 
 	t->pause = t->retire_pause = 0;
 	t->waits = 0;
@@ -258,7 +265,7 @@ enum err swap_txn_run(struct swap_txn *t)
 		return e;
 	e = swap_threads_survey(t);                                        /* (7a) */
 	while (e == E_OK || e == E_SWAP_BUSY) {
-		e = txn_commit(t, &old);                                   /* (7)-(8) */
+		e = txn_commit(t, &old, &committed);                       /* (6)-(8) */
 		if (e != E_SWAP_BUSY || (t->waits + 1) * SWAP_WAIT_STEP_MS > SWAP_WAIT_MS)
 			break;
 		t->waits++;
@@ -267,7 +274,7 @@ enum err swap_txn_run(struct swap_txn *t)
 	swap_threads_free(t);
 	if (e == E_SWAP_BUSY)
 		txn_report_busy(t);
-	if (e == E_SWAP_BUSY || e == E_SCHED_UNWALKABLE || e == E_LIMIT || e == E_NO_HEAP) {
+	if (!committed) {
 		swap_redirect_abort(&t->plan);	/* not committed: nothing changed */
 		ld_group_abort(t->group);
 		return e;

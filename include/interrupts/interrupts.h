@@ -81,6 +81,10 @@ bool fault_catch(void (*fn)(void *), void *arg, struct trap_record *rec);
  * contexts that hold an instruction pointer (a retire must see them). Fills
  * up to max, returns how many there are. */
 unsigned interrupts_saved_pcs(uint64_t *pcs, unsigned max);
+/* The same for any thread: where the resume addresses of the catches from
+ * `top` (a thread's innermost, include/lib/cpu.h's catch_top) are stored,
+ * so that a swap can move them; up to max, innermost first. */
+unsigned interrupts_catch_slots(void *top, uint64_t **slots, unsigned max);
 
 /*
  * A page fault fetching the instruction at a non-present `pc` asks fn

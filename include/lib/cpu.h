@@ -9,12 +9,18 @@
 
 #include <stdint.h>
 
+#define CPU_MAX_LOCKS 8	/* spinlocks one CPU holds at once, at most */
+
+struct spinlock;
+
 struct cpu_local {
 	unsigned id;		/* 0: the bootstrap CPU */
 	unsigned irq_depth;	/* interrupt handlers running (0: thread context) */
 	void *thread;		/* sched: the thread running here (NULL before sched_init) */
 	void *catch_top;	/* interrupts: this thread's innermost fault_catch */
 	uint64_t pause_start;	/* sched: rdtsc when the others were stopped (0: running) */
+	struct spinlock *locks[CPU_MAX_LOCKS];	/* the spinlocks held here, in order */
+	unsigned nlocks;
 };
 
 extern struct cpu_local cpu0;

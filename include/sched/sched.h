@@ -102,9 +102,9 @@ struct frame_slot {
 	uint64_t *slot;
 	bool exact;
 };
-/* Call fn for every code address on t's stack, innermost first; from
- * `frame` (the caller's frame pointer) for the running thread. With the
- * others stopped. E_SCHED_UNWALKABLE (logged with the thread) if the chain
+/* Call fn for every code address on t's stack, innermost first, then the
+ * resume address of each fault_catch it is inside; from `frame` (the
+ * caller's frame pointer) for the running thread. With the others stopped. E_SCHED_UNWALKABLE (logged with the thread) if the chain
  * breaks; fn returning false stops the walk (E_OK). */
 enum err sched_walk(struct thread *t, uint64_t frame,
 		    bool (*fn)(void *ctx, struct thread *t, const struct frame_slot *s),

@@ -17,8 +17,9 @@ static unsigned long errors;	/* console_errors */
 static char *capture;		/* console_capture: [capture_len] of [capture_size] */
 static unsigned long capture_size, capture_len;
 
-/* One message at a time: threads and interrupt handlers print whole lines. */
-static struct spinlock console_lock = SPINLOCK_INIT("console");
+/* One message at a time: threads and interrupt handlers print whole lines
+ * (recursive: a fault report may come while a message is half out). */
+static struct rspinlock console_lock = RSPINLOCK_INIT("console");
 
 /* COM1's receive interrupt fills the ring; the reader empties it. Until the
  * interrupt is on (console_rx_irq_on), console_getc polls the UART as before. */
@@ -61,16 +62,18 @@ void console_init(void)
 
 void kvprintf(const char *fmt, va_list ap)
 {
-	uint64_t flags = spin_lock_irqsave(&console_lock);
+	uint64_t flags = rspin_lock_irqsave(&console_lock);
 
 	fmt_vformat(console_sink, NULL, fmt, ap);
-	spin_unlock_irqrestore(&console_lock, flags);
+	rspin_unlock_irqrestore(&console_lock, flags);
 }
 
 void console_lock_break(void)
 {
-	console_lock.owner = 0;
-	console_lock.locked = 0;
+	spin_forget(this_cpu(), &console_lock.lock);
+	console_lock.depth = 0;
+	console_lock.lock.owner = 0;
+	console_lock.lock.locked = 0;
 }
 
 void kprintf(const char *fmt, ...)

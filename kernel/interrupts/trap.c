@@ -6,6 +6,7 @@
 #include <console/console.h>
 #include <interrupts/backtrace.h>
 #include <lib/cpu.h>
+#include <lib/spinlock.h>
 #include <interrupts/interrupts.h>
 #include <lib/string.h>
 #include <lib/x86.h>
@@ -32,6 +33,7 @@ struct catch_frame {
 	struct jump_buf buf;
 	struct trap_record *rec;
 	struct catch_frame *outer;
+	unsigned nlocks, irq_depth;	/* this CPU's, at the catch */
 };
 /* The innermost catch is per thread: this_cpu()->catch_top, which the
  * scheduler saves and restores with each thread. */
@@ -49,6 +51,15 @@ unsigned interrupts_saved_pcs(uint64_t *pcs, unsigned max)
 	for (const struct catch_frame *f = catch_top; f; f = f->outer, n++)
 		if (n < max)
 			pcs[n] = f->buf.rip;
+	return n;
+}
+
+unsigned interrupts_catch_slots(void *top, uint64_t **slots, unsigned max)
+{
+	unsigned n = 0;
+
+	for (struct catch_frame *f = top; f && n < max; f = f->outer)
+		slots[n++] = &f->buf.rip;
 	return n;
 }
 
@@ -155,6 +166,23 @@ static void report(const struct trap_frame *tf, uint64_t cr2)
 	backtrace_print(tf->rbp);
 }
 
+/* The spinlocks the faulting code took after the catch: let go (it will
+ * never release them), each said. */
+static void catch_release_locks(const struct catch_frame *f)
+{
+	struct cpu_local *cpu = this_cpu();
+
+	while (cpu->nlocks > f->nlocks) {
+		struct spinlock *l = cpu->locks[cpu->nlocks - 1];
+
+		kprintf("  (fault_catch lets go of spinlock %s, which the faulting code held)\n",
+			l->name);
+		spin_forget(cpu, l);
+		l->owner = 0;
+		__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	}
+}
+
 void trap_dispatch(struct trap_frame *tf)
 {
 	static unsigned depth; /* a fault while reporting a fault */
@@ -175,11 +203,15 @@ void trap_dispatch(struct trap_frame *tf)
 	depth = 0;
 	if (tf->vector == VEC_BREAKPOINT)
 		return;	/* int3 is a trap: RIP is already past it; resume, caught or not */
+	if (catch_top && this_cpu()->irq_depth != catch_top->irq_depth)
+		panic("BUG: exception %lu in an interrupt handler (the interrupted thread's "
+		      "fault_catch cannot resume it)", tf->vector);
 	if (catch_top) {
 		struct catch_frame *f = catch_top;
 		*f->rec = last;
 		catch_top = f->outer;	/* the innermost catch is used up */
 		kprintf("  (expected by fault_catch: resuming)\n");
+		catch_release_locks(f);
 		jump_restore(&f->buf, 1);
 	}
 	panic("unhandled exception %lu at %p", tf->vector, (void *)tf->rip);
@@ -187,7 +219,8 @@ void trap_dispatch(struct trap_frame *tf)
 
 bool fault_catch(void (*fn)(void *), void *arg, struct trap_record *rec)
 {
-	struct catch_frame f = { .rec = rec, .outer = catch_top };
+	struct catch_frame f = { .rec = rec, .outer = catch_top, .nlocks = this_cpu()->nlocks,
+				 .irq_depth = this_cpu()->irq_depth };
 
 	if (jump_save(&f.buf))
 		return true;	/* resumed by trap_dispatch, which popped f */

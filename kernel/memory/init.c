@@ -10,8 +10,7 @@
 #include <lib/util.h>
 #include "memory_internal.h"
 
-struct spinlock mem_lock_word = SPINLOCK_INIT("memory");
-unsigned mem_lock_depth;
+struct rspinlock mem_lock_word = RSPINLOCK_INIT("memory");
 #include <nanoswap/probe.h>
 
 MODULE_PROBE(memory)

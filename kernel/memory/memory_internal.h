@@ -8,26 +8,16 @@
 /* One lock for frames, page tables, the direct map's splits and the module
  * area's ranges: each public function takes it (recursively: they call each
  * other), so threads and interrupt handlers may map and allocate at once. */
-extern struct spinlock mem_lock_word;
-extern unsigned mem_lock_depth;
+extern struct rspinlock mem_lock_word;
+
 static inline uint64_t mem_lock(void)
 {
-	uint64_t flags = irq_save();
-
-	if (mem_lock_word.locked && mem_lock_word.owner == this_cpu()->id + 1) {
-		mem_lock_depth++;
-		return flags;
-	}
-	(void)spin_lock_irqsave(&mem_lock_word);	/* (interrupts are off already) */
-	mem_lock_depth = 1;
-	return flags;
+	return rspin_lock_irqsave(&mem_lock_word);
 }
 
 static inline void mem_unlock(uint64_t flags)
 {
-	if (--mem_lock_depth == 0)
-		spin_unlock_irqrestore(&mem_lock_word, 0);
-	irq_restore(flags);
+	rspin_unlock_irqrestore(&mem_lock_word, flags);
 }
 
 /* Every counter of the module, in one place (see mem_get_stats). */

@@ -10,6 +10,7 @@
 #include <lib/cpu.h>
 #include <interrupts/interrupts.h>
 #include <interrupts/irq.h>
+#include <lib/spinlock.h>
 #include <lib/string.h>
 #include <lib/x86.h>
 #include <memory/memory.h>
@@ -81,6 +82,9 @@ void sched_schedule(void)
 	next->state = THREAD_RUNNING;
 	if (next == prev)
 		return;
+	if (cpu->nlocks)
+		panic("BUG: thread %s gives up the CPU holding spinlock %s", prev->name,
+		      cpu->locks[cpu->nlocks - 1]->name);
 	prev->catch_top = cpu->catch_top;
 	prev->irq_depth = cpu->irq_depth;
 	cpu->catch_top = next->catch_top;

@@ -64,6 +64,25 @@ static enum err walk_broken(const struct thread *t, const char *why, uint64_t at
 	return E_SCHED_UNWALKABLE;
 }
 
+/* The resume addresses of t's active fault_catch contexts (each the return
+ * address of its jump_save). */
+static enum err sched_walk_catches(struct thread *t,
+				   bool (*fn)(void *ctx, struct thread *t, const struct frame_slot *s),
+				   void *ctx)
+{
+	uint64_t *slots[16];
+	void *top = t == this_cpu()->thread ? this_cpu()->catch_top : t->catch_top;
+	unsigned n = interrupts_catch_slots(top, slots, 16);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct frame_slot s = { slots[i], false };
+
+		if (!fn(ctx, t, &s))
+			break;
+	}
+	return E_OK;
+}
+
 enum err sched_walk(struct thread *t, uint64_t frame,
 		    bool (*fn)(void *ctx, struct thread *t, const struct frame_slot *s), void *ctx)
 {
@@ -119,7 +138,7 @@ enum err sched_walk(struct thread *t, uint64_t frame,
 		below = rbp + 16;
 		rbp = *(uint64_t *)rbp;
 	}
-	return E_OK;
+	return sched_walk_catches(t, fn, ctx);
 }
 
 void thread_stack(const struct thread *t, uint64_t *sp, uint64_t *hi)
