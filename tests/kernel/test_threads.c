@@ -9,6 +9,7 @@
 #include <interrupts/interrupts.h>
 #include <interrupts/irq.h>
 #include <ktest/ktest.h>
+#include <lib/cpu.h>
 #include <lib/string.h>
 #include <lib/x86.h>
 #include <memory/memory.h>
@@ -343,4 +344,39 @@ KTEST(threads, heap_is_thread_safe)
 	KT_ASSERT(bad == 0, "%lu blocks lost their pattern or failed", bad);
 	KT_ASSERT_EQ(blocks, s1.blocks_used);
 	KT_ASSERT_EQ(s1.bytes_used, s0.bytes_used);
+}
+
+static void fault_in_block(void *ctx, const void *p, size_t size, bool metadata)
+{
+	(void)p, (void)size, (void)metadata;
+	*(volatile uint64_t *)ctx = 1;	/* page 0 is never mapped */
+}
+
+static void walk_heap_and_fault(void *arg)
+{
+	(void)arg;
+	heap_for_each_block(fault_in_block, arg);
+}
+
+static void print_bad_string(void *arg)
+{
+	kprintf("  (a bad string: %s)\n", (const char *)arg);
+}
+
+/* A fault caught while the faulting code held a spinlock (the heap's, in a
+ * heap walk's callback; the console's, in kprintf) lets go of it: the heap
+ * and the console work after, and nothing says "BUG". */
+KTEST(threads, caught_fault_lets_go_of_locks)
+{
+	struct trap_record rec;
+	void *p;
+
+	KT_ASSERT(fault_catch(walk_heap_and_fault, (void *)8, &rec), "the heap walk did not fault");
+	p = kmalloc(64);
+	KT_ASSERT(p, "kmalloc after the caught fault failed");
+	kfree(p);
+	KT_ASSERT(fault_catch(print_bad_string, (void *)0x18, &rec), "kprintf did not fault");
+	kprintf("  the console prints after a fault inside kprintf\n");
+	KT_ASSERT(this_cpu()->nlocks == 0, "%u spinlocks still held", this_cpu()->nlocks);
+	KT_ASSERT(irq_enabled(), "interrupts stayed off after the caught fault");
 }
