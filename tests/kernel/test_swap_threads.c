@@ -9,6 +9,7 @@
 #include <console/console.h>
 #include <crates/crates.h>
 #include <heap/heap.h>
+#include <interrupts/interrupts.h>
 #include <interrupts/irq.h>
 #include <ktest/ktest.h>
 #include <lib/string.h>
@@ -439,4 +440,50 @@ KTEST(swap_threads, failing_hooks_undone_with_workers_running)
 	}
 	work_stop(&w1);
 	KT_ASSERT(w1.errors == 0, "%lu worker errors: %s", w1.errors, work_first_error());
+}
+
+/* ---- a thread inside fault_catch --------------------------------------- */
+
+struct caught {
+	struct park p;		/* (first: park_wait takes the whole) */
+	volatile uint64_t *bad;	/* what it writes once woken: page 0 */
+	volatile bool caught;
+	struct trap_record rec;
+};
+
+static void park_then_fault(void *arg)
+{
+	struct caught *c = arg;
+
+	park_wait(&c->p);
+	*c->bad = 1;
+}
+
+static void catch_thread(void *arg)
+{
+	struct caught *c = arg;
+
+	c->caught = fault_catch(park_then_fault, c, &c->rec);
+}
+
+/* A thread asleep inside fault_catch while `swap interrupts` (same code)
+ * retires the copy it entered: its catch's resume address moved with it,
+ * so its fault is caught by the new copy. */
+KTEST(swap_threads, parked_in_fault_catch_resumes_in_new_copy)
+{
+	static struct caught c;
+	struct thread *th;
+	const struct ld_symbol *before = lookup("fault_catch");
+
+	c = (struct caught){ .p = { WAIT_QUEUE_INIT, false, false, 0, 0, 0 },
+			     .bad = (volatile uint64_t *)8 };
+	KT_ASSERT(thread_create("catcher", catch_thread, &c, &th) == E_OK, "no thread");
+	while (!c.p.parked)
+		thread_yield();
+	KT_ASSERT(swap_one("interrupts", NULL) == E_OK, "swap interrupts failed");
+	swap_retire_old_code();
+	KT_ASSERT(lookup("fault_catch")->addr != before->addr, "fault_catch did not move");
+	park_end(&c.p, th);
+	KT_ASSERT(c.caught, "the parked thread's fault was not caught");
+	KT_ASSERT_EQ(c.rec.cr2, 8);
 }
