@@ -250,25 +250,50 @@ static uint64_t retire_unload(void)
 	return pages;
 }
 
+/* The last apply made in a swap's own stop, for its caller to report. */
+static struct swap_retire_result applied;
+static bool applied_pending;
+
+static void retire_unmap_proven(struct swap_retire_result *out);
+
 void swap_retire_apply(struct swap_retire_result *out, bool quiet)
 {
-	extern char __text_start[], __text_end[];
-	uint64_t unloaded, flags;
+	uint64_t flags;
 
-	*out = (struct swap_retire_result){ .text_pages = (__text_end - __text_start) / PAGE_SIZE };
+	if (applied_pending) {	/* done in the swap's stop: just say it */
+		*out = applied;
+		applied_pending = false;
+		return;
+	}
 	/* the proof and the unmapping in one stop: a thread that ran since an
 	 * earlier proof may have called into a copy it proved unused (a code
 	 * address in a register or a stack slot, which the proof lets the
 	 * forwarder handle once the copy is gone) and be inside it now */
 	flags = sched_stop_others();
 	swap_retire_prove(quiet || proved);	/* (a re-proof: its reasons were said) */
+	retire_unmap_proven(out);
+	out->pause = rdtsc() - this_cpu()->pause_start;
+	sched_resume_others(flags);
+}
+
+void swap_retire_apply_proven(void)
+{
+	retire_unmap_proven(&applied);
+	applied_pending = true;
+}
+
+/* Unmap and unload what the proof just made (in this stop) found unused. */
+static void retire_unmap_proven(struct swap_retire_result *out)
+{
+	extern char __text_start[], __text_end[];
+	uint64_t unloaded;
+
+	*out = (struct swap_retire_result){ .text_pages = (__text_end - __text_start) / PAGE_SIZE };
 	if (nqueue) {
 		out->pages = retire_unmap_image();
 		unloaded = retire_unload();
 		out->kib = (out->pages + unloaded) * PAGE_SIZE / KiB;
 	}
-	out->pause = rdtsc() - this_cpu()->pause_start;
-	sched_resume_others(flags);
 	for (unsigned i = 0; i < nqueue; i++) {
 		out->retired += queue[i].proven;
 		out->kept += !queue[i].proven;

@@ -271,6 +271,9 @@ void swap_queue_retire(const struct swap_txn *t);
  * old copies are live again. */
 void swap_retire_prove(bool quiet);
 void swap_retire_apply(struct swap_retire_result *out, bool quiet);
+/* The same, inside a stop whose proof just ran (a run-time swap's): its
+ * result is what the next swap_retire_apply hands back. */
+void swap_retire_apply_proven(void);
 /* Say what the last apply did (a line per old copy; a kept one only the
  * first time), and keep the kept ones queued. */
 void swap_retire_report(void);

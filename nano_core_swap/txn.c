@@ -114,7 +114,8 @@ static void txn_probation_body(void *arg)
  * stopped again (a scan must not race the threads; they ran on the new
  * copies in between), still on probation: it runs the new copies' code
  * (the heap's), and a fault undoes the swap once every thread's code
- * address is moved back to the old copies (swap_threads_move_back). */
+ * address is moved back to the old copies (swap_threads_move_back). Then,
+ * in the same stop, (9) and the unmapping of what the proof found unused. */
 static void txn_retire_body(void *arg)
 {
 	struct swap_txn *t = arg;
@@ -194,6 +195,20 @@ static void txn_undo(struct swap_txn *t, const struct txn_old_code *old)
 	for (unsigned i = 0; i < t->n; i++)
 		t->members[i].crate = NULL;
 	crates_changed();
+}
+
+/* (9) The plan finished (its aliases unmapped), each member recorded as
+ * its module's (or crate's) live copy. */
+static void txn_keep(struct swap_txn *t, const struct txn_old_code *old)
+{
+	uint64_t t0 = rdtsc();
+
+	old->finish(t->plan.redirect);
+	t->plan.redirect = NULL;
+	swap_redirect_abort(&t->plan);
+	t->cost.redirect += rdtsc() - t0;
+	for (unsigned i = 0; i < t->n; i++)
+		swap_member_keep(t, i);
 }
 
 /* Say who kept the swap from committing, and that nothing changed. */
@@ -296,21 +311,20 @@ enum err swap_txn_run(struct swap_txn *t)
 			       "thread runs its changed code: the swap stands, every old copy stays "
 			       "mapped\n", t->sm[0].crate_name, rec.vector, rec.rip);
 		}
+		if (e == E_OK) {
+			txn_keep(t, &old);                                 /* (9) */
+			if (!faulted)
+				swap_retire_apply_proven();	/* (11) in the proof's stop */
+		}
 		t->retire_pause = rdtsc() - t0;
 		sched_resume_others(flags);
 		t->cost.retire += t->retire_pause;
-		if (e != E_OK)
-			return e;
+		if (e == E_OK)
+			crates_changed();
+		return e;
 	}
-	t0 = rdtsc();
-	old.finish(t->plan.redirect);                                      /* (9) */
-	t->plan.redirect = NULL;
-	swap_redirect_abort(&t->plan);
-	t->cost.redirect += rdtsc() - t0;
-	for (unsigned i = 0; i < t->n; i++)
-		swap_member_keep(t, i);
-	if (t->boot)
-		swap_queue_retire(t);
+	txn_keep(t, &old);                                                 /* (9) */
+	swap_queue_retire(t);
 	crates_changed();
 	return E_OK;
 }
