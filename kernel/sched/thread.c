@@ -274,12 +274,14 @@ static void sched_idle(void *arg)
 /* The stacks of the threads (the adopted one is the kernel's, known already). */
 static unsigned sched_stack_source(struct stack_range *out, unsigned max)
 {
+	uint64_t f = irq_save();	/* (a join may free a thread meanwhile) */
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < SCHED_MAX_THREADS && n < max; i++)
 		if (threads[i] && threads[i]->stack_range)
 			out[n++] = (struct stack_range){ threads[i]->name, threads[i]->stack_lo,
 							 threads[i]->stack_hi };
+	irq_restore(f);
 	return n;
 }
 
