@@ -17,8 +17,9 @@ MODULE_PROBE(crates)
 
 /* The namespace's writers, one at a time: loads, unloads and swaps (a
  * sleeping lock, held by a thread across the swap's waits; recursive for
- * the swap's own loads). Lookups need none: the namespace changes only at a
- * commit, which runs with the other threads stopped. */
+ * the swap's own loads). Lookups take none: a swap's commit and retire and
+ * an unload change the namespace with the other threads stopped (a load's
+ * publication does not stop them yet: README, what is missing). */
 static struct mutex ns_mutex = MUTEX_INIT("namespace");
 static unsigned ns_depth;
 
@@ -99,8 +100,11 @@ enum err crates_load_boot_module(const char *module_name, struct ld_crate **out)
 
 static enum err crates_unload_unlocked(struct ld_crate *crate)
 {
+	uint64_t flags = sched_stop_others();	/* (a lookup or symbolization elsewhere
+						 * must not meet it half freed) */
 	enum err e = ld_unload(kernel_ns, crate);
 
+	sched_resume_others(flags);
 	if (e == E_OK)
 		crates_changed();
 	return e;
