@@ -29,7 +29,8 @@
 /* What each crate this file made is a version of (for `ns`, and for the old
  * object a later swap compares with). */
 struct crate_version {
-	const struct ld_crate *crate;
+	const struct ld_crate *crate;	/* (may be unloaded since: name checks it) */
+	char name[SWAP_NAME_MAX];	/* the crate's: "tstate#2" */
 	char object[SWAP_NAME_MAX];	/* the boot module it came from */
 	char superseded[SWAP_NAME_MAX];	/* the crate it replaced */
 	unsigned generation;		/* 2 for the first swap */
@@ -55,10 +56,13 @@ void *swap_old_symbol(const struct swap_old_data *old, const char *name, size_t 
 	return NULL;
 }
 
+/* The record of crate c; a record whose crate was unloaded, and whose
+ * address a new crate now has, is not c's (the names differ). */
 static struct crate_version *version_of(const struct ld_crate *c)
 {
 	for (unsigned i = 0; i < SWAP_MAX_VERSIONS; i++)
-		if (versions[i].crate && versions[i].crate == c)
+		if (versions[i].crate && versions[i].crate == c &&
+		    strcmp(versions[i].name, ld_crate_name(c)) == 0)
 			return &versions[i];
 	return NULL;
 }
@@ -197,6 +201,7 @@ static void record_version(const struct ld_crate *fresh, const struct ld_crate *
 				v = &versions[i];
 	}
 	v->crate = fresh;
+	fmt_snprintf(v->name, sizeof(v->name), "%s", ld_crate_name(fresh));
 	v->generation = generation;
 	fmt_snprintf(v->object, sizeof(v->object), "%s", object);
 	fmt_snprintf(v->superseded, sizeof(v->superseded), "%s", ld_crate_name(old));
