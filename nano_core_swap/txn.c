@@ -266,6 +266,13 @@ static enum err txn_commit(struct swap_txn *t, const struct txn_old_code *old, b
 	return e;
 }
 
+static unsigned waits_total;
+
+unsigned swap_waits_total(void)
+{
+	return waits_total;
+}
+
 enum err swap_txn_run(struct swap_txn *t)
 {
 	struct txn_old_code old = { ld_redirect_undo, ld_redirect_finish, fault_catch };
@@ -284,6 +291,7 @@ enum err swap_txn_run(struct swap_txn *t)
 		if (e != E_SWAP_BUSY || (t->waits + 1) * SWAP_WAIT_STEP_MS > SWAP_WAIT_MS)
 			break;
 		t->waits++;
+		waits_total++;
 		thread_sleep_ms(SWAP_WAIT_STEP_MS);	/* for the thread to leave */
 	}
 	swap_threads_free(t);

@@ -129,6 +129,9 @@ const struct swap_phases *swap_boot_phases(void);
 /* The same for the last swap call (the boot's, the shell's, a test's):
  * load, redirect, hooks and its retire. */
 const struct swap_phases *swap_last_phases(void);
+/* Commits put off for a thread in changed code, since boot (each a
+ * SWAP_WAIT_STEP_MS sleep of the swapping thread). */
+unsigned swap_waits_total(void);
 
 /* The nano_core crate (NULL before swap_nano_core_crates built it). */
 struct ld_crate *nano_core_crate(void);

@@ -51,7 +51,7 @@ static bool heap_plain(void)
 struct park {
 	struct wait_queue q;
 	volatile bool release, parked;
-	volatile uint64_t sleep_ms;	/* > 0: leave by itself after that long */
+	volatile uint64_t leave_after_wait;	/* set: leave once a swap waited for it */
 	volatile uint64_t return_address;	/* into heap_run_inside, read after waking */
 	volatile unsigned result;
 };
@@ -66,10 +66,12 @@ static bool park_released(void *arg)
 static __attribute__((noinline)) void park_here(void *arg)
 {
 	struct park *p = arg;
+	unsigned w0 = swap_waits_total();
 
 	p->parked = true;
-	if (p->sleep_ms)
-		thread_sleep_ms(p->sleep_ms);
+	if (p->leave_after_wait)
+		while (swap_waits_total() == w0)
+			thread_sleep_ms(1);	/* (still inside heap_run_inside) */
 	else
 		wait_event(&p->q, park_released, p);
 	p->return_address = (uint64_t)__builtin_return_address(0);
@@ -82,9 +84,10 @@ static void park_thread(void *arg)
 	p->result = heap_run_inside(park_here, p);
 }
 
-static void park_start(struct ktest_ctx *t, struct park *p, uint64_t sleep_ms, struct thread **th)
+static void park_start(struct ktest_ctx *t, struct park *p, bool leave_after_wait,
+		       struct thread **th)
 {
-	*p = (struct park){ WAIT_QUEUE_INIT, false, false, sleep_ms, 0, 0 };
+	*p = (struct park){ WAIT_QUEUE_INIT, false, false, leave_after_wait, 0, 0 };
 	KT_ASSERT(thread_create("parked", park_thread, p, th) == E_OK, "no thread");
 	while (!p->parked)
 		thread_yield();
@@ -115,7 +118,7 @@ KTEST(swap_threads, parked_in_same_code_wakes_in_new_copy)
 
 	KT_ASSERT(heap_plain(), "heap does not run its own object");
 	before = lookup("heap_run_inside");
-	park_start(t, &p, 0, &th);
+	park_start(t, &p, false, &th);
 	if (t->failed)
 		return;
 	KT_ASSERT(swap_one("heap", "heap") == E_OK, "swap heap failed with a thread parked in it");
@@ -128,14 +131,14 @@ KTEST(swap_threads, parked_in_same_code_wakes_in_new_copy)
 }
 
 /* Changed code (heap_v2's heap_run_inside differs): the swap waits for the
- * thread to leave (it sleeps 30 ms), then completes. */
+ * thread to leave (it does once the swap has waited once), then completes. */
 KTEST(swap_threads, parked_in_changed_code_is_waited_for)
 {
 	struct park p;
 	struct thread *th;
 
 	KT_ASSERT(heap_plain(), "heap does not run its own object");
-	park_start(t, &p, 30, &th);
+	park_start(t, &p, true, &th);
 	if (t->failed)
 		return;
 	KT_ASSERT(swap_one("heap", "heap_v2") == E_OK, "swap heap heap_v2 did not wait and succeed");
@@ -158,7 +161,7 @@ KTEST(swap_threads, parked_beyond_the_bound_refused)
 	enum err e;
 
 	KT_ASSERT(heap_plain(), "heap does not run its own object");
-	park_start(t, &p, 0, &th);
+	park_start(t, &p, false, &th);
 	if (t->failed)
 		return;
 	before = lookup("kmalloc");
