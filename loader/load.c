@@ -208,9 +208,13 @@ enum err ld_build_back(struct ld_build *b)
 	return e;
 }
 
-/* (12) The commit: nothing here can fail. */
+/* (12) The commit: nothing here can fail. Readers of the namespace are
+ * held meanwhile (ld_services.quiesce). */
 void ld_commit(struct ld_namespace *ns, struct ld_crate *c)
 {
+	const struct ld_services *svc = ns->svc;
+	uint64_t token = svc->quiesce ? svc->quiesce(svc->ctx) : 0;
+
 	c->live = true;
 	ld_deps_link_dependents(c);
 	ld_symbols_publish(ns, c);
@@ -220,6 +224,8 @@ void ld_commit(struct ld_namespace *ns, struct ld_crate *c)
 	else
 		ns->first = c;
 	ns->last = c;
+	if (svc->resume)
+		svc->resume(svc->ctx, token);
 }
 
 /* Start a build of one crate (and its clock, when measured). */

@@ -19,6 +19,7 @@ struct cpu_local {
 	void *thread;		/* sched: the thread running here (NULL before sched_init) */
 	void *catch_top;	/* interrupts: this thread's innermost fault_catch */
 	uint64_t pause_start;	/* sched: rdtsc when the others were stopped (0: running) */
+	unsigned stops;		/* sched: sched_stop_others nesting */
 	struct spinlock *locks[CPU_MAX_LOCKS];	/* the spinlocks held here, in order */
 	unsigned nlocks;
 };

@@ -77,6 +77,13 @@ struct ld_services {
 	/* Optional (may be NULL): a monotonic counter for ld_load_stats (the
 	 * kernel's rdtsc, which counts guest instructions under QEMU -icount). */
 	uint64_t (*clock)(void *ctx);
+
+	/* Optional (NULL: nothing else runs at once): hold everything else that
+	 * may read the namespace (other threads, interrupts) while a commit
+	 * publishes a crate, since lookups take no lock; resume lets them go
+	 * on, given quiesce's token. */
+	uint64_t (*quiesce)(void *ctx);
+	void (*resume)(void *ctx, uint64_t token);
 };
 
 #endif

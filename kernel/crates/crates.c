@@ -17,9 +17,9 @@ MODULE_PROBE(crates)
 
 /* The namespace's writers, one at a time: loads, unloads and swaps (a
  * sleeping lock, held by a thread across the swap's waits; recursive for
- * the swap's own loads). Lookups take none: a swap's commit and retire and
- * an unload change the namespace with the other threads stopped (a load's
- * publication does not stop them yet: README, what is missing). */
+ * the swap's own loads). Lookups take none: every change to the namespace
+ * (a load's or swap's commit, the retire, an unload) is made with the other
+ * threads stopped. */
 static struct mutex ns_mutex = MUTEX_INIT("namespace");
 static unsigned ns_depth;
 

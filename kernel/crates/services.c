@@ -6,6 +6,7 @@
  */
 #include <console/console.h>
 #include <crates/crates.h>
+#include <sched/sched.h>
 #include <heap/heap.h>
 #include <lib/string.h>
 #include <lib/x86.h>
@@ -158,6 +159,19 @@ static void svc_log(void *ctx, const char *fmt, ...)
 	kprintf("\n");
 }
 
+/* A commit publishes with the other threads stopped (lookups take no lock). */
+static uint64_t svc_quiesce(void *ctx)
+{
+	(void)ctx;
+	return sched_stop_others();
+}
+
+static void svc_resume(void *ctx, uint64_t token)
+{
+	(void)ctx;
+	sched_resume_others(token);
+}
+
 static const struct ld_services kernel_services = {
 	.heap_alloc = svc_heap_alloc,
 	.heap_free = svc_heap_free,
@@ -171,6 +185,8 @@ static const struct ld_services kernel_services = {
 	.alias_unmap = svc_alias_unmap,
 	.log = svc_log,
 	.clock = svc_clock,
+	.quiesce = svc_quiesce,
+	.resume = svc_resume,
 };
 
 const struct ld_services *crates_services(void)

@@ -33,7 +33,7 @@ struct catch_frame {
 	struct jump_buf buf;
 	struct trap_record *rec;
 	struct catch_frame *outer;
-	unsigned nlocks, irq_depth;	/* this CPU's, at the catch */
+	unsigned nlocks, irq_depth, stops;	/* this CPU's, at the catch */
 };
 /* The innermost catch is per thread: this_cpu()->catch_top, which the
  * scheduler saves and restores with each thread. */
@@ -212,6 +212,9 @@ void trap_dispatch(struct trap_frame *tf)
 		catch_top = f->outer;	/* the innermost catch is used up */
 		kprintf("  (expected by fault_catch: resuming)\n");
 		catch_release_locks(f);
+		this_cpu()->stops = f->stops;	/* (a stop the faulting code made is over) */
+		if (!f->stops)
+			this_cpu()->pause_start = 0;
 		jump_restore(&f->buf, 1);
 	}
 	panic("unhandled exception %lu at %p", tf->vector, (void *)tf->rip);
@@ -220,7 +223,7 @@ void trap_dispatch(struct trap_frame *tf)
 bool fault_catch(void (*fn)(void *), void *arg, struct trap_record *rec)
 {
 	struct catch_frame f = { .rec = rec, .outer = catch_top, .nlocks = this_cpu()->nlocks,
-				 .irq_depth = this_cpu()->irq_depth };
+				 .irq_depth = this_cpu()->irq_depth, .stops = this_cpu()->stops };
 
 	if (jump_save(&f.buf))
 		return true;	/* resumed by trap_dispatch, which popped f */

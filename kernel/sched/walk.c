@@ -22,15 +22,21 @@ static uint64_t pause_total;
 uint64_t sched_stop_others(void)
 {
 	uint64_t f = irq_save();
+	struct cpu_local *cpu = this_cpu();
 
-	this_cpu()->pause_start = rdtsc();
+	if (cpu->stops++ == 0)	/* (nested: the outermost stop counts) */
+		cpu->pause_start = rdtsc();
 	return f;
 }
 
 void sched_resume_others(uint64_t flags)
 {
-	pause_total += rdtsc() - this_cpu()->pause_start;
-	this_cpu()->pause_start = 0;
+	struct cpu_local *cpu = this_cpu();
+
+	if (--cpu->stops == 0) {
+		pause_total += rdtsc() - cpu->pause_start;
+		cpu->pause_start = 0;
+	}
 	irq_restore(flags);
 }
 
