@@ -308,6 +308,16 @@ KTEST(swap_threads, interrupt_storm_changes_nothing)
 	swaps_under_workers(t, 2 * NCYCLE, TIMER_HZ_MAX);
 }
 
+/* The counts with every worker held at the top of its loop (no block or
+ * frame of theirs outstanding), then let go on. */
+static void held_counts(struct kt_snapshot *s, struct work_stats *w)
+{
+	work_hold(true);
+	kt_snapshot(s);
+	work_get_stats(w);
+	work_hold(false);
+}
+
 /* Each failing loader service call of a swap of heap heap_v2, with the
  * workers running: everything as before (workers held for the counts),
  * and the workers still running. */
@@ -328,10 +338,7 @@ KTEST(swap_threads, each_failure_with_workers_running)
 			const struct ld_symbol *before = lookup("kmalloc");
 			enum err e;
 
-			work_hold(true);
-			kt_snapshot(&s0);
-			work_get_stats(&w0);
-			work_hold(false);
+			held_counts(&s0, &w0);
 			crates_fail_at(kinds[k], n);
 			e = swap_one("heap", "heap_v2");
 			crates_fail_at(kinds[k], 0);
@@ -341,10 +348,7 @@ KTEST(swap_threads, each_failure_with_workers_running)
 			}
 			failures++;
 			thread_sleep_ms(2);
-			work_hold(true);
-			kt_snapshot(&s1);
-			work_get_stats(&w1);
-			work_hold(false);
+			held_counts(&s1, &w1);
 			if (!(s1.frames == s0.frames && s1.heap_bytes == s0.heap_bytes &&
 			      s1.crates == s0.crates && lookup("kmalloc") == before &&
 			      w1.iterations > w0.iterations)) {
@@ -421,16 +425,10 @@ KTEST(swap_threads, failing_hooks_undone_with_workers_running)
 		const struct ld_symbol *before = lookup("kmalloc");
 		enum err e;
 
-		work_hold(true);
-		kt_snapshot(&s0);
-		work_get_stats(&w0);
-		work_hold(false);
+		held_counts(&s0, &w0);
 		e = swap_one("heap", bad[i].object);
 		thread_sleep_ms(2);
-		work_hold(true);
-		kt_snapshot(&s1);
-		work_get_stats(&w1);
-		work_hold(false);
+		held_counts(&s1, &w1);
 		if (e != bad[i].want || s1.frames != s0.frames || s1.heap_bytes != s0.heap_bytes ||
 		    s1.crates != s0.crates || lookup("kmalloc") != before ||
 		    w1.iterations <= w0.iterations) {
