@@ -76,6 +76,25 @@ void ld_deps_unlink_dependents(struct ld_crate *crate)
 	}
 }
 
+void ld_section_drop_deps(struct ld_crate *crate, size_t index)
+{
+	struct ld_section *s;
+
+	if (index >= crate->nsections)
+		LD_BUG(crate->ns->svc, "ld_section_drop_deps: no such section");
+	s = &crate->sections[index];
+	for (struct ld_dep *d = s->deps; d; d = d->next_dep) {
+		if (!d->pprev_dependent)
+			continue;
+		*d->pprev_dependent = d->next_dependent;
+		if (d->next_dependent)
+			d->next_dependent->pprev_dependent = d->pprev_dependent;
+		d->pprev_dependent = NULL;
+		d->next_dependent = NULL;
+	}
+	s->deps = NULL;	/* (the edges' memory goes with the crate) */
+}
+
 /* Free every edge whose source is in the crate (unlinked already). */
 void ld_deps_free(const struct ld_services *svc, struct ld_crate *crate)
 {

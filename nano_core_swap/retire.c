@@ -146,6 +146,8 @@ static uint64_t retire_unmap_image(void)
 		for (uint32_t i = 0; i < v->mods[m].nsections; i++, s++) {
 			uint64_t p, last;
 
+			if (s->kind != NCD_DATA && mark > 0) /* never runs again: its edges go */
+				ld_section_drop_deps(core.crate, v->mods[m].first_section + i);
 			if (s->kind == NCD_DATA || !s->size || s->addr < lo)
 				continue; /* (boot/'s 32-bit code: at its physical address) */
 			last = (s->addr + s->size - 1 - lo) / PAGE_SIZE;

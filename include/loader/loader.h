@@ -320,6 +320,10 @@ struct ld_reloc_iter {
 void ld_relocs_of_section(struct ld_reloc_iter *it, const struct ld_section *sec);
 void ld_relocs_of_dep(struct ld_reloc_iter *it, const struct ld_dep *dep);
 bool ld_reloc_next(struct ld_reloc_iter *it, struct ld_reloc *out);
+/* Section `index` of crate will never run again (retired code that stays
+ * in the crate, as the nano_core's does): its edges no longer make it a
+ * dependent of their targets, which may then be unloaded. */
+void ld_section_drop_deps(struct ld_crate *crate, size_t index);
 /* The crate's section called `name` (the first if several); E_LD_NOT_FOUND. */
 NS_MUST_CHECK enum err ld_crate_find_section(const struct ld_crate *crate,
 					     const char *name,

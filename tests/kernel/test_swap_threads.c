@@ -211,9 +211,10 @@ static void retire_all(void)
 	swap_retire_old_code();
 }
 
-/* Did the boot swap every module of the cycle? A run-time swap of the
- * image's own copy leaves its retired sections' edges behind (README: what
- * is missing), so the counts below hold only from loaded copies on. */
+/* Did the boot swap every module of the cycle? Where a run-time swap
+ * retires the image's own copies, the heap keeps more than the forwarder's
+ * record per copy (README: what is missing), so the counts below are made
+ * from loaded copies on. */
 static bool cycle_runs_loaded_copies(void)
 {
 	for (unsigned i = 0; i < NCYCLE; i++)
