@@ -49,6 +49,11 @@
 	X(SCHED_UNWALKABLE, "a thread's stack cannot be walked reliably (frame chain broken)") \
 	X(SCHED_NO_THREAD, "no such thread")                                       \
 	X(SWAP_BUSY, "a thread stays inside code the swap replaces (changed code): refused") \
+	X(PUSH_BAD_MAGIC, "an upload frame does not start with the magic NSP1")  \
+	X(PUSH_BAD_NAME, "an upload's name is empty, too long or has a character other than letters, digits, _ - . @") \
+	X(PUSH_TOO_BIG, "an upload is empty or larger than PUSH_OBJECT_MAX")     \
+	X(PUSH_BAD_CHECKSUM, "an upload's CRC-32 does not match its name and bytes") \
+	X(PUSH_TRUNCATED, "an upload stopped before its last byte (timed out)")  \
 	X(SHELL_UNKNOWN_COMMAND, "no such shell command")                         \
 	X(SHELL_USAGE, "missing or malformed arguments (the usage is printed)")  \
 	X(SHELL_LINE_TOO_LONG, "input line longer than SHELL_LINE_MAX")          \

@@ -16,7 +16,8 @@ HOST_TEST_mb2     := kernel/bootinfo/mb2.c
 HOST_TEST_cmdline := kernel/init/cmdline.c
 HOST_TEST_ncdparse := nano_core_swap/desc.c
 HOST_TEST_elfimage :=			# tools/elf_image.h, header-only
-HOST_TEST_NAMES   := format mb2 cmdline ncdparse elfimage
+HOST_TEST_pushframe := kernel/push/frame.c
+HOST_TEST_NAMES   := format mb2 cmdline ncdparse elfimage pushframe
 
 HOST_TEST_BINS := $(patsubst %,$(HOST_TEST_OUT)/test_%,$(HOST_TEST_NAMES))
 host_test_obj = $(patsubst %.c,$(HOST_TEST_OUT)/obj/%.o,$(1))
