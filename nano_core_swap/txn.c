@@ -318,6 +318,7 @@ enum err swap_txn_run(struct swap_txn *t)
 			pr_err("swap: %s faulted in the retire's proof (exception %lu at %lx), and a "
 			       "thread runs its changed code: the swap stands, every old copy stays "
 			       "mapped\n", t->sm[0].crate_name, rec.vector, rec.rip);
+			swap_retire_cancel(t);	/* (never proven again: kept for good) */
 		}
 		if (e == E_OK) {
 			txn_keep(t, &old);                                 /* (9) */
