@@ -76,6 +76,11 @@ void ld_deps_unlink_dependents(struct ld_crate *crate)
 	}
 }
 
+uint64_t ld_edge_probes(const struct ld_namespace *ns)
+{
+	return ns->edge_probes;
+}
+
 void ld_section_drop_deps(struct ld_crate *crate, size_t index)
 {
 	struct ld_section *s;

@@ -71,6 +71,7 @@ struct ld_namespace {
 	size_t nglobals;
 	uint64_t hash_seed;   /* per namespace: chains cannot be pre-computed */
 	uint64_t dep_stamp;   /* last stamp given to a source section (deps.c) */
+	uint64_t edge_probes; /* edges looked at to find a relocation's (ld_edge_probes) */
 };
 
 /* What an ELF symbol index of a loaded crate stands for. Kept for the
@@ -315,6 +316,7 @@ NS_MUST_CHECK static inline enum err ld_deps_note(struct ld_crate *c,
 
 	if (!t)
 		return E_OK; /* absolute or undefined weak: no section to depend on */
+	c->ns->edge_probes++;	/* (the one edge the stamp points at) */
 	if (t->dep_stamp != stamp)
 		return ld_deps_new_edge(c, src, t, stamp, 1);
 	t->dep_last->nrelocs++;

@@ -320,6 +320,10 @@ struct ld_reloc_iter {
 void ld_relocs_of_section(struct ld_reloc_iter *it, const struct ld_section *sec);
 void ld_relocs_of_dep(struct ld_reloc_iter *it, const struct ld_dep *dep);
 bool ld_reloc_next(struct ld_reloc_iter *it, struct ld_reloc *out);
+/* The edges the namespace's loads have looked at to find each relocation's
+ * dependency edge, since it was made: one per relocation whatever the number
+ * of target sections (a work count for the scaling test and make bench). */
+uint64_t ld_edge_probes(const struct ld_namespace *ns);
 /* Section `index` of crate will never run again (retired code that stays
  * in the crate, as the nano_core's does): its edges no longer make it a
  * dependent of their targets, which may then be unloaded. */

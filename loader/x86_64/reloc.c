@@ -300,6 +300,7 @@ static enum err arch_flush_counts(struct arch_rela_job *j)
 
 		next = bd->next_touched;
 		if (t && e == E_OK) {
+			j->crate->ns->edge_probes++;	/* (the one edge the stamp points at) */
 			if (t->dep_stamp != j->stamp)
 				e = ld_deps_new_edge(j->crate, j->src, t, j->stamp, 0);
 			if (e == E_OK)
