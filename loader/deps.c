@@ -56,6 +56,18 @@ void ld_deps_link_dependents(struct ld_crate *crate)
 	}
 }
 
+/* Take edge d out of its target's dependents (if it is in them). */
+static void ld_dep_unlink(struct ld_dep *d)
+{
+	if (!d->pprev_dependent)
+		return;
+	*d->pprev_dependent = d->next_dependent;
+	if (d->next_dependent)
+		d->next_dependent->pprev_dependent = d->pprev_dependent;
+	d->pprev_dependent = NULL;
+	d->next_dependent = NULL;
+}
+
 /* Undo ld_deps_link_dependents. */
 void ld_deps_unlink_dependents(struct ld_crate *crate)
 {
@@ -64,15 +76,8 @@ void ld_deps_unlink_dependents(struct ld_crate *crate)
 	for (i = 0; i < crate->nsections; i++) {
 		struct ld_dep *d;
 
-		for (d = crate->sections[i].deps; d; d = d->next_dep) {
-			if (!d->pprev_dependent)
-				continue;
-			*d->pprev_dependent = d->next_dependent;
-			if (d->next_dependent)
-				d->next_dependent->pprev_dependent = d->pprev_dependent;
-			d->pprev_dependent = NULL;
-			d->next_dependent = NULL;
-		}
+		for (d = crate->sections[i].deps; d; d = d->next_dep)
+			ld_dep_unlink(d);
 	}
 }
 
@@ -88,15 +93,8 @@ void ld_section_drop_deps(struct ld_crate *crate, size_t index)
 	if (index >= crate->nsections)
 		LD_BUG(crate->ns->svc, "ld_section_drop_deps: no such section");
 	s = &crate->sections[index];
-	for (struct ld_dep *d = s->deps; d; d = d->next_dep) {
-		if (!d->pprev_dependent)
-			continue;
-		*d->pprev_dependent = d->next_dependent;
-		if (d->next_dependent)
-			d->next_dependent->pprev_dependent = d->pprev_dependent;
-		d->pprev_dependent = NULL;
-		d->next_dependent = NULL;
-	}
+	for (struct ld_dep *d = s->deps; d; d = d->next_dep)
+		ld_dep_unlink(d);
 	s->deps = NULL;	/* (the edges' memory goes with the crate) */
 }
 

@@ -494,3 +494,20 @@ KTEST(swap_threads, parked_in_fault_catch_resumes_in_new_copy)
 	KT_ASSERT(caught, "the parked thread's fault was not caught");
 	KT_ASSERT_EQ(cr2, 8);
 }
+
+/* ---- a retired image copy depends on nothing --------------------------- */
+
+/* Once heap's image copy is retired by a run-time swap (the swap=memory
+ * and swap=none boots; after swap=all the image's text carries no edges
+ * at all), its sections' edges are gone: they would keep the copies they
+ * name, which could then never be unloaded. */
+KTEST(swap_threads, retired_image_copy_drops_its_edges)
+{
+	const struct ld_section *s = nano_core_section("heap", ".text.kmalloc");
+
+	KT_ASSERT(s, "no nano_core section heap:.text.kmalloc");
+	KT_ASSERT(heap_plain(), "heap does not run its own object");
+	swap_retire_old_code();
+	KT_ASSERT(!ld_section_deps(s), "heap's retired image text still has edges (to %s)",
+		  ld_section_deps(s)->target->name);
+}
