@@ -15,7 +15,7 @@
 # combined with `ld -r` into build/modules/NAME.o; linker.ld gives each its own
 # page-aligned text/rodata/data/bss ranges. The shell comes last, so that its
 # calls bind to the re-loaded copies of all the others.
-NC_MODULES := memory console interrupts heap sched bootinfo lib loader crates nano_core_swap init workload ktest shell
+NC_MODULES := memory console interrupts heap sched smp bootinfo lib loader crates nano_core_swap init workload ktest shell
 
 BUILD   := build
 CC      := gcc

@@ -194,6 +194,11 @@ long_mode_high:
 	movl	%edi, %edi			/* upper halves are undefined after */
 	movl	%esi, %esi			/* the mode switch: zero-extend */
 	lgdt	early_gdt_ptr_high(%rip)	/* GDT through the kernel window */
+	movl	$0xC0000101, %ecx		/* GS base: cpus[0], for this_cpu() */
+	movabsq	$cpus, %rax
+	movq	%rax, %rdx
+	shrq	$32, %rdx
+	wrmsr
 	call	kernel_main
 1:	cli
 	hlt

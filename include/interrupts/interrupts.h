@@ -47,6 +47,9 @@ struct trap_record {
 
 /* Load our GDT (with TSS) and IDT; exceptions are reported from here on. */
 void interrupts_init(void);
+/* An AP's GDT, TSS (its IST stacks end at the two tops), the shared IDT and
+ * its local APIC with the timer at the bootstrap CPU's rate. */
+void interrupts_cpu_init(unsigned id, uint64_t ist_double_top, uint64_t ist_nmi_top);
 
 /* The stacks the kernel runs on: [lo, hi), named. */
 struct stack_range {
@@ -54,7 +57,7 @@ struct stack_range {
 	uint64_t lo, hi;
 };
 #define INTERRUPTS_FIXED_STACKS	4
-#define INTERRUPTS_MAX_STACKS	(INTERRUPTS_FIXED_STACKS + 32)
+#define INTERRUPTS_MAX_STACKS	(INTERRUPTS_FIXED_STACKS + 48)	/* (SCHED_MAX_THREADS) */
 /* Fill out[] (INTERRUPTS_MAX_STACKS entries) with the known stacks: the boot
  * stack, the IST stacks, the kernel stack once one is set, then the threads'
  * stacks the registered source names; how many. */

@@ -38,6 +38,16 @@ enum err irq_register_isa(unsigned isa, void (*fn)(void)) NS_MUST_CHECK;
  * switch threads (the scheduler's). NULL: none. */
 void irq_set_tick(void (*fn)(void));
 
+/* This CPU's local APIC id; the MADT's CPUs' ids into out (up to max), and
+ * how many it lists (enabled ones, xAPIC and x2APIC entries). */
+uint32_t irq_lapic_id(void);
+unsigned irq_cpu_apic_ids(uint32_t *out, unsigned max);
+
+/* INIT, then two STARTUPs with the vector trampoline_phys >> 12 (a page
+ * below 1 MiB) to the CPU apic_id (xAPIC: at most 0xFE), with the SDM's
+ * delays. E_INVALID_ARG for another page or id. */
+enum err irq_start_cpu(uint32_t apic_id, uint64_t trampoline_phys) NS_MUST_CHECK;
+
 /* The tick's rate; E_INVALID_ARG outside [1, TIMER_HZ_MAX]. */
 enum err timer_set_hz(unsigned hz) NS_MUST_CHECK;
 unsigned timer_hz(void);

@@ -1,6 +1,6 @@
 /*
- * The IRQ-safe spinlock: taking it turns interrupts off on this CPU (and,
- * with more CPUs, spins until the holder lets go), so that a holder is never
+ * The IRQ-safe spinlock: taking it turns interrupts off on this CPU and
+ * spins until the holder (on another CPU) lets go, so that a holder is never
  * preempted and an interrupt handler may take it too. It guards the heap,
  * the frame allocator and page tables, and the console. Inline, so that the
  * modules below the scheduler (memory, heap, console) use it without calling
@@ -22,6 +22,8 @@ struct spinlock {
 #define SPINLOCK_INIT(n) { 0, 0, n }
 
 __attribute__((noreturn)) void spin_bug(const struct spinlock *l);
+/* The same for a broken invariant of the lib module's own (raw COM1, then stop). */
+__attribute__((noreturn)) void spin_bug_msg(const char *what);
 
 /* Interrupts off, then the lock; the flags to hand to spin_unlock_irqrestore.
  * The CPU's list of held locks (this_cpu()->locks) records it, so that a
@@ -36,7 +38,7 @@ static inline uint64_t spin_lock_irqsave(struct spinlock *l)
 	if ((l->locked && l->owner == me) || cpu->nlocks == CPU_MAX_LOCKS)
 		spin_bug(l);
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-		__asm__ volatile("pause");
+		cpu_relax();	/* (serving other CPUs' shootdowns meanwhile) */
 	l->owner = me;
 	cpu->locks[cpu->nlocks++] = l;
 	return flags;

@@ -49,6 +49,7 @@
 	X(SCHED_UNWALKABLE, "a thread's stack cannot be walked reliably (frame chain broken)") \
 	X(SCHED_NO_THREAD, "no such thread")                                       \
 	X(SWAP_BUSY, "a thread stays inside code the swap replaces (changed code): refused") \
+	X(SMP_CPU_TIMEOUT, "a CPU did not come online in time (it is left out)")   \
 	X(PUSH_BAD_MAGIC, "an upload frame does not start with the magic NSP1")  \
 	X(PUSH_BAD_NAME, "an upload's name is empty, too long or has a character other than letters, digits, _ - . @") \
 	X(PUSH_TOO_BIG, "an upload is empty or larger than PUSH_OBJECT_MAX")     \

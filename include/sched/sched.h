@@ -1,11 +1,12 @@
 /*
- * Kernel threads, preemptive round-robin on the timer tick (one CPU today):
+ * Kernel threads, preemptive round-robin on every CPU's timer tick (one
+ * run queue under one lock; a thread may be pinned to a CPU):
  * create, exit, join, sleep, yield, wait queues and a mutex (the IRQ-safe
  * spinlock is lib/spinlock.h). Each thread has its own stack between two
  * unmapped guard pages; an idle thread halts when nothing else is ready.
  *
- * For the swap, the scheduler can stop every other thread (and interrupts)
- * and walk each thread's stack exactly: its saved context, every frame by
+ * For the swap, the scheduler can stop every other CPU and thread (and
+ * interrupts) and walk each thread's stack exactly: its saved context, every frame by
  * its frame pointer, every interrupt frame on it; a chain that leaves the
  * stack or does not climb is E_SCHED_UNWALKABLE, never a guess.
  */
@@ -16,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SCHED_MAX_THREADS	32	/* threads at once, the idle thread included */
+#define SCHED_MAX_THREADS	48	/* threads at once, each CPU's idle thread included */
 #define THREAD_STACK_PAGES	4	/* 16 KiB, plus a guard page each side */
 #define SCHED_QUANTUM_TICKS	4	/* a thread runs at most this many ticks in a row */
 #define THREAD_NAME_MAX		16
@@ -44,6 +45,14 @@ void thread_join(struct thread *t);
 void thread_yield(void);
 void thread_sleep_ms(uint64_t ms);
 struct thread *thread_current(void);
+/* Run t only on CPU `cpu` (-1: on any), from its next switch on;
+ * E_INVALID_ARG for a CPU that is not online. */
+enum err thread_pin(struct thread *t, int cpu) NS_MUST_CHECK;
+/* The bootstrap side of an AP's start: its idle thread, made here (not yet
+ * running); the AP's side: sched_cpu_start, on its boot stack, switches
+ * into it and never returns (the idle thread marks the CPU online). */
+enum err sched_cpu_prepare(unsigned cpu) NS_MUST_CHECK;
+__attribute__((noreturn)) void sched_cpu_start(void);
 
 /* A snapshot of one thread, for ps and tests. */
 #define THREAD_INFO_PCS 8
@@ -52,6 +61,8 @@ struct thread_info {
 	char name[THREAD_NAME_MAX];
 	enum thread_state state;
 	uint64_t ticks;		/* timer ticks it was running on */
+	unsigned cpu;		/* the CPU it runs on (or ran on last) */
+	int pin;		/* the only CPU it may run on, or -1 */
 	uint64_t stack_lo, stack_hi, sp;
 	uint64_t pcs[THREAD_INFO_PCS];	/* innermost first: the code it is in (each a
 					 * return address - 1, or an interrupted pc) */
@@ -88,8 +99,8 @@ bool mutex_held_by_me(const struct mutex *m);
 
 /* ---- for the swap -------------------------------------------------------- */
 
-/* Stop every other thread and interrupts on this CPU (one CPU: interrupts
- * off); the flags to resume with. Instructions spent stopped are counted
+/* Stop every other thread: interrupts off here, every other CPU parked
+ * (smp_stop_others; none may hold a spinlock); the flags to resume with. Instructions spent stopped are counted
  * (sched_pause_total). */
 uint64_t sched_stop_others(void);
 void sched_resume_others(uint64_t flags);

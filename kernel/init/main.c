@@ -22,6 +22,7 @@
 #include <nanoswap/swap_hook.h>
 #include <sched/sched.h>
 #include <shell/shell.h>
+#include <smp/smp.h>
 
 MODULE_PROBE(init)
 
@@ -260,6 +261,8 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 	heap_init();				/* kmalloc */
 	sched_init("init", (uint64_t)boot_stack_bottom, (uint64_t)boot_stack_top); /* threads */
 	start_interrupts();			/* APIC timer at 1 kHz, IOAPIC, COM1 input */
+	if (smp_start() != E_OK)		/* every other CPU, each in its idle thread */
+		pr_warn("smp: one CPU only\n");
 	crates_init();				/* the loader's namespace */
 	apply_cmdline();			/* test, swap, loglevel, ... */
 	e = swap_nano_core_crates(cmdline.swap);	/* re-load the modules, memory first */

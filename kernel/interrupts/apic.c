@@ -7,6 +7,7 @@
  */
 #include <console/console.h>
 #include <lib/cpu.h>
+#include <lib/smp.h>
 #include <interrupts/irq.h>
 #include <lib/x86.h>
 #include <memory/layout.h>
@@ -27,6 +28,13 @@
 #define LAPIC_TIMER_INIT	0x380
 #define LAPIC_TIMER_COUNT	0x390
 #define LAPIC_TIMER_DIV		0x3E0
+#define LAPIC_ICR_LO		0x300
+#define LAPIC_ICR_HI		0x310
+#define ICR_PENDING		(1u << 12)
+#define ICR_INIT		0x00000500u
+#define ICR_STARTUP		0x00000600u
+#define ICR_ASSERT		(1u << 14)
+#define ICR_LEVEL		(1u << 15)
 #define LVT_MASKED		(1u << 16)
 #define LVT_PERIODIC		(1u << 17)
 #define SVR_ENABLE		(1u << 8)
@@ -93,6 +101,90 @@ static enum err map_device(uint64_t phys, volatile uint32_t **out)
 	return E_OK;
 }
 
+/* This CPU's local APIC on, its local inputs masked. */
+static void lapic_enable(void)
+{
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE);
+	lapic_write(LAPIC_TPR, 0);
+	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
+	lapic_write(LAPIC_LVT_LINT1, LVT_MASKED);
+	lapic_write(LAPIC_LVT_ERROR, LVT_MASKED);
+	lapic_write(LAPIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
+}
+
+static void lapic_timer_start(void)
+{
+	lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
+	lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | VEC_TIMER);
+	lapic_write(LAPIC_TIMER_INIT, (uint32_t)(stats.lapic_per_ms * 1000 / hz));
+}
+
+void lapic_cpu_init(void)
+{
+	lapic_enable();
+	if (hz)
+		lapic_timer_start();
+}
+
+uint32_t irq_lapic_id(void)
+{
+	return lapic ? lapic_read(LAPIC_ID) >> 24 : 0;
+}
+
+unsigned irq_cpu_apic_ids(uint32_t *out, unsigned max)
+{
+	unsigned n = madt.ncpus < MADT_MAX_CPUS ? madt.ncpus : MADT_MAX_CPUS;
+
+	for (unsigned i = 0; i < n && i < max; i++)
+		out[i] = madt.cpu_apic_id[i];
+	return madt.ncpus;
+}
+
+/* One interrupt command, interrupts off (an interrupt between the two writes
+ * would send its own), waiting until the APIC has taken it. */
+static void lapic_icr(uint32_t apic_id, uint32_t low)
+{
+	uint64_t f = irq_save();
+
+	lapic_write(LAPIC_ICR_HI, apic_id << 24);
+	lapic_write(LAPIC_ICR_LO, low);
+	while (lapic_read(LAPIC_ICR_LO) & ICR_PENDING)
+		cpu_relax();
+	irq_restore(f);
+}
+
+/* The IPI sender smp_set_ipi is given: a fixed interrupt to each CPU in mask. */
+static void irq_send_ipi(uint64_t mask, unsigned vec)
+{
+	for (unsigned i = 0; i < CPU_MAX; i++)
+		if (mask >> i & 1)
+			lapic_icr(cpus[i].apic_id, vec);
+}
+
+enum err irq_start_cpu(uint32_t apic_id, uint64_t trampoline_phys)
+{
+	uint64_t t;
+
+	if (!lapic || trampoline_phys >= 0x100000 || (trampoline_phys & 0xFFF) || apic_id > 0xFE)
+		return E_INVALID_ARG;
+	lapic_icr(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+	t = irq_uptime_us();
+	while (irq_uptime_us() - t < 10000)	/* 10 ms (Intel SDM vol. 3, 9.4.4.1) */
+		cpu_relax();
+	for (int i = 0; i < 2; i++) {	/* two STARTUPs, 200 us apart */
+		lapic_icr(apic_id, ICR_STARTUP | (uint32_t)(trampoline_phys >> 12));
+		t = irq_uptime_us();
+		while (irq_uptime_us() - t < 1000)
+			cpu_relax();
+	}
+	return E_OK;
+}
+
+void irq_swapped(void)
+{
+	smp_set_ipi(irq_send_ipi);
+}
+
 /* ICW1-4: the PIC's vectors at VEC_PIC_BASE (never an exception's), all masked. */
 static void pic_remap_and_mask(void)
 {
@@ -147,8 +239,7 @@ enum err timer_set_hz(unsigned want)
 		return E_INVALID_ARG;
 	hz = want;
 	period_us = 1000000 / want;
-	lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | VEC_TIMER);
-	lapic_write(LAPIC_TIMER_INIT, (uint32_t)(stats.lapic_per_ms * 1000 / want));
+	lapic_timer_start();	/* (this CPU's; an AP's own at its start) */
 	return E_OK;
 }
 
@@ -172,12 +263,9 @@ enum err irq_init(const void *rsdp)
 		pr_err("irq: cannot map the APIC registers: %s\n", err_name(e));
 		return e;
 	}
-	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE);
-	lapic_write(LAPIC_TPR, 0);
-	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
-	lapic_write(LAPIC_LVT_LINT1, LVT_MASKED);
-	lapic_write(LAPIC_LVT_ERROR, LVT_MASKED);
-	lapic_write(LAPIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
+	lapic_enable();
+	cpus[0].apic_id = irq_lapic_id();
+	smp_set_ipi(irq_send_ipi);
 	ioapic_inputs = ((ioapic_read(IOAPIC_VER) >> 16) & 0xFF) + 1;
 	for (unsigned i = 0; i < ioapic_inputs; i++)
 		ioapic_write(IOAPIC_REDIR(i), REDIR_MASKED | (VEC_IRQ_BASE + i));
@@ -234,11 +322,20 @@ void irq_dispatch(struct trap_frame *tf)
 
 	cpu->irq_depth++;
 	if (vec == VEC_TIMER) {
-		stats.ticks++;
-		stats.uptime_us += period_us;
+		cpu->ticks++;
+		if (cpu->id == 0) {	/* (the bootstrap CPU's ticks keep the time) */
+			stats.ticks++;
+			stats.uptime_us += period_us;
+		}
 		lapic_eoi();	/* first: the tick may switch threads */
 		if (tick_fn)
 			tick_fn();
+	} else if (vec == VEC_IPI_TLB) {
+		lapic_eoi();
+		tlb_serve();
+	} else if (vec == VEC_IPI_STOP) {
+		lapic_eoi();	/* (first: the next stop's IPI may come while we park) */
+		smp_park_if_asked();
 	} else if (vec == VEC_SPURIOUS || (vec >= VEC_PIC_BASE && vec < VEC_PIC_BASE + 16)) {
 		stats.spurious++;	/* no EOI: nothing is in service */
 	} else if (handlers[vec]) {

@@ -1,9 +1,12 @@
 /*
- * Our GDT (kernel code, kernel data, TSS) and the TSS whose IST stacks give
- * the double-fault and NMI handlers a known-good stack even when the kernel
- * stack is gone. Replaces the boot stub's GDT.
+ * Each CPU's GDT (kernel code, kernel data, its TSS) and the TSS whose IST
+ * stacks give the double-fault and NMI handlers a known-good stack even when
+ * the kernel stack is gone. The bootstrap CPU's replaces the boot stub's
+ * GDT and has static IST stacks; an AP's come from the smp module.
  */
+#include <console/console.h>
 #include <interrupts/interrupts.h>
+#include <lib/cpu.h>
 #include <lib/string.h>
 #include "interrupts_internal.h"
 
@@ -24,8 +27,8 @@ struct gdt_ptr {
 	uint64_t base;
 } __attribute__((packed));
 
-static struct tss tss;
-static uint64_t gdt[5];
+static struct tss tss[CPU_MAX];
+static uint64_t gdt[CPU_MAX][5];
 static uint8_t ist_double_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
 static uint8_t ist_nmi_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
 
@@ -74,26 +77,29 @@ int stack_contains(uint64_t addr, uint64_t len)
 	return 0;
 }
 
-static void gdt_set_tss(unsigned index, uint64_t base, uint32_t limit)
+static void gdt_set_tss(uint64_t *g, unsigned index, uint64_t base, uint32_t limit)
 {
-	gdt[index] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89UL << 40 |
-		     (uint64_t)(limit >> 16 & 0xf) << 48 | (base >> 24 & 0xff) << 56;
-	gdt[index + 1] = base >> 32;
+	g[index] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89UL << 40 |
+		   (uint64_t)(limit >> 16 & 0xf) << 48 | (base >> 24 & 0xff) << 56;
+	g[index + 1] = base >> 32;
 }
 
-void gdt_init(void)
+/* Load CPU `id`'s GDT and TSS (IST stacks ending at the two tops). */
+static void gdt_load(unsigned id, uint64_t double_top, uint64_t nmi_top)
 {
-	struct gdt_ptr ptr = { sizeof(gdt) - 1, (uint64_t)gdt };
+	uint64_t *g = gdt[id];
+	struct tss *t = &tss[id];
+	struct gdt_ptr ptr = { sizeof(gdt[id]) - 1, (uint64_t)g };
 
-	memset(&tss, 0, sizeof(tss));
-	tss.ist[IST_DOUBLE - 1] = (uint64_t)(ist_double_stack + IST_STACK_SIZE);
-	tss.ist[IST_NMI - 1] = (uint64_t)(ist_nmi_stack + IST_STACK_SIZE);
-	tss.iomap_base = sizeof(tss);	/* no I/O bitmap */
+	memset(t, 0, sizeof(*t));
+	t->ist[IST_DOUBLE - 1] = double_top;
+	t->ist[IST_NMI - 1] = nmi_top;
+	t->iomap_base = sizeof(*t);	/* no I/O bitmap */
 
-	gdt[0] = 0;
-	gdt[1] = 0x00AF9B000000FFFFUL;	/* 0x08: 64-bit code, DPL 0, accessed */
-	gdt[2] = 0x00CF93000000FFFFUL;	/* 0x10: data, DPL 0, accessed */
-	gdt_set_tss(3, (uint64_t)&tss, sizeof(tss) - 1);
+	g[0] = 0;
+	g[1] = 0x00AF9B000000FFFFUL;	/* 0x08: 64-bit code, DPL 0, accessed */
+	g[2] = 0x00CF93000000FFFFUL;	/* 0x10: data, DPL 0, accessed */
+	gdt_set_tss(g, 3, (uint64_t)t, sizeof(*t) - 1);
 
 	__asm__ volatile(
 		"lgdt %0\n\t"
@@ -109,4 +115,19 @@ void gdt_init(void)
 		"ltr %w3"
 		: : "m"(ptr), "i"(GDT_KERNEL_CODE), "r"(GDT_KERNEL_DATA), "r"(GDT_TSS)
 		: "rax", "memory");
+}
+
+void gdt_init(void)
+{
+	gdt_load(0, (uint64_t)(ist_double_stack + IST_STACK_SIZE),
+		 (uint64_t)(ist_nmi_stack + IST_STACK_SIZE));
+}
+
+void interrupts_cpu_init(unsigned id, uint64_t ist_double_top, uint64_t ist_nmi_top)
+{
+	if (id == 0 || id >= CPU_MAX)
+		panic("BUG: interrupts_cpu_init: CPU %u is not an AP", id);
+	gdt_load(id, ist_double_top, ist_nmi_top);
+	idt_load();
+	lapic_cpu_init();
 }

@@ -38,18 +38,24 @@ static void idt_set(unsigned vec, uint64_t handler, unsigned ist)
 	};
 }
 
-void idt_init(void)
+/* This CPU's IDTR: the one IDT every CPU shares. */
+void idt_load(void)
 {
 	struct {
 		uint16_t limit;
 		uint64_t base;
 	} __attribute__((packed)) ptr = { sizeof(idt) - 1, (uint64_t)idt };
 
+	__asm__ volatile("lidt %0" : : "m"(ptr));
+}
+
+void idt_init(void)
+{
 	for (unsigned v = 0; v < 256; v++)
 		idt_set(v, isr_stub_table[v], 0);
 	idt_set(VEC_DOUBLE, isr_stub_table[VEC_DOUBLE], IST_DOUBLE);
 	idt_set(VEC_NMI, isr_stub_table[VEC_NMI], IST_NMI);
-	__asm__ volatile("lidt %0" : : "m"(ptr));
+	idt_load();
 }
 
 /* After a swap, the new copy points every gate at its own stubs, and panic
@@ -58,6 +64,7 @@ static enum err idt_swapped(void)
 {
 	idt_init();
 	console_set_backtrace(backtrace_print);
+	irq_swapped();
 	return E_OK;
 }
 SWAP_HOOK(idt_swapped);

@@ -14,6 +14,11 @@
 
 void gdt_init(void);
 void idt_init(void);
+void idt_load(void);
+/* apic.c: this AP's local APIC, as the bootstrap CPU's (its timer at the same rate). */
+void lapic_cpu_init(void);
+/* apic.c: what the interrupts module registered below it, again (a swap hook's part). */
+void irq_swapped(void);
 void trap_dispatch(struct trap_frame *tf);
 /* Does [addr, addr+len) lie within one kernel stack (boot or IST)? Backtraces
  * walk only frames there. */
@@ -39,7 +44,7 @@ struct madt_info {
 	uint32_t ioapic_gsi_base;
 	uint32_t isa_gsi[16];		/* ISA IRQ -> GSI (identity unless overridden) */
 	uint16_t isa_flags[16];		/* MPS INTI flags: polarity bits 0-1, trigger 2-3 */
-	uint8_t cpu_apic_id[MADT_MAX_CPUS];
+	uint32_t cpu_apic_id[MADT_MAX_CPUS];	/* bootstrap CPU's first (see madt_read) */
 	unsigned ncpus;
 };
 /* Fill *m from the ACPI tables (rsdp_copy: the boot loader's, or NULL);

@@ -88,14 +88,31 @@ static const struct sdt_header *acpi_find_madt(const uint8_t *rsdp)
 	return madt ? madt : acpi_madt_in(acpi_table(rsdt, "RSDT"), 4);
 }
 
+/* A CPU the MADT lists (enabled); beyond MADT_MAX_CPUS counted, not kept. */
+static void madt_add_cpu(struct madt_info *m, uint32_t apic_id)
+{
+	for (unsigned i = 0; i < m->ncpus && i < MADT_MAX_CPUS; i++)
+		if (m->cpu_apic_id[i] == apic_id)
+			return;	/* (listed as both xAPIC and x2APIC) */
+	if (m->ncpus < MADT_MAX_CPUS)
+		m->cpu_apic_id[m->ncpus] = apic_id;
+	m->ncpus++;
+}
+
 static void madt_entry(struct madt_info *m, const uint8_t *e, uint8_t len)
 {
 	uint32_t v32;
 
 	switch (e[0]) {
 	case 0:	/* processor local APIC: acpi id, apic id, flags (bit 0 enabled) */
-		if (len >= 8 && (e[4] & 1) && m->ncpus < MADT_MAX_CPUS)
-			m->cpu_apic_id[m->ncpus++] = e[3];
+		if (len >= 8 && (e[4] & 1))
+			madt_add_cpu(m, e[3]);
+		break;
+	case 9:	/* processor local x2APIC: reserved, x2APIC id, flags, acpi uid */
+		if (len >= 16 && (e[8] & 1)) {
+			memcpy(&v32, e + 4, 4);
+			madt_add_cpu(m, v32);
+		}
 		break;
 	case 1:	/* IOAPIC: id, reserved, address, GSI base (the first one is ours) */
 		if (len >= 12 && !m->ioapic_phys) {

@@ -6,6 +6,7 @@
 #include <console/console.h>
 #include <interrupts/backtrace.h>
 #include <lib/cpu.h>
+#include <lib/smp.h>
 #include <lib/spinlock.h>
 #include <interrupts/interrupts.h>
 #include <lib/string.h>
@@ -212,9 +213,11 @@ void trap_dispatch(struct trap_frame *tf)
 		catch_top = f->outer;	/* the innermost catch is used up */
 		kprintf("  (expected by fault_catch: resuming)\n");
 		catch_release_locks(f);
-		this_cpu()->stops = f->stops;	/* (a stop the faulting code made is over) */
-		if (!f->stops)
+		if (this_cpu()->stops && !f->stops) {	/* a stop the faulting code made is over: */
 			this_cpu()->pause_start = 0;
+			smp_release_others();		/* the other CPUs go on */
+		}
+		this_cpu()->stops = f->stops;
 		jump_restore(&f->buf, 1);
 	}
 	panic("unhandled exception %lu at %p", tf->vector, (void *)tf->rip);

@@ -46,7 +46,7 @@ static enum err direct_split(uint64_t *pde)
 		pt[i] = (base + i * PAGE_SIZE) | rights;
 	*pde = table | PT_INTERMEDIATE;
 	if ((read_cr3() & PTE_ADDR_MASK) == paging_root())
-		write_cr3(read_cr3());	/* the live 2 MiB translation and its caches go */
+		tlb_invalidate_all();	/* the live 2 MiB translation and its caches go */
 	return E_OK;
 }
 
@@ -97,5 +97,5 @@ void direct_alias_set(uint64_t *pte, uint64_t pa, bool writable)
 	if ((*pte & (PTE_ADDR_MASK | PTE_PRESENT | PTE_WRITE | PTE_NX)) == want)
 		return;	/* the CPU's accessed/dirty bits aside, already so */
 	*pte = want;
-	invlpg(DIRECT_MAP_BASE + pa);
+	tlb_invalidate(DIRECT_MAP_BASE + pa);
 }

@@ -5,12 +5,25 @@
  * to them, leaving the boot stub's RWX tables behind. The direct map's RAM
  * is in 4 KiB pages, so that the image's text and rodata are read-only there.
  */
+#include <lib/smp.h>
 #include <bootinfo/bootinfo.h>
 #include <console/console.h>
 #include <lib/util.h>
 #include "memory_internal.h"
 
 struct rspinlock mem_lock_word = RSPINLOCK_INIT("memory");
+struct tlb_batch tlb_batch;
+
+void tlb_batch_flush(void)
+{
+	uint64_t n = (tlb_batch.hi - tlb_batch.lo) / PAGE_SIZE;
+
+	if (tlb_batch.hi == UINT64_MAX || n > TLB_FLUSH_PAGES_MAX)
+		tlb_shootdown(0, TLB_FLUSH_ALL);
+	else
+		tlb_shootdown(tlb_batch.lo, n);
+	tlb_batch.lo = tlb_batch.hi = 0;
+}
 #include <nanoswap/probe.h>
 
 MODULE_PROBE(memory)

@@ -4,11 +4,38 @@
 
 #include <memory/memory.h>
 #include <lib/spinlock.h>
+#include <lib/x86.h>
 
 /* One lock for frames, page tables, the direct map's splits and the module
  * area's ranges: each public function takes it (recursively: they call each
  * other), so threads and interrupt handlers may map and allocate at once. */
 extern struct rspinlock mem_lock_word;
+
+/* The pages whose entries changed under the lock, [lo, hi) (hi 0: none;
+ * hi UINT64_MAX: the whole TLB): flushed here at once, on the other CPUs by
+ * one shootdown when the outermost mem_unlock lets go (so a frame freed
+ * meanwhile is reused only after every CPU forgot it). */
+struct tlb_batch {
+	uint64_t lo, hi;
+};
+extern struct tlb_batch tlb_batch;
+void tlb_batch_flush(void);
+
+static inline void tlb_invalidate(uint64_t va)
+{
+	invlpg(va);
+	if (!tlb_batch.hi || va < tlb_batch.lo)
+		tlb_batch.lo = va;
+	if (va + PAGE_SIZE > tlb_batch.hi)
+		tlb_batch.hi = va + PAGE_SIZE;
+}
+
+static inline void tlb_invalidate_all(void)
+{
+	write_cr3(read_cr3());
+	tlb_batch.lo = 0;
+	tlb_batch.hi = UINT64_MAX;
+}
 
 static inline uint64_t mem_lock(void)
 {
@@ -17,6 +44,8 @@ static inline uint64_t mem_lock(void)
 
 static inline void mem_unlock(uint64_t flags)
 {
+	if (mem_lock_word.depth == 1 && tlb_batch.hi)
+		tlb_batch_flush();
 	rspin_unlock_irqrestore(&mem_lock_word, flags);
 }
 

@@ -1,6 +1,7 @@
 /*
  * The kernel's 4-level page tables: map, unmap, protect and translate 4 KiB
- * pages, with invlpg after every change to a present entry. Intermediate
+ * pages, flushing the TLB (tlb_invalidate: here and, batched, on every
+ * other CPU) after every change to a present entry. Intermediate
  * entries are always present+writable and leave permission to the leaf, so
  * a leaf's W and NX bits are the page's rights. A page table emptied by
  * vm_unmap is freed, so a map/unmap pair leaves the frame counters as they were.
@@ -162,7 +163,7 @@ static enum err vm_unmap_unlocked(uint64_t va, uint64_t *pa)
 	if (pa)
 		*pa = frame;
 	*pte = 0;
-	invlpg(va);
+	tlb_invalidate(va);
 	if (!(old & PTE_WRITE))
 		alias_restore_writable(frame);
 	mem_counters.pages_mapped--;
@@ -202,7 +203,7 @@ static enum err protect_entry(uint64_t *pte, uint64_t va, unsigned prot)
 	if (e != E_OK)
 		return e;
 	*pte = frame | leaf_flags(prot);
-	invlpg(va);
+	tlb_invalidate(va);
 	if (alias)
 		direct_alias_set(alias, frame, false);
 	else if (!(old & PTE_WRITE))
@@ -338,7 +339,7 @@ static void vm_retire_image_unlocked(uint64_t va, size_t npages)
 			if (!(old & PTE_PRESENT) || (old & PTE_ADDR_MASK) != page - KERNEL_VMA)
 				panic("BUG: vm_retire_image: %lx is not the image's page", page);
 			pte[k] = 0;
-			invlpg(page);
+			tlb_invalidate(page);
 			if (!(old & PTE_WRITE))
 				alias_restore_writable(old & PTE_ADDR_MASK);
 			mem_counters.pages_mapped--;

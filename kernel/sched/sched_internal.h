@@ -2,6 +2,7 @@
 #ifndef SCHED_INTERNAL_H
 #define SCHED_INTERNAL_H
 
+#include <lib/spinlock.h>
 #include <sched/sched.h>
 
 struct thread {
@@ -18,15 +19,27 @@ struct thread {
 	bool started;			/* switched to once (before: fn waits in its frame) */
 	void *catch_top;		/* this_cpu()'s, while it does not run */
 	unsigned irq_depth;
+	unsigned cpu;			/* where it runs (RUNNING) or ran last */
+	int pin;			/* the only CPU it may run on, or -1 */
+	bool idle;			/* a CPU's idle thread: never queued */
 };
+
+/* Guards every thread's state, the run queue, the sleepers and the wait
+ * queues. Held across a context switch: the thread switched to lets go. */
+extern struct spinlock sched_lock;
 
 void sched_context_switch(uint64_t *save_rsp, uint64_t next_rsp);
 void sched_thread_entry(void);
 
-/* With interrupts off: make t ready / give the CPU to the next ready thread
- * (the caller has set its own state; RUNNING means it stays ready). */
+/* With sched_lock held: make t ready / give the CPU to the next ready
+ * thread (the caller has set its own state; RUNNING means it stays ready),
+ * returning with the lock held again. */
 void sched_make_ready(struct thread *t);
 void sched_schedule(void);
+void wake_all_locked(struct wait_queue *q);
+/* The saved RSP a walk of t starts at: its own, or its CPU's park frame
+ * when it runs on another (stopped) CPU; 0 when it runs there unparked. */
+uint64_t thread_saved_rsp(const struct thread *t);
 
 void thread_info_fill(struct thread *t, struct thread_info *ti);
 

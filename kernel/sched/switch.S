@@ -29,12 +29,13 @@ sched_context_switch:
 	.size	sched_context_switch, . - sched_context_switch
 
 /* Where a new thread's first switch returns: r12 = fn, r13 = arg, rbp = 0
- * (the walk's end). Interrupts on, fn(arg), then thread_exit. */
+ * (the walk's end). The switch's lock let go with interrupts on, fn(arg),
+ * then thread_exit. */
 	.globl	sched_thread_entry
 	.type	sched_thread_entry, @function
 sched_thread_entry:
+	call	sched_thread_start	/* sched_lock let go, interrupts on */
 	movq	%r13, %rdi
-	sti
 	call	*%r12
 	call	thread_exit
 	ud2

@@ -1,15 +1,18 @@
 /*
- * The threads and the round-robin scheduler. One run queue (FIFO), a list of
- * sleepers woken by the timer tick, and the idle thread, which runs only
- * when nothing else is ready. Everything here runs with interrupts off (one
- * CPU: that is the lock); a switch happens in sched_schedule, called by a
- * thread that blocks or yields, or by the tick when a quantum is used up.
+ * The threads and the round-robin scheduler. One run queue (FIFO) for every
+ * CPU (a pinned thread waits for its CPU), a list of sleepers woken by the
+ * timer ticks, and an idle thread per CPU, which runs there only when
+ * nothing else may. sched_lock guards it all, with interrupts off; a switch
+ * happens in sched_schedule, called by a thread that blocks or yields, or
+ * by a CPU's tick when a quantum is used up, and the lock is held across it
+ * (as in xv6), so no other CPU picks a thread whose context is half saved.
  */
 #include <console/console.h>
 #include <heap/heap.h>
 #include <lib/cpu.h>
 #include <interrupts/interrupts.h>
 #include <interrupts/irq.h>
+#include <lib/smp.h>
 #include <lib/spinlock.h>
 #include <lib/string.h>
 #include <lib/x86.h>
@@ -23,9 +26,9 @@ MODULE_PROBE(sched)
 static struct thread *threads[SCHED_MAX_THREADS];	/* by slot; NULL: free */
 static struct thread *runq_head, *runq_tail;
 static struct thread *sleepers;
-static struct thread *idle;
 static struct thread boot_thread;	/* the context sched_init adopted */
-static unsigned next_id, quantum;
+static unsigned next_id;
+struct spinlock sched_lock = SPINLOCK_INIT("sched");
 
 #define current ((struct thread *)this_cpu()->thread)
 
@@ -47,8 +50,8 @@ const char *thread_name(const struct thread *t)
 void sched_make_ready(struct thread *t)
 {
 	t->state = THREAD_READY;
-	if (t == idle)
-		return;	/* (never queued: it runs when the queue is empty) */
+	if (t->idle)
+		return;	/* (never queued: it runs when nothing else may) */
 	t->next = NULL;
 	if (runq_tail)
 		runq_tail->next = t;
@@ -57,32 +60,47 @@ void sched_make_ready(struct thread *t)
 	runq_tail = t;
 }
 
-static struct thread *runq_pop(void)
+/* The first ready thread that may run on CPU `cpu`. */
+static struct thread *runq_pop(unsigned cpu)
 {
-	struct thread *t = runq_head;
+	struct thread *prev = NULL;
 
-	if (t && !(runq_head = t->next))
-		runq_tail = NULL;
-	return t;
+	for (struct thread *t = runq_head; t; prev = t, t = t->next) {
+		if (t->pin >= 0 && (unsigned)t->pin != cpu)
+			continue;
+		if (prev)
+			prev->next = t->next;
+		else
+			runq_head = t->next;
+		if (runq_tail == t)
+			runq_tail = prev;
+		return t;
+	}
+	return NULL;
 }
 
 void sched_schedule(void)
 {
 	struct cpu_local *cpu = this_cpu();
-	struct thread *prev = current, *next = runq_pop();
+	struct thread *prev = current, *next;
 
-	quantum = SCHED_QUANTUM_TICKS;	/* (whoever runs next, a full one) */
+	bool stays = prev->state == THREAD_RUNNING &&
+		     (prev->pin < 0 || (unsigned)prev->pin == cpu->id);	/* (pinned elsewhere: it goes) */
+
+	next = runq_pop(cpu->id);
+	cpu->quantum = SCHED_QUANTUM_TICKS;	/* (whoever runs next, a full one) */
 	if (!next) {
-		if (prev->state == THREAD_RUNNING)
+		if (stays)
 			return;		/* nothing else to run: go on */
-		next = idle;
+		next = cpu->idle;
 	}
 	if (prev->state == THREAD_RUNNING)
 		sched_make_ready(prev);
 	next->state = THREAD_RUNNING;
+	next->cpu = cpu->id;
 	if (next == prev)
 		return;
-	if (cpu->nlocks)
+	if (cpu->nlocks != 1 || cpu->locks[0] != &sched_lock)
 		panic("BUG: thread %s gives up the CPU holding spinlock %s", prev->name,
 		      cpu->locks[cpu->nlocks - 1]->name);
 	prev->catch_top = cpu->catch_top;
@@ -90,19 +108,31 @@ void sched_schedule(void)
 	cpu->catch_top = next->catch_top;
 	cpu->irq_depth = next->irq_depth;
 	cpu->thread = next;
+	if (!next->idle)
+		cpu->threads_run++;
 	next->started = true;
 	sched_context_switch(&prev->rsp, next->rsp);
+}
+
+/* A new thread's first instructions (switch.S): the lock its first switch
+ * was made under is let go here, with interrupts on. */
+void sched_thread_start(void);
+void sched_thread_start(void)
+{
+	spin_unlock_irqrestore(&sched_lock, RFLAGS_IF);
 }
 
 /* The timer tick (interrupts off, EOI done): wake the sleepers that are due,
  * and preempt the running thread when its quantum is used up. */
 static void sched_tick(void)
 {
-	uint64_t now = irq_uptime_us();
+	uint64_t now = irq_uptime_us(), f;
 	struct thread **pp = &sleepers;
+	struct cpu_local *cpu = this_cpu();
 
-	if (!current)
+	if (!current || !cpu->idle)
 		return;
+	f = spin_lock_irqsave(&sched_lock);
 	current->ticks++;
 	while (*pp) {
 		struct thread *t = *pp;
@@ -114,16 +144,17 @@ static void sched_tick(void)
 			pp = &t->next;
 		}
 	}
-	if (current == idle || --quantum == 0)
+	if (current == cpu->idle || --cpu->quantum == 0)
 		sched_schedule();
+	spin_unlock_irqrestore(&sched_lock, f);
 }
 
 void thread_yield(void)
 {
-	uint64_t f = irq_save();
+	uint64_t f = spin_lock_irqsave(&sched_lock);
 
 	sched_schedule();
-	irq_restore(f);
+	spin_unlock_irqrestore(&sched_lock, f);
 }
 
 void thread_sleep_ms(uint64_t ms)
@@ -134,13 +165,13 @@ void thread_sleep_ms(uint64_t ms)
 		thread_yield();
 		return;
 	}
-	f = irq_save();
+	f = spin_lock_irqsave(&sched_lock);
 	current->wake_us = irq_uptime_us() + ms * 1000;
 	current->state = THREAD_SLEEPING;
 	current->next = sleepers;
 	sleepers = current;
 	sched_schedule();
-	irq_restore(f);
+	spin_unlock_irqrestore(&sched_lock, f);
 }
 
 static int thread_slot_free(void)
@@ -200,7 +231,9 @@ static void thread_frame_init(struct thread *t, void (*fn)(void *), void *arg)
 	t->rsp = (uint64_t)sp;
 }
 
-enum err thread_create(const char *name, void (*fn)(void *), void *arg, struct thread **out)
+/* A thread, queued unless it is CPU `pin`'s idle thread. */
+static enum err thread_new(const char *name, void (*fn)(void *), void *arg, int pin, bool idle,
+			   struct thread **out)
 {
 	struct thread *t;
 	uint64_t f;
@@ -215,9 +248,11 @@ enum err thread_create(const char *name, void (*fn)(void *), void *arg, struct t
 	}
 	thread_set_name(t, name);
 	thread_frame_init(t, fn, arg);
-	f = irq_save();
+	t->pin = pin;
+	t->idle = idle;
+	f = spin_lock_irqsave(&sched_lock);
 	if ((slot = thread_slot_free()) < 0) {
-		irq_restore(f);
+		spin_unlock_irqrestore(&sched_lock, f);
 		pr_err("sched: cannot create thread %s: SCHED_MAX_THREADS (%d) threads exist\n",
 		       name, SCHED_MAX_THREADS);
 		thread_stack_free(t);
@@ -226,18 +261,25 @@ enum err thread_create(const char *name, void (*fn)(void *), void *arg, struct t
 	}
 	t->id = next_id++;
 	threads[slot] = t;
-	sched_make_ready(t);
-	irq_restore(f);
+	sched_make_ready(t);	/* (an idle thread is not queued) */
+	if (idle)
+		cpus[pin].idle = t;
+	spin_unlock_irqrestore(&sched_lock, f);
 	if (out)
 		*out = t;
 	return E_OK;
 }
 
+enum err thread_create(const char *name, void (*fn)(void *), void *arg, struct thread **out)
+{
+	return thread_new(name, fn, arg, -1, false, out);
+}
+
 void thread_exit(void)
 {
-	irq_disable();
+	(void)spin_lock_irqsave(&sched_lock);
 	current->state = THREAD_DEAD;
-	wake_all(&current->joiners);
+	wake_all_locked(&current->joiners);
 	sched_schedule();
 	panic("BUG: sched: dead thread %s ran again", current->name);
 }
@@ -252,19 +294,22 @@ void thread_join(struct thread *t)
 	uint64_t f;
 
 	wait_event(&t->joiners, thread_is_dead, t);
-	f = irq_save();
+	f = spin_lock_irqsave(&sched_lock);	/* (its last switch is done: the lock says so) */
 	for (unsigned i = 0; i < SCHED_MAX_THREADS; i++)
 		if (threads[i] == t)
 			threads[i] = NULL;
-	irq_restore(f);
+	spin_unlock_irqrestore(&sched_lock, f);
 	thread_stack_free(t);
 	kfree(t);
 }
 
-/* The idle thread: halt until an interrupt, give the CPU to whoever it woke. */
+/* A CPU's idle thread: halt until an interrupt, give the CPU to whoever it
+ * woke (or made ready elsewhere). An AP's marks its CPU online first. */
 static void sched_idle(void *arg)
 {
 	(void)arg;
+	if (!this_cpu()->online)
+		smp_cpu_online(this_cpu());
 	for (;;) {
 		__asm__ volatile("sti; hlt" : : : "memory");
 		thread_yield();
@@ -274,14 +319,14 @@ static void sched_idle(void *arg)
 /* The stacks of the threads (the adopted one is the kernel's, known already). */
 static unsigned sched_stack_source(struct stack_range *out, unsigned max)
 {
-	uint64_t f = irq_save();	/* (a join may free a thread meanwhile) */
+	uint64_t f = spin_lock_irqsave(&sched_lock);	/* (a join may free a thread meanwhile) */
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < SCHED_MAX_THREADS && n < max; i++)
 		if (threads[i] && threads[i]->stack_range)
 			out[n++] = (struct stack_range){ threads[i]->name, threads[i]->stack_lo,
 							 threads[i]->stack_hi };
-	irq_restore(f);
+	spin_unlock_irqrestore(&sched_lock, f);
 	return n;
 }
 
@@ -322,6 +367,8 @@ void sched_set_current_stack(uint64_t lo, uint64_t hi)
 	}
 }
 
+static enum err sched_idle_create(unsigned cpu);
+
 void sched_init(const char *name, uint64_t stack_lo, uint64_t stack_hi)
 {
 	struct thread *t = &boot_thread;
@@ -332,14 +379,60 @@ void sched_init(const char *name, uint64_t stack_lo, uint64_t stack_hi)
 	t->started = true;
 	t->stack_lo = stack_lo;
 	t->stack_hi = stack_hi;
+	t->pin = -1;
 	threads[0] = t;
 	this_cpu()->thread = t;
-	quantum = SCHED_QUANTUM_TICKS;
-	if (thread_create("idle", sched_idle, NULL, &idle) != E_OK)
+	this_cpu()->quantum = SCHED_QUANTUM_TICKS;
+	if (sched_idle_create(0) != E_OK)
 		panic("sched: no memory for the idle thread");
-	runq_head = runq_tail = NULL;	/* (idle is never queued) */
-	idle->state = THREAD_READY;
 	(void)sched_register();
+}
+
+/* CPU `cpu`'s idle thread: made, never queued, pinned there. */
+static enum err sched_idle_create(unsigned cpu)
+{
+	char name[THREAD_NAME_MAX] = "idle";
+
+	if (cpu) {	/* idle1, idle2, ... */
+		name[4] = cpu >= 10 ? (char)('0' + cpu / 10) : (char)('0' + cpu);
+		name[5] = cpu >= 10 ? (char)('0' + cpu % 10) : '\0';
+	}
+	return thread_new(name, sched_idle, NULL, (int)cpu, true, NULL);
+}
+
+enum err sched_cpu_prepare(unsigned cpu)
+{
+	if (cpu == 0 || cpu >= CPU_MAX || cpus[cpu].idle)
+		return E_INVALID_ARG;
+	return sched_idle_create(cpu);
+}
+
+/* On the AP, interrupts off: into its idle thread, for good (the boot
+ * stack's context is dropped). */
+void sched_cpu_start(void)
+{
+	struct cpu_local *cpu = this_cpu();
+	struct thread *t = cpu->idle;
+	uint64_t dropped;
+
+	if (!t || t->started)
+		panic("BUG: sched_cpu_start on CPU %u without a fresh idle thread", cpu->id);
+	(void)spin_lock_irqsave(&sched_lock);
+	cpu->thread = t;
+	cpu->quantum = SCHED_QUANTUM_TICKS;
+	t->state = THREAD_RUNNING;
+	t->cpu = cpu->id;
+	t->started = true;
+	sched_context_switch(&dropped, t->rsp);
+	panic("BUG: CPU %u's boot context resumed", cpu->id);
+}
+
+enum err thread_pin(struct thread *t, int cpu)
+{
+	if (cpu >= CPU_MAX || (cpu >= 0 && !(cpu_online_mask >> cpu & 1)) || t->idle)
+		return E_INVALID_ARG;
+	t->pin = cpu;
+	return E_OK;
 }
 
 unsigned sched_threads(struct thread_info *out, unsigned max)

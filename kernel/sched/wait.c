@@ -1,7 +1,7 @@
 /*
- * Wait queues and the mutex. A waiter checks its condition with interrupts
- * off and only then sleeps, so a wake_all between the check and the sleep
- * cannot be missed (one CPU: interrupts off is the lock).
+ * Wait queues and the mutex. A waiter checks its condition under
+ * sched_lock and only then sleeps, holding it into the switch, so a
+ * wake_all on any CPU between the check and the sleep cannot be missed.
  */
 #include <console/console.h>
 #include <lib/cpu.h>
@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include "sched_internal.h"
 
-void wait_event(struct wait_queue *q, bool (*cond)(void *arg), void *arg)
+/* With sched_lock held: sleep on q until cond(arg) (evaluated under the lock). */
+static void wait_locked(struct wait_queue *q, bool (*cond)(void *arg), void *arg)
 {
-	uint64_t f = irq_save();
 	struct thread *me = this_cpu()->thread;
 
 	while (!cond(arg)) {
@@ -19,13 +19,20 @@ void wait_event(struct wait_queue *q, bool (*cond)(void *arg), void *arg)
 		me->next = q->head;
 		q->head = me;
 		sched_schedule();
+		me = this_cpu()->thread;	/* (the same thread, maybe on another CPU) */
 	}
-	irq_restore(f);
 }
 
-void wake_all(struct wait_queue *q)
+void wait_event(struct wait_queue *q, bool (*cond)(void *arg), void *arg)
 {
-	uint64_t f = irq_save();
+	uint64_t f = spin_lock_irqsave(&sched_lock);
+
+	wait_locked(q, cond, arg);
+	spin_unlock_irqrestore(&sched_lock, f);
+}
+
+void wake_all_locked(struct wait_queue *q)
+{
 	struct thread *t = q->head;
 
 	q->head = NULL;
@@ -36,7 +43,14 @@ void wake_all(struct wait_queue *q)
 			sched_make_ready(t);
 		t = next;
 	}
-	irq_restore(f);
+}
+
+void wake_all(struct wait_queue *q)
+{
+	uint64_t f = spin_lock_irqsave(&sched_lock);
+
+	wake_all_locked(q);
+	spin_unlock_irqrestore(&sched_lock, f);
 }
 
 static bool mutex_free(void *arg)
@@ -46,22 +60,26 @@ static bool mutex_free(void *arg)
 
 void mutex_lock(struct mutex *m)
 {
-	uint64_t f = irq_save();
+	uint64_t f = spin_lock_irqsave(&sched_lock);
 	struct thread *me = this_cpu()->thread;
 
 	if (m->owner == me && me)
 		panic("BUG: mutex %s locked twice by thread %s", m->name, me->name);
-	wait_event(&m->waiters, mutex_free, m);
-	m->owner = me;
-	irq_restore(f);
+	wait_locked(&m->waiters, mutex_free, m);
+	m->owner = me;		/* (still under the lock the check was made under) */
+	spin_unlock_irqrestore(&sched_lock, f);
 }
 
 void mutex_unlock(struct mutex *m)
 {
+	uint64_t f;
+
 	if (m->owner != this_cpu()->thread)
 		panic("BUG: mutex %s unlocked by a thread that does not hold it", m->name);
+	f = spin_lock_irqsave(&sched_lock);
 	m->owner = NULL;
-	wake_all(&m->waiters);
+	wake_all_locked(&m->waiters);
+	spin_unlock_irqrestore(&sched_lock, f);
 }
 
 bool mutex_held_by_me(const struct mutex *m)

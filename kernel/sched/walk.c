@@ -12,6 +12,7 @@
  */
 #include <console/console.h>
 #include <lib/cpu.h>
+#include <lib/smp.h>
 #include <interrupts/interrupts.h>
 #include <lib/string.h>
 #include <lib/x86.h>
@@ -24,8 +25,10 @@ uint64_t sched_stop_others(void)
 	uint64_t f = irq_save();
 	struct cpu_local *cpu = this_cpu();
 
-	if (cpu->stops++ == 0)	/* (nested: the outermost stop counts) */
+	if (cpu->stops++ == 0) {	/* (nested: the outermost stop counts) */
 		cpu->pause_start = rdtsc();
+		smp_stop_others();	/* (the rendezvous is part of the pause) */
+	}
 	return f;
 }
 
@@ -34,10 +37,18 @@ void sched_resume_others(uint64_t flags)
 	struct cpu_local *cpu = this_cpu();
 
 	if (--cpu->stops == 0) {
+		smp_release_others();
 		pause_total += rdtsc() - cpu->pause_start;
 		cpu->pause_start = 0;
 	}
 	irq_restore(flags);
+}
+
+uint64_t thread_saved_rsp(const struct thread *t)
+{
+	if (t->state == THREAD_RUNNING && cpus[t->cpu].thread == t)
+		return __atomic_load_n(&cpus[t->cpu].parked_rsp, __ATOMIC_ACQUIRE);
+	return t->rsp;
 }
 
 uint64_t sched_pause_total(void)
@@ -77,7 +88,8 @@ static enum err sched_walk_catches(struct thread *t,
 				   void *ctx)
 {
 	uint64_t *slots[16];
-	void *top = t == this_cpu()->thread ? this_cpu()->catch_top : t->catch_top;
+	bool running = t->state == THREAD_RUNNING && cpus[t->cpu].thread == t;
+	void *top = running ? cpus[t->cpu].catch_top : t->catch_top;	/* (a CPU's, while it runs) */
 	unsigned n = interrupts_catch_slots(top, slots, 16);
 
 	for (unsigned i = 0; i < n; i++) {
@@ -98,15 +110,18 @@ enum err sched_walk(struct thread *t, uint64_t frame,
 	if (t == this_cpu()->thread) {
 		rbp = frame;
 	} else {
-		uint64_t *f = (uint64_t *)(t->rsp + 40);	/* switch.S's frame */
+		uint64_t rsp = thread_saved_rsp(t);
+		uint64_t *f = (uint64_t *)(rsp + 40);	/* switch.S's (or park.S's) frame */
 
-		if (!in_stack(t, t->rsp, 56))
-			return walk_broken(t, "saved RSP outside its stack", t->rsp);
+		if (!rsp)
+			return walk_broken(t, "it runs on another CPU, not stopped", t->cpu);
+		if (!in_stack(t, rsp, 56))
+			return walk_broken(t, "saved RSP outside its stack", rsp);
 		s = (struct frame_slot){ &f[1], false };
 		if (!fn(ctx, t, &s))
 			return E_OK;
 		if (!t->started) {	/* its function waits in r12 (thread_frame_init) */
-			s = (struct frame_slot){ (uint64_t *)(t->rsp + 24), true };
+			s = (struct frame_slot){ (uint64_t *)(rsp + 24), true };
 			if (!fn(ctx, t, &s))
 				return E_OK;
 		}
@@ -149,7 +164,7 @@ enum err sched_walk(struct thread *t, uint64_t frame,
 
 void thread_stack(const struct thread *t, uint64_t *sp, uint64_t *hi)
 {
-	*sp = t == this_cpu()->thread ? (uint64_t)__builtin_frame_address(0) : t->rsp;
+	*sp = t == this_cpu()->thread ? (uint64_t)__builtin_frame_address(0) : thread_saved_rsp(t);
 	*hi = t->stack_hi;
 }
 
@@ -169,7 +184,8 @@ void thread_info_fill(struct thread *t, struct thread_info *ti)
 {
 	*ti = (struct thread_info){ .id = t->id, .state = t->state, .ticks = t->ticks,
 				    .stack_lo = t->stack_lo, .stack_hi = t->stack_hi,
-				    .sp = t->rsp, .exact = -1 };
+				    .sp = thread_saved_rsp(t), .exact = -1, .cpu = t->cpu,
+				    .pin = t->pin };
 	memcpy(ti->name, t->name, THREAD_NAME_MAX);
 	if (t != this_cpu()->thread && t->state != THREAD_DEAD)
 		if (sched_walk(t, 0, info_visit, ti) != E_OK)
