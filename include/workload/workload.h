@@ -11,6 +11,7 @@
 
 #include <nanoswap/err.h>
 #include <stdbool.h>
+#include <lib/cpu.h>
 #include <stdint.h>
 
 #define WORK_MAX_THREADS 16
@@ -19,9 +20,12 @@ struct work_stats {
 	unsigned threads;
 	uint64_t iterations, errors;
 	uint64_t per_iterations[WORK_MAX_THREADS], per_errors[WORK_MAX_THREADS];
+	unsigned per_cpu[WORK_MAX_THREADS];	/* the CPU each worker is pinned to */
+	uint64_t cpu_iterations[CPU_MAX];	/* iterations done on each CPU */
 };
 
-/* Start n more workers (E_LIMIT past WORK_MAX_THREADS, nothing started). */
+/* Start n more workers (E_LIMIT past WORK_MAX_THREADS, nothing started),
+ * worker i pinned to online CPU i mod the CPUs online. */
 enum err work_start(unsigned n) NS_MUST_CHECK;
 /* Stop and join every worker; the totals they reached. */
 void work_stop(struct work_stats *out);

@@ -1,12 +1,13 @@
 /*
- * The shell commands about threads and time: ps, uptime and the workload
- * (work start N, work, work stop).
+ * The shell commands about threads, CPUs and time: ps, cpus, uptime and the
+ * workload (work start N, work, work stop).
  */
 #include <console/console.h>
 #include <crates/crates.h>
 #include <interrupts/irq.h>
 #include <lib/string.h>
 #include <sched/sched.h>
+#include <smp/smp.h>
 #include <workload/workload.h>
 #include "shell_internal.h"
 
@@ -15,7 +16,7 @@ static bool ps_machinery(const char *name)
 {
 	static const char *const prefixes[] = {
 		"sched_", "thread_", "wait_event", "mutex_lock", "irq_dispatch", "trap_dispatch",
-		"isr_", "console_getc",
+		"isr_", "console_getc", "smp_park", "cpu_relax",
 	};
 
 	for (unsigned i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
@@ -52,13 +53,21 @@ enum err cmd_ps(int argc, char **argv)
 	unsigned n = sched_threads(ti, SCHED_MAX_THREADS);
 
 	(void)argc, (void)argv;
-	kprintf("  id name         state     ticks  in\n");
+	kprintf("  id name         state     cpu  ticks  in\n");
 	for (unsigned i = 0; i < n; i++) {
-		kprintf("%4u %-12s %-8s %6lu  ", ti[i].id, ti[i].name,
-			thread_state_name(ti[i].state), ti[i].ticks);
+		kprintf("%4u %-12s %-8s %3u%c %6lu  ", ti[i].id, ti[i].name,
+			thread_state_name(ti[i].state), ti[i].cpu, ti[i].pin >= 0 ? '*' : ' ',
+			ti[i].ticks);
 		ps_print_where(&ti[i]);
 		kprintf("\n");
 	}
+	return E_OK;
+}
+
+enum err cmd_cpus(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	smp_print_cpus();
 	return E_OK;
 }
 
@@ -87,8 +96,8 @@ enum err cmd_work(int argc, char **argv)
 	if (argc == 1) {
 		work_get_stats(&w);
 		for (unsigned i = 0; i < w.threads; i++)
-			kprintf("work%02u: %lu iterations, %lu errors\n", i, w.per_iterations[i],
-				w.per_errors[i]);
+			kprintf("work%02u: %lu iterations, %lu errors, on CPU %u\n", i,
+				w.per_iterations[i], w.per_errors[i], w.per_cpu[i]);
 		work_print_total(&w);
 		return E_OK;
 	}

@@ -60,6 +60,7 @@ enum err cmd_bench(int argc, char **argv);
 enum err cmd_log(int argc, char **argv);
 enum err cmd_peek(int argc, char **argv);
 enum err cmd_ps(int argc, char **argv);
+enum err cmd_cpus(int argc, char **argv);
 enum err cmd_uptime(int argc, char **argv);
 enum err cmd_work(int argc, char **argv);
 enum err cmd_halt(int argc, char **argv);

@@ -6,6 +6,7 @@
  */
 #include <console/console.h>
 #include <heap/heap.h>
+#include <lib/cpu.h>
 #include <lib/string.h>
 #include <memory/memory.h>
 #include <nanoswap/probe.h>
@@ -22,12 +23,14 @@ struct worker {
 	unsigned index;
 	uint64_t seed;
 	volatile uint64_t iterations, errors;
+	unsigned cpu;				/* where it is pinned */
 	void (*fn_heap)(struct heap_stats *);	/* the code pointers it calls through */
 	void (*fn_mem)(struct mem_stats *);
 };
 
 static struct worker *workers[WORK_MAX_THREADS];
 static struct thread *threads[WORK_MAX_THREADS];
+static uint64_t cpu_iterations[CPU_MAX];
 static unsigned nworkers;
 static char first_error[96];
 /* work_hold: the workers wait at the top of their loop, holding nothing. */
@@ -135,9 +138,21 @@ static void work_loop(void *arg)
 		work_frame(w);
 		work_calls(w);
 		w->iterations++;
+		__atomic_fetch_add(&cpu_iterations[this_cpu()->id], 1, __ATOMIC_RELAXED);
 		if (w->iterations % 8 == 0)
 			thread_sleep_ms(1 + work_rand(w) % 2);
 	}
+}
+
+/* The (i mod online)-th online CPU. */
+static unsigned online_cpu(unsigned i)
+{
+	unsigned k = i % cpu_online_count();
+
+	for (unsigned c = 0; c < cpu_count; c++)
+		if ((cpu_online_mask >> c & 1) && k-- == 0)
+			return c;
+	return 0;
 }
 
 enum err work_start(unsigned n)
@@ -162,12 +177,15 @@ enum err work_start(unsigned n)
 		name[4] = (char)('0' + i / 10);
 		name[5] = (char)('0' + i % 10);
 		name[6] = '\0';
+		w->cpu = online_cpu(i);
 		workers[i] = w;
 		if ((e = thread_create(name, work_loop, w, &threads[i])) != E_OK) {
 			workers[i] = NULL;
 			kfree(w);
 			return e;
 		}
+		if (thread_pin(threads[i], (int)w->cpu) != E_OK)
+			panic("BUG: work: CPU %u is online but cannot be pinned to", w->cpu);
 		nworkers++;
 	}
 	return E_OK;
@@ -176,7 +194,10 @@ enum err work_start(unsigned n)
 void work_get_stats(struct work_stats *out)
 {
 	*out = (struct work_stats){ .threads = nworkers };
+	for (unsigned c = 0; c < CPU_MAX; c++)
+		out->cpu_iterations[c] = cpu_iterations[c];
 	for (unsigned i = 0; i < nworkers; i++) {
+		out->per_cpu[i] = workers[i]->cpu;
 		out->per_iterations[i] = workers[i]->iterations;
 		out->per_errors[i] = workers[i]->errors;
 		out->iterations += workers[i]->iterations;

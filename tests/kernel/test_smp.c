@@ -1,0 +1,238 @@
+/*
+ * Every CPU (suite smp): each CPU the MADT lists is online, runs threads
+ * pinned to it and sees its own per-CPU data through GS (the canary at
+ * %gs:0x28); a stop parks every other CPU until the resume; a page unmapped
+ * while another CPU reads it in a loop faults there once the unmap returns
+ * (the TLB shootdown). Tests that need two CPUs say "skipped: one CPU" in a
+ * one-CPU boot; the -smp boots reject that line.
+ */
+#include <console/console.h>
+#include <interrupts/interrupts.h>
+#include <interrupts/irq.h>
+#include <ktest/ktest.h>
+#include <lib/smp.h>
+#include <lib/string.h>
+#include <lib/x86.h>
+#include <memory/memory.h>
+#include <sched/sched.h>
+
+static void unpin_me(void)
+{
+	if (thread_pin(thread_current(), -1) != E_OK)
+		panic("BUG: a thread cannot be unpinned");
+}
+
+static bool two_cpus(void)
+{
+	if (cpu_online_count() >= 2)
+		return true;
+	kprintf("  (skipped: one CPU online; the -smp boots run it)\n");
+	return false;
+}
+
+/* What a thread pinned to one CPU saw there. */
+struct seen {
+	unsigned want, id;
+	struct cpu_local *self;
+	uint64_t canary, cr3;
+	volatile bool done;
+};
+
+static void look_around(void *arg)
+{
+	struct seen *s = arg;
+	uint64_t canary;
+
+	thread_yield();		/* (a switch later: still there) */
+	__asm__ volatile("movq %%gs:0x28, %0" : "=r"(canary));
+	s->canary = canary;
+	s->self = this_cpu();
+	s->id = this_cpu()->id;
+	s->cr3 = read_cr3();
+	s->done = true;
+}
+
+/* Every CPU the MADT lists is online; a thread pinned to each runs there,
+ * finds its cpus[] entry at %gs:0 and its canary at %gs:0x28 (distinct,
+ * never 0), and the same page tables as this CPU; each CPU has run threads. */
+KTEST(smp, every_cpu_online_runs_pinned_threads)
+{
+	static struct seen seen[CPU_MAX];
+	uint32_t ids[CPU_MAX];
+	unsigned n = irq_cpu_apic_ids(ids, CPU_MAX);
+	struct thread *th[CPU_MAX];
+
+	KT_ASSERT(n >= 1, "the MADT lists no CPU");
+	KT_ASSERT_EQ(cpu_online_count(), n < CPU_MAX ? n : CPU_MAX);
+	KT_ASSERT_EQ(cpu_count, cpu_online_count());
+	for (unsigned c = 0; c < cpu_count; c++) {
+		bool listed = false;
+
+		for (unsigned i = 0; i < n && i < CPU_MAX; i++)
+			listed |= ids[i] == cpus[c].apic_id;
+		KT_ASSERT(cpus[c].online && listed, "CPU %u (APIC id %u): online %d, listed %d", c,
+			  cpus[c].apic_id, cpus[c].online, listed);
+		seen[c] = (struct seen){ .want = c };
+		KT_ASSERT(thread_create("look", look_around, &seen[c], &th[c]) == E_OK, "no thread");
+		KT_ASSERT(thread_pin(th[c], (int)c) == E_OK, "cannot pin to CPU %u", c);
+	}
+	for (unsigned c = 0; c < cpu_count; c++) {
+		thread_join(th[c]);
+		KT_ASSERT(seen[c].done && seen[c].id == c && seen[c].self == &cpus[c],
+			  "the thread pinned to CPU %u ran on CPU %u (%%gs:0 %p)", c, seen[c].id,
+			  (void *)seen[c].self);
+		KT_ASSERT(seen[c].canary == cpus[c].stack_canary && seen[c].canary != 0,
+			  "CPU %u: %%gs:0x28 is %lx, its canary %lx", c, seen[c].canary,
+			  cpus[c].stack_canary);
+		KT_ASSERT(seen[c].cr3 == read_cr3(), "CPU %u runs on CR3 %lx, this one on %lx", c,
+			  seen[c].cr3, read_cr3());
+		KT_ASSERT(cpus[c].threads_run > 0, "CPU %u has run no thread", c);
+		for (unsigned d = 0; d < c; d++)
+			KT_ASSERT(seen[d].canary != seen[c].canary, "CPUs %u and %u share a canary", d,
+				  c);
+	}
+}
+
+static volatile uint64_t spin_count[CPU_MAX];
+static volatile bool spin_stop;
+
+static void spin_here(void *arg)
+{
+	unsigned c = (unsigned)(uint64_t)arg;
+
+	while (!spin_stop)
+		spin_count[c]++;	/* never yields */
+}
+
+/* Start a spinner pinned to every CPU but this one's; wait until each spins. */
+static bool spinners_start(struct thread **th, unsigned *me)
+{
+	spin_stop = false;
+	for (unsigned c = 0; c < cpu_count; c++) {
+		spin_count[c] = 0;
+		th[c] = NULL;
+	}
+	if (thread_pin(thread_current(), (int)this_cpu()->id) != E_OK)
+		return false;
+	thread_yield();
+	*me = this_cpu()->id;
+	for (unsigned c = 0; c < cpu_count; c++)
+		if (c != *me && (thread_create("spin", spin_here, (void *)(uint64_t)c, &th[c]) != E_OK ||
+				 thread_pin(th[c], (int)c) != E_OK))
+			return false;
+	for (unsigned c = 0; c < cpu_count; c++)
+		while (c != *me && spin_count[c] == 0)
+			thread_sleep_ms(1);
+	return true;
+}
+
+static void spinners_stop(struct thread **th)
+{
+	spin_stop = true;
+	for (unsigned c = 0; c < cpu_count; c++)
+		if (th[c])
+			thread_join(th[c]);
+	unpin_me();
+}
+
+/* While this CPU has the others stopped, none of them runs a thread (their
+ * spinners' counts stand still through 200,000 pause loops) and each is
+ * parked with a saved context; once resumed they spin on. */
+KTEST(smp, stop_parks_every_other_cpu)
+{
+	struct thread *th[CPU_MAX];
+	uint64_t before[CPU_MAX], f;
+	unsigned me = 0, moved = CPU_MAX, unparked = CPU_MAX;
+
+	if (!two_cpus())
+		return;
+	KT_ASSERT(spinners_start(th, &me), "the spinners did not start");
+	f = sched_stop_others();
+	for (unsigned c = 0; c < cpu_count; c++)
+		before[c] = spin_count[c];
+	for (unsigned i = 0; i < 200000; i++)
+		__asm__ volatile("pause");
+	for (unsigned c = 0; c < cpu_count; c++) {
+		if (c != me && spin_count[c] != before[c])
+			moved = c;
+		if (c != me && !cpus[c].parked_rsp)
+			unparked = c;
+	}
+	sched_resume_others(f);
+	for (unsigned c = 0; c < cpu_count; c++)
+		before[c] = spin_count[c];
+	thread_sleep_ms(5);
+	for (unsigned c = 0; c < cpu_count; c++)
+		if (c != me && spin_count[c] == before[c])
+			unparked = CPU_MAX + c;
+	spinners_stop(th);
+	KT_ASSERT(moved == CPU_MAX, "CPU %u ran a thread while the others were stopped", moved);
+	KT_ASSERT(unparked == CPU_MAX, unparked < CPU_MAX ? "CPU %u was not parked in the stop" :
+		  "CPU %u did not run on after the resume", unparked % CPU_MAX);
+}
+
+/* The page the reader reads, and what it saw. */
+static volatile uint64_t *tlb_page;
+static volatile uint64_t tlb_reads, tlb_reads_at_fault;
+static volatile bool tlb_faulted, tlb_stop;
+
+static void tlb_read_loop(void *arg)
+{
+	(void)arg;
+	while (!tlb_stop) {
+		(void)*tlb_page;
+		tlb_reads++;
+	}
+}
+
+static void tlb_reader(void *arg)
+{
+	struct trap_record rec;
+
+	(void)arg;
+	if (fault_catch(tlb_read_loop, NULL, &rec)) {
+		tlb_reads_at_fault = tlb_reads;
+		tlb_faulted = rec.vector == 14 && rec.cr2 == (uint64_t)tlb_page;
+	}
+}
+
+/* A page another CPU reads in a loop (so its TLB holds the translation) is
+ * unmapped here; the shootdown returns only once that CPU has flushed it,
+ * so its next read faults: at most the read under way when vm_unmap
+ * returned completes. */
+KTEST(smp, unmapped_page_faults_on_the_reading_cpu)
+{
+	struct thread *th;
+	uint64_t va, pa, at_unmap;
+	unsigned me, other;
+
+	if (!two_cpus())
+		return;
+	KT_ASSERT(thread_pin(thread_current(), (int)this_cpu()->id) == E_OK, "cannot pin");
+	thread_yield();
+	me = this_cpu()->id;
+	other = me == 0 ? 1 : 0;
+	KT_ASSERT(vrange_alloc(1, &va) == E_OK && vm_map_fresh(va, 1, VM_WRITE) == E_OK,
+		  "no page");
+	tlb_page = (volatile uint64_t *)va;
+	tlb_reads = tlb_reads_at_fault = 0;
+	tlb_faulted = tlb_stop = false;
+	KT_ASSERT(thread_create("reader", tlb_reader, NULL, &th) == E_OK, "no thread");
+	KT_ASSERT(thread_pin(th, (int)other) == E_OK, "cannot pin the reader");
+	while (tlb_reads < 100000)
+		thread_yield();
+	KT_ASSERT(vm_unmap(va, &pa) == E_OK, "unmap failed");
+	at_unmap = tlb_reads;
+	for (unsigned i = 0; i < 1000 && !tlb_faulted; i++)
+		thread_sleep_ms(1);
+	tlb_stop = true;
+	thread_join(th);
+	unpin_me();
+	frame_free(pa);
+	vrange_free(va, 1);
+	KT_ASSERT(tlb_faulted, "CPU %u read the unmapped page on (%lu reads after the unmap): "
+		  "its TLB kept the translation", other, tlb_reads - at_unmap);
+	KT_ASSERT(tlb_reads_at_fault <= at_unmap + 1,
+		  "CPU %u read the page %lu times after the unmap returned", other,
+		  tlb_reads_at_fault - at_unmap);
+}
