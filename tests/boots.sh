@@ -4,17 +4,19 @@
 # not) show. make builds build/test-NAME.iso for each ISO boot with its
 # command line; tests/run.sh runs them.
 #   tests/boots.sh isos                 the boots that have an ISO of their own
+#   tests/boots.sh smp                  the boots with more than one CPU
 #   tests/boots.sh cmdline NAME         NAME's kernel command line
 #   tests/boots.sh run NAME BUILD RESULTS
 # `run` needs NC_MODULES and TESTMODS (the Makefile's lists) in the
 # environment; it writes RESULTS/NAME.log and RESULTS/NAME.txt
 # (tests/run/qemu.sh).
 set -u
-isos="ktest swap_memory swap_none nomatch swap_fail swap_fail_core"
+isos="ktest smp swap_memory swap_none nomatch swap_fail swap_fail_core"
 
 cmdline() {
 	case $1 in
 	ktest) echo 'test swap=all bogus_option=1' ;;
+	smp) echo 'test=smp,threads,swap_threads swap=all' ;;
 	swap_memory) echo 'test swap=memory' ;;
 	swap_none) echo 'test swap=none' ;;
 	swap_fail) echo 'test=swap_boot_failed swap_fail=map:3' ;;
@@ -39,6 +41,18 @@ run() {
 			"${each[@]}" \
 			--expect "swap: ${#nc[@]} modules swapped, 0 of " \
 			--expect 'retire: memory kept: ktest:.bss.swap_test_held_pointer+0x0' ;;
+	ktest_smp4) # every suite again with four CPUs
+		for m in "${nc[@]}"; do each+=(--expect "swap: $m "); done
+		$q ktest_smp4 "$build/test-ktest.iso" 33 "$results" --ktest \
+			--expect 'smp: 4 of 4 CPUs online' "${each[@]}" \
+			--expect "swap: ${#nc[@]} modules swapped, 0 of " \
+			--reject 'skipped: one CPU' -- -smp 4 ;;
+	smp2|smp3|smp8) # the CPU, thread and swap-among-threads suites
+		local n=${name#smp}
+		$q "$name" "$build/test-smp.iso" 33 "$results" --ktest \
+			--expect "smp: $n of $n CPUs online" --expect 'ok smp.stop_parks_every_other_cpu' \
+			--expect 'ok swap_threads.two_hundred_swaps_under_workers' \
+			--reject 'skipped' -- -smp "$n" ;;
 	swap_memory)
 		$q swap_memory "$build/test-swap_memory.iso" 33 "$results" --ktest \
 			--expect 'swap: memory ' \
@@ -76,6 +90,7 @@ run() {
 
 case ${1:-} in
 isos) echo $isos ;;
+smp) echo ktest_smp4 smp2 smp3 smp8 ;;
 cmdline) cmdline "$2" ;;
 run) run "$2" "$3" "$4" ;;
 *) sed -n '2,12p' "$0" >&2; exit 2 ;;

@@ -12,7 +12,8 @@
 #   modgraph        tests/modgraph.sh      fuzz.smoke tests/fuzz/ (a few seconds)
 #   iso             tests/iso.sh
 #   qemu.NAME       tests/boots.sh (ktest swap_memory swap_none swap_fail swap_fail_core
-#                   nomatch shell_reboot no_long_mode no_nx), tests/shell.sh
+#                   nomatch shell_reboot no_long_mode no_nx; with more CPUs:
+#                   ktest_smp4 smp2 smp3 smp8), tests/shell.sh
 #                   (qemu.shell), tests/shell_threads.sh (qemu.shell_threads: the
 #                   workload and a swap among its threads), tests/shell_swaps.sh (qemu.shell_swaps: run-time
 #                   swaps checked with the monitor's info tlb), tests/gdb.sh (qemu.gdb)
@@ -44,7 +45,8 @@ wanted modgraph && tests/run/suite.sh modgraph "$results" tests/modgraph.sh $NC_
 wanted fuzz.smoke && tests/run/check.sh fuzz.smoke "$results" \
 	"$make" --no-print-directory fuzz-smoke
 wanted iso && tests/run/suite.sh iso "$results" tests/iso.sh "$build/test-ktest.iso" "$build" $NC_MODULES
-for boot in $(tests/boots.sh isos); do
+for boot in $(tests/boots.sh isos) $(tests/boots.sh smp); do
+	[ "$boot" = smp ] && continue	# (its ISO serves the smpN boots)
 	wanted "qemu.$boot" && tests/boots.sh run "$boot" "$build" "$results"
 done
 wanted qemu.shell && tests/shell.sh "$build/test-shell.iso" "$build" "$results"

@@ -21,6 +21,10 @@ enum log_level {
 /* Program COM1 (115200 8N1) and clear the VGA screen. */
 void console_init(void);
 
+/* Hold the console across several prints (one report, unmixed with what
+ * other CPUs print); the flags to release it with. */
+uint64_t console_hold(void);
+void console_release(uint64_t flags);
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kvprintf(const char *fmt, va_list ap);
 

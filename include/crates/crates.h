@@ -81,4 +81,12 @@ bool crates_symbolize(uint64_t addr, const char **name, uint64_t *offset);
 bool crates_section_at(uint64_t addr, const char **crate, const char **section,
 		       uint64_t *offset);
 
+/* The last __stack_chk_fail: the crate and function whose canary was
+ * overwritten, and how many there were. */
+struct stack_chk_report {
+	char crate[32], function[48];
+	unsigned count;
+};
+const struct stack_chk_report *crates_stack_chk_last(void);
+
 #endif

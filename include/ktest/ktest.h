@@ -58,7 +58,8 @@ struct ktest_result {
 	unsigned passed, failed;
 };
 
-/* Run every test whose name starts with prefix ("" for all). */
+/* Run every test whose name starts with prefix, or with one of several
+ * separated by commas ("smp,threads"; "" for all). */
 struct ktest_result ktest_run(const char *prefix);
 
 /*

@@ -12,6 +12,8 @@
 
 #define VEC_IPI_TLB	0xF0	/* flush what tlb_shootdown published */
 #define VEC_IPI_STOP	0xF1	/* park until the stopping CPU lets go */
+#define VEC_IPI_WAKE	0xF2	/* leave the park's halt (the stop is over) */
+#define PARK_CR8	0xE	/* a parked CPU takes only vectors 0xF0-0xFF (CR8: TPR >> 4) */
 #define TLB_FLUSH_ALL	UINT64_MAX
 #define TLB_FLUSH_PAGES_MAX 32	/* more pages than this: the whole TLB */
 

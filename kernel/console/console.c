@@ -89,9 +89,12 @@ void klog(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
+	uint64_t flags;
+
 	errors += level == LOG_ERR;
 	if (level > console_level)
 		return;
+	flags = console_hold();	/* (prefix and message: one line, whatever other CPUs print) */
 	if (level == LOG_ERR)
 		kprintf("error: ");
 	else if (level == LOG_WARN)
@@ -99,10 +102,26 @@ void klog(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	kvprintf(fmt, ap);
 	va_end(ap);
+	console_release(flags);
 }
+
+uint64_t console_hold(void)
+{
+	return rspin_lock_irqsave(&console_lock);
+}
+
+void console_release(uint64_t flags)
+{
+	rspin_unlock_irqrestore(&console_lock, flags);
+}
+
+/* The receive ring's producer: the interrupt, or a reader that unpaused it
+ * (on another CPU, maybe at once). */
+static struct spinlock rx_lock = SPINLOCK_INIT("console rx");
 
 void console_rx_irq(void)
 {
+	uint64_t flags = spin_lock_irqsave(&rx_lock);
 	char c;
 
 	for (;;) {
@@ -116,6 +135,7 @@ void console_rx_irq(void)
 		rx_ring[rx_head % RX_RING] = c;
 		__atomic_store_n(&rx_head, rx_head + 1, __ATOMIC_RELEASE);
 	}
+	spin_unlock_irqrestore(&rx_lock, flags);
 	if (rx_wake)
 		rx_wake();
 }

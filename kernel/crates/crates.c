@@ -6,6 +6,7 @@
 #include <bootinfo/bootinfo.h>
 #include <bootinfo/ksym.h>
 #include <console/console.h>
+#include <lib/string.h>
 #include <crates/crates.h>
 #include <interrupts/backtrace.h>
 #include <memory/memory.h>
@@ -119,6 +120,44 @@ enum err crates_unload(struct ld_crate *crate)
 	e = crates_unload_unlocked(crate);
 	crates_unlock();
 	return e;
+}
+
+static struct stack_chk_report stack_chk_last;
+
+static void name_copy(char *dst, const char *src, size_t size)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+const struct stack_chk_report *crates_stack_chk_last(void)
+{
+	return &stack_chk_last;
+}
+
+/*
+ * Where code built with -fstack-protector (the kernel's own is not; loaded
+ * crates may be, as Linux's objects are: canary at %gs:0x28) goes when a
+ * function's canary was overwritten: name the crate and the function that
+ * returned into the check, then stop as an exception does (ud2: a
+ * fault_catch around the call takes it; else it is the panic's report).
+ */
+__attribute__((noreturn)) void __stack_chk_fail(void);
+void __stack_chk_fail(void)
+{
+	uint64_t pc = (uint64_t)__builtin_return_address(0) - 1, off = 0, soff = 0;
+	const char *fn = "?", *crate = "?", *section = "?";
+
+	(void)crates_symbolize(pc, &fn, &off);
+	(void)crates_section_at(pc, &crate, &section, &soff);
+	name_copy(stack_chk_last.crate, crate, sizeof(stack_chk_last.crate));
+	name_copy(stack_chk_last.function, fn, sizeof(stack_chk_last.function));
+	__atomic_fetch_add(&stack_chk_last.count, 1, __ATOMIC_RELAXED); /* (names: copies) */
+	pr_err("stack protector: %s's canary (%%gs:0x28) was overwritten in crate %s: "
+	       "its frame is corrupt\n", fn, crate);
+	__builtin_trap();
 }
 
 /* Empty on purpose: a debugger's breakpoint (tools/gdb/nanoswap.py). */

@@ -333,6 +333,8 @@ void irq_dispatch(struct trap_frame *tf)
 	} else if (vec == VEC_IPI_TLB) {
 		lapic_eoi();
 		tlb_serve();
+	} else if (vec == VEC_IPI_WAKE) {
+		lapic_eoi();	/* (it ended a parked CPU's hlt: nothing else to do) */
 	} else if (vec == VEC_IPI_STOP) {
 		lapic_eoi();	/* (first: the next stop's IPI may come while we park) */
 		smp_park_if_asked();

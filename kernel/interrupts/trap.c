@@ -155,6 +155,7 @@ static void report(const struct trap_frame *tf, uint64_t cr2)
 {
 	const char *name = tf->vector < 32 && vector_names[tf->vector] ?
 			   vector_names[tf->vector] : "reserved";
+	uint64_t flags = console_hold();
 
 	kprintf("exception %lu (%s), error code %lx\n", tf->vector, name, tf->error);
 	kprintf("  RIP ");
@@ -165,6 +166,7 @@ static void report(const struct trap_frame *tf, uint64_t cr2)
 	print_registers(tf);
 	kprintf("  backtrace:\n");
 	backtrace_print(tf->rbp);
+	console_release(flags);
 }
 
 /* The spinlocks the faulting code took after the catch: let go (it will

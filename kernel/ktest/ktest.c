@@ -53,13 +53,28 @@ static void print_no_match(const char *prefix)
 	kprintf("\n");
 }
 
+/* Does name start with one of the comma-separated prefixes ("" matches all)? */
+static bool prefix_match(const char *name, const char *prefixes)
+{
+	const char *p = prefixes;
+
+	do {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (strncmp(name, p, n) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	} while (p);
+	return false;
+}
+
 struct ktest_result ktest_run(const char *prefix)
 {
 	struct ktest_result r = { 0, 0 };
-	size_t plen = strlen(prefix);
 
 	for (const struct ktest *k = __ktests_start; k < __ktests_end; k++) {
-		if (strncmp(k->name, prefix, plen) != 0)
+		if (!prefix_match(k->name, prefix))
 			continue;
 		struct ktest_ctx t = { .name = k->name, .failed = false };
 		k->fn(&t);

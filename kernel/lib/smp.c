@@ -88,26 +88,44 @@ static volatile uint64_t stop_word;
 static volatile uint64_t released_gen;
 static volatile uint64_t parked_gen[CPU_MAX];	/* the generation each CPU parked for */
 
-/* Below the park frame, interrupts off: say so, then wait to be let go. */
+static uint64_t stopped;	/* the CPUs the current stop parked */
+
+static inline void write_cr8(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr8" : : "r"(v) : "memory");
+}
+
+/* Below the park frame: say so, then wait to be let go, halted with only
+ * the IPIs let through (the task priority keeps the timer and devices out,
+ * so nothing but a shootdown or the wake-up runs here), so that a parked
+ * CPU leaves its host CPU to the one working. */
 static void smp_park_wait(void)
 {
 	struct cpu_local *cpu = this_cpu();
 	uint64_t gen = cpu->park_gen;
 
 	__atomic_store_n(&parked_gen[cpu->id], gen, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&released_gen, __ATOMIC_ACQUIRE) < gen)
-		cpu_relax();
+	write_cr8(PARK_CR8);
+	while (__atomic_load_n(&released_gen, __ATOMIC_ACQUIRE) < gen) {
+		tlb_serve();
+		__asm__ volatile("sti; hlt; cli" : : : "memory");	/* (an IPI ends the hlt) */
+	}
+	write_cr8(0);
 }
 
 void smp_park_if_asked(void)
 {
 	struct cpu_local *cpu = this_cpu();
-	uint64_t w = __atomic_load_n(&stop_word, __ATOMIC_ACQUIRE);
 
-	if (!STOP_OWNER(w) || STOP_OWNER(w) == cpu->id + 1 || cpu->nlocks || !cpu->online)
-		return;
-	cpu->park_gen = STOP_GEN(w);
-	smp_park_frame(&cpu->parked_rsp, smp_park_wait);
+	for (;;) {	/* (again: a STOP taken while parked was for the next stop) */
+		uint64_t w = __atomic_load_n(&stop_word, __ATOMIC_ACQUIRE);
+
+		if (!STOP_OWNER(w) || STOP_OWNER(w) == cpu->id + 1 || cpu->nlocks ||
+		    !cpu->online || cpu->parked_rsp)	/* (parked already: the outer loop sees it) */
+			return;
+		cpu->park_gen = STOP_GEN(w);
+		smp_park_frame(&cpu->parked_rsp, smp_park_wait);
+	}
 }
 
 /* Take the stop word (gen, no owner) -> (gen + 1, me): false if another has it. */
@@ -141,8 +159,10 @@ void smp_stop_others(void)
 		smp_park_if_asked();	/* (another CPU stops us first) */
 		cpu_relax();
 	}
+	stopped = 0;
 	if (!(others = others_online()) || !ipi_send)
 		return;
+	stopped = others;
 	ipi_send(others, VEC_IPI_STOP);
 	while (!all_parked(others, gen))
 		cpu_relax();
@@ -152,11 +172,14 @@ void smp_stop_others(void)
 void smp_release_others(void)
 {
 	uint64_t w = __atomic_load_n(&stop_word, __ATOMIC_RELAXED);
+	uint64_t wake = stopped;	/* (the next stop may set it once the word is free) */
 
 	if (STOP_OWNER(w) != this_cpu()->id + 1)
 		spin_bug_msg("smp_release_others by a CPU that did not stop the others");
 	__atomic_store_n(&released_gen, STOP_GEN(w), __ATOMIC_SEQ_CST);
 	__atomic_store_n(&stop_word, STOP_GEN(w) << 8, __ATOMIC_RELEASE);
+	if (wake && ipi_send)
+		ipi_send(wake, VEC_IPI_WAKE);	/* (out of their hlt) */
 }
 
 /* An AP joins between stops, never during one (its thread would run on). */

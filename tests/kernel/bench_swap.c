@@ -7,6 +7,7 @@
 #include <console/console.h>
 #include <heap/heap.h>
 #include <ktest/ktest.h>
+#include <lib/cpu.h>
 #include <lib/util.h>
 #include <lib/x86.h>
 #include <nano_core_swap/swap.h>
@@ -53,8 +54,14 @@ static bool bench_swap_under_workers(const char *module, const char *object, con
 	if (e != E_OK)
 		return false;
 	p = swap_last_phases();
-	kprintf("bench: swap %s with 4 workers: %lu instructions, %lu paused with the others "
-		"stopped, %lu for the retire's proof\n", label, spent, p->pause, p->retire_pause);
+	if (cpu_online_count() > 1)	/* (make bench boots again with -smp 4) */
+		kprintf("bench: swap %s with 4 workers on %u CPUs: %lu instructions, %lu paused "
+			"with the others stopped, %lu for the retire's proof\n", label,
+			cpu_online_count(), spent, p->pause, p->retire_pause);
+	else
+		kprintf("bench: swap %s with 4 workers: %lu instructions, %lu paused with the "
+			"others stopped, %lu for the retire's proof\n", label, spent, p->pause,
+			p->retire_pause);
 	return true;
 }
 

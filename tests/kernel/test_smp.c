@@ -3,16 +3,19 @@
  * pinned to it and sees its own per-CPU data through GS (the canary at
  * %gs:0x28); a stop parks every other CPU until the resume; a page unmapped
  * while another CPU reads it in a loop faults there once the unmap returns
- * (the TLB shootdown). Tests that need two CPUs say "skipped: one CPU" in a
+ * (the TLB shootdown); an object built with Linux's stack protector reads
+ * its canary at %gs:0x28 on every CPU. Tests that need two CPUs say "skipped: one CPU" in a
  * one-CPU boot; the -smp boots reject that line.
  */
 #include <console/console.h>
+#include <crates/crates.h>
 #include <interrupts/interrupts.h>
 #include <interrupts/irq.h>
 #include <ktest/ktest.h>
 #include <lib/smp.h>
 #include <lib/string.h>
 #include <lib/x86.h>
+#include <loader/loader.h>
 #include <memory/memory.h>
 #include <sched/sched.h>
 
@@ -93,23 +96,23 @@ KTEST(smp, every_cpu_online_runs_pinned_threads)
 	}
 }
 
-static volatile uint64_t spin_count[CPU_MAX];
-static volatile bool spin_stop;
+static volatile uint64_t smp_spin_count[CPU_MAX];
+static volatile bool smp_spin_stop;
 
 static void spin_here(void *arg)
 {
 	unsigned c = (unsigned)(uint64_t)arg;
 
-	while (!spin_stop)
-		spin_count[c]++;	/* never yields */
+	while (!smp_spin_stop)
+		smp_spin_count[c]++;	/* never yields */
 }
 
 /* Start a spinner pinned to every CPU but this one's; wait until each spins. */
 static bool spinners_start(struct thread **th, unsigned *me)
 {
-	spin_stop = false;
+	smp_spin_stop = false;
 	for (unsigned c = 0; c < cpu_count; c++) {
-		spin_count[c] = 0;
+		smp_spin_count[c] = 0;
 		th[c] = NULL;
 	}
 	if (thread_pin(thread_current(), (int)this_cpu()->id) != E_OK)
@@ -121,14 +124,14 @@ static bool spinners_start(struct thread **th, unsigned *me)
 				 thread_pin(th[c], (int)c) != E_OK))
 			return false;
 	for (unsigned c = 0; c < cpu_count; c++)
-		while (c != *me && spin_count[c] == 0)
+		while (c != *me && smp_spin_count[c] == 0)
 			thread_sleep_ms(1);
 	return true;
 }
 
 static void spinners_stop(struct thread **th)
 {
-	spin_stop = true;
+	smp_spin_stop = true;
 	for (unsigned c = 0; c < cpu_count; c++)
 		if (th[c])
 			thread_join(th[c]);
@@ -149,22 +152,26 @@ KTEST(smp, stop_parks_every_other_cpu)
 	KT_ASSERT(spinners_start(th, &me), "the spinners did not start");
 	f = sched_stop_others();
 	for (unsigned c = 0; c < cpu_count; c++)
-		before[c] = spin_count[c];
+		before[c] = smp_spin_count[c];
 	for (unsigned i = 0; i < 200000; i++)
 		__asm__ volatile("pause");
 	for (unsigned c = 0; c < cpu_count; c++) {
-		if (c != me && spin_count[c] != before[c])
+		if (c != me && smp_spin_count[c] != before[c])
 			moved = c;
 		if (c != me && !cpus[c].parked_rsp)
 			unparked = c;
 	}
 	sched_resume_others(f);
 	for (unsigned c = 0; c < cpu_count; c++)
-		before[c] = spin_count[c];
+		before[c] = smp_spin_count[c];
 	thread_sleep_ms(5);
 	for (unsigned c = 0; c < cpu_count; c++)
-		if (c != me && spin_count[c] == before[c])
+		if (c != me && smp_spin_count[c] == before[c]) {
 			unparked = CPU_MAX + c;
+			kprintf("  CPU %u: thread %s, parked at %lx, %lu ticks\n", c,
+				cpus[c].thread ? thread_name(cpus[c].thread) : "-", cpus[c].parked_rsp,
+				cpus[c].ticks);
+		}
 	spinners_stop(th);
 	KT_ASSERT(moved == CPU_MAX, "CPU %u ran a thread while the others were stopped", moved);
 	KT_ASSERT(unparked == CPU_MAX, unparked < CPU_MAX ? "CPU %u was not parked in the stop" :
@@ -230,9 +237,85 @@ KTEST(smp, unmapped_page_faults_on_the_reading_cpu)
 	unpin_me();
 	frame_free(pa);
 	vrange_free(va, 1);
+	tlb_page = NULL;	/* (a stale address here would keep what reuses the range) */
 	KT_ASSERT(tlb_faulted, "CPU %u read the unmapped page on (%lu reads after the unmap): "
 		  "its TLB kept the translation", other, tlb_reads - at_unmap);
 	KT_ASSERT(tlb_reads_at_fault <= at_unmap + 1,
 		  "CPU %u read the page %lu times after the unmap returned", other,
 		  tlb_reads_at_fault - at_unmap);
+}
+
+/* tm_ssp's functions, run on one CPU. */
+struct ssp_run {
+	unsigned long (*sum)(const char *);
+	void (*smash)(uint64_t);
+	unsigned long got;
+	uint64_t canary;
+	bool caught;
+	struct trap_record rec;
+};
+
+static void ssp_smash(void *arg)
+{
+	struct ssp_run *r = arg;
+
+	r->smash(0x5A5A5A5A5A5A5A5AUL);
+}
+
+static void ssp_on_cpu(void *arg)
+{
+	struct ssp_run *r = arg;
+
+	thread_yield();
+	r->got = r->sum("nanoswap");
+	__asm__ volatile("movq %%gs:0x28, %0" : "=r"(r->canary));
+	r->caught = fault_catch(ssp_smash, r, &r->rec);
+}
+
+static unsigned long ssp_sum_here(const char *s)
+{
+	unsigned long sum = 0;
+
+	for (; *s; s++)
+		sum = sum * 31 + (unsigned char)*s;
+	return sum;
+}
+
+/* An object built as Linux builds its stack protector (tm_ssp: canary at
+ * %gs:0x28) runs on every CPU with that CPU's canary; when a function's
+ * canary is overwritten, __stack_chk_fail names the crate and the function,
+ * and the fault it raises is caught. */
+KTEST(smp, stack_protector_reads_the_canary_at_gs_0x28)
+{
+	static struct ssp_run runs[CPU_MAX];
+	struct ld_crate *c;
+	const struct ld_symbol *sum, *smash;
+	struct thread *th[CPU_MAX];
+	unsigned reports = crates_stack_chk_last()->count;
+
+	KT_ASSERT(crates_load_boot_module("tm_ssp", &c) == E_OK, "tm_ssp did not load");
+	KT_ASSERT(ld_lookup(crates_namespace(), "tm_ssp_sum", &sum) == E_OK &&
+		  ld_lookup(crates_namespace(), "tm_ssp_smash", &smash) == E_OK, "no tm_ssp symbols");
+	for (unsigned i = 0; i < cpu_count; i++) {
+		runs[i] = (struct ssp_run){ .sum = (unsigned long (*)(const char *))sum->addr,
+					    .smash = (void (*)(uint64_t))smash->addr };
+		KT_ASSERT(thread_create("ssp", ssp_on_cpu, &runs[i], &th[i]) == E_OK &&
+			  thread_pin(th[i], (int)i) == E_OK, "no thread on CPU %u", i);
+	}
+	for (unsigned i = 0; i < cpu_count; i++)
+		thread_join(th[i]);
+	KT_ASSERT(crates_unload(c) == E_OK, "tm_ssp did not unload");
+	for (unsigned i = 0; i < cpu_count; i++) {
+		KT_ASSERT_EQ(runs[i].got, ssp_sum_here("nanoswap"));
+		KT_ASSERT(runs[i].canary == cpus[i].stack_canary, "CPU %u: %%gs:0x28 %lx, canary %lx",
+			  i, runs[i].canary, cpus[i].stack_canary);
+		KT_ASSERT(runs[i].caught && runs[i].rec.vector == 6,
+			  "CPU %u: the smashed canary was not caught as #UD (caught %d, vector %lu)", i,
+			  runs[i].caught, runs[i].rec.vector);
+	}
+	KT_ASSERT_EQ(crates_stack_chk_last()->count, reports + cpu_count);
+	KT_ASSERT(strcmp(crates_stack_chk_last()->crate, "tm_ssp") == 0 &&
+		  strcmp(crates_stack_chk_last()->function, "tm_ssp_smash") == 0,
+		  "__stack_chk_fail named %s in crate %s", crates_stack_chk_last()->function,
+		  crates_stack_chk_last()->crate);
 }

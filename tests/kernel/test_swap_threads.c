@@ -12,6 +12,7 @@
 #include <interrupts/interrupts.h>
 #include <interrupts/irq.h>
 #include <ktest/ktest.h>
+#include <lib/cpu.h>
 #include <lib/string.h>
 #include <lib/x86.h>
 #include <memory/memory.h>
@@ -231,6 +232,8 @@ static void swaps_under_workers(struct ktest_ctx *t, unsigned nswaps, unsigned h
 	struct counters c0, c1;
 	struct work_stats w0, w1, w2;
 	uint64_t ticks0;
+	unsigned traps0 = trap_last()->count;
+	unsigned nworkers = cpu_online_count() > 1 ? 8 : 4;	/* (pinned round the CPUs) */
 
 	if (!cycle_runs_loaded_copies())
 		return;
@@ -242,7 +245,7 @@ static void swaps_under_workers(struct ktest_ctx *t, unsigned nswaps, unsigned h
 			  i);
 	retire_all();
 	counters(&c0);
-	KT_ASSERT(work_start(4) == E_OK, "the workers did not start");
+	KT_ASSERT(work_start(nworkers) == E_OK, "the workers did not start");
 	if (hz != TIMER_HZ)
 		KT_ASSERT(timer_set_hz(hz) == E_OK, "timer_set_hz(%u) failed", hz);
 	thread_sleep_ms(5);
@@ -266,10 +269,17 @@ static void swaps_under_workers(struct ktest_ctx *t, unsigned nswaps, unsigned h
 	counters(&c1);
 	KT_ASSERT(irq_ticks() > ticks0, "no tick during the swaps");
 	KT_ASSERT(w2.errors == 0, "%lu worker errors: %s", w2.errors, work_first_error());
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < nworkers; i++)
 		KT_ASSERT(w1.per_iterations[i] > w0.per_iterations[i],
-			  "worker %u made no progress during the swaps (%lu iterations)", i,
-			  w1.per_iterations[i]);
+			  "worker %u (CPU %u) made no progress during the swaps (%lu iterations)", i,
+			  w1.per_cpu[i], w1.per_iterations[i]);
+	for (unsigned c = 0; c < cpu_count; c++)
+		KT_ASSERT(w1.cpu_iterations[c] > w0.cpu_iterations[c],
+			  "no worker progressed on CPU %u during the swaps", c);
+	/* no CPU ran retired text (it would have faulted: caught or not, counted) */
+	KT_ASSERT(trap_last()->count == traps0, "%u exceptions during the swaps (the last: "
+		  "vector %lu at %lx, retired code %d)", trap_last()->count - traps0,
+		  trap_last()->vector, trap_last()->rip, trap_last()->retired);
 	/* (page tables are kept once made: the module area's next 2 MiB may
 	 * have needed one) */
 	KT_ASSERT(c1.frames - c1.tables == c0.frames - c0.tables && c1.tables <= c0.tables + 2 &&
@@ -279,8 +289,9 @@ static void swaps_under_workers(struct ktest_ctx *t, unsigned nswaps, unsigned h
 	KT_ASSERT(c1.heap_bytes <= c0.heap_bytes + nswaps * FORWARD_RECORD_MAX,
 		  "heap %lu -> %lu bytes (beyond the forwarder's records, %u bytes a swap)",
 		  c0.heap_bytes, c1.heap_bytes, FORWARD_RECORD_MAX);
-	kprintf("  %u swaps under 4 workers: %lu iterations, %lu ticks, %lu heap bytes kept\n",
-		nswaps, w2.iterations, irq_ticks() - ticks0, c1.heap_bytes - c0.heap_bytes);
+	kprintf("  %u swaps under %u workers on %u CPUs: %lu iterations, %lu ticks, %lu heap "
+		"bytes kept\n", nswaps, nworkers, cpu_online_count(), w2.iterations,
+		irq_ticks() - ticks0, c1.heap_bytes - c0.heap_bytes);
 }
 
 /* Zero the dead stack below the caller's frame: the frames made there next

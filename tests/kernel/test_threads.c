@@ -45,10 +45,13 @@ KTEST(threads, never_yielding_thread_is_preempted)
 	struct thread_info ti[SCHED_MAX_THREADS];
 	unsigned n;
 	uint64_t s0, ticks = 0;
+	int me = (int)this_cpu()->id;
 
 	spins = 0;
 	spin_stop = false;
+	KT_ASSERT(thread_pin(thread_current(), me) == E_OK, "cannot pin");	/* (one CPU for */
 	KT_ASSERT(thread_create("spinner", spin_forever, NULL, &th) == E_OK, "no thread");
+	KT_ASSERT(thread_pin(th, me) == E_OK, "cannot pin");		/* both of us) */
 	thread_sleep_ms(10);
 	s0 = spins;
 	thread_sleep_ms(10);	/* (woken while the spinner holds the CPU: preempted) */
@@ -58,6 +61,7 @@ KTEST(threads, never_yielding_thread_is_preempted)
 			ticks = ti[i].ticks;
 	spin_stop = true;
 	thread_join(th);
+	KT_ASSERT(thread_pin(thread_current(), -1) == E_OK, "cannot unpin");
 	KT_ASSERT(s0 > 0 && spins > s0, "the spinner made no progress (%lu, %lu)", s0, spins);
 	KT_ASSERT(ticks > 0, "the spinner ran no tick");
 }

@@ -7,7 +7,7 @@
 TESTMODS := tm_hello tm_data tm_dep tm_unresolved tm_far tm_corrupt tm_mem \
 	memory_extra memory_grown memory_missing tstate tstate_v2 tstate_v2x tuser \
 	memory_v2 heap_v2 memory_fields memory_static memory_padded memory_nolayout \
-	heap_fields memory_param tsound heap_norela heap_hookfail heap_hookfault
+	heap_fields memory_param tsound heap_norela heap_hookfail heap_hookfault tm_ssp
 TESTMOD_OBJS := $(patsubst %,$(BUILD)/testmods/%.o,$(TESTMODS))
 
 $(BUILD)/testmods/%.c.o: tests/modules/%.c $(BUILD)/kcflags.txt
@@ -17,6 +17,13 @@ $(BUILD)/testmods/%.c.o: tests/modules/%.c $(BUILD)/kcflags.txt
 $(BUILD)/testmods/tm_far.c.o: tests/modules/tm_far.c $(BUILD)/kcflags.txt
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(filter-out -mcmodel=kernel,$(KCFLAGS)) -mcmodel=small -c $< -o $@
+
+# tm_ssp: the stack protector as Linux x86_64 objects have it (%gs:0x28).
+$(BUILD)/testmods/tm_ssp.c.o: tests/modules/tm_ssp.c $(BUILD)/kcflags.txt
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out -fno-stack-protector,$(KCFLAGS)) -fstack-protector-all \
+		-mstack-protector-guard=tls -mstack-protector-guard-reg=gs \
+		-mstack-protector-guard-offset=40 -c $< -o $@
 
 $(BUILD)/testmods/%.o: $(BUILD)/testmods/%.c.o
 	$(Q)$(LD) -r -o $@ $<
