@@ -31,5 +31,5 @@ map=$build/nano_core.map
 # an object left out: the relocations against its symbols cannot be attributed
 without_lib=()
 for a in "${args[@]}"; do [[ $a == lib=* ]] || without_lib+=("$a"); done
-expect unattributed_fails 1 "relocation against cpu0, which nothing defines" "${without_lib[@]}"
+expect unattributed_fails 1 "relocation against cpus, which nothing defines" "${without_lib[@]}"
 summary
