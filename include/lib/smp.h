@@ -37,7 +37,8 @@ void tlb_serve(void);
  * returns. Two CPUs stopping at once: one parks for the other first.
  */
 void smp_stop_others(void);
-/* Let them go: each returns from its park into whatever it was doing. */
+/* Let them go: each returns from its park into whatever it was doing; this
+ * returns once each has left (woken from its halt, again if need be). */
 void smp_release_others(void);
 /* Park here if another CPU is stopping the others (interrupts off). */
 void smp_park_if_asked(void);

@@ -87,6 +87,7 @@ void tlb_shootdown(uint64_t va, uint64_t npages)
 static volatile uint64_t stop_word;
 static volatile uint64_t released_gen;
 static volatile uint64_t parked_gen[CPU_MAX];	/* the generation each CPU parked for */
+static volatile uint64_t left_gen[CPU_MAX];	/* ... and the last one it left */
 
 static uint64_t stopped;	/* the CPUs the current stop parked */
 
@@ -111,6 +112,7 @@ static void smp_park_wait(void)
 		__asm__ volatile("sti; hlt; cli" : : : "memory");	/* (an IPI ends the hlt) */
 	}
 	write_cr8(0);
+	__atomic_store_n(&left_gen[cpu->id], gen, __ATOMIC_RELEASE);
 }
 
 void smp_park_if_asked(void)
@@ -148,6 +150,15 @@ static bool all_parked(uint64_t others, uint64_t gen)
 	return true;
 }
 
+/* Has every CPU in mask left its park for stop gen? */
+static bool all_left(uint64_t mask, uint64_t gen)
+{
+	for (unsigned i = 0; i < CPU_MAX; i++)
+		if ((mask >> i & 1) && __atomic_load_n(&left_gen[i], __ATOMIC_ACQUIRE) < gen)
+			return false;
+	return true;
+}
+
 void smp_stop_others(void)
 {
 	struct cpu_local *cpu = this_cpu();
@@ -178,8 +189,14 @@ void smp_release_others(void)
 		spin_bug_msg("smp_release_others by a CPU that did not stop the others");
 	__atomic_store_n(&released_gen, STOP_GEN(w), __ATOMIC_SEQ_CST);
 	__atomic_store_n(&stop_word, STOP_GEN(w) << 8, __ATOMIC_RELEASE);
-	if (wake && ipi_send)
-		ipi_send(wake, VEC_IPI_WAKE);	/* (out of their hlt) */
+	if (!wake || !ipi_send)
+		return;
+	ipi_send(wake, VEC_IPI_WAKE);	/* (out of their hlt) */
+	for (unsigned spins = 1; !all_left(wake, STOP_GEN(w)); spins++)
+		if (spins % 65536 == 0)	/* (a wake-up lost: again) */
+			ipi_send(wake, VEC_IPI_WAKE);
+		else
+			cpu_relax();
 }
 
 /* An AP joins between stops, never during one (its thread would run on). */

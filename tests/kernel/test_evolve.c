@@ -97,12 +97,22 @@ KTEST(swap_evolve, memory_code_only)
 	KT_ASSERT(swap_to("memory", "memory"), "memory runs %s", running_object("memory"));
 }
 
+/* Were the four blocks cut in a row (big, separator, small, separator,
+ * rising), so that the small one's hole stays between its separators? */
+static bool in_a_row(void *big, void *sep0, void *small, void *sep1)
+{
+	uint64_t a = (uint64_t)big, b = (uint64_t)sep0, c = (uint64_t)small, d = (uint64_t)sep1;
+
+	return a < b && b < c && c < d && d - a < 24000 + 12000 + 14000 + 3 * 64;
+}
+
 /* heap_v2 (best fit) runs at once: blocks kmalloc'd by the first fit are
  * freed by it, and of two free blocks it takes the smaller that fits. */
 KTEST(swap_evolve, heap_policy_changes)
 {
-	void *held[3], *big, *small, *sep[2], *p;
+	void *held[3], *big, *small, *sep[2], *p, *fill[16];
 	struct heap_stats h0, h1;
+	unsigned nfill = 0;
 
 	KT_ASSERT(strcmp(heap_policy(), "first fit") == 0, "the heap runs %s", heap_policy());
 	for (unsigned i = 0; i < 3; i++)
@@ -114,15 +124,30 @@ KTEST(swap_evolve, heap_policy_changes)
 		kfree(held[i]);		/* (allocated by the first fit) */
 	heap_get_stats(&h1);
 	KT_ASSERT_EQ(h1.blocks_used + 3, h0.blocks_used);
-	/* a big hole below a small one: best fit takes the small one */
-	big = kmalloc(4000), sep[0] = kmalloc(16), small = kmalloc(600), sep[1] = kmalloc(16);
+	/* a big hole below a small one: best fit takes the small one. Blocks
+	 * larger than the holes earlier tests leave, so that the four are cut
+	 * in a row from the heap's free end and the small one's hole stays
+	 * between its separators */
+	for (;;) {	/* (a hole that took one of them is kept filled: again) */
+		big = kmalloc(24000), sep[0] = kmalloc(12000), small = kmalloc(14000);
+		sep[1] = kmalloc(12000);
+		KT_ASSERT(big && sep[0] && small && sep[1], "no heap");
+		if (in_a_row(big, sep[0], small, sep[1]))
+			break;
+		KT_ASSERT(nfill + 4 <= sizeof(fill) / sizeof(fill[0]),
+			  "no four blocks in a row after %u tries", nfill / 4);
+		fill[nfill++] = big, fill[nfill++] = sep[0], fill[nfill++] = small;
+		fill[nfill++] = sep[1];
+	}
 	kfree(big);
 	kfree(small);
-	p = kmalloc(500);
-	KT_ASSERT(p != big, "best fit took the 4000-byte block for 500 bytes");
+	p = kmalloc(13000);
+	KT_ASSERT(p != big, "best fit took the 24000-byte block for 13000 bytes");
 	kfree(p);
 	kfree(sep[0]);
 	kfree(sep[1]);
+	while (nfill)
+		kfree(fill[--nfill]);
 	KT_ASSERT(swap_to("heap", "heap"), "heap runs %s", running_object("heap"));
 	KT_ASSERT(strcmp(heap_policy(), "first fit") == 0, "heap runs %s again", heap_policy());
 }
