@@ -3,7 +3,7 @@
 #   make            build build/nanoswap.iso
 #   make run        boot it in QEMU to the nanoswap> shell (CMDLINE="..." passes a
 #                   kernel command line; MODULES="a.o dir/b.o" adds objects as the
-#                   boot modules a and b, for the shell's `load a`)
+#                   boot modules a and b, for the shell's `load a`; SMP=N CPUs, 2)
 #   make debug      the same, paused, with gdb attached (tools/gdb/nanoswap.py)
 #   make test       host tests + QEMU boot tests; ends with "N passed, N failed"
 #                   (T=PATTERN: only the suites whose name contains it, tests/run.sh)
@@ -26,6 +26,8 @@ CMDLINE ?=
 MODULES ?=
 EXTRA_OBJS := $(abspath $(MODULES))
 QEMU_TIMEOUT ?= 60
+# make run's CPUs (QEMU -smp)
+SMP ?= 2
 
 V ?= 0
 ifeq ($(V),1)
@@ -174,7 +176,7 @@ $(BUILD)/nanoswap.iso: $(ISO_INPUTS) $(BUILD)/cmdline.txt $(BUILD)/extra-modules
 # ---- running -------------------------------------------------------------
 
 run: $(BUILD)/nanoswap.iso
-	$(Q)tools/qemu-run.sh $(BUILD)/nanoswap.iso
+	$(Q)tools/qemu-run.sh $(BUILD)/nanoswap.iso -smp $(SMP)
 
 # QEMU paused with its gdb stub, and gdb with nanoswap-symbols (tools/gdb/).
 debug: $(BUILD)/nanoswap.iso

@@ -70,7 +70,7 @@ $2 == "swap" && $3 == "heap" && $4 == "heap_v2" && $5 == "with" && $6 == "4" && 
 	rt_heap_v2_smp4 = sprintf("{\"instructions\": %s, \"pause_instructions\": %s, \"retire_pause_instructions\": %s}",
 		before("instructions,"), before("paused"), before("for"))
 }
-$2 == "swap" && $3 == "sched" && $4 == "with" && $8 == "on" {
+$2 == "swap" && $3 == "sched" && $4 == "with" && $7 == "on" {
 	rt_sched_smp4 = sprintf("{\"instructions\": %s, \"pause_instructions\": %s, \"retire_pause_instructions\": %s}",
 		before("instructions,"), before("paused"), before("for"))
 }
@@ -78,7 +78,7 @@ $2 == "swap" && $3 == "heap" && $4 == "heap_v2" && $5 == "with" && $6 == "4" && 
 	rt_heap_v2 = sprintf("{\"instructions\": %s, \"pause_instructions\": %s, \"retire_pause_instructions\": %s}",
 		before("instructions,"), before("paused"), before("for"))
 }
-$2 == "swap" && $3 == "sched" && $4 == "with" && $7 == "workers:" {
+$2 == "swap" && $3 == "sched" && $4 == "with" && $6 == "workers:" {
 	rt_sched = sprintf("{\"instructions\": %s, \"pause_instructions\": %s, \"retire_pause_instructions\": %s}",
 		before("instructions,"), before("paused"), before("for"))
 }

@@ -88,7 +88,7 @@ static void ioapic_write(unsigned reg, uint32_t v)
 static void lapic_eoi(void)
 {
 	lapic_write(LAPIC_EOI, 0);
-	stats.eoi++;
+	__atomic_fetch_add(&stats.eoi, 1, __ATOMIC_RELAXED);	/* (every CPU's) */
 }
 
 /* Device registers through the direct map (the low 4 GiB; the firmware's
@@ -339,13 +339,13 @@ void irq_dispatch(struct trap_frame *tf)
 		lapic_eoi();	/* (first: the next stop's IPI may come while we park) */
 		smp_park_if_asked();
 	} else if (vec == VEC_SPURIOUS || (vec >= VEC_PIC_BASE && vec < VEC_PIC_BASE + 16)) {
-		stats.spurious++;	/* no EOI: nothing is in service */
+		__atomic_fetch_add(&stats.spurious, 1, __ATOMIC_RELAXED); /* (no EOI: none due) */
 	} else if (handlers[vec]) {
-		stats.device++;
+		__atomic_fetch_add(&stats.device, 1, __ATOMIC_RELAXED);
 		handlers[vec]();
 		lapic_eoi();
 	} else {
-		stats.unknown++;
+		__atomic_fetch_add(&stats.unknown, 1, __ATOMIC_RELAXED);
 		if (lapic_in_service(vec))
 			lapic_eoi();
 	}

@@ -28,6 +28,8 @@ static const char *const vector_names[32] = {
 
 /* It names where the last trap was (a number, never called): not scanned. */
 static struct trap_record last NS_NOSCAN;
+static struct trap_record last_on[CPU_MAX] NS_NOSCAN;	/* each CPU's, for its catch */
+static unsigned count;		/* exceptions taken, on every CPU */
 /* One per active fault_catch, innermost first (the shell's catch around a
  * command may hold a test's own catch). */
 struct catch_frame {
@@ -140,15 +142,17 @@ static void print_registers(const struct trap_frame *tf)
 
 static void record(const struct trap_frame *tf, uint64_t cr2)
 {
-	unsigned count = last.count + 1;
+	struct trap_record *r = &last_on[this_cpu()->id];
 
-	last = (struct trap_record){
+	*r = (struct trap_record){
 		.vector = tf->vector, .error = tf->error, .rip = tf->rip,
-		.rsp = tf->rsp, .rbp = tf->rbp, .cr2 = cr2, .count = count,
+		.rsp = tf->rsp, .rbp = tf->rbp, .cr2 = cr2,
+		.count = __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED),
 		.retired = tf->vector == VEC_PAGE_FAULT && retired_code(tf->error, cr2),
 	};
-	last.pcs[0] = tf->rip;
-	last.npcs = 1 + backtrace_collect(tf->rbp, last.pcs + 1, 7);
+	r->pcs[0] = tf->rip;
+	r->npcs = 1 + backtrace_collect(tf->rbp, r->pcs + 1, 7);
+	last = *r;	/* (trap_last: the most recent on any CPU) */
 }
 
 static void report(const struct trap_frame *tf, uint64_t cr2)
@@ -188,7 +192,8 @@ static void catch_release_locks(const struct catch_frame *f)
 
 void trap_dispatch(struct trap_frame *tf)
 {
-	static unsigned depth; /* a fault while reporting a fault */
+	static unsigned depth_on[CPU_MAX]; /* a fault while reporting a fault, per CPU */
+	unsigned *depth = &depth_on[this_cpu()->id];
 	uint64_t cr2;
 
 	if (tf->vector >= 32) {
@@ -199,11 +204,11 @@ void trap_dispatch(struct trap_frame *tf)
 	if (forward_call(tf, cr2))
 		return;
 	record(tf, cr2);
-	if (depth++ == 0)
+	if ((*depth)++ == 0)
 		report(tf, cr2);
 	else
 		kprintf("exception %lu at %p while reporting one\n", tf->vector, (void *)tf->rip);
-	depth = 0;
+	*depth = 0;
 	if (tf->vector == VEC_BREAKPOINT)
 		return;	/* int3 is a trap: RIP is already past it; resume, caught or not */
 	if (catch_top && this_cpu()->irq_depth != catch_top->irq_depth)
@@ -211,7 +216,7 @@ void trap_dispatch(struct trap_frame *tf)
 		      "fault_catch cannot resume it)", tf->vector);
 	if (catch_top) {
 		struct catch_frame *f = catch_top;
-		*f->rec = last;
+		*f->rec = last_on[this_cpu()->id];
 		catch_top = f->outer;	/* the innermost catch is used up */
 		kprintf("  (expected by fault_catch: resuming)\n");
 		catch_release_locks(f);
