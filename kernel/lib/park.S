@@ -5,19 +5,15 @@
  * like one switched out, and its return addresses may be moved. Leaving,
  * the frame is popped again and its (maybe moved) return address taken.
  */
+#include <lib/switch_frame.h>
+
 	.text
 
 /* void smp_park_frame(volatile uint64_t *save_rsp, void (*wait)(void)) */
 	.globl	smp_park_frame
 	.type	smp_park_frame, @function
 smp_park_frame:
-	pushq	%rbp
-	movq	%rsp, %rbp
-	pushq	%rbx
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	SWITCH_FRAME_PUSH
 	movq	%rdi, %rbx		/* (callee-saved: kept across wait) */
 	movq	%rsp, %r12
 	movq	%rsp, (%rdi)
@@ -25,12 +21,7 @@ smp_park_frame:
 	call	*%rsi
 	movq	$0, (%rbx)
 	movq	%r12, %rsp
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbx
-	popq	%rbp
+	SWITCH_FRAME_POP
 	ret
 	.size	smp_park_frame, . - smp_park_frame
 

@@ -91,11 +91,6 @@ static volatile uint64_t left_gen[CPU_MAX];	/* ... and the last one it left */
 
 static uint64_t stopped;	/* the CPUs the current stop parked */
 
-static inline void write_cr8(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr8" : : "r"(v) : "memory");
-}
-
 /* Below the park frame: say so, then wait to be let go, halted with only
  * the IPIs let through (the task priority keeps the timer and devices out,
  * so nothing but a shootdown or the wake-up runs here), so that a parked

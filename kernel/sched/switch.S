@@ -4,27 +4,18 @@
  * callee-saved registers, so a suspended thread's stack is walked from its
  * saved RSP exactly (sched/walk.c): [r15 r14 r13 r12 rbx | rbp ret].
  */
+#include <lib/switch_frame.h>
+
 	.text
 
 /* void sched_context_switch(uint64_t *save_rsp, uint64_t next_rsp) */
 	.globl	sched_context_switch
 	.type	sched_context_switch, @function
 sched_context_switch:
-	pushq	%rbp
-	movq	%rsp, %rbp
-	pushq	%rbx
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	SWITCH_FRAME_PUSH
 	movq	%rsp, (%rdi)
 	movq	%rsi, %rsp
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbx
-	popq	%rbp
+	SWITCH_FRAME_POP
 	ret
 	.size	sched_context_switch, . - sched_context_switch
 

@@ -35,19 +35,6 @@ struct ap_params {
 static uint64_t kernel_cr3, kernel_cr4;
 static uint64_t tables[3];	/* the trampoline's PML4, PDPT, PD (physical) */
 
-static inline uint64_t read_cr4(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr4(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
-}
-
 /* A canary per CPU: the TSC mixed (splitmix64), never 0. */
 static uint64_t canary_for(unsigned id)
 {
