@@ -11,12 +11,13 @@
 # environment; it writes RESULTS/NAME.log and RESULTS/NAME.txt
 # (tests/run/qemu.sh).
 set -u
-isos="ktest smp swap_memory swap_none nomatch swap_fail swap_fail_core"
+isos="ktest smp smp_skip swap_memory swap_none nomatch swap_fail swap_fail_core"
 
 cmdline() {
 	case $1 in
 	ktest) echo 'test swap=all bogus_option=1' ;;
 	smp) echo 'test=smp,threads,swap_threads swap=all' ;;
+	smp_skip) echo 'test=threads smp_skip=2' ;;
 	swap_memory) echo 'test swap=memory' ;;
 	swap_none) echo 'test swap=none' ;;
 	swap_fail) echo 'test=swap_boot_failed swap_fail=map:3' ;;
@@ -53,6 +54,11 @@ run() {
 			--expect "smp: $n of $n CPUs online" --expect 'ok smp.stop_parks_every_other_cpu' \
 			--expect 'ok swap_threads.two_hundred_swaps_under_workers' \
 			--reject 'skipped' -- -smp "$n" ;;
+	smp_skip) # a CPU that never answers is left out; the rest boot on
+		$q smp_skip "$build/test-smp_skip.iso" 33 "$results" --ktest \
+			--expect 'smp: CPU 2 (APIC id 2) is sent no STARTUP (smp_skip=2)' \
+			--expect 'smp: CPU 2 (APIC id 2) did not come online within 1000 ms: left out' \
+			--expect 'smp: 3 of 4 CPUs online' -- -smp 4 ;;
 	swap_memory)
 		$q swap_memory "$build/test-swap_memory.iso" 33 "$results" --ktest \
 			--expect 'swap: memory ' \

@@ -5,7 +5,9 @@
  * then exit QEMU), swap=all|none|memory,heap,... (which constituent modules
  * swap_nano_core_crates re-loads; all by default), loglevel=err|warn|info|debug,
  * swap_fail=alloc|reserve|map|protect|alias:N (the boot swap's N-th call of
- * that loader service fails: the kernel must boot on as before).
+ * that loader service fails: the kernel must boot on as before), smp_skip=N
+ * (1-9: the N-th other CPU is never sent STARTUP, so it does not answer: the
+ * bring-up must leave it out and boot on).
  * Unknown keys get a warning and are otherwise ignored.
  */
 #ifndef INIT_CMDLINE_H
@@ -23,6 +25,7 @@ struct cmdline {
 	const char *loglevel;		/* NULL unless given */
 	const char *swap;		/* modules to re-load: "all" (default), "none", "a,b" */
 	const char *swap_fail;		/* "KIND:N": the boot swap's N-th KIND call fails */
+	unsigned smp_skip;		/* the other CPU never started (1-9), 0: none */
 	unsigned unknown;		/* keys we warned about */
 };
 

@@ -20,6 +20,9 @@
  * "smp: N of M CPUs online". E_IRQ_NO_APIC without one (one CPU runs on).
  */
 enum err smp_start(void) NS_MUST_CHECK;
+/* The n-th AP (from 1) will get no STARTUP, as a CPU that never answers
+ * (smp_skip=): its timeout path. 0: none. */
+void smp_skip_start(unsigned n);
 
 /* What `cpus` prints: one line per CPU. */
 void smp_print_cpus(void);

@@ -33,8 +33,11 @@ static void apply_token(char *tok, struct cmdline *out, void (*warn)(const char 
 		out->loglevel = value;
 	} else if (strcmp(tok, "swap_fail") == 0 && value && *value) {
 		out->swap_fail = value;
+	} else if (strcmp(tok, "smp_skip") == 0 && value && *value >= '1' && *value <= '9' &&
+		   !value[1]) {
+		out->smp_skip = (unsigned)(*value - '0');
 	} else if (strcmp(tok, "loglevel") == 0 || strcmp(tok, "swap") == 0 ||
-		   strcmp(tok, "swap_fail") == 0) {
+		   strcmp(tok, "swap_fail") == 0 || strcmp(tok, "smp_skip") == 0) {
 		WARN("cmdline: '%s' needs a value\n", tok);
 		out->unknown++;
 	} else {

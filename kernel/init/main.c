@@ -97,6 +97,7 @@ static void apply_cmdline(void)
 	cmdline_parse(boot_info.cmdline, &cmdline, cmdline_warn);
 	if (cmdline.swap_fail)
 		arm_swap_failure(cmdline.swap_fail);
+	smp_skip_start(cmdline.smp_skip);
 	if (cmdline.loglevel) {
 		if (console_parse_level(cmdline.loglevel, &level) == E_OK)
 			console_set_level(level);
@@ -261,10 +262,10 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 	heap_init();				/* kmalloc */
 	sched_init("init", (uint64_t)boot_stack_bottom, (uint64_t)boot_stack_top); /* threads */
 	start_interrupts();			/* APIC timer at 1 kHz, IOAPIC, COM1 input */
-	if (smp_start() != E_OK)		/* every other CPU, each in its idle thread */
-		pr_warn("smp: one CPU only\n");
 	crates_init();				/* the loader's namespace */
 	apply_cmdline();			/* test, swap, loglevel, ... */
+	if (smp_start() != E_OK)		/* every other CPU, each in its idle thread */
+		pr_warn("smp: one CPU only\n");
 	e = swap_nano_core_crates(cmdline.swap);	/* re-load the modules, memory first */
 	if (e != E_OK)
 		pr_warn("swap: not every module was swapped (%s); booting on\n", err_name(e));

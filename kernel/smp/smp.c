@@ -46,6 +46,12 @@ static uint64_t canary_for(unsigned id)
 }
 
 static uint64_t ist_top[CPU_MAX][2];	/* each AP's double-fault and NMI stack tops */
+static unsigned skip;			/* smp_skip_start's AP, 0: none */
+
+void smp_skip_start(unsigned n)
+{
+	skip = n;
+}
 
 /* The AP's first C code, on the shared boot stack, interrupts off: its GS
  * base, the kernel's page tables, its GDT/TSS/IDT and APIC, then its idle
@@ -152,7 +158,9 @@ static enum err smp_start_one(uint32_t apic, uint64_t boot_stack)
 	}
 	cpu_count++;
 	trampoline_fill(c, boot_stack);
-	if ((e = irq_start_cpu(apic, AP_TRAMPOLINE_PHYS)) != E_OK) {
+	if (id == skip)
+		kprintf("smp: CPU %u (APIC id %u) is sent no STARTUP (smp_skip=%u)\n", id, apic, skip);
+	else if ((e = irq_start_cpu(apic, AP_TRAMPOLINE_PHYS)) != E_OK) {
 		pr_err("smp: CPU %u: APIC id %u cannot be sent STARTUP (xAPIC ids end at 254): "
 		       "left out\n", id, apic);
 		return e;

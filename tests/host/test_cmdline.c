@@ -246,6 +246,22 @@ static void test_swap_and_bench(void)
 	CHECK_EQ_U(logged.calls, 1);
 }
 
+static void test_smp_skip(void)
+{
+	CHECK(parse("smp_skip=2"));
+	CHECK_EQ_U(cl.smp_skip, 2);
+	CHECK_EQ_U(logged.calls, 0);
+
+	CHECK(parse("smp_skip=0"));	/* 1-9 only: warned, none skipped */
+	CHECK_EQ_U(cl.smp_skip, 0);
+	CHECK_EQ_U(logged.calls, 1);
+	CHECK_CONTAINS(logged.text, "'smp_skip' needs a value");
+
+	CHECK(parse("smp_skip=12"));
+	CHECK_EQ_U(cl.smp_skip, 0);
+	CHECK_EQ_U(logged.calls, 1);
+}
+
 int main(void)
 {
 	CHECK_RUN(test_empty_line);
@@ -259,5 +275,6 @@ int main(void)
 	CHECK_RUN(test_longest_line);
 	CHECK_RUN(test_too_long_line);
 	CHECK_RUN(test_swap_and_bench);
+	CHECK_RUN(test_smp_skip);
 	return check_summary();
 }
