@@ -340,3 +340,35 @@ KTEST(smp, stack_protector_reads_the_canary_at_gs_0x28)
 		  "__stack_chk_fail named %s in crate %s", crates_stack_chk_last()->function,
 		  crates_stack_chk_last()->crate);
 }
+
+/* One memory operation, one shootdown: unmapping 16 pages sends one IPI
+ * round, which each other CPU serves once. */
+KTEST(smp, one_shootdown_per_operation)
+{
+	struct smp_stats s0, s1;
+	uint64_t served[CPU_MAX], va, f;
+	unsigned me;
+
+	if (!two_cpus())
+		return;
+	KT_ASSERT(vrange_alloc(16, &va) == E_OK && vm_map_fresh(va, 16, VM_WRITE) == E_OK,
+		  "no pages");
+	for (unsigned i = 0; i < 16; i++)
+		(void)*(volatile uint64_t *)(va + i * PAGE_SIZE);	/* (in every TLB that cares) */
+	f = irq_save();		/* (this CPU's counts, no switch between) */
+
+	me = this_cpu()->id;
+	for (unsigned c = 0; c < cpu_count; c++)
+		served[c] = cpus[c].tlb_served;
+	smp_get_stats(&s0);
+	vm_unmap_free(va, 16);
+	smp_get_stats(&s1);
+	irq_restore(f);
+	vrange_free(va, 16);
+	KT_ASSERT(s1.shootdowns == s0.shootdowns + 1, "%lu shootdowns for one unmap of 16 pages",
+		  s1.shootdowns - s0.shootdowns);
+	for (unsigned c = 0; c < cpu_count; c++)
+		KT_ASSERT(c == me || cpus[c].tlb_served == served[c] + 1,
+			  "CPU %u served %lu shootdowns for one unmap", c,
+			  cpus[c].tlb_served - served[c]);
+}
