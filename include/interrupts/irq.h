@@ -47,8 +47,11 @@ unsigned irq_cpu_apic_ids(uint32_t *out, unsigned max);
  * below 1 MiB) to the CPU apic_id (xAPIC: at most 0xFE), with the SDM's
  * delays. E_INVALID_ARG for another page or id. */
 enum err irq_start_cpu(uint32_t apic_id, uint64_t trampoline_phys) NS_MUST_CHECK;
+/* INIT to the CPU apic_id: it waits for a STARTUP again (one left out). */
+void irq_hold_cpu(uint32_t apic_id);
 
-/* The tick's rate; E_INVALID_ARG outside [1, TIMER_HZ_MAX]. */
+/* The tick's rate, on every CPU (the others switch at their next tick);
+ * E_INVALID_ARG outside [1, TIMER_HZ_MAX]. */
 enum err timer_set_hz(unsigned hz) NS_MUST_CHECK;
 unsigned timer_hz(void);
 

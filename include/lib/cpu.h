@@ -40,10 +40,12 @@ struct cpu_local {
 	volatile uint64_t parked_rsp;	/* in a stop: the context smp_park saved (0: not parked) */
 	uint64_t tlb_served;	/* shootdowns this CPU carried out for another */
 	uint64_t park_gen;	/* the stop it parks for (kernel/lib/smp.c) */
+	unsigned timer_gen;	/* interrupts: the timer_set_hz its APIC timer follows */
 };
 
 _Static_assert(offsetof(struct cpu_local, stack_canary) == 0x28,
 	       "the stack protector's canary must be at %gs:0x28");
+_Static_assert(offsetof(struct cpu_local, thread) == 0x10, "cpu_thread reads %gs:0x10");
 
 extern struct cpu_local cpus[CPU_MAX];
 extern unsigned cpu_count;		/* cpus[] entries in use (online or not) */
@@ -55,6 +57,16 @@ static inline struct cpu_local *this_cpu(void)
 
 	__asm__ volatile("movq %%gs:0, %0" : "=r"(c));
 	return c;
+}
+
+/* The running thread, in one instruction (this_cpu()->thread is two: a
+ * thread preempted between them may read another CPU's). */
+static inline void *cpu_thread(void)
+{
+	void *t;
+
+	__asm__ volatile("movq %%gs:0x10, %0" : "=r"(t));
+	return t;
 }
 
 static inline unsigned cpu_online_count(void)

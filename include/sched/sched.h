@@ -39,6 +39,10 @@ void sched_set_current_stack(uint64_t lo, uint64_t hi);
  * E_LIMIT past SCHED_MAX_THREADS; E_NO_FRAMES, E_NO_HEAP. */
 enum err thread_create(const char *name, void (*fn)(void *), void *arg,
 		       struct thread **out) NS_MUST_CHECK;
+/* The same, pinned to CPU `cpu` (-1: any) from the start; E_INVALID_ARG
+ * for a CPU that is not online. */
+enum err thread_create_on(const char *name, void (*fn)(void *), void *arg, int cpu,
+			  struct thread **out) NS_MUST_CHECK;
 __attribute__((noreturn)) void thread_exit(void);
 /* Wait until t has exited; its stack and record are freed. */
 void thread_join(struct thread *t);

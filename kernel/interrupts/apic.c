@@ -58,7 +58,7 @@ static volatile uint32_t *lapic, *ioapic;
 static unsigned ioapic_inputs;
 static struct madt_info madt;
 static struct irq_stats stats;
-static unsigned hz;
+static unsigned hz, timer_gen;	/* timer_gen: bumped by each timer_set_hz */
 static uint64_t period_us;
 static void (*tick_fn)(void);
 static void (*handlers[256])(void);
@@ -122,9 +122,11 @@ static void lapic_timer_start(void)
 void lapic_cpu_init(void)
 {
 	lapic_enable();
+	this_cpu()->timer_gen = timer_gen;
 	if (hz)
 		lapic_timer_start();
 }
+
 
 uint32_t irq_lapic_id(void)
 {
@@ -178,6 +180,12 @@ enum err irq_start_cpu(uint32_t apic_id, uint64_t trampoline_phys)
 			cpu_relax();
 	}
 	return E_OK;
+}
+
+void irq_hold_cpu(uint32_t apic_id)
+{
+	if (lapic && apic_id <= 0xFE)
+		lapic_icr(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
 }
 
 void irq_swapped(void)
@@ -239,7 +247,8 @@ enum err timer_set_hz(unsigned want)
 		return E_INVALID_ARG;
 	hz = want;
 	period_us = 1000000 / want;
-	lapic_timer_start();	/* (this CPU's; an AP's own at its start) */
+	this_cpu()->timer_gen = ++timer_gen;	/* (the others at their next tick) */
+	lapic_timer_start();
 	return E_OK;
 }
 
@@ -323,6 +332,10 @@ void irq_dispatch(struct trap_frame *tf)
 	cpu->irq_depth++;
 	if (vec == VEC_TIMER) {
 		cpu->ticks++;
+		if (cpu->timer_gen != timer_gen) {	/* timer_set_hz on another CPU */
+			cpu->timer_gen = timer_gen;
+			lapic_timer_start();
+		}
 		if (cpu->id == 0) {	/* (the bootstrap CPU's ticks keep the time) */
 			stats.ticks++;
 			stats.uptime_us += period_us;
@@ -349,7 +362,7 @@ void irq_dispatch(struct trap_frame *tf)
 		if (lapic_in_service(vec))
 			lapic_eoi();
 	}
-	cpu->irq_depth--;
+	this_cpu()->irq_depth--;	/* (the tick may have switched threads: maybe another CPU) */
 }
 
 void irq_get_stats(struct irq_stats *out)

@@ -230,16 +230,24 @@ void trap_dispatch(struct trap_frame *tf)
 	panic("unhandled exception %lu at %p", tf->vector, (void *)tf->rip);
 }
 
+/* (The per-CPU fields are read and written with interrupts off: between
+ * reading %gs:0 and the field, a preempted thread may move to another CPU.) */
 bool fault_catch(void (*fn)(void *), void *arg, struct trap_record *rec)
 {
+	uint64_t flags = irq_save();
 	struct catch_frame f = { .rec = rec, .outer = catch_top, .nlocks = this_cpu()->nlocks,
 				 .irq_depth = this_cpu()->irq_depth, .stops = this_cpu()->stops };
 
+	irq_restore(flags);
 	if (jump_save(&f.buf))
 		return true;	/* resumed by trap_dispatch, which popped f */
+	flags = irq_save();
 	catch_top = &f;
+	irq_restore(flags);
 	fn(arg);
+	flags = irq_save();
 	catch_top = f.outer;
+	irq_restore(flags);
 	return false;
 }
 

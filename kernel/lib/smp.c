@@ -46,17 +46,19 @@ static volatile uint64_t tlb_pending;	/* CPUs that have yet to flush */
 
 void tlb_serve(void)
 {
+	uint64_t flags = irq_save();	/* (one CPU's bit, flushed on that CPU, once) */
 	uint64_t bit = 1UL << this_cpu()->id;
 
-	if (!(__atomic_load_n(&tlb_pending, __ATOMIC_ACQUIRE) & bit))
-		return;
-	if (tlb_npages > TLB_FLUSH_PAGES_MAX)
-		write_cr3(read_cr3());	/* (no global pages: this flushes all) */
-	else
-		for (uint64_t i = 0; i < tlb_npages; i++)
-			invlpg(tlb_va + i * 4096);
-	this_cpu()->tlb_served++;
-	__atomic_fetch_and(&tlb_pending, ~bit, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&tlb_pending, __ATOMIC_ACQUIRE) & bit) {
+		if (tlb_npages > TLB_FLUSH_PAGES_MAX)
+			write_cr3(read_cr3());	/* (no global pages: this flushes all) */
+		else
+			for (uint64_t i = 0; i < tlb_npages; i++)
+				invlpg(tlb_va + i * 4096);
+		this_cpu()->tlb_served++;
+		__atomic_fetch_and(&tlb_pending, ~bit, __ATOMIC_RELEASE);
+	}
+	irq_restore(flags);
 }
 
 void tlb_shootdown(uint64_t va, uint64_t npages)
@@ -205,4 +207,6 @@ void smp_cpu_online(struct cpu_local *cpu)
 	__atomic_fetch_or(&cpu_online_mask, 1UL << cpu->id, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&released_gen, gen, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&stop_word, gen << 8, __ATOMIC_RELEASE);
+	if (ipi_send && others_online())	/* (one may have parked for this "stop") */
+		ipi_send(others_online(), VEC_IPI_WAKE);
 }

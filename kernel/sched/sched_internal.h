@@ -22,6 +22,7 @@ struct thread {
 	unsigned cpu;			/* where it runs (RUNNING) or ran last */
 	int pin;			/* the only CPU it may run on, or -1 */
 	bool idle;			/* a CPU's idle thread: never queued */
+	uint64_t canary;		/* its stack protector's, at %gs:0x28 while it runs */
 };
 
 /* Guards every thread's state, the run queue, the sleepers and the wait

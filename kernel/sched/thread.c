@@ -34,7 +34,7 @@ struct spinlock sched_lock = SPINLOCK_INIT("sched");
 
 struct thread *thread_current(void)
 {
-	return current;
+	return cpu_thread();
 }
 
 unsigned thread_id(const struct thread *t)
@@ -87,7 +87,7 @@ void sched_schedule(void)
 	bool stays = prev->state == THREAD_RUNNING &&
 		     (prev->pin < 0 || (unsigned)prev->pin == cpu->id);	/* (pinned elsewhere: it goes) */
 
-	next = runq_pop(cpu->id);
+	next = cpu->online ? runq_pop(cpu->id) : NULL;	/* (an AP runs threads once online) */
 	cpu->quantum = SCHED_QUANTUM_TICKS;	/* (whoever runs next, a full one) */
 	if (!next) {
 		if (stays)
@@ -108,6 +108,7 @@ void sched_schedule(void)
 	cpu->catch_top = next->catch_top;
 	cpu->irq_depth = next->irq_depth;
 	cpu->thread = next;
+	cpu->stack_canary = next->canary;	/* (per thread: a thread may move to another CPU) */
 	if (!next->idle)
 		cpu->threads_run++;
 	next->started = true;
@@ -231,6 +232,17 @@ static void thread_frame_init(struct thread *t, void (*fn)(void *), void *arg)
 	t->rsp = (uint64_t)sp;
 }
 
+/* A stack-protector canary: the TSC and a count mixed (splitmix64), never 0. */
+static uint64_t thread_canary(void)
+{
+	static uint64_t made;
+	uint64_t z = rdtsc() + 0x9E3779B97F4A7C15ull * __atomic_add_fetch(&made, 1, __ATOMIC_RELAXED);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return (z ^ (z >> 31)) | 1;
+}
+
 /* A thread, queued unless it is CPU `pin`'s idle thread. */
 static enum err thread_new(const char *name, void (*fn)(void *), void *arg, int pin, bool idle,
 			   struct thread **out)
@@ -250,6 +262,7 @@ static enum err thread_new(const char *name, void (*fn)(void *), void *arg, int 
 	thread_frame_init(t, fn, arg);
 	t->pin = pin;
 	t->idle = idle;
+	t->canary = thread_canary();
 	f = spin_lock_irqsave(&sched_lock);
 	if ((slot = thread_slot_free()) < 0) {
 		spin_unlock_irqrestore(&sched_lock, f);
@@ -273,6 +286,14 @@ static enum err thread_new(const char *name, void (*fn)(void *), void *arg, int 
 enum err thread_create(const char *name, void (*fn)(void *), void *arg, struct thread **out)
 {
 	return thread_new(name, fn, arg, -1, false, out);
+}
+
+enum err thread_create_on(const char *name, void (*fn)(void *), void *arg, int cpu,
+			  struct thread **out)
+{
+	if (cpu >= CPU_MAX || (cpu >= 0 && !(cpu_online_mask >> cpu & 1)))
+		return E_INVALID_ARG;
+	return thread_new(name, fn, arg, cpu, false, out);
 }
 
 void thread_exit(void)
@@ -380,8 +401,10 @@ void sched_init(const char *name, uint64_t stack_lo, uint64_t stack_hi)
 	t->stack_lo = stack_lo;
 	t->stack_hi = stack_hi;
 	t->pin = -1;
+	t->canary = thread_canary();
 	threads[0] = t;
 	this_cpu()->thread = t;
+	this_cpu()->stack_canary = t->canary;
 	this_cpu()->quantum = SCHED_QUANTUM_TICKS;
 	if (sched_idle_create(0) != E_OK)
 		panic("sched: no memory for the idle thread");
@@ -419,6 +442,7 @@ void sched_cpu_start(void)
 		panic("BUG: sched_cpu_start on CPU %u without a fresh idle thread", cpu->id);
 	(void)spin_lock_irqsave(&sched_lock);
 	cpu->thread = t;
+	cpu->stack_canary = t->canary;
 	cpu->quantum = SCHED_QUANTUM_TICKS;
 	t->state = THREAD_RUNNING;
 	t->cpu = cpu->id;

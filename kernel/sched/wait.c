@@ -74,7 +74,7 @@ void mutex_unlock(struct mutex *m)
 {
 	uint64_t f;
 
-	if (m->owner != this_cpu()->thread)
+	if (m->owner != cpu_thread())
 		panic("BUG: mutex %s unlocked by a thread that does not hold it", m->name);
 	f = spin_lock_irqsave(&sched_lock);
 	m->owner = NULL;
@@ -84,5 +84,5 @@ void mutex_unlock(struct mutex *m)
 
 bool mutex_held_by_me(const struct mutex *m)
 {
-	return m->owner && m->owner == this_cpu()->thread;
+	return m->owner && m->owner == cpu_thread();
 }

@@ -35,16 +35,6 @@ struct ap_params {
 static uint64_t kernel_cr3, kernel_cr4;
 static uint64_t tables[3];	/* the trampoline's PML4, PDPT, PD (physical) */
 
-/* A canary per CPU: the TSC mixed (splitmix64), never 0. */
-static uint64_t canary_for(unsigned id)
-{
-	uint64_t z = rdtsc() + 0x9E3779B97F4A7C15ull * (id + 1);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return (z ^ (z >> 31)) | 1;
-}
-
 static uint64_t ist_top[CPU_MAX][2];	/* each AP's double-fault and NMI stack tops */
 static unsigned skip;			/* smp_skip_start's AP, 0: none */
 
@@ -147,8 +137,7 @@ static enum err smp_start_one(uint32_t apic, uint64_t boot_stack)
 	struct cpu_local *c = &cpus[id];
 	enum err e;
 
-	*c = (struct cpu_local){ .self = c, .id = id, .apic_id = apic,
-				 .stack_canary = canary_for(id) };
+	*c = (struct cpu_local){ .self = c, .id = id, .apic_id = apic };
 	if ((e = stack_alloc(AP_IST_PAGES, &ist_top[id][0])) != E_OK ||
 	    (e = stack_alloc(AP_IST_PAGES, &ist_top[id][1])) != E_OK ||
 	    (e = sched_cpu_prepare(id)) != E_OK) {
@@ -166,6 +155,7 @@ static enum err smp_start_one(uint32_t apic, uint64_t boot_stack)
 		return e;
 	}
 	if (!wait_online(c)) {
+		irq_hold_cpu(apic);	/* (INIT: it waits for a STARTUP that never comes) */
 		pr_err("smp: CPU %u (APIC id %u) did not come online within %u ms: left out\n",
 		       id, apic, AP_START_WAIT_MS);
 		return E_SMP_CPU_TIMEOUT;
@@ -184,7 +174,6 @@ enum err smp_start(void)
 		return E_IRQ_NO_APIC;
 	n = irq_cpu_apic_ids(ids, CPU_MAX);
 	bsp = irq_lapic_id();
-	cpus[0].stack_canary = canary_for(0);
 	if (n > CPU_MAX)
 		pr_warn("smp: the MADT lists %u CPUs; CPU_MAX (%d) are started\n", n, CPU_MAX);
 	kernel_cr3 = read_cr3();

@@ -23,6 +23,7 @@ ap_trampoline:
 	movw	%ax, %ds
 	lgdtl	AT(ap_gdt_ptr)
 	movl	%cr0, %eax
+	andl	$~((1 << 29) | (1 << 30)), %eax	/* NW, CD: INIT set them (caches on) */
 	orl	$1, %eax			/* PE */
 	movl	%eax, %cr0
 	ljmpl	$0x08, $AT(ap_pm32)

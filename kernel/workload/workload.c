@@ -179,13 +179,11 @@ enum err work_start(unsigned n)
 		name[6] = '\0';
 		w->cpu = online_cpu(i);
 		workers[i] = w;
-		if ((e = thread_create(name, work_loop, w, &threads[i])) != E_OK) {
+		if ((e = thread_create_on(name, work_loop, w, (int)w->cpu, &threads[i])) != E_OK) {
 			workers[i] = NULL;
 			kfree(w);
 			return e;
 		}
-		if (thread_pin(threads[i], (int)w->cpu) != E_OK)
-			panic("BUG: work: CPU %u is online but cannot be pinned to", w->cpu);
 		nworkers++;
 	}
 	return E_OK;

@@ -38,27 +38,31 @@ static bool two_cpus(void)
 struct seen {
 	unsigned want, id;
 	struct cpu_local *self;
-	uint64_t canary, cr3;
+	uint64_t canary, slot, cr3;	/* %gs:0x28, and its cpus[] entry's canary */
 	volatile bool done;
 };
 
 static void look_around(void *arg)
 {
 	struct seen *s = arg;
-	uint64_t canary;
+	uint64_t canary, f;
 
 	thread_yield();		/* (a switch later: still there) */
+	f = irq_save();		/* (all of it on one CPU) */
 	__asm__ volatile("movq %%gs:0x28, %0" : "=r"(canary));
 	s->canary = canary;
 	s->self = this_cpu();
+	s->slot = this_cpu()->stack_canary;
 	s->id = this_cpu()->id;
 	s->cr3 = read_cr3();
+	irq_restore(f);
 	s->done = true;
 }
 
 /* Every CPU the MADT lists is online; a thread pinned to each runs there,
- * finds its cpus[] entry at %gs:0 and its canary at %gs:0x28 (distinct,
- * never 0), and the same page tables as this CPU; each CPU has run threads. */
+ * finds its cpus[] entry at %gs:0 and the running thread's canary at
+ * %gs:0x28 (each thread its own, never 0), and the same page tables as this
+ * CPU; each CPU has run threads. */
 KTEST(smp, every_cpu_online_runs_pinned_threads)
 {
 	static struct seen seen[CPU_MAX];
@@ -77,17 +81,17 @@ KTEST(smp, every_cpu_online_runs_pinned_threads)
 		KT_ASSERT(cpus[c].online && listed, "CPU %u (APIC id %u): online %d, listed %d", c,
 			  cpus[c].apic_id, cpus[c].online, listed);
 		seen[c] = (struct seen){ .want = c };
-		KT_ASSERT(thread_create("look", look_around, &seen[c], &th[c]) == E_OK, "no thread");
-		KT_ASSERT(thread_pin(th[c], (int)c) == E_OK, "cannot pin to CPU %u", c);
+		KT_ASSERT(thread_create_on("look", look_around, &seen[c], (int)c, &th[c]) == E_OK,
+			  "no thread on CPU %u", c);
 	}
 	for (unsigned c = 0; c < cpu_count; c++) {
 		thread_join(th[c]);
 		KT_ASSERT(seen[c].done && seen[c].id == c && seen[c].self == &cpus[c],
 			  "the thread pinned to CPU %u ran on CPU %u (%%gs:0 %p)", c, seen[c].id,
 			  (void *)seen[c].self);
-		KT_ASSERT(seen[c].canary == cpus[c].stack_canary && seen[c].canary != 0,
-			  "CPU %u: %%gs:0x28 is %lx, its canary %lx", c, seen[c].canary,
-			  cpus[c].stack_canary);
+		KT_ASSERT(seen[c].canary == seen[c].slot && seen[c].canary != 0,
+			  "CPU %u: %%gs:0x28 is %lx, its cpus[] canary %lx", c, seen[c].canary,
+			  seen[c].slot);
 		KT_ASSERT(seen[c].cr3 == read_cr3(), "CPU %u runs on CR3 %lx, this one on %lx", c,
 			  seen[c].cr3, read_cr3());
 		KT_ASSERT(cpus[c].threads_run > 0, "CPU %u has run no thread", c);
@@ -122,8 +126,8 @@ static bool spinners_start(struct thread **th, unsigned *me)
 	thread_yield();
 	*me = this_cpu()->id;
 	for (unsigned c = 0; c < cpu_count; c++)
-		if (c != *me && (thread_create("spin", spin_here, (void *)(uint64_t)c, &th[c]) != E_OK ||
-				 thread_pin(th[c], (int)c) != E_OK))
+		if (c != *me && thread_create_on("spin", spin_here, (void *)(uint64_t)c, (int)c,
+						 &th[c]) != E_OK)
 			return false;
 	for (unsigned c = 0; c < cpu_count; c++)
 		while (c != *me && smp_spin_count[c] == 0)
@@ -166,7 +170,9 @@ KTEST(smp, stop_parks_every_other_cpu)
 	sched_resume_others(f);
 	for (unsigned c = 0; c < cpu_count; c++)
 		before[c] = smp_spin_count[c];
-	thread_sleep_ms(5);
+	for (unsigned c = 0; c < cpu_count; c++)	/* (up to 1000 ms: not a timing) */
+		for (unsigned i = 0; i < 1000 && c != me && smp_spin_count[c] == before[c]; i++)
+			thread_sleep_ms(1);
 	for (unsigned c = 0; c < cpu_count; c++)
 		if (c != me && smp_spin_count[c] == before[c]) {
 			unparked = CPU_MAX + c;
@@ -233,8 +239,8 @@ KTEST(smp, unmapped_page_faults_on_the_reading_cpu)
 	tlb_page = (volatile uint64_t *)va;
 	tlb_reads = tlb_reads_at_fault = 0;
 	tlb_faulted = tlb_stop = false;
-	KT_ASSERT(thread_create("reader", tlb_reader, NULL, &th) == E_OK, "no thread");
-	KT_ASSERT(thread_pin(th, (int)other) == E_OK, "cannot pin the reader");
+	KT_ASSERT(thread_create_on("reader", tlb_reader, NULL, (int)other, &th) == E_OK,
+		  "no reader thread");
 	while (tlb_reads < 100000)
 		thread_yield();
 	KT_ASSERT(vm_unmap(va, &pa) == E_OK, "unmap failed");
@@ -259,7 +265,7 @@ struct ssp_run {
 	unsigned long (*sum)(const char *);
 	void (*smash)(uint64_t);
 	unsigned long got;
-	uint64_t canary;
+	uint64_t canary, slot;
 	bool caught;
 	struct trap_record rec;
 };
@@ -275,9 +281,14 @@ static void ssp_on_cpu(void *arg)
 {
 	struct ssp_run *r = arg;
 
+	uint64_t f;
+
 	thread_yield();
 	r->got = r->sum("nanoswap");
+	f = irq_save();
 	__asm__ volatile("movq %%gs:0x28, %0" : "=r"(r->canary));
+	r->slot = this_cpu()->stack_canary;
+	irq_restore(f);
 	r->caught = fault_catch(ssp_smash, r, &r->rec);
 }
 
@@ -314,14 +325,14 @@ KTEST(smp, stack_protector_reads_the_canary_at_gs_0x28)
 	for (unsigned i = 0; i < cpu_count; i++) {
 		runs[i] = (struct ssp_run){ .sum = (unsigned long (*)(const char *))sum->addr,
 					    .smash = (void (*)(uint64_t))smash->addr };
-		KT_ASSERT(thread_create("ssp", ssp_on_cpu, &runs[i], &th[i]) == E_OK &&
-			  thread_pin(th[i], (int)i) == E_OK, "no thread on CPU %u", i);
+		KT_ASSERT(thread_create_on("ssp", ssp_on_cpu, &runs[i], (int)i, &th[i]) == E_OK,
+			  "no thread on CPU %u", i);
 	}
 	for (unsigned i = 0; i < cpu_count; i++)
 		thread_join(th[i]);
 	KT_ASSERT(crates_unload(c) == E_OK, "tm_ssp did not unload");
 	for (unsigned i = 0; i < cpu_count && bad == CPU_MAX; i++)
-		if (runs[i].got != ssp_sum_here("nanoswap") || runs[i].canary != cpus[i].stack_canary ||
+		if (runs[i].got != ssp_sum_here("nanoswap") || runs[i].canary != runs[i].slot ||
 		    !runs[i].caught || runs[i].rec.vector != 6) {
 			bad = i;
 			r = runs[i];
@@ -329,8 +340,8 @@ KTEST(smp, stack_protector_reads_the_canary_at_gs_0x28)
 	kfree(runs);
 	if (bad < CPU_MAX) {
 		KT_ASSERT_EQ(r.got, ssp_sum_here("nanoswap"));
-		KT_ASSERT(r.canary == cpus[bad].stack_canary, "CPU %u: %%gs:0x28 %lx, canary %lx",
-			  bad, r.canary, cpus[bad].stack_canary);
+		KT_ASSERT(r.canary == r.slot, "CPU %u: %%gs:0x28 %lx, cpus[] canary %lx", bad,
+			  r.canary, r.slot);
 		KT_ASSERT(0, "CPU %u: the smashed canary was not caught as #UD (caught %d, vector %lu)",
 			  bad, r.caught, r.rec.vector);
 	}
@@ -371,4 +382,113 @@ KTEST(smp, one_shootdown_per_operation)
 		KT_ASSERT(c == me || cpus[c].tlb_served == served[c] + 1,
 			  "CPU %u served %lu shootdowns for one unmap", c,
 			  cpus[c].tlb_served - served[c]);
+}
+
+#define SSP_LOOPS 400000
+
+struct ssp_loop {
+	unsigned long (*loop)(unsigned long);
+	unsigned long got;
+};
+
+static void ssp_loop_thread(void *arg)
+{
+	struct ssp_loop *l = arg;
+
+	l->got = l->loop(SSP_LOOPS);
+}
+
+/* The same as tm_ssp_loop, here. */
+static unsigned long ssp_loop_here(unsigned long n)
+{
+	unsigned char buf[16];
+	unsigned long sum = 0, each = ssp_sum_here("migrate");
+
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)i;
+	for (unsigned long i = 0; i < n; i++) {
+		buf[i % sizeof(buf)] = (unsigned char)i;
+		sum += each + buf[(i * 7) % sizeof(buf)];
+	}
+	return sum;
+}
+
+/* The canary is the thread's, not the CPU's: unpinned threads running
+ * protected code (one long frame, calls all along) are preempted and move
+ * between CPUs (seen by ps's snapshot), and no check fails. */
+KTEST(smp, stack_protector_survives_migration)
+{
+	struct ssp_loop l[2 * CPU_MAX];
+	struct thread *th[2 * CPU_MAX];
+	struct thread_info *ti = kzalloc(SCHED_MAX_THREADS * sizeof(*ti));
+	unsigned n = 2 * cpu_count, reports = crates_stack_chk_last()->count, moved = 0;
+	int where[2 * CPU_MAX];
+	struct ld_crate *c;
+	const struct ld_symbol *loop;
+
+	if (!two_cpus() || !ti) {
+		kfree(ti);
+		return;
+	}
+	KT_ASSERT(crates_load_boot_module("tm_ssp", &c) == E_OK, "tm_ssp did not load");
+	KT_ASSERT(ld_lookup(crates_namespace(), "tm_ssp_loop", &loop) == E_OK, "no tm_ssp_loop");
+	for (unsigned i = 0; i < n; i++) {
+		l[i] = (struct ssp_loop){ (unsigned long (*)(unsigned long))loop->addr, 0 };
+		where[i] = -1;
+		KT_ASSERT(thread_create("ssploop", ssp_loop_thread, &l[i], &th[i]) == E_OK,
+			  "no thread");
+	}
+	for (unsigned k = 0; k < 2000 && !moved; k++) {	/* (ps until one has moved) */
+		unsigned m = sched_threads(ti, SCHED_MAX_THREADS);
+
+		for (unsigned j = 0; j < m && j < SCHED_MAX_THREADS; j++)
+			for (unsigned i = 0; i < n; i++)
+				if (ti[j].id == thread_id(th[i]) && ti[j].state == THREAD_RUNNING) {
+					moved += where[i] >= 0 && where[i] != (int)ti[j].cpu;
+					where[i] = (int)ti[j].cpu;
+				}
+		thread_sleep_ms(1);
+	}
+	for (unsigned i = 0; i < n; i++)
+		thread_join(th[i]);
+	kfree(ti);
+	KT_ASSERT(crates_unload(c) == E_OK, "tm_ssp did not unload");
+	KT_ASSERT(moved, "no thread was seen on two CPUs");
+	KT_ASSERT_EQ(crates_stack_chk_last()->count, reports);
+	for (unsigned i = 0; i < n; i++)
+		KT_ASSERT_EQ(l[i].got, ssp_loop_here(SSP_LOOPS));
+}
+
+static volatile uint64_t depth_bad, depth_checks;
+
+static void depth_check_loop(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < 300000; i++) {
+		uint64_t f = irq_save();	/* (the field and its CPU read together) */
+
+		if (this_cpu()->irq_depth != 0)
+			__atomic_fetch_add(&depth_bad, 1, __ATOMIC_RELAXED);
+		irq_restore(f);
+		__atomic_fetch_add(&depth_checks, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* Threads preempted by the tick and resumed on another CPU leave no
+ * interrupt depth behind: in thread context it is 0 on every CPU. */
+KTEST(smp, preempted_threads_leave_no_interrupt_depth)
+{
+	struct thread *th[2 * CPU_MAX];
+	unsigned n = 2 * cpu_count;
+
+	if (!two_cpus())
+		return;
+	depth_bad = depth_checks = 0;
+	for (unsigned i = 0; i < n; i++)
+		KT_ASSERT(thread_create("depth", depth_check_loop, NULL, &th[i]) == E_OK, "no thread");
+	for (unsigned i = 0; i < n; i++)
+		thread_join(th[i]);
+	KT_ASSERT_EQ(depth_checks, 300000UL * n);
+	KT_ASSERT(depth_bad == 0, "%lu of %lu checks in thread context saw an interrupt depth",
+		  depth_bad, depth_checks);
 }
