@@ -91,7 +91,8 @@ void klog(enum log_level level, const char *fmt, ...)
 
 	uint64_t flags;
 
-	errors += level == LOG_ERR;
+	if (level == LOG_ERR)
+		__atomic_fetch_add(&errors, 1, __ATOMIC_RELAXED);	/* (from every CPU) */
 	if (level > console_level)
 		return;
 	flags = console_hold();	/* (prefix and message: one line, whatever other CPUs print) */

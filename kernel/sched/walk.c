@@ -37,9 +37,9 @@ void sched_resume_others(uint64_t flags)
 	struct cpu_local *cpu = this_cpu();
 
 	if (--cpu->stops == 0) {
-		smp_release_others();
-		pause_total += rdtsc() - cpu->pause_start;
+		pause_total += rdtsc() - cpu->pause_start;	/* (the stop's holder: alone) */
 		cpu->pause_start = 0;
+		smp_release_others();
 	}
 	irq_restore(flags);
 }

@@ -373,6 +373,8 @@ static void print_bad_string(void *arg)
 KTEST(threads, caught_fault_lets_go_of_locks)
 {
 	struct trap_record rec;
+	uint64_t f;
+	unsigned held;
 	void *p;
 
 	KT_ASSERT(fault_catch(walk_heap_and_fault, (void *)8, &rec), "the heap walk did not fault");
@@ -381,6 +383,9 @@ KTEST(threads, caught_fault_lets_go_of_locks)
 	kfree(p);
 	KT_ASSERT(fault_catch(print_bad_string, (void *)0x18, &rec), "kprintf did not fault");
 	kprintf("  the console prints after a fault inside kprintf\n");
-	KT_ASSERT(this_cpu()->nlocks == 0, "%u spinlocks still held", this_cpu()->nlocks);
+	f = irq_save();		/* (this CPU's count, read on it) */
+	held = this_cpu()->nlocks;
+	irq_restore(f);
+	KT_ASSERT(held == 0, "%u spinlocks still held", held);
 	KT_ASSERT(irq_enabled(), "interrupts stayed off after the caught fault");
 }
