@@ -30,6 +30,8 @@ cmdline() {
 # run NAME BUILD RESULTS: the boot, its exit status and its log lines.
 run() {
 	local name=$1 build=$2 results=$3 q=tests/run/qemu.sh
+	# (more CPUs than host cores: the boots with several take longer in time)
+	local smp_timeout=$(( ${QEMU_TIMEOUT:-60} * 5 ))
 	local -a nc=($NC_MODULES) tm=($TESTMODS) each=()
 	local m
 	case $name in
@@ -44,13 +46,13 @@ run() {
 			--expect 'retire: memory kept: ktest:.bss.swap_test_held_pointer+0x0' ;;
 	ktest_smp4) # every suite again with four CPUs
 		for m in "${nc[@]}"; do each+=(--expect "swap: $m "); done
-		$q ktest_smp4 "$build/test-ktest.iso" 33 "$results" --ktest \
+		QEMU_TIMEOUT=$smp_timeout $q ktest_smp4 "$build/test-ktest.iso" 33 "$results" --ktest \
 			--expect 'smp: 4 of 4 CPUs online' "${each[@]}" \
 			--expect "swap: ${#nc[@]} modules swapped, 0 of " \
 			--reject 'skipped: one CPU' -- -smp 4 ;;
 	smp2|smp3|smp8) # the CPU, thread and swap-among-threads suites
 		local n=${name#smp}
-		$q "$name" "$build/test-smp.iso" 33 "$results" --ktest \
+		QEMU_TIMEOUT=$smp_timeout $q "$name" "$build/test-smp.iso" 33 "$results" --ktest \
 			--expect "smp: $n of $n CPUs online" --expect 'ok smp.stop_parks_every_other_cpu' \
 			--expect 'ok swap_threads.two_hundred_swaps_under_workers' \
 			--reject 'skipped' -- -smp "$n" ;;

@@ -24,6 +24,7 @@ struct worker {
 	uint64_t seed;
 	volatile uint64_t iterations, errors;
 	unsigned cpu;				/* where it is pinned */
+	volatile unsigned held_gen;		/* the work_hold it waits in */
 	void (*fn_heap)(struct heap_stats *);	/* the code pointers it calls through */
 	void (*fn_mem)(struct mem_stats *);
 };
@@ -33,9 +34,11 @@ static struct thread *threads[WORK_MAX_THREADS];
 static uint64_t cpu_iterations[CPU_MAX];
 static unsigned nworkers;
 static char first_error[96];
-/* work_hold: the workers wait at the top of their loop, holding nothing. */
+/* work_hold: the workers wait at the top of their loop, holding nothing;
+ * each says which hold (hold_gen) it waits in, so that a hold right after
+ * a release waits for every worker again (on other CPUs they run at once). */
 static volatile bool hold;
-static volatile unsigned held;
+static volatile unsigned hold_gen;
 static struct wait_queue hold_q = WAIT_QUEUE_INIT, held_q = WAIT_QUEUE_INIT;
 
 static uint64_t work_rand(struct worker *w)
@@ -111,16 +114,21 @@ static void work_calls(struct worker *w)
 		work_error(w, "heap or memory counters read zero", h.blocks_used);
 }
 
+/* Go on: the hold is over, or a new one began (say so again). */
 static bool hold_released(void *arg)
 {
-	(void)arg;
-	return !hold;
+	struct worker *w = arg;
+
+	return !hold || w->held_gen != hold_gen;
 }
 
 static bool all_held(void *arg)
 {
 	(void)arg;
-	return held == nworkers;
+	for (unsigned i = 0; i < nworkers; i++)
+		if (workers[i]->held_gen != hold_gen)
+			return false;
+	return true;
 }
 
 static void work_loop(void *arg)
@@ -128,11 +136,10 @@ static void work_loop(void *arg)
 	struct worker *w = arg;
 
 	while (!w->stop) {
-		if (hold) {
-			__atomic_add_fetch(&held, 1, __ATOMIC_SEQ_CST);
+		while (hold) {
+			__atomic_store_n(&w->held_gen, hold_gen, __ATOMIC_SEQ_CST);
 			wake_all(&held_q);
-			wait_event(&hold_q, hold_released, NULL);
-			__atomic_sub_fetch(&held, 1, __ATOMIC_SEQ_CST);
+			wait_event(&hold_q, hold_released, w);
 		}
 		work_heap(w);
 		work_frame(w);
@@ -222,11 +229,15 @@ void work_stop(struct work_stats *out)
 
 void work_hold(bool on)
 {
-	hold = on;
-	if (on)
+	if (on) {
+		__atomic_add_fetch(&hold_gen, 1, __ATOMIC_SEQ_CST);	/* (before hold: a worker */
+		__atomic_store_n(&hold, true, __ATOMIC_SEQ_CST);	/* that sees it, sees this) */
+		wake_all(&hold_q);	/* (those still in the last hold say so again) */
 		wait_event(&held_q, all_held, NULL);
-	else
+	} else {
+		__atomic_store_n(&hold, false, __ATOMIC_SEQ_CST);
 		wake_all(&hold_q);
+	}
 }
 
 const char *work_first_error(void)
