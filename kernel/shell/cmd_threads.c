@@ -56,7 +56,8 @@ enum err cmd_ps(int argc, char **argv)
 	kprintf("  id name         state     cpu  ticks  in\n");
 	for (unsigned i = 0; i < n; i++) {
 		kprintf("%4u %-12s %-8s %3u%c %6lu  ", ti[i].id, ti[i].name,
-			thread_state_name(ti[i].state), ti[i].cpu, ti[i].pin >= 0 ? '*' : ' ',
+			thread_state_name(ti[i].state),
+			ti[i].pin >= 0 ? (unsigned)ti[i].pin : ti[i].cpu, ti[i].pin >= 0 ? '*' : ' ',
 			ti[i].ticks);
 		ps_print_where(&ti[i]);
 		kprintf("\n");
