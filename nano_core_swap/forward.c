@@ -13,6 +13,7 @@
 #include <crates/crates.h>
 #include <heap/heap.h>
 #include <interrupts/interrupts.h>
+#include <lib/spinlock.h>
 #include <lib/string.h>
 #include <lib/util.h>
 #include <loader/elf.h>
@@ -43,6 +44,7 @@ static size_t ncopies, cap;
 /* Call sites already said, so that each is said once. */
 static uint64_t said[64] NS_NOSCAN;
 static unsigned nsaid;
+static struct spinlock said_lock = SPINLOCK_INIT("forward said");	/* (faults on every CPU) */
 
 /* The base name of crate `name` ("heap" of "heap#3") into out. */
 static void forward_base(const char *name, char *out)
@@ -235,12 +237,13 @@ static bool swap_forward(uint64_t pc, uint64_t return_address, uint64_t *to)
 {
 	struct ld_crate *live;
 	const char *from, *name = forward_old(pc, &live, &from), *caller = "?";
-	uint64_t off = 0;
+	uint64_t off = 0, flags;
 	unsigned i;
 
 	*to = name && live ? forward_function(live, name) : 0;
 	if (!*to)
 		return false;
+	flags = spin_lock_irqsave(&said_lock);
 	for (i = 0; i < nsaid && said[i] != return_address; i++)
 		;
 	if (i == nsaid) {
@@ -251,6 +254,7 @@ static bool swap_forward(uint64_t pc, uint64_t return_address, uint64_t *to)
 		if (nsaid < ARRAY_SIZE(said))
 			said[nsaid++] = return_address;
 	}
+	spin_unlock_irqrestore(&said_lock, flags);
 	return true;
 }
 

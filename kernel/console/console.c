@@ -47,11 +47,14 @@ static void console_sink(void *ctx, char c)
 
 void console_capture(char *buf, unsigned long size)
 {
+	uint64_t flags = rspin_lock_irqsave(&console_lock);	/* (another CPU may print) */
+
 	capture = size ? buf : NULL;
 	capture_size = size;
 	capture_len = 0;
 	if (capture)
 		capture[0] = '\0';
+	rspin_unlock_irqrestore(&console_lock, flags);
 }
 
 void console_init(void)
