@@ -5,6 +5,7 @@
 #                   kernel command line; MODULES="a.o dir/b.o" adds objects as the
 #                   boot modules a and b, for the shell's `load a`; SMP=N CPUs, 2)
 #   make debug      the same, paused, with gdb attached (tools/gdb/nanoswap.py)
+#   make push OBJ=F upload object F to the kernel make run started (build/push.sock)
 #   make test       host tests + QEMU boot tests; ends with "N passed, N failed"
 #                   (T=PATTERN: only the suites whose name contains it, tests/run.sh)
 #   make bench      benchmarks in guest instructions (QEMU -icount shift=0)
@@ -15,7 +16,7 @@
 # combined with `ld -r` into build/modules/NAME.o; linker.ld gives each its own
 # page-aligned text/rodata/data/bss ranges. The shell comes last, so that its
 # calls bind to the re-loaded copies of all the others.
-NC_MODULES := memory console interrupts heap sched smp bootinfo lib loader crates nano_core_swap init workload ktest shell
+NC_MODULES := memory console interrupts heap sched smp push bootinfo lib loader crates nano_core_swap init workload ktest shell
 
 BUILD   := build
 CC      := gcc
@@ -75,7 +76,7 @@ BOOT_OBJS   := $(call obj,$(wildcard boot/*.S boot/*.c))
 MODULE_OBJS := $(patsubst %,$(BUILD)/modules/%.o,$(NC_MODULES))
 ALL_KOBJS   := $(BOOT_OBJS) $(foreach m,$(NC_MODULES),$(call obj,$(call module_srcs,$(m))))
 
-.PHONY: all iso run debug test bench deps deps-check clean FORCE
+.PHONY: all iso run debug push test bench deps deps-check clean FORCE
 all iso: $(BUILD)/nanoswap.iso
 
 # The compiler and flags are part of every object: a stamp per kind, rewritten
@@ -137,6 +138,13 @@ $(BUILD)/nanoswap.elf: $(BUILD)/nano_core.elf
 # module's input sections landed, their symbols, and every relocation the
 # static linker applied, attributed and cross-checked. Fails the build if any
 # site cannot be attributed.
+# The host side of the push channel (tools/nanoswap-push runs it).
+$(BUILD)/tools/nanoswap-push: tools/nanoswap_push.c kernel/push/frame.c include/push/frame.h \
+		$(BUILD)/host-cflags.txt
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -o $@ tools/nanoswap_push.c \
+		kernel/push/frame.c
+
 $(BUILD)/tools/ncdesc: $(BUILD)/host-cflags.txt tools/ncdesc.c tools/elf_image.h include/nano_core_swap/desc.h $(LOADER_SRCS) $(LOADER_HDRS) $(LOADER_ERR_SRC)
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -o $@ tools/ncdesc.c $(LOADER_SRCS) $(LOADER_ERR_SRC)
@@ -177,6 +185,13 @@ $(BUILD)/nanoswap.iso: $(ISO_INPUTS) $(BUILD)/cmdline.txt $(BUILD)/extra-modules
 
 run: $(BUILD)/nanoswap.iso
 	$(Q)tools/qemu-run.sh $(BUILD)/nanoswap.iso -smp $(SMP)
+
+# Upload an object to the kernel `make run` started, through its push channel
+# (COM2 on $(SOCKET)): make push OBJ=FILE [NAME=N] (tools/nanoswap-push).
+SOCKET ?= $(BUILD)/push.sock
+push: $(BUILD)/tools/nanoswap-push
+	@test -n "$(OBJ)" || { echo "make push: OBJ=FILE is required" >&2; exit 2; }
+	$(Q)$(BUILD)/tools/nanoswap-push --socket $(SOCKET) $(OBJ) $(NAME)
 
 # QEMU paused with its gdb stub, and gdb with nanoswap-symbols (tools/gdb/).
 debug: $(BUILD)/nanoswap.iso

@@ -16,7 +16,8 @@
 #                   ktest_smp4 smp2 smp3 smp8), tests/shell.sh
 #                   (qemu.shell), tests/shell_threads.sh (qemu.shell_threads: the
 #                   workload and a swap among its threads), tests/shell_swaps.sh (qemu.shell_swaps: run-time
-#                   swaps checked with the monitor's info tlb), tests/gdb.sh (qemu.gdb)
+#                   swaps checked with the monitor's info tlb), tests/push.sh (qemu.push:
+#                   uploads through COM2), tests/gdb.sh (qemu.gdb)
 set -u
 build=$1
 results=$build/results
@@ -53,6 +54,8 @@ wanted qemu.shell && tests/shell.sh "$build/test-shell.iso" "$build" "$results"
 wanted qemu.shell_swaps && tests/run/suite.sh qemu.shell_swaps "$results" \
 	tests/shell_swaps.sh "$build/test-shell.iso" "$build" "$results"
 wanted qemu.shell_threads && tests/shell_threads.sh "$build/test-shell.iso" "$build" "$results"
+wanted qemu.push && tests/run/suite.sh qemu.push "$results" \
+	tests/push.sh "$build/test-shell.iso" "$build" "$results"
 wanted qemu.gdb && tests/gdb.sh "$build/test-shell.iso" "$build" "$results"
 for boot in shell_reboot no_long_mode no_nx; do
 	wanted "qemu.$boot" && tests/boots.sh run "$boot" "$build" "$results"

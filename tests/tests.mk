@@ -36,6 +36,7 @@ $(BUILD)/test-shell.iso: $(BUILD)/ext/ext_hello.o $(ISO_INPUTS) FORCE | deps-che
 	$(Q)cp $(BUILD)/nanoswap.iso $@
 
 test: $(TEST_ISOS) $(BUILD)/test-shell.iso $(HOST_TEST_BINS) $(BUILD)/tools/elfcheck $(BUILD)/tools/ncdesc \
+	$(BUILD)/tools/nanoswap-push \
 	$(BUILD)/nano_core.desc | deps-check
 	@NC_MODULES="$(NC_MODULES)" TESTMODS="$(TESTMODS)" HOST_TEST_BINS="$(HOST_TEST_BINS)" \
 		MAKE="$(MAKE)" T="$(T)" tests/run.sh $(BUILD)

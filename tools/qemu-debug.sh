@@ -13,7 +13,8 @@ qemu-system-x86_64 -M q35 -nodefaults -m 256M -cpu qemu64,+nx -no-reboot \
 	-display none -cdrom "$build/nanoswap.iso" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-chardev "socket,id=con,path=$serial_sock,server=on,wait=off,logfile=$build/debug-serial.log" \
-	-serial chardev:con -gdb "unix:$gdb_sock,server=on,wait=off" -S &
+	-serial chardev:con -chardev "socket,id=push,path=$build/push.sock,server=on,wait=off" \
+	-serial chardev:push -gdb "unix:$gdb_sock,server=on,wait=off" -S &
 qemu=$!
 trap 'kill $qemu 2>/dev/null; rm -f "$gdb_sock" "$serial_sock"' EXIT
 for _ in $(seq 50); do [ -S "$gdb_sock" ] && break; sleep 0.1; done

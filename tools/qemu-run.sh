@@ -4,6 +4,9 @@
 # kernel reported success through isa-debug-exit (the shell's `halt`) or the
 # user quit, 1 when it reported failure, panicked or triple-faulted.
 #
+# COM2 is the push channel: a UNIX socket beside the ISO (build/push.sock)
+# that tools/nanoswap-push uploads objects through.
+#
 # The serial port is QEMU's stdio chardev with signal=off, so Ctrl-C reaches
 # the shell (it cancels the line) instead of killing QEMU, multiplexed with
 # the monitor (Ctrl-A C). It works the same when stdin is a pipe or a file:
@@ -19,7 +22,8 @@ display=(-display none)
 qemu-system-x86_64 -M q35 -nodefaults -m 256M -cpu qemu64,+nx -no-reboot \
 	-cdrom "$iso" -chardev stdio,id=con,mux=on,signal=off \
 	-serial chardev:con -mon chardev=con,mode=readline "${display[@]}" \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-chardev socket,id=push,path="$(dirname "$iso")/push.sock",server=on,wait=off \
+	-serial chardev:push -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-d cpu_reset -D "$reset_log" "$@"
 status=$?
 case $status in

@@ -7,6 +7,7 @@
 #include <bootinfo/ksym.h>
 #include <console/console.h>
 #include <lib/string.h>
+#include <push/push.h>
 #include <crates/crates.h>
 #include <interrupts/backtrace.h>
 #include <memory/memory.h>
@@ -79,21 +80,40 @@ bool crates_resolve_kernel_symbol(void *ctx, const char *name, uint64_t *value)
 	return ksym_find_global(name, value);
 }
 
+/* The bytes of object `name`: a boot module's, else an upload's (the push
+ * channel's; like a boot module's, never freed while a crate may read it). */
+static bool object_bytes(const char *name, const void **p, size_t *n)
+{
+	const struct boot_module *m = bootinfo_find_module(name);
+	const struct push_object *o;
+
+	if (m) {
+		*p = phys_to_virt(m->start);
+		*n = m->end - m->start;
+		return true;
+	}
+	if ((o = push_object_find(name))) {
+		*p = o->data;
+		*n = o->size;
+		return true;
+	}
+	pr_err("crates: no boot module or upload '%s' (is it in grub.cfg? objects lists them)\n",
+	       name);
+	return false;
+}
+
 enum err crates_load_boot_module(const char *module_name, struct ld_crate **out)
 {
-	const struct boot_module *m = bootinfo_find_module(module_name);
 	/* boot modules stay in memory: the crate reads its RELA entries from them */
 	const struct ld_load_opts opts = { .resolve_undefined = crates_resolve_kernel_symbol,
 					   .keep_image = true };
-
+	const void *image;
+	size_t size;
 	enum err e;
 
-	if (!m) {
-		pr_err("crates: no boot module '%s' (is it in grub.cfg?)\n", module_name);
+	if (!object_bytes(module_name, &image, &size))
 		return E_LD_NOT_FOUND;
-	}
-	e = ld_load(kernel_ns, module_name, phys_to_virt(m->start), m->end - m->start,
-		    &opts, out);
+	e = ld_load(kernel_ns, module_name, image, size, &opts, out);
 	if (e == E_OK)
 		crates_changed();
 	return e;
@@ -169,18 +189,16 @@ __attribute__((noinline)) void crates_changed(void)
 static enum err crates_load_boot_module_opts_unlocked(const char *module_name, const struct ld_load_opts *opts,
 				      struct ld_crate **out)
 {
-	const struct boot_module *m = bootinfo_find_module(module_name);
 	struct ld_load_opts o = *opts;
+	const void *image;
+	size_t size;
 
-	if (!m) {
-		pr_err("crates: no boot module '%s' (is it in grub.cfg?)\n", module_name);
+	if (!object_bytes(module_name, &image, &size))
 		return E_LD_NOT_FOUND;
-	}
 	if (!o.resolve_undefined)
 		o.resolve_undefined = crates_resolve_kernel_symbol;
-	o.keep_image = true; /* GRUB's copy is never freed */
-	return ld_load(kernel_ns, module_name, phys_to_virt(m->start), m->end - m->start,
-		       &o, out);
+	o.keep_image = true; /* GRUB's copy is never freed, nor an upload's */
+	return ld_load(kernel_ns, module_name, image, size, &o, out);
 }
 
 /* (the namespace lock held: one loader or swap at a time) */

@@ -21,6 +21,7 @@
 #include <nanoswap/probe.h>
 #include <nanoswap/swap_hook.h>
 #include <sched/sched.h>
+#include <push/push.h>
 #include <shell/shell.h>
 #include <smp/smp.h>
 
@@ -266,6 +267,8 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 	apply_cmdline();			/* test, swap, loglevel, ... */
 	if (smp_start() != E_OK)		/* every other CPU, each in its idle thread */
 		pr_warn("smp: one CPU only\n");
+	if (irq_ready() && push_init() != E_OK)	/* COM2: uploads from the host */
+		pr_warn("push: no upload channel\n");
 	e = swap_nano_core_crates(cmdline.swap);	/* re-load the modules, memory first */
 	if (e != E_OK)
 		pr_warn("swap: not every module was swapped (%s); booting on\n", err_name(e));

@@ -59,6 +59,8 @@ enum err cmd_test(int argc, char **argv);
 enum err cmd_bench(int argc, char **argv);
 enum err cmd_log(int argc, char **argv);
 enum err cmd_peek(int argc, char **argv);
+enum err cmd_objects(int argc, char **argv);
+enum err cmd_forget(int argc, char **argv);
 enum err cmd_ps(int argc, char **argv);
 enum err cmd_cpus(int argc, char **argv);
 enum err cmd_uptime(int argc, char **argv);
