@@ -175,8 +175,23 @@ static void push_thread(void *arg)
 	}
 }
 
+/* The receiver's allocator: this module's own functions, so that the data
+ * names no other module's code (a swap of heap would keep its old copy for
+ * a pointer here); the swap hook points them at the new copy's. */
+static void *push_alloc(size_t n)
+{
+	return kmalloc(n);
+}
+
+static void push_free(void *p)
+{
+	kfree(p);
+}
+
 static enum err push_route(void)
 {
+	rx.alloc = push_alloc;
+	rx.free = push_free;
 	return started ? irq_register_isa(PUSH_IRQ, push_rx_irq) : E_OK;
 }
 SWAP_HOOK(push_route);
@@ -192,7 +207,7 @@ enum err push_init(void)
 	outb(PUSH_COM2 + UART_LCR, 0x03);	/* 8N1 */
 	outb(PUSH_COM2 + UART_FCR, 0xC7);	/* FIFO on, cleared, trigger 14 */
 	outb(PUSH_COM2 + UART_MCR, 0x0B);	/* DTR, RTS, OUT2 (the IRQ line) */
-	push_rx_init(&rx, kmalloc, kfree);
+	push_rx_init(&rx, push_alloc, push_free);
 	started = true;
 	if ((e = push_route()) != E_OK)
 		return e;
