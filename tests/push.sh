@@ -61,7 +61,7 @@ printf 'mem\n' >&3
 wait_for 'superseded copies still mapped' 2
 [ -n "$(mem_block 1)" ] && [ "$(mem_block 1)" = "$(mem_block 2)" ]
 result qemu.push.refusals_change_nothing $? "mem before: $(mem_block 1 | tr '\n' '|') after: $(mem_block 2 | tr '\n' '|')"
-upload 0 'ok tm_hello 6' accepted "$obj"
+upload 0 "ok tm_hello $(stat -c %s "$obj") " accepted "$obj"
 head -c 8192 /dev/urandom > "$dir/junk.o"
 upload 0 'ok junk 8192 ' random_bytes_accepted "$dir/junk.o"
 printf 'objects\nload tm_hello\nsym tm_hello_run\nforget tm_hello\nunload tm_hello\n' >&3
@@ -75,7 +75,7 @@ expect() {	# NAME TEXT: TEXT in the log
 	grep -qF -- "$2" "$log"
 	result "qemu.push.$1" $? "'$2' not in the serial log"
 }
-expect objects_lists_it '  tm_hello             6840 bytes  crc '
+expect objects_lists_it "$(printf '  %-16s %8u bytes  crc ' tm_hello "$(stat -c %s "$obj")")"
 expect loads_as_crate 'global function in crate tm_hello'
 expect forget_refused_while_loaded 'forget: crate tm_hello came from upload tm_hello: unload it first'
 expect forget_frees 'forget: tm_hello freed'

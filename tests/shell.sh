@@ -66,7 +66,7 @@ exec tests/run/qemu.sh shell "$iso" 33 "$results" --input "$input" \
 	--expect "loader: tm_data: still used by crate 'tm_dep'" \
 	--expect 'unload: crate tm_dep unloaded' --expect 'unload: crate tm_data unloaded' \
 	--expect 'unload: memory is part of the running kernel' \
-	--expect "no crate 'nosuch'" --expect "crates: no boot module 'nosuch'" \
+	--expect "no crate 'nosuch'" --expect "crates: no boot module or upload 'nosuch'" \
 	--expect 'shell: more than 8 words (SHELL_MAX_ARGS); ignored' \
 	--expect 'swap: memory         text ffffffff80' --expect 'swap: heap           text ffffffff80' \
 	--expect "swap: 'bogus' is not a constituent module" \
