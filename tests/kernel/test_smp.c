@@ -384,7 +384,7 @@ KTEST(smp, one_shootdown_per_operation)
 			  cpus[c].tlb_served - served[c]);
 }
 
-#define SSP_LOOPS 400000
+#define SSP_LOOPS 1000000
 
 struct ssp_loop {
 	unsigned long (*loop)(unsigned long);
@@ -413,9 +413,10 @@ static unsigned long ssp_loop_here(unsigned long n)
 	return sum;
 }
 
-/* The canary is the thread's, not the CPU's: unpinned threads running
- * protected code (one long frame, calls all along) are preempted and move
- * between CPUs (seen by ps's snapshot), and no check fails. */
+/* The canary is the thread's, not the CPU's: threads running protected
+ * code (one long frame, calls all along) are preempted and moved from CPU
+ * to CPU (pinned to the next every 4 ms; seen by ps's snapshot), and no
+ * check fails. */
 KTEST(smp, stack_protector_survives_migration)
 {
 	struct ssp_loop l[2 * CPU_MAX];
@@ -438,8 +439,9 @@ KTEST(smp, stack_protector_survives_migration)
 		KT_ASSERT(thread_create("ssploop", ssp_loop_thread, &l[i], &th[i]) == E_OK,
 			  "no thread");
 	}
-	for (unsigned k = 0; k < 2000 && !moved; k++) {	/* (ps until one has moved) */
+	for (unsigned k = 0; k < 3000 && !moved; k++) {	/* (ps until one has moved) */
 		unsigned m = sched_threads(ti, SCHED_MAX_THREADS);
+		bool running = false;
 
 		for (unsigned j = 0; j < m && j < SCHED_MAX_THREADS; j++)
 			for (unsigned i = 0; i < n; i++)
@@ -447,6 +449,15 @@ KTEST(smp, stack_protector_survives_migration)
 					moved += where[i] >= 0 && where[i] != (int)ti[j].cpu;
 					where[i] = (int)ti[j].cpu;
 				}
+		for (unsigned j = 0; j < m && j < SCHED_MAX_THREADS; j++)
+			for (unsigned i = 0; i < n; i++)
+				running |= ti[j].id == thread_id(th[i]) && ti[j].state != THREAD_DEAD;
+		if (!running)
+			break;
+		if (k % 4 == 0)	/* (moved on: each to the next CPU, at its next switch) */
+			for (unsigned i = 0; i < n; i++)
+				if (thread_pin(th[i], (int)((k / 4 + i) % cpu_count)) != E_OK)
+					moved = 0;	/* (every CPU is online: it cannot fail) */
 		thread_sleep_ms(1);
 	}
 	for (unsigned i = 0; i < n; i++)
