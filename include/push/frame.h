@@ -63,8 +63,6 @@ void push_rx_init(struct push_rx *rx, void *(*alloc)(size_t), void (*free)(void 
  */
 enum err push_rx_feed(struct push_rx *rx, const uint8_t *p, size_t n, size_t *used,
 		      bool *done) NS_MUST_CHECK;
-/* Is a frame under way (some of it received)? */
-bool push_rx_pending(const struct push_rx *rx);
 /* A frame cut short (the caller's timeout): drop what was received, keep
  * nothing; true if a frame was in progress (E_PUSH_TRUNCATED to report). */
 bool push_rx_abort(struct push_rx *rx);

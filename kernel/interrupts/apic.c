@@ -163,21 +163,24 @@ static void irq_send_ipi(uint64_t mask, unsigned vec)
 			lapic_icr(cpus[i].apic_id, vec);
 }
 
+/* Wait `us` microseconds of the tick's clock (interrupts on: it must tick). */
+static void tick_delay(uint64_t us)
+{
+	uint64_t t = irq_uptime_us();
+
+	while (irq_uptime_us() - t < us)
+		cpu_relax();
+}
+
 enum err irq_start_cpu(uint32_t apic_id, uint64_t trampoline_phys)
 {
-	uint64_t t;
-
 	if (!lapic || trampoline_phys >= 0x100000 || (trampoline_phys & 0xFFF) || apic_id > 0xFE)
 		return E_INVALID_ARG;
 	lapic_icr(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
-	t = irq_uptime_us();
-	while (irq_uptime_us() - t < 10000)	/* 10 ms (Intel SDM vol. 3, 9.4.4.1) */
-		cpu_relax();
-	for (int i = 0; i < 2; i++) {	/* two STARTUPs, 200 us apart */
+	tick_delay(10000);	/* 10 ms (Intel SDM vol. 3, 9.4.4.1) */
+	for (int i = 0; i < 2; i++) {	/* two STARTUPs, 200 us apart (a tick, here) */
 		lapic_icr(apic_id, ICR_STARTUP | (uint32_t)(trampoline_phys >> 12));
-		t = irq_uptime_us();
-		while (irq_uptime_us() - t < 1000)
-			cpu_relax();
+		tick_delay(1000);
 	}
 	return E_OK;
 }

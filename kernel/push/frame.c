@@ -80,11 +80,6 @@ static void rx_restart(struct push_rx *rx)
 	push_rx_init(rx, rx->alloc, rx->free);
 }
 
-bool push_rx_pending(const struct push_rx *rx)
-{
-	return rx->stage != RX_HEAD || rx->have > 0;
-}
-
 bool push_rx_abort(struct push_rx *rx)
 {
 	bool busy = rx->stage != RX_HEAD || rx->have > 0;

@@ -423,6 +423,7 @@ KTEST(smp, stack_protector_survives_migration)
 	struct thread *th[2 * CPU_MAX];
 	struct thread_info *ti = kzalloc(SCHED_MAX_THREADS * sizeof(*ti));
 	unsigned n = 2 * cpu_count, reports = crates_stack_chk_last()->count, moved = 0;
+	bool pin_failed = false;
 	int where[2 * CPU_MAX];
 	struct ld_crate *c;
 	const struct ld_symbol *loop;
@@ -456,14 +457,14 @@ KTEST(smp, stack_protector_survives_migration)
 			break;
 		if (k % 4 == 0)	/* (moved on: each to the next CPU, at its next switch) */
 			for (unsigned i = 0; i < n; i++)
-				if (thread_pin(th[i], (int)((k / 4 + i) % cpu_count)) != E_OK)
-					moved = 0;	/* (every CPU is online: it cannot fail) */
+				pin_failed |= thread_pin(th[i], (int)((k / 4 + i) % cpu_count)) != E_OK;
 		thread_sleep_ms(1);
 	}
 	for (unsigned i = 0; i < n; i++)
 		thread_join(th[i]);
 	kfree(ti);
 	KT_ASSERT(crates_unload(c) == E_OK, "tm_ssp did not unload");
+	KT_ASSERT(!pin_failed, "a thread could not be pinned to an online CPU");
 	KT_ASSERT(moved, "no thread was seen on two CPUs");
 	KT_ASSERT_EQ(crates_stack_chk_last()->count, reports);
 	for (unsigned i = 0; i < n; i++)
